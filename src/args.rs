@@ -1,0 +1,121 @@
+//! Command-line interface (SPEC "Command line").
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "chorus",
+    version,
+    about = "Multistakeholder feedback surveys on patient-portal enrollment"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the surveys, the API and the admin pages.
+    Serve(ServeArgs),
+    /// Parse every site and survey, compile every script, run every rule test.
+    Check(CheckArgs),
+    /// Manage API users and their tokens.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Write every response of a site, with its tags, as CSV or JSON lines.
+    Export(ExportArgs),
+    /// Write a consistent copy of the whole store to FILE (server stopped).
+    Backup(BackupArgs),
+    /// Load a backup FILE into an empty data directory.
+    Restore(BackupArgs),
+}
+
+/// Paths and settings shared by `serve` and the offline commands; each may come from a flag,
+/// a CHORUS_* variable or chorus.toml, in that order of precedence.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CommonArgs {
+    /// Configuration file [default: ./chorus.toml when present]
+    #[arg(long, env = "CHORUS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// sled data directory [default: ./data]
+    #[arg(long, env = "CHORUS_DATA")]
+    pub data: Option<PathBuf>,
+    /// Folder of sites [default: ./sites]
+    #[arg(long, env = "CHORUS_SITES")]
+    pub sites: Option<PathBuf>,
+    /// Folder of shipped plugins [default: ./plugins]
+    #[arg(long, env = "CHORUS_PLUGINS")]
+    pub plugins: Option<PathBuf>,
+    /// Folder of tera templates [default: ./templates]
+    #[arg(long, env = "CHORUS_TEMPLATES")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "CHORUS_BIND")]
+    pub bind: Option<String>,
+    /// HTTP worker threads [default: number of cores]
+    #[arg(long, env = "CHORUS_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user and print its API token once.
+    Add {
+        /// Site id, or '*' for every site
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        name: String,
+        /// admin, staff or viewer
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Read a password from standard input and set it for the web login.
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long)]
+    pub site: String,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}

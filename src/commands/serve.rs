@@ -1,0 +1,81 @@
+//! `chorus serve`.
+
+use crate::app::{create_app, AppState};
+use crate::args::ServeArgs;
+use crate::auth::{new_token, token_sha256};
+use crate::config::Config;
+use crate::errors::StartupError;
+use crate::store::{Role, User, ALL_SITES};
+use actix_web::{web, HttpServer};
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
+    let config = Config::resolve(&args)?;
+    let state = AppState::open(config)?;
+    ensure_initial_admin(&state)?;
+    let state = web::Data::new(state);
+    let config = state.config.clone();
+    let runtime = actix_web::rt::System::new();
+    runtime.block_on(async move {
+        let app_state = state.clone();
+        let server = HttpServer::new(move || create_app(app_state.clone()))
+            .workers(config.workers)
+            .shutdown_timeout(config.shutdown_timeout.as_secs())
+            .bind(&config.bind)
+            .map_err(|source| StartupError::Bind {
+                addr: config.bind.clone(),
+                source,
+            })?;
+        for addr in server.addrs() {
+            tracing::info!("serving on http://{addr}");
+        }
+        // actix stops on SIGTERM/SIGINT after in-flight requests finish; then flush.
+        server
+            .run()
+            .await
+            .map_err(|e| StartupError::Io(e.to_string()))?;
+        tracing::info!("stopped accepting requests; flushing the store");
+        state.store.flush()?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// On first start with no users: an all-sites admin whose token is printed once and written
+/// to DATA/initial-admin-token (mode 0600).
+fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
+    if state.store.user_count()? > 0 {
+        return Ok(());
+    }
+    let token = new_token();
+    state.store.put_user(&User {
+        name: "admin".into(),
+        site: ALL_SITES.into(),
+        role: Role::Admin,
+        token_sha256: token_sha256(&token),
+        password_hash: None,
+        created_at: crate::submit::timestamp_of(uuid::Uuid::now_v7()),
+    })?;
+    let path = state.config.data.join("initial-admin-token");
+    write_secret(&path, &token)
+        .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", path.display())))?;
+    println!(
+        "Created the all-sites admin \"admin\". Its API token (shown once, also in {}):",
+        path.display()
+    );
+    println!("{token}");
+    Ok(())
+}
+
+fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    writeln!(f, "{secret}")?;
+    f.sync_all()
+}

@@ -1,0 +1,127 @@
+//! Configuration: defaults, then chorus.toml, then CHORUS_* variables, then flags.
+
+use crate::args::{CommonArgs, ServeArgs};
+use crate::errors::StartupError;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Keys of chorus.toml; every one is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub bind: Option<String>,
+    pub data: Option<PathBuf>,
+    pub sites: Option<PathBuf>,
+    pub plugins: Option<PathBuf>,
+    pub templates: Option<PathBuf>,
+    pub workers: Option<usize>,
+    pub cache_capacity_mb: Option<u64>,
+    pub max_body_kb: Option<usize>,
+    pub body_timeout_secs: Option<u64>,
+    pub shutdown_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub data: PathBuf,
+    pub sites: PathBuf,
+    pub plugins: PathBuf,
+    pub templates: PathBuf,
+    pub workers: usize,
+    pub cache_capacity_bytes: u64,
+    pub max_body_bytes: usize,
+    pub body_timeout: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: "127.0.0.1:8080".into(),
+            data: "data".into(),
+            sites: "sites".into(),
+            plugins: "plugins".into(),
+            templates: "templates".into(),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            cache_capacity_bytes: 64 * 1024 * 1024,
+            max_body_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+fn read_file_config(explicit: Option<&Path>) -> Result<FileConfig, StartupError> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let default = PathBuf::from("chorus.toml");
+            if !default.exists() {
+                return Ok(FileConfig::default());
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| StartupError::Config(format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let (line, col) = e
+            .span()
+            .map_or((1, 1), |s| crate::survey::load::line_col(&text, s.start));
+        StartupError::Config(format!(
+            "{}:{line}:{col}: {}",
+            path.display(),
+            e.message().trim()
+        ))
+    })
+}
+
+impl Config {
+    /// Resolves the paths the offline commands need.
+    pub fn for_command(common: &CommonArgs) -> Result<Config, StartupError> {
+        Config::resolve(&ServeArgs {
+            common: common.clone(),
+            ..ServeArgs::default()
+        })
+    }
+
+    pub fn resolve(args: &ServeArgs) -> Result<Config, StartupError> {
+        let file = read_file_config(args.common.config.as_deref())?;
+        let d = Config::default();
+        let c = &args.common;
+        let config = Config {
+            bind: args.bind.clone().or(file.bind).unwrap_or(d.bind),
+            data: c.data.clone().or(file.data).unwrap_or(d.data),
+            sites: c.sites.clone().or(file.sites).unwrap_or(d.sites),
+            plugins: c.plugins.clone().or(file.plugins).unwrap_or(d.plugins),
+            templates: c
+                .templates
+                .clone()
+                .or(file.templates)
+                .unwrap_or(d.templates),
+            workers: args.workers.or(file.workers).unwrap_or(d.workers),
+            cache_capacity_bytes: file
+                .cache_capacity_mb
+                .map_or(d.cache_capacity_bytes, |mb| mb * 1024 * 1024),
+            max_body_bytes: file.max_body_kb.map_or(d.max_body_bytes, |kb| kb * 1024),
+            body_timeout: file
+                .body_timeout_secs
+                .map_or(d.body_timeout, Duration::from_secs),
+            shutdown_timeout: file
+                .shutdown_timeout_secs
+                .map_or(d.shutdown_timeout, Duration::from_secs),
+        };
+        if config.workers == 0 {
+            return Err(StartupError::Config("workers must be at least 1".into()));
+        }
+        if config.bind.parse::<std::net::SocketAddr>().is_err() && !config.bind.contains(':') {
+            return Err(StartupError::Config(format!(
+                "bind address \"{}\" must look like HOST:PORT",
+                config.bind
+            )));
+        }
+        Ok(config)
+    }
+}

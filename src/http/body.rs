@@ -1,0 +1,103 @@
+//! Request bodies read with a size limit and a deadline (actix's client_request_timeout covers
+//! only the headers), decoded with errors that say what was wrong.
+
+use crate::app::AppState;
+use crate::errors::ApiError;
+use actix_web::dev::Payload;
+use actix_web::web::{Bytes, BytesMut, Data};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
+
+async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes, ApiError> {
+    let state = req
+        .app_data::<Data<AppState>>()
+        .ok_or(ApiError::Unavailable)?;
+    let limit = state.config.max_body_bytes;
+    let timeout = state.config.body_timeout;
+    if let Some(len) = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+    }
+    let read = async {
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::InvalidBody {
+                message: e.to_string(),
+                field: None,
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| ApiError::BodyTimeout)?
+}
+
+/// A JSON body (`Content-Type: application/json`).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if req.content_type() != "application/json" {
+                return Err(ApiError::UnsupportedMediaType("application/json"));
+            }
+            let bytes = read_limited(&req, &mut payload).await?;
+            serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+                if e.classify() == serde_json::error::Category::Data {
+                    ApiError::InvalidBody {
+                        message: e.to_string(),
+                        field: None,
+                    }
+                } else {
+                    ApiError::MalformedJson(e.to_string())
+                }
+            })
+        })
+    }
+}
+
+/// A form body (`application/x-www-form-urlencoded`) as its fields in order, repeats kept.
+pub struct FormFields(pub Vec<(String, String)>);
+
+impl FromRequest for FormFields {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if req.content_type() != "application/x-www-form-urlencoded" {
+                return Err(ApiError::UnsupportedMediaType(
+                    "application/x-www-form-urlencoded",
+                ));
+            }
+            let bytes = read_limited(&req, &mut payload).await?;
+            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                .map(FormFields)
+                .map_err(|e| ApiError::InvalidBody {
+                    message: e.to_string(),
+                    field: None,
+                })
+        })
+    }
+}

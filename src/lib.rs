@@ -1,0 +1,19 @@
+//! Chorus: multistakeholder feedback surveys about patient-portal enrollment.
+
+pub mod app;
+pub mod args;
+pub mod auth;
+pub mod commands;
+pub mod config;
+pub mod errors;
+pub mod http;
+pub mod metrics;
+pub mod plugins;
+pub mod response;
+pub mod sites;
+pub mod store;
+pub mod submit;
+pub mod survey;
+
+pub use app::{create_app, AppState};
+pub use config::Config;

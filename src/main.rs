@@ -1,0 +1,29 @@
+use chorus::args::{Cli, Command};
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CHORUS_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => chorus::commands::serve::run(args),
+        Command::Check(args) => chorus::commands::check::run(args),
+        Command::User(cmd) => chorus::commands::user::run(cmd),
+        Command::Export(args) => chorus::commands::export::run(args),
+        Command::Backup(args) => chorus::commands::backup::backup(args),
+        Command::Restore(args) => chorus::commands::backup::restore(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("chorus: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The stored response record and what the rules attach to it.
+//!
+//! One record holds the response, its tags, its rule errors and its follow-ups, so storing it is
+//! one write and a crash can never leave half of it.
+
+use crate::survey::Answers;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoredResponse {
+    pub id: Uuid,
+    pub site: String,
+    pub survey: String,
+    pub survey_version: u32,
+    pub group: String,
+    /// RFC 3339, UTC.
+    pub submitted_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission_id: Option<Uuid>,
+    pub answers: Answers,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub rule_errors: Vec<RuleError>,
+    #[serde(default)]
+    pub follow_ups: Vec<FollowUp>,
+}
+
+impl StoredResponse {
+    pub fn tag_codes(&self) -> Vec<String> {
+        self.tags.iter().map(|t| t.code.clone()).collect()
+    }
+    pub fn has_tag(&self, code: &str) -> bool {
+        self.tags.iter().any(|t| t.code == code)
+    }
+}
+
+/// A barrier code with the plugin or rule file that produced it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Tag {
+    pub code: String,
+    pub source: String,
+}
+
+/// A failure of one hook on one response; the response is stored regardless.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RuleError {
+    /// Plugin name or rule file (`rules/<name>.rhai`).
+    pub source: String,
+    pub hook: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub col: Option<usize>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    #[default]
+    Normal,
+    High,
+}
+
+/// What a `follow_up` hook asked for (SPEC "Actions").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Task {
+        queue: String,
+        title: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due_hours: Option<i64>,
+        #[serde(default)]
+        priority: Priority,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    Webhook {
+        target: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payload: Option<serde_json::Value>,
+    },
+}
+
+/// An action that became a follow-up of a stored response.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FollowUp {
+    pub id: Uuid,
+    pub source: String,
+    #[serde(flatten)]
+    pub action: Action,
+}

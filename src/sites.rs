@@ -1,0 +1,72 @@
+//! The running sites: each one's definition with its compiled rules, swapped atomically on
+//! reload so that in-flight submissions finish on the version they started with.
+
+use crate::plugins::SiteRules;
+use crate::survey::{load_site, load_sites, LoadError, Site};
+use arc_swap::ArcSwap;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub struct SiteRuntime {
+    pub site: Site,
+    pub rules: SiteRules,
+}
+
+impl SiteRuntime {
+    pub fn build(site: Site, plugins_dir: &Path) -> Result<SiteRuntime, Vec<LoadError>> {
+        let rules = SiteRules::compile(&site, plugins_dir)?;
+        Ok(SiteRuntime { site, rules })
+    }
+}
+
+pub struct SiteRegistry {
+    sites: ArcSwap<BTreeMap<String, Arc<SiteRuntime>>>,
+    sites_dir: PathBuf,
+    plugins_dir: PathBuf,
+}
+
+impl SiteRegistry {
+    /// Loads and compiles every site; any problem anywhere fails the whole load.
+    pub fn load(sites_dir: &Path, plugins_dir: &Path) -> Result<SiteRegistry, Vec<LoadError>> {
+        let mut map = BTreeMap::new();
+        let mut errors = Vec::new();
+        for site in load_sites(sites_dir)? {
+            let id = site.config.id.clone();
+            match SiteRuntime::build(site, plugins_dir) {
+                Ok(rt) => {
+                    map.insert(id, Arc::new(rt));
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(SiteRegistry {
+            sites: ArcSwap::from_pointee(map),
+            sites_dir: sites_dir.to_path_buf(),
+            plugins_dir: plugins_dir.to_path_buf(),
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<SiteRuntime>> {
+        self.sites.load().get(id).cloned()
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.sites.load().keys().cloned().collect()
+    }
+
+    /// Re-reads one site from disk; the running version is replaced only if all of it is valid.
+    pub fn reload(&self, id: &str) -> Result<(), Vec<LoadError>> {
+        let dir = self.sites_dir.join(id);
+        let runtime = Arc::new(SiteRuntime::build(load_site(&dir)?, &self.plugins_dir)?);
+        self.sites.rcu(|current| {
+            let mut next = BTreeMap::clone(current);
+            next.insert(id.to_string(), Arc::clone(&runtime));
+            next
+        });
+        Ok(())
+    }
+}

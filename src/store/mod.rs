@@ -1,0 +1,137 @@
+//! Persistence behind a trait: the HTTP layer and commands see `Store`, never sled.
+//!
+//! Every method blocks; async callers run them on the blocking pool. Durability is a separate
+//! step (`durable`) so that many writers can share one flush.
+
+mod group_commit;
+mod keys;
+pub mod sled;
+
+use crate::response::StoredResponse;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
+use uuid::Uuid;
+
+pub use self::sled::{SledStore, StoreOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data directory {0} is in use by another Chorus process (a running server?); stop it first or use the HTTP API")]
+    Locked(String),
+    #[error("storage failure: {0}")]
+    Backend(String),
+    #[error("stored record is unreadable: {0}")]
+    Corrupt(String),
+    #[error("could not make the write durable: {0}")]
+    Durability(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("backup file is not valid: {0}")]
+    BadBackup(String),
+}
+
+pub type DurableFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
+
+/// Result of storing a response that carries a submission id.
+#[derive(Debug, Clone)]
+pub enum Inserted {
+    New,
+    /// The submission id was seen before: the first response, unchanged.
+    Duplicate(Box<StoredResponse>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Staff,
+    Admin,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "staff" => Ok(Role::Staff),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("unknown role \"{other}\" (admin, staff or viewer)")),
+        }
+    }
+}
+
+/// `"*"` as the site means every site.
+pub const ALL_SITES: &str = "*";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct User {
+    pub name: String,
+    pub site: String,
+    pub role: Role,
+    /// Hex SHA-256 of the API token; the token itself is never stored.
+    pub token_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    pub created_at: String,
+}
+
+impl User {
+    pub fn can_access(&self, site: &str) -> bool {
+        self.site == ALL_SITES || self.site == site
+    }
+}
+
+/// Filters for listing a site's responses in time order.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseQuery {
+    pub site: String,
+    pub survey: Option<String>,
+    pub group: Option<String>,
+    pub tag: Option<String>,
+    /// Inclusive lower bound (milliseconds since the epoch).
+    pub since_ms: Option<u64>,
+    /// Exclusive upper bound (milliseconds since the epoch).
+    pub until_ms: Option<u64>,
+    /// Start after this response id (the previous page's cursor).
+    pub after: Option<Uuid>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResponsePage {
+    pub responses: Vec<StoredResponse>,
+    /// Set when more responses match: pass it as `after` for the next page.
+    pub next: Option<Uuid>,
+}
+
+pub type ResponseIter<'a> = Box<dyn Iterator<Item = Result<StoredResponse, StoreError>> + 'a>;
+
+pub trait Store: Send + Sync + 'static {
+    /// Stores a response. With a `submission_id`, the first response stored under it wins and a
+    /// repeat gets that first response back, even when two copies race.
+    fn insert_response(&self, response: &StoredResponse) -> Result<Inserted, StoreError>;
+    /// Replaces a stored response (same id), e.g. after re-tagging.
+    fn update_response(&self, response: &StoredResponse) -> Result<(), StoreError>;
+    fn get_response(&self, site: &str, id: Uuid) -> Result<Option<StoredResponse>, StoreError>;
+    fn list_responses(&self, query: &ResponseQuery) -> Result<ResponsePage, StoreError>;
+    /// Every response of a site, oldest first.
+    fn scan_responses<'a>(&'a self, site: &str) -> Result<ResponseIter<'a>, StoreError>;
+
+    fn put_user(&self, user: &User) -> Result<(), StoreError>;
+    fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
+    fn user_by_token(&self, token_sha256: &str) -> Result<Option<User>, StoreError>;
+    fn user_count(&self) -> Result<usize, StoreError>;
+
+    /// Resolves once every write that returned before this call is on disk.
+    fn durable(&self) -> DurableFuture;
+    /// Blocking flush of everything written so far.
+    fn flush(&self) -> Result<(), StoreError>;
+    /// Cheap read that proves the store answers.
+    fn health(&self) -> Result<(), StoreError>;
+
+    /// A consistent copy of every record, one JSON line per record.
+    fn backup(&self, out: &mut dyn std::io::Write) -> Result<u64, StoreError>;
+    /// Loads a backup into this (empty) store.
+    fn restore(&self, input: &mut dyn std::io::BufRead) -> Result<u64, StoreError>;
+}

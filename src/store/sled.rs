@@ -1,0 +1,414 @@
+//! The sled implementation of `Store`: one tree per entity, keys laid out in `keys`.
+
+use super::group_commit::GroupCommit;
+use super::keys;
+use super::{
+    DurableFuture, Inserted, ResponseIter, ResponsePage, ResponseQuery, Store, StoreError, User,
+};
+use crate::response::StoredResponse;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use parking_lot::Mutex;
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::ops::Bound;
+use std::path::Path;
+use uuid::Uuid;
+
+const TREE_RESPONSES: &str = "responses";
+const TREE_SUBMISSIONS: &str = "submissions";
+const TREE_USERS: &str = "users";
+const TREE_TOKENS: &str = "tokens";
+const TREE_META: &str = "meta";
+const SCHEMA_VERSION: &[u8] = b"1";
+const BACKUP_HEADER: &str = "chorus-backup-v1";
+
+/// Number of stripes serializing writers of the same submission id.
+const SUBMISSION_STRIPES: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// sled's page cache; its 1 GB default is far more than a clinic needs.
+    pub cache_capacity_bytes: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            cache_capacity_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+pub struct SledStore {
+    db: sled::Db,
+    responses: sled::Tree,
+    submissions: sled::Tree,
+    users: sled::Tree,
+    tokens: sled::Tree,
+    meta: sled::Tree,
+    commit: GroupCommit,
+    submission_locks: Vec<Mutex<()>>,
+}
+
+fn backend(e: sled::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn decode(bytes: &[u8]) -> Result<StoredResponse, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Backend(format!("cannot encode: {e}")))
+}
+
+impl SledStore {
+    pub fn open(dir: &Path, options: &StoreOptions) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(options.cache_capacity_bytes)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::Locked(dir.display().to_string())
+                }
+                other => backend(other),
+            })?;
+        let open = |name: &str| db.open_tree(name).map_err(backend);
+        let meta = open(TREE_META)?;
+        match meta.get("schema").map_err(backend)? {
+            None => {
+                meta.insert("schema", SCHEMA_VERSION).map_err(backend)?;
+            }
+            Some(v) if v.as_ref() == SCHEMA_VERSION => {}
+            Some(v) => {
+                return Err(StoreError::Corrupt(format!(
+                    "data directory has schema {}, this Chorus reads {}",
+                    String::from_utf8_lossy(&v),
+                    String::from_utf8_lossy(SCHEMA_VERSION)
+                )))
+            }
+        }
+        let flush_db = db.clone();
+        let commit = GroupCommit::start(Box::new(move || {
+            flush_db.flush().map(|_| ()).map_err(|e| e.to_string())
+        }));
+        Ok(SledStore {
+            responses: open(TREE_RESPONSES)?,
+            submissions: open(TREE_SUBMISSIONS)?,
+            users: open(TREE_USERS)?,
+            tokens: open(TREE_TOKENS)?,
+            meta,
+            db,
+            commit,
+            submission_locks: (0..SUBMISSION_STRIPES).map(|_| Mutex::new(())).collect(),
+        })
+    }
+
+    /// Survey ids that have stored responses for a site, by skipping from survey to survey.
+    fn stored_surveys(&self, site: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = keys::site_prefix(site);
+        let end = keys::prefix_end(&prefix);
+        let mut from = prefix.clone();
+        let mut found = Vec::new();
+        while let Some(kv) = self
+            .responses
+            .range(from.clone()..end.clone())
+            .keys()
+            .next()
+        {
+            let key = kv.map_err(backend)?;
+            let Some(survey) = keys::survey_of(&key, prefix.len()) else {
+                break;
+            };
+            let survey = String::from_utf8_lossy(survey).into_owned();
+            from = keys::prefix_end(&keys::survey_prefix(site, &survey));
+            found.push(survey);
+        }
+        Ok(found)
+    }
+
+    /// A time-ordered merge of the given surveys' responses within the query's bounds.
+    fn merged<'a>(&'a self, query: &ResponseQuery) -> Result<ResponseIter<'a>, StoreError> {
+        let surveys = match &query.survey {
+            Some(s) => vec![s.clone()],
+            None => self.stored_surveys(&query.site)?,
+        };
+        let mut iters = Vec::with_capacity(surveys.len());
+        for survey in &surveys {
+            let prefix = keys::survey_prefix(&query.site, survey);
+            let mut lower = Bound::Included(prefix.clone());
+            if let Some(ms) = query.since_ms {
+                lower = Bound::Included(keys::response_key(
+                    &query.site,
+                    survey,
+                    keys::min_id_at_ms(ms),
+                ));
+            }
+            if let Some(after) = query.after {
+                let after_key = keys::response_key(&query.site, survey, after);
+                let later = match &lower {
+                    Bound::Included(k) => after_key >= *k,
+                    _ => true,
+                };
+                if later {
+                    lower = Bound::Excluded(after_key);
+                }
+            }
+            let upper = match query.until_ms {
+                Some(ms) => Bound::Excluded(keys::response_key(
+                    &query.site,
+                    survey,
+                    keys::min_id_at_ms(ms),
+                )),
+                None => Bound::Excluded(keys::prefix_end(&prefix)),
+            };
+            iters.push(
+                self.responses
+                    .range::<Vec<u8>, _>((lower, upper))
+                    .peekable(),
+            );
+        }
+        Ok(Box::new(MergeByTime { iters }))
+    }
+}
+
+/// K-way merge of per-survey scans by the UUID v7 at the end of each key.
+struct MergeByTime {
+    iters: Vec<std::iter::Peekable<sled::Iter>>,
+}
+
+impl Iterator for MergeByTime {
+    type Item = Result<StoredResponse, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut best: Option<(usize, Uuid)> = None;
+        for (i, it) in self.iters.iter_mut().enumerate() {
+            match it.peek() {
+                None => {}
+                Some(Err(_)) => {
+                    let err = it.next()?.err()?;
+                    return Some(Err(backend(err)));
+                }
+                Some(Ok((k, _))) => {
+                    let id = keys::id_of(k).unwrap_or_default();
+                    if best.is_none_or(|(_, b)| id < b) {
+                        best = Some((i, id));
+                    }
+                }
+            }
+        }
+        let (i, _) = best?;
+        let (_, value) = self.iters[i].next()?.ok()?;
+        Some(decode(&value))
+    }
+}
+
+impl Store for SledStore {
+    fn insert_response(&self, response: &StoredResponse) -> Result<Inserted, StoreError> {
+        let key = keys::response_key(&response.site, &response.survey, response.id);
+        let value = encode(response)?;
+        let Some(submission) = response.submission_id else {
+            self.responses.insert(key, value).map_err(backend)?;
+            return Ok(Inserted::New);
+        };
+        let sub_key = keys::submission_key(&response.site, submission);
+        let stripe = (submission.as_u128() % SUBMISSION_STRIPES as u128) as usize;
+        let _guard = self.submission_locks[stripe].lock();
+        if let Some(existing_key) = self.submissions.get(&sub_key).map_err(backend)? {
+            if let Some(existing) = self.responses.get(&existing_key).map_err(backend)? {
+                return Ok(Inserted::Duplicate(Box::new(decode(&existing)?)));
+            }
+            // The mapping outlived a crash before its response was written: take it over.
+            self.submissions
+                .insert(&sub_key, key.as_slice())
+                .map_err(backend)?;
+        } else {
+            // Mapping first: a crash between the two writes leaves a mapping without a response
+            // (repaired above on retry), never a second response for one submission.
+            self.submissions
+                .compare_and_swap(&sub_key, None as Option<&[u8]>, Some(key.as_slice()))
+                .map_err(backend)?
+                .map_err(|_| StoreError::Conflict("submission id claimed concurrently".into()))?;
+        }
+        self.responses.insert(key, value).map_err(backend)?;
+        Ok(Inserted::New)
+    }
+
+    fn update_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
+        let key = keys::response_key(&response.site, &response.survey, response.id);
+        self.responses
+            .insert(key, encode(response)?)
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn get_response(&self, site: &str, id: Uuid) -> Result<Option<StoredResponse>, StoreError> {
+        for survey in self.stored_surveys(site)? {
+            if let Some(v) = self
+                .responses
+                .get(keys::response_key(site, &survey, id))
+                .map_err(backend)?
+            {
+                return decode(&v).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    fn list_responses(&self, query: &ResponseQuery) -> Result<ResponsePage, StoreError> {
+        let mut responses = Vec::with_capacity(query.limit.min(1000));
+        let mut next = None;
+        for item in self.merged(query)? {
+            let r = item?;
+            if query.group.as_ref().is_some_and(|g| &r.group != g) {
+                continue;
+            }
+            if query.tag.as_ref().is_some_and(|t| !r.has_tag(t)) {
+                continue;
+            }
+            if responses.len() == query.limit {
+                next = responses.last().map(|l: &StoredResponse| l.id);
+                break;
+            }
+            responses.push(r);
+        }
+        Ok(ResponsePage { responses, next })
+    }
+
+    fn scan_responses<'a>(&'a self, site: &str) -> Result<ResponseIter<'a>, StoreError> {
+        self.merged(&ResponseQuery {
+            site: site.to_string(),
+            ..ResponseQuery::default()
+        })
+    }
+
+    fn put_user(&self, user: &User) -> Result<(), StoreError> {
+        let value = encode(user)?;
+        let result: Result<(), TransactionError<StoreError>> = (&self.users, &self.tokens)
+            .transaction(|(users, tokens)| {
+                if let Some(old) = users.get(user.name.as_bytes().to_vec())? {
+                    let old: User = serde_json::from_slice(&old).map_err(|e| {
+                        ConflictableTransactionError::Abort(StoreError::Corrupt(e.to_string()))
+                    })?;
+                    tokens.remove(old.token_sha256.as_bytes().to_vec())?;
+                }
+                users.insert(user.name.as_bytes(), value.as_slice())?;
+                tokens.insert(user.token_sha256.as_bytes(), user.name.as_bytes())?;
+                Ok(())
+            });
+        result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => backend(e),
+        })?;
+        self.flush()
+    }
+
+    fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        match self.users.get(name.as_bytes()).map_err(backend)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(e.to_string())),
+        }
+    }
+
+    fn user_by_token(&self, token_sha256: &str) -> Result<Option<User>, StoreError> {
+        match self.tokens.get(token_sha256.as_bytes()).map_err(backend)? {
+            None => Ok(None),
+            Some(name) => self.user(&String::from_utf8_lossy(&name)),
+        }
+    }
+
+    fn user_count(&self) -> Result<usize, StoreError> {
+        Ok(self.users.len())
+    }
+
+    fn durable(&self) -> DurableFuture {
+        self.commit.durable()
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(backend)
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        self.meta.get("schema").map_err(backend)?;
+        Ok(())
+    }
+
+    fn backup(&self, out: &mut dyn std::io::Write) -> Result<u64, StoreError> {
+        let io = |e: std::io::Error| StoreError::Backend(format!("cannot write the backup: {e}"));
+        writeln!(out, "{}", serde_json::json!({ "format": BACKUP_HEADER })).map_err(io)?;
+        let mut count = 0;
+        for name in self.db.tree_names() {
+            let tree_name = String::from_utf8_lossy(&name).into_owned();
+            if tree_name.starts_with("__sled") {
+                continue;
+            }
+            let tree = self.db.open_tree(&name).map_err(backend)?;
+            for kv in tree.iter() {
+                let (k, v) = kv.map_err(backend)?;
+                let line = serde_json::json!({ "tree": tree_name, "key": B64.encode(&k), "value": B64.encode(&v) });
+                writeln!(out, "{line}").map_err(io)?;
+                count += 1;
+            }
+        }
+        out.flush().map_err(io)?;
+        Ok(count)
+    }
+
+    fn restore(&self, input: &mut dyn std::io::BufRead) -> Result<u64, StoreError> {
+        if !self.responses.is_empty() || !self.users.is_empty() {
+            return Err(StoreError::Conflict(
+                "the data directory already holds data; restore into an empty one".into(),
+            ));
+        }
+        #[derive(serde::Deserialize)]
+        struct Line {
+            tree: String,
+            key: String,
+            value: String,
+        }
+        let mut lines = std::io::BufRead::lines(input);
+        let header = lines
+            .next()
+            .transpose()
+            .map_err(|e| StoreError::BadBackup(e.to_string()))?;
+        if !header.is_some_and(|h| h.contains(BACKUP_HEADER)) {
+            return Err(StoreError::BadBackup(
+                "missing the chorus-backup-v1 header".into(),
+            ));
+        }
+        // Decode everything first so a damaged file writes nothing.
+        let mut records = Vec::new();
+        for (n, line) in lines.enumerate() {
+            let line = line.map_err(|e| StoreError::BadBackup(e.to_string()))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let bad = |m: String| StoreError::BadBackup(format!("line {}: {m}", n + 2));
+            let rec: Line = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
+            let key = B64.decode(rec.key).map_err(|e| bad(e.to_string()))?;
+            let value = B64.decode(rec.value).map_err(|e| bad(e.to_string()))?;
+            records.push((rec.tree, key, value));
+        }
+        for (tree, key, value) in &records {
+            self.db
+                .open_tree(tree)
+                .map_err(backend)?
+                .insert(key.as_slice(), value.as_slice())
+                .map_err(backend)?;
+        }
+        self.flush()?;
+        Ok(records.len() as u64)
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        self.commit.stop();
+    }
+}

@@ -1,0 +1,11 @@
+//! Pure survey domain: site and survey definitions, loading, answer validation and `show_if`.
+
+pub mod answers;
+pub mod definition;
+pub mod load;
+pub mod site;
+
+pub use answers::{is_shown, validate, AnswerValue, Answers, FieldError, RawAnswer};
+pub use definition::{ChoiceOption, Literal, Question, QuestionKind, ShowIf, Survey};
+pub use load::{load_site, load_sites, LoadError};
+pub use site::{Barrier, Site, SiteConfig, WebhookConfig};

@@ -1,0 +1,223 @@
+//! Site definitions (`site.toml`) and the barrier codebook.
+
+use super::definition::Survey;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    pub id: String,
+    pub name: String,
+    pub groups: Vec<String>,
+    #[serde(default = "default_min_cell")]
+    pub min_cell: u32,
+    #[serde(default)]
+    pub plugins: Vec<String>,
+    /// Plugin name → settings passed to that plugin's hooks as `settings`.
+    #[serde(default)]
+    pub plugin_settings: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub barriers: Vec<Barrier>,
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
+    /// Language of the survey texts as written (SPEC extension).
+    #[serde(default = "default_language")]
+    pub default_language: String,
+}
+
+fn default_min_cell() -> u32 {
+    5
+}
+fn default_language() -> String {
+    "en".to_string()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Barrier {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub name: String,
+    pub url: String,
+    pub secret_env: String,
+}
+
+/// The default codebook (SPEC "Default barrier codebook"); it applies to every site.
+pub const DEFAULT_CODEBOOK: &[(&str, &str)] = &[
+    ("awareness", "Did not know about the portal"),
+    (
+        "enrollment_technical",
+        "Glitches, errors or lock-outs while enrolling",
+    ),
+    (
+        "enrollment_assistance",
+        "No one available to help with enrollment",
+    ),
+    (
+        "information_overload",
+        "Portal pitched during a clinical visit: too much at once",
+    ),
+    (
+        "wrong_setting",
+        "The visit is not the moment to talk about the portal",
+    ),
+    (
+        "wrong_messenger",
+        "Disagreement about who should promote the portal",
+    ),
+    (
+        "selective_promotion",
+        "Portal offered only to some patients",
+    ),
+    (
+        "provider_ambivalence",
+        "Provider reservations about the portal",
+    ),
+    (
+        "privacy_concern",
+        "Worries about privacy or who can see records",
+    ),
+    (
+        "access_technology",
+        "No device, internet access or computer skills",
+    ),
+    ("value_unclear", "Does not see what the portal is good for"),
+];
+
+/// A loaded site: its configuration, surveys (in file-name order) and rule files.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub config: SiteConfig,
+    pub dir: PathBuf,
+    pub surveys: Vec<Arc<Survey>>,
+    pub codebook: Vec<Barrier>,
+    /// `rules/*.rhai`, sorted by file name.
+    pub rule_files: Vec<PathBuf>,
+    /// `rules/tests/*.toml`, sorted by file name.
+    pub rule_test_files: Vec<PathBuf>,
+}
+
+impl Site {
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+    pub fn survey(&self, id: &str) -> Option<&Arc<Survey>> {
+        self.surveys.iter().find(|s| s.id == id)
+    }
+    pub fn barrier(&self, code: &str) -> Option<&Barrier> {
+        self.codebook.iter().find(|b| b.code == code)
+    }
+    pub fn webhook(&self, name: &str) -> Option<&WebhookConfig> {
+        self.config.webhooks.iter().find(|w| w.name == name)
+    }
+}
+
+/// The default codebook followed by the site's additions.
+pub fn codebook_for(config: &SiteConfig) -> Vec<Barrier> {
+    let mut codes: Vec<Barrier> = DEFAULT_CODEBOOK
+        .iter()
+        .map(|(code, label)| Barrier {
+            code: code.to_string(),
+            label: label.to_string(),
+        })
+        .collect();
+    codes.extend(config.barriers.iter().cloned());
+    codes
+}
+
+/// Problems in a site.toml beyond its syntax, as (path of the item, message).
+pub fn check_site_config(config: &SiteConfig, dir_name: &str) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let slug = |s: &str, extra: char| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == extra)
+    };
+    if !slug(&config.id, '-') {
+        problems.push((
+            "id".into(),
+            format!("site id \"{}\" may use only a-z, 0-9 and -", config.id),
+        ));
+    } else if config.id != dir_name {
+        problems.push((
+            "id".into(),
+            format!(
+                "site id \"{}\" must match its folder name \"{dir_name}\"",
+                config.id
+            ),
+        ));
+    }
+    if config.groups.is_empty() {
+        problems.push((
+            "groups".into(),
+            "a site needs at least one stakeholder group".into(),
+        ));
+    }
+    for (i, g) in config.groups.iter().enumerate() {
+        if !slug(g, '_') && !slug(g, '-') {
+            problems.push((
+                format!("groups.{i}"),
+                format!("group \"{g}\" may use only a-z, 0-9, - and _"),
+            ));
+        }
+        if config.groups[..i].contains(g) {
+            problems.push((
+                format!("groups.{i}"),
+                format!("group \"{g}\" is listed twice"),
+            ));
+        }
+    }
+    if config.min_cell == 0 {
+        problems.push(("min_cell".into(), "min_cell must be at least 1".into()));
+    }
+    for (i, b) in config.barriers.iter().enumerate() {
+        if !slug(&b.code, '_') {
+            problems.push((
+                format!("barriers.{i}.code"),
+                format!("barrier code \"{}\" may use only a-z, 0-9 and _", b.code),
+            ));
+        }
+        let repeated = DEFAULT_CODEBOOK.iter().any(|(c, _)| *c == b.code)
+            || config.barriers[..i].iter().any(|p| p.code == b.code);
+        if repeated {
+            problems.push((
+                format!("barriers.{i}.code"),
+                format!("barrier code \"{}\" is already in the codebook", b.code),
+            ));
+        }
+    }
+    for (i, w) in config.webhooks.iter().enumerate() {
+        if config.webhooks[..i].iter().any(|p| p.name == w.name) {
+            problems.push((
+                format!("webhooks.{i}.name"),
+                format!("webhook \"{}\" is defined twice", w.name),
+            ));
+        }
+        if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+            problems.push((
+                format!("webhooks.{i}.url"),
+                format!(
+                    "webhook URL \"{}\" must start with http:// or https://",
+                    w.url
+                ),
+            ));
+        }
+    }
+    for name in config.plugin_settings.keys() {
+        if !config.plugins.contains(name) {
+            problems.push((
+                format!("plugin_settings.{name}"),
+                format!("settings for \"{name}\", which is not in plugins"),
+            ));
+        }
+    }
+    problems
+}
