@@ -75,6 +75,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
+#[allow(dead_code)] // used by the respondent pages
 /// A form body (`application/x-www-form-urlencoded`) as its fields in order, repeats kept.
 pub struct FormFields(pub Vec<(String, String)>);
 

@@ -33,7 +33,7 @@ pub fn id_of(key: &[u8]) -> Option<Uuid> {
 }
 
 /// The survey part of a response key under `site_prefix`.
-pub fn survey_of<'a>(key: &'a [u8], site_prefix_len: usize) -> Option<&'a [u8]> {
+pub fn survey_of(key: &[u8], site_prefix_len: usize) -> Option<&[u8]> {
     let rest = key.get(site_prefix_len..)?;
     let end = rest.iter().position(|b| *b == SEP)?;
     Some(&rest[..end])
@@ -53,6 +53,7 @@ pub fn min_id_at_ms(ms: u64) -> Uuid {
 }
 
 /// The millisecond timestamp inside a UUID v7.
+#[cfg(test)]
 pub fn ms_of(id: Uuid) -> u64 {
     let b = id.as_bytes();
     let mut t = [0u8; 8];

@@ -289,11 +289,11 @@ impl Store for SledStore {
         let value = encode(user)?;
         let result: Result<(), TransactionError<StoreError>> = (&self.users, &self.tokens)
             .transaction(|(users, tokens)| {
-                if let Some(old) = users.get(user.name.as_bytes().to_vec())? {
+                if let Some(old) = users.get(user.name.as_str())? {
                     let old: User = serde_json::from_slice(&old).map_err(|e| {
                         ConflictableTransactionError::Abort(StoreError::Corrupt(e.to_string()))
                     })?;
-                    tokens.remove(old.token_sha256.as_bytes().to_vec())?;
+                    tokens.remove(old.token_sha256.as_str())?;
                 }
                 users.insert(user.name.as_bytes(), value.as_slice())?;
                 tokens.insert(user.token_sha256.as_bytes(), user.name.as_bytes())?;

@@ -41,6 +41,16 @@ impl LoadError {
     }
 }
 
+/// Messages are printed one problem per line.
+fn one_line(message: &str) -> String {
+    message
+        .trim()
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// 1-based line and column of a byte offset.
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
@@ -98,7 +108,7 @@ fn parse_toml<T: DeserializeOwned>(file: &Path) -> Result<(T, String), LoadError
                 file: file.to_path_buf(),
                 line,
                 col,
-                message: e.message().trim().to_string(),
+                message: one_line(e.message()),
             })
         }
     }

@@ -1,6 +1,8 @@
 //! Shared test scaffolding: the real app on a temporary store.
 #![allow(dead_code)]
 
+pub mod server;
+
 use actix_web::web;
 use chorus::{AppState, Config};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,105 @@
+//! The real `chorus` binary, started on a free port for black-box tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_chorus"))
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs a chorus subcommand to completion with the repo's demo site and the given data dir.
+pub fn run(args: &[&str], data: &Path) -> Output {
+    let repo = super::repo();
+    Command::new(bin())
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .arg("--sites")
+        .arg(repo.join("sites"))
+        .arg("--plugins")
+        .arg(repo.join("plugins"))
+        .env("CHORUS_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run chorus")
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub data: PathBuf,
+}
+
+impl Server {
+    /// Starts `chorus serve` on the demo site and waits until /healthz answers.
+    pub fn start(data: &Path) -> Server {
+        let repo = super::repo();
+        let port = free_port();
+        let child = Command::new(bin())
+            .arg("serve")
+            .arg("--bind")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data")
+            .arg(data)
+            .arg("--sites")
+            .arg(repo.join("sites"))
+            .arg("--plugins")
+            .arg(repo.join("plugins"))
+            .arg("--templates")
+            .arg(repo.join("templates"))
+            .env("CHORUS_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chorus serve");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            data: data.to_path_buf(),
+        };
+        let client = reqwest::blocking::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if client
+                .get(format!("{}/healthz", server.base))
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return server;
+            }
+            assert!(Instant::now() < deadline, "server did not become healthy");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn kill9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        self.child.wait().expect("reap")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
