@@ -42,6 +42,11 @@ pub struct Server {
 impl Server {
     /// Starts `chorus serve` on the demo site and waits until /healthz answers.
     pub fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    /// As `start`, with extra `serve` arguments (e.g. `--config FILE`).
+    pub fn start_with(data: &Path, extra: &[&str]) -> Server {
         let repo = super::repo();
         let port = free_port();
         let child = Command::new(bin())
@@ -56,6 +61,7 @@ impl Server {
             .arg(repo.join("plugins"))
             .arg("--templates")
             .arg(repo.join("templates"))
+            .args(extra)
             .env("CHORUS_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
