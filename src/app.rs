@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::errors::{ApiError, StartupError};
 use crate::http;
 use crate::metrics::Metrics;
+use crate::report::ReportIndex;
 use crate::sites::SiteRegistry;
 use crate::store::{SledStore, Store, StoreOptions};
 use actix_web::body::MessageBody;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub sites: SiteRegistry,
     pub templates: tera::Tera,
     pub metrics: Metrics,
+    /// Incremental barrier × group counters behind the report (see `report::index`).
+    pub report: ReportIndex,
 }
 
 /// Loads and compiles the tera templates once; a broken template stops the start.
@@ -57,12 +60,17 @@ impl AppState {
                 cache_capacity_bytes: config.cache_capacity_bytes,
             },
         )?;
+        let report = ReportIndex::new();
+        for site in sites.ids() {
+            report.rebuild_site(&store, &site)?;
+        }
         Ok(AppState {
             config,
             store: Arc::new(store),
             sites,
             templates,
             metrics: Metrics::default(),
+            report,
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod http;
 pub mod metrics;
 pub mod plugins;
+pub mod report;
 pub mod response;
 pub mod sites;
 pub mod store;

@@ -100,6 +100,11 @@ pub async fn submit(state: &AppState, submission: Submission) -> Result<Submitte
     })
     .await
     .map_err(|_| ApiError::Unavailable)??;
+    // Counted as soon as it is stored, so the report agrees with the store even if the flush
+    // below fails (the response may then still be on disk).
+    if matches!(inserted, Inserted::New) {
+        state.report.record(&response);
+    }
     state.store.durable().await?;
     Ok(match inserted {
         Inserted::New => {

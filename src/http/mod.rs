@@ -3,6 +3,7 @@
 mod api;
 mod body;
 mod health;
+mod report;
 mod respondent;
 
 use actix_web::web;
@@ -10,6 +11,10 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::metrics)
-        .service(web::scope("/api/v1").configure(api::configure))
+        .service(
+            web::scope("/api/v1")
+                .configure(api::configure)
+                .configure(report::configure),
+        )
         .configure(respondent::configure);
 }
