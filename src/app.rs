@@ -5,6 +5,7 @@ use crate::errors::{ApiError, StartupError};
 use crate::http;
 use crate::metrics::Metrics;
 use crate::report::ReportIndex;
+use crate::session::{LoginLimiter, Sessions};
 use crate::sites::SiteRegistry;
 use crate::store::{SledStore, Store, StoreOptions};
 use actix_web::body::MessageBody;
@@ -22,6 +23,9 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Incremental barrier × group counters behind the report (see `report::index`).
     pub report: ReportIndex,
+    /// Web-login sessions (in memory: a restart signs everyone out).
+    pub sessions: Sessions,
+    pub login_limiter: LoginLimiter,
 }
 
 /// Loads and compiles the tera templates once; a broken template stops the start.
@@ -71,6 +75,8 @@ impl AppState {
             templates,
             metrics: Metrics::default(),
             report,
+            sessions: Sessions::default(),
+            login_limiter: LoginLimiter::default(),
         })
     }
 }

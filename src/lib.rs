@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod plugins;
 pub mod report;
 pub mod response;
+pub mod session;
 pub mod sites;
 pub mod store;
 pub mod submit;

@@ -1,5 +1,6 @@
 //! HTTP: routing and thin handlers. Knows actix; knows nothing of sled or rhai.
 
+mod admin;
 mod api;
 mod body;
 mod health;
@@ -16,5 +17,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(api::configure)
                 .configure(report::configure),
         )
+        .configure(admin::configure)
         .configure(respondent::configure);
 }
