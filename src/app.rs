@@ -19,6 +19,8 @@ pub struct AppState {
     pub sites: SiteRegistry,
     pub templates: tera::Tera,
     pub metrics: Metrics,
+    /// Wakes the webhook delivery worker when new deliveries are stored.
+    pub outbox: tokio::sync::Notify,
 }
 
 /// Loads and compiles the tera templates once; a broken template stops the start.
@@ -63,6 +65,7 @@ impl AppState {
             sites,
             templates,
             metrics: Metrics::default(),
+            outbox: tokio::sync::Notify::new(),
         })
     }
 }

@@ -2,6 +2,7 @@
 
 mod api;
 mod body;
+mod followups;
 mod health;
 mod respondent;
 
@@ -10,6 +11,10 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::metrics)
-        .service(web::scope("/api/v1").configure(api::configure))
+        .service(
+            web::scope("/api/v1")
+                .configure(api::configure)
+                .configure(followups::configure),
+        )
         .configure(respondent::configure);
 }
