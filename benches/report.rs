@@ -90,7 +90,9 @@ fn bench_report(c: &mut Criterion) {
     let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
     let mut rng = Lcg(42);
     for i in 0..RESPONSES {
-        store.insert_response(&response(i, &mut rng)).unwrap();
+        store
+            .insert_response(&response(i, &mut rng), &Default::default())
+            .unwrap();
     }
     store.flush().unwrap();
     let site = chorus::survey::load_site(

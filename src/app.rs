@@ -26,6 +26,8 @@ pub struct AppState {
     /// Web-login sessions (in memory: a restart signs everyone out).
     pub sessions: Sessions,
     pub login_limiter: LoginLimiter,
+    /// Wakes the webhook delivery worker when new deliveries are stored.
+    pub outbox: tokio::sync::Notify,
 }
 
 /// Loads and compiles the tera templates once; a broken template stops the start.
@@ -77,6 +79,7 @@ impl AppState {
             report,
             sessions: Sessions::default(),
             login_limiter: LoginLimiter::default(),
+            outbox: tokio::sync::Notify::new(),
         })
     }
 }

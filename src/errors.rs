@@ -42,6 +42,10 @@ pub enum ApiError {
     SurveyNotFound(String),
     #[error("no response \"{0}\"")]
     ResponseNotFound(String),
+    #[error("no follow-up \"{0}\"")]
+    FollowUpNotFound(String),
+    #[error("no webhook delivery \"{0}\"")]
+    DeliveryNotFound(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
     #[error("request body is not valid JSON: {0}")]
@@ -88,6 +92,8 @@ impl ApiError {
             ApiError::SiteNotFound(_) => "site_not_found",
             ApiError::SurveyNotFound(_) => "survey_not_found",
             ApiError::ResponseNotFound(_) => "response_not_found",
+            ApiError::FollowUpNotFound(_) => "follow_up_not_found",
+            ApiError::DeliveryNotFound(_) => "delivery_not_found",
             ApiError::InvalidAnswers(_) => "invalid_answer",
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::InvalidBody { .. } => "invalid_body",
@@ -139,7 +145,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::SiteNotFound(_)
             | ApiError::SurveyNotFound(_)
-            | ApiError::ResponseNotFound(_) => StatusCode::NOT_FOUND,
+            | ApiError::ResponseNotFound(_)
+            | ApiError::FollowUpNotFound(_)
+            | ApiError::DeliveryNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidAnswers(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MalformedJson(_)
             | ApiError::InvalidBody { .. }

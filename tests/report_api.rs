@@ -94,7 +94,10 @@ fn fixture() -> Vec<StoredResponse> {
 
 fn store_all(state: &chorus::AppState, responses: &[StoredResponse]) {
     for r in responses {
-        state.store.insert_response(r).unwrap();
+        state
+            .store
+            .insert_response(r, &chorus::followups::records_for(r))
+            .unwrap();
         state.report.record(r);
     }
 }

@@ -27,6 +27,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
                 addr: config.bind.clone(),
                 source,
             })?;
+        let worker = crate::followups::delivery::DeliveryWorker::new(
+            state.clone().into_inner(),
+            Default::default(),
+        );
+        actix_web::rt::spawn(worker.run());
         for addr in server.addrs() {
             tracing::info!("serving on http://{addr}");
         }

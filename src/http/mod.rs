@@ -3,6 +3,7 @@
 mod admin;
 mod api;
 mod body;
+mod followups;
 mod health;
 mod report;
 mod respondent;
@@ -15,7 +16,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .configure(api::configure)
-                .configure(report::configure),
+                .configure(report::configure)
+                .configure(followups::configure),
         )
         .configure(admin::configure)
         .configure(respondent::configure);

@@ -2,9 +2,13 @@
 
 use super::group_commit::GroupCommit;
 use super::keys;
+use super::sled_followups::{
+    transaction_error, EncodedFollowUps, TREE_OUTBOX, TREE_OUTBOX_PENDING, TREE_TASKS,
+};
 use super::{
     DurableFuture, Inserted, ResponseIter, ResponsePage, ResponseQuery, Store, StoreError, User,
 };
+use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use crate::response::StoredResponse;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -46,11 +50,14 @@ pub struct SledStore {
     users: sled::Tree,
     tokens: sled::Tree,
     meta: sled::Tree,
+    pub(super) tasks: sled::Tree,
+    pub(super) outbox: sled::Tree,
+    pub(super) outbox_pending: sled::Tree,
     commit: GroupCommit,
     submission_locks: Vec<Mutex<()>>,
 }
 
-fn backend(e: sled::Error) -> StoreError {
+pub(super) fn backend(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -100,11 +107,40 @@ impl SledStore {
             submissions: open(TREE_SUBMISSIONS)?,
             users: open(TREE_USERS)?,
             tokens: open(TREE_TOKENS)?,
+            tasks: open(TREE_TASKS)?,
+            outbox: open(TREE_OUTBOX)?,
+            outbox_pending: open(TREE_OUTBOX_PENDING)?,
             meta,
             db,
             commit,
             submission_locks: (0..SUBMISSION_STRIPES).map(|_| Mutex::new(())).collect(),
         })
+    }
+
+    /// One insert for a response without follow-ups (the common case); a transaction over the
+    /// response, task and outbox trees otherwise, so none is ever written without the others.
+    fn write_response(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        follow_ups: &FollowUpRecords,
+    ) -> Result<(), StoreError> {
+        if follow_ups.is_empty() {
+            self.responses.insert(key, value).map_err(backend)?;
+            return Ok(());
+        }
+        let encoded = EncodedFollowUps::new(follow_ups)?;
+        (
+            &self.responses,
+            &self.tasks,
+            &self.outbox,
+            &self.outbox_pending,
+        )
+            .transaction(|(responses, tasks, outbox, pending)| {
+                responses.insert(key, value)?;
+                encoded.write(tasks, outbox, pending)
+            })
+            .map_err(transaction_error)
     }
 
     /// Survey ids that have stored responses for a site, by skipping from survey to survey.
@@ -207,11 +243,15 @@ impl Iterator for MergeByTime {
 }
 
 impl Store for SledStore {
-    fn insert_response(&self, response: &StoredResponse) -> Result<Inserted, StoreError> {
+    fn insert_response(
+        &self,
+        response: &StoredResponse,
+        follow_ups: &FollowUpRecords,
+    ) -> Result<Inserted, StoreError> {
         let key = keys::response_key(&response.site, &response.survey, response.id);
         let value = encode(response)?;
         let Some(submission) = response.submission_id else {
-            self.responses.insert(key, value).map_err(backend)?;
+            self.write_response(&key, &value, follow_ups)?;
             return Ok(Inserted::New);
         };
         let sub_key = keys::submission_key(&response.site, submission);
@@ -233,7 +273,7 @@ impl Store for SledStore {
                 .map_err(backend)?
                 .map_err(|_| StoreError::Conflict("submission id claimed concurrently".into()))?;
         }
-        self.responses.insert(key, value).map_err(backend)?;
+        self.write_response(&key, &value, follow_ups)?;
         Ok(Inserted::New)
     }
 
@@ -283,6 +323,43 @@ impl Store for SledStore {
             site: site.to_string(),
             ..ResponseQuery::default()
         })
+    }
+
+    fn list_tasks(&self, site: &str) -> Result<Vec<Task>, StoreError> {
+        self.tasks_of(site)
+    }
+
+    fn update_task(
+        &self,
+        site: &str,
+        id: Uuid,
+        change: &mut dyn FnMut(&mut Task) -> Result<(), String>,
+    ) -> Result<Option<Task>, StoreError> {
+        self.change_task(site, id, change)
+    }
+
+    fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        self.due(now_ms, limit)
+    }
+
+    fn update_delivery(
+        &self,
+        previous_next_attempt_ms: i64,
+        delivery: &Delivery,
+    ) -> Result<(), StoreError> {
+        self.save_delivery(previous_next_attempt_ms, delivery)
+    }
+
+    fn get_delivery(&self, site: &str, id: Uuid) -> Result<Option<Delivery>, StoreError> {
+        self.delivery(site, id)
+    }
+
+    fn list_deliveries(
+        &self,
+        site: &str,
+        status: Option<DeliveryStatus>,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries_of(site, status)
     }
 
     fn put_user(&self, user: &User) -> Result<(), StoreError> {

@@ -74,7 +74,10 @@ pub fn store_response(
         rule_errors: vec![],
         follow_ups: vec![],
     };
-    state.store.insert_response(&r).unwrap();
+    state
+        .store
+        .insert_response(&r, &chorus::followups::records_for(&r))
+        .unwrap();
     state.report.record(&r);
     r
 }
