@@ -163,3 +163,53 @@ where
         .map(|v| v.to_str().unwrap().to_string());
     (status, location, body_text(res).await)
 }
+
+/// A stored response with follow-ups (its tasks and deliveries stored with it).
+pub fn store_with_follow_ups(
+    state: &AppState,
+    site: &str,
+    rfc3339: &str,
+    actions: Vec<chorus::response::Action>,
+) -> StoredResponse {
+    use time::format_description::well_known::Rfc3339;
+    let at = time::OffsetDateTime::parse(rfc3339, &Rfc3339).unwrap();
+    let ts = uuid::Timestamp::from_unix(uuid::NoContext, at.unix_timestamp() as u64, 0);
+    let id = uuid::Uuid::new_v7(ts);
+    let r = StoredResponse {
+        id,
+        site: site.into(),
+        survey: "patient-pulse".into(),
+        survey_version: 1,
+        group: "patient".into(),
+        submitted_at: chorus::submit::timestamp_of(id),
+        language: None,
+        submission_id: None,
+        answers: Default::default(),
+        tags: vec![],
+        rule_errors: vec![],
+        follow_ups: actions
+            .into_iter()
+            .map(|action| chorus::response::FollowUp {
+                id: uuid::Uuid::now_v7(),
+                source: "enrollment_followup".into(),
+                action,
+            })
+            .collect(),
+    };
+    state
+        .store
+        .insert_response(&r, &chorus::followups::records_for(&r))
+        .unwrap();
+    state.report.record(&r);
+    r
+}
+
+pub fn task(title: &str, due_hours: Option<i64>) -> chorus::response::Action {
+    chorus::response::Action::Task {
+        queue: "enrollment-help".into(),
+        title: title.into(),
+        due_hours,
+        priority: Default::default(),
+        note: None,
+    }
+}

@@ -129,14 +129,11 @@ impl<R: MinRole + 'static> FromRequest for SiteSession<R> {
 
 /// The fields of a form posted by a signed-in user whose CSRF token matched the session's
 /// (compared in constant time). No session: sign in; a missing or wrong token: 403.
-#[allow(dead_code)]
 pub struct CsrfForm {
     pub session: AdminSession,
     pub fields: Vec<(String, String)>,
 }
 
-// Sign-out only needs the check; forms that carry data (follow-ups, rules) read the fields.
-#[allow(dead_code)]
 impl CsrfForm {
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields

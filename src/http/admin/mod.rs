@@ -6,6 +6,7 @@
 
 mod dashboard;
 mod extract;
+mod followups;
 mod login;
 mod responses;
 
@@ -24,7 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(stylesheet)
             .configure(login::configure)
             .configure(dashboard::configure)
-            .configure(responses::configure),
+            .configure(responses::configure)
+            .configure(followups::configure),
     );
 }
 
