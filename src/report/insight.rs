@@ -5,8 +5,11 @@ use std::collections::BTreeMap;
 
 /// A group id as people read it: "leadership" → "Leadership", "front_desk" → "Front desk".
 pub fn group_title(group: &str) -> String {
-    let spaced = group.replace(['_', '-'], " ");
-    let mut chars = spaced.chars();
+    capitalize(&group.replace(['_', '-'], " "))
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
@@ -73,7 +76,7 @@ pub fn disagreements(report: &Report, max: usize) -> Vec<String> {
         } else {
             format!(
                 "{} of {} respondents name “{}”; no {} respondent does.",
-                percent(hi),
+                capitalize(&percent(hi)),
                 group_title(hi_group).to_lowercase(),
                 b.label,
                 group_title(lo_group).to_lowercase()
@@ -144,4 +147,122 @@ pub fn weekly(
         week -= 7;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::{BarrierRow, ByGroup, GroupRow};
+
+    fn report(cells: Vec<(&str, Cell)>, gap: Option<f64>) -> Report {
+        Report {
+            site: "s".into(),
+            min_cell: 5,
+            groups: cells
+                .iter()
+                .map(|(g, _)| GroupRow {
+                    group: g.to_string(),
+                    respondents: Some(10),
+                    suppressed: false,
+                })
+                .collect(),
+            barriers: vec![BarrierRow {
+                code: "awareness".into(),
+                label: "Did not know about the portal".into(),
+                by_group: ByGroup(cells.into_iter().map(|(g, c)| (g.to_string(), c)).collect()),
+                gap,
+            }],
+        }
+    }
+
+    #[test]
+    fn ratios_and_zero_shares_in_words() {
+        let r = report(
+            vec![
+                (
+                    "patient",
+                    Cell::Counted {
+                        count: 6,
+                        share: 0.05,
+                    },
+                ),
+                (
+                    "leadership",
+                    Cell::Counted {
+                        count: 8,
+                        share: 0.8,
+                    },
+                ),
+                ("provider", Cell::Suppressed { suppressed: true }),
+            ],
+            Some(0.75),
+        );
+        assert_eq!(
+            disagreements(&r, 3),
+            ["Leadership respondents name “Did not know about the portal” 16× as often as patient respondents (80% vs 5%)."]
+        );
+        let r = report(
+            vec![
+                (
+                    "front_desk",
+                    Cell::Counted {
+                        count: 0,
+                        share: 0.0,
+                    },
+                ),
+                (
+                    "provider",
+                    Cell::Counted {
+                        count: 1,
+                        share: 0.004,
+                    },
+                ),
+            ],
+            Some(0.004),
+        );
+        assert_eq!(
+            disagreements(&r, 3),
+            ["Under 1% of provider respondents name “Did not know about the portal”; no front desk respondent does."]
+        );
+        let agree = report(
+            vec![
+                (
+                    "patient",
+                    Cell::Counted {
+                        count: 1,
+                        share: 0.1,
+                    },
+                ),
+                (
+                    "provider",
+                    Cell::Counted {
+                        count: 1,
+                        share: 0.1,
+                    },
+                ),
+            ],
+            Some(0.0),
+        );
+        assert!(
+            disagreements(&agree, 3).is_empty(),
+            "no gap, nothing to say"
+        );
+    }
+
+    #[test]
+    fn weeks_are_consecutive_mondays_newest_first() {
+        // 2026-03-02 is a Monday: day 20514. 2026-03-18 (Wednesday) is day 20530.
+        let groups = vec!["patient".to_string(), "provider".to_string()];
+        let mut by_day = BTreeMap::new();
+        by_day.insert(20514, BTreeMap::from([("patient".to_string(), 2)]));
+        by_day.insert(20520, BTreeMap::from([("provider".to_string(), 1)]));
+        by_day.insert(20530, BTreeMap::from([("patient".to_string(), 4)]));
+        let weeks = weekly(&by_day, &groups, 12);
+        let labels: Vec<&str> = weeks.iter().map(|w| w.week.as_str()).collect();
+        assert_eq!(labels, ["2026-03-16", "2026-03-09", "2026-03-02"]);
+        assert_eq!(weeks[0].counts, [4, 0]);
+        assert_eq!(weeks[1].counts, [0, 0], "an empty week is shown");
+        assert_eq!(weeks[2].counts, [2, 1]);
+        assert_eq!(weekly(&by_day, &groups, 2).len(), 2);
+    }
 }
