@@ -161,6 +161,14 @@ async fn staff_work_the_queue_from_the_page() {
     );
     let (_, _, page) = get_page(&app, &cookie, "/admin/sites/clinic-a/follow-ups?status=all").await;
     assert!(page.contains("id=\"closed\""));
+    // The response page shows where its follow-up stands.
+    let (_, _, page) = get_page(
+        &app,
+        &cookie,
+        &format!("/admin/sites/clinic-a/responses/{}", late.id),
+    )
+    .await;
+    assert!(page.contains("<td>done</td>"), "{page}");
 }
 
 #[actix_web::test]

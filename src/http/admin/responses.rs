@@ -328,13 +328,49 @@ fn show_answer(survey: Option<&Survey>, id: &str, value: &AnswerValue) -> (Strin
 
 #[derive(Serialize)]
 struct FollowUpView {
+    /// The task's or delivery's current status, when it is stored.
+    status: Option<String>,
     source: String,
     kind: &'static str,
     summary: String,
     details: String,
 }
 
-fn follow_up_view(f: &crate::response::FollowUp) -> FollowUpView {
+/// Current state of each follow-up: task status or delivery status, by follow-up id.
+type FollowUpStates = std::collections::HashMap<Uuid, String>;
+
+fn follow_up_states(
+    store: &dyn crate::store::Store,
+    r: &StoredResponse,
+) -> Result<FollowUpStates, ApiError> {
+    let mut states = FollowUpStates::new();
+    if r.follow_ups
+        .iter()
+        .any(|f| matches!(f.action, Action::Task { .. }))
+    {
+        for t in store.list_tasks(&r.site)? {
+            if t.response_id == r.id {
+                states.insert(t.id, t.status.as_str().to_string());
+            }
+        }
+    }
+    for f in &r.follow_ups {
+        if matches!(f.action, Action::Webhook { .. }) {
+            if let Some(d) = store.get_delivery(&r.site, f.id)? {
+                let status = match d.status {
+                    crate::followups::DeliveryStatus::Pending => "pending",
+                    crate::followups::DeliveryStatus::Delivered => "delivered",
+                    crate::followups::DeliveryStatus::Failed => "failed",
+                };
+                states.insert(f.id, format!("{status}, {} attempt(s)", d.attempts));
+            }
+        }
+    }
+    Ok(states)
+}
+
+fn follow_up_view(f: &crate::response::FollowUp, states: &FollowUpStates) -> FollowUpView {
+    let status = states.get(&f.id).cloned();
     match &f.action {
         Action::Task {
             queue,
@@ -343,6 +379,7 @@ fn follow_up_view(f: &crate::response::FollowUp) -> FollowUpView {
             priority,
             note,
         } => FollowUpView {
+            status,
             source: f.source.clone(),
             kind: "task",
             summary: title.clone(),
@@ -361,6 +398,7 @@ fn follow_up_view(f: &crate::response::FollowUp) -> FollowUpView {
             ),
         },
         Action::Webhook { target, payload } => FollowUpView {
+            status,
             source: f.source.clone(),
             kind: "webhook",
             summary: format!("webhook to {target}"),
@@ -383,10 +421,15 @@ async fn detail(
     let uuid = Uuid::parse_str(&id).map_err(|_| ApiError::ResponseNotFound(id.clone()))?;
     let store = state.store.clone();
     let site_id = s.site.clone();
-    let response: StoredResponse = web::block(move || store.get_response(&site_id, uuid))
-        .await
-        .map_err(|_| ApiError::Unavailable)??
-        .ok_or(ApiError::ResponseNotFound(id))?;
+    let (response, states) = web::block(move || -> Result<_, ApiError> {
+        let response = store
+            .get_response(&site_id, uuid)?
+            .ok_or(ApiError::ResponseNotFound(id))?;
+        let states = follow_up_states(store.as_ref(), &response)?;
+        Ok((response, states))
+    })
+    .await
+    .map_err(|_| ApiError::Unavailable)??;
     let survey = runtime.site.survey(&response.survey).map(|s| s.as_ref());
     // Answers in the survey's question order, then any no longer in the definition.
     let mut answers: Vec<AnswerView> = Vec::new();
@@ -438,7 +481,7 @@ async fn detail(
         &response
             .follow_ups
             .iter()
-            .map(follow_up_view)
+            .map(|f| follow_up_view(f, &states))
             .collect::<Vec<_>>(),
     );
     Ok(html(render(&state, "admin/response.html", &ctx)?))
