@@ -1,0 +1,365 @@
+//! Respondent pages (SPEC "HTTP → Respondent pages"): the survey form, the thank-you page and
+//! friendly HTML error pages. Server-rendered; works without JavaScript.
+
+mod assets;
+mod strings;
+mod view;
+
+pub use assets::StaticAssets;
+
+use crate::app::AppState;
+use crate::errors::ApiError;
+use crate::sites::SiteRuntime;
+use crate::submit::{submit, Submission};
+use crate::survey::definition::SurveyTranslation;
+use crate::survey::{FieldError, RawAnswer, Survey};
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use std::sync::Arc;
+use strings::Ui;
+use uuid::Uuid;
+use view::{FormInput, FormValues, PageMeta};
+
+use super::body::FormFields;
+
+/// The hidden field that makes a double submit harmless. Form-internal fields start with `_`,
+/// which question ids (`[a-z0-9_]`, checked at load) never do.
+const SUBMISSION_FIELD: &str = "_submission_id";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(static_file)
+        .service(site_index)
+        .service(form_page)
+        .service(form_submit)
+        .service(thanks_page);
+}
+
+/// What every page of one site and language shares.
+struct PageContext {
+    lang: String,
+    ui: &'static Ui,
+    site_name: Option<String>,
+}
+
+impl PageContext {
+    fn for_site(runtime: Option<&SiteRuntime>) -> PageContext {
+        // The site's language until surveys carry translations a request can choose.
+        let lang = runtime.map_or_else(
+            || "en".to_string(),
+            |rt| rt.site.config.default_language.clone(),
+        );
+        PageContext {
+            ui: strings::for_language(&lang),
+            lang,
+            site_name: runtime.map(|rt| rt.site.config.name.clone()),
+        }
+    }
+
+    fn translation<'a>(&self, survey: &'a Survey) -> Option<&'a SurveyTranslation> {
+        survey.translations.get(&self.lang)
+    }
+
+    fn meta(&self, state: &AppState, title: String) -> PageMeta {
+        PageMeta {
+            lang: self.lang.clone(),
+            title,
+            site_name: self.site_name.clone(),
+            css: state.assets.url("chorus.css"),
+            js: state.assets.url("chorus.js"),
+        }
+    }
+}
+
+fn render(
+    state: &AppState,
+    template: &str,
+    ctx: &PageContext,
+    title: String,
+    fill: impl FnOnce(&mut tera::Context),
+) -> Result<String, ApiError> {
+    let mut context = tera::Context::new();
+    context.insert("page", &ctx.meta(state, title));
+    context.insert("t", ctx.ui);
+    fill(&mut context);
+    state
+        .templates
+        .render(template, &context)
+        .map_err(|e| ApiError::Render(format!("{template}: {e}")))
+}
+
+/// Pages are never cached: a form carries a one-time submission id, and on a shared waiting-room
+/// tablet the next patient must not get the previous one's answers back.
+fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+#[derive(Serialize)]
+struct ErrorView {
+    title: &'static str,
+    body: &'static str,
+}
+
+/// A friendly HTML page for a failed request; never a stack trace or an internal message.
+fn error_page(state: &AppState, ctx: &PageContext, err: ApiError) -> HttpResponse {
+    let ui = ctx.ui;
+    let status = actix_web::ResponseError::status_code(&err);
+    let (title, body) = match &err {
+        ApiError::SiteNotFound(_) | ApiError::SurveyNotFound(_) => {
+            (ui.not_found_title, ui.not_found_body)
+        }
+        ApiError::PayloadTooLarge(_) => (ui.too_large_title, ui.too_large_body),
+        ApiError::Store(_) | ApiError::Unavailable if status.is_server_error() => {
+            (ui.unavailable_title, ui.unavailable_body)
+        }
+        _ if status.is_server_error() => (ui.server_error_title, ui.server_error_body),
+        _ => (ui.bad_request_title, ui.bad_request_body),
+    };
+    if status.is_server_error() {
+        tracing::error!(code = err.code(), error = %err, "respondent page failed");
+    }
+    let page = render(state, "error.html", ctx, title.to_string(), |c| {
+        c.insert("error", &ErrorView { title, body })
+    });
+    let mut res = match page {
+        Ok(page) => html(status, page),
+        Err(e) => {
+            tracing::error!(code = e.code(), error = %e, "error page failed");
+            HttpResponse::build(status)
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("{title}\n\n{body}\n"))
+        }
+    };
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+    }
+    res
+}
+
+/// The site and survey of a request, or the error page to answer with.
+fn find_survey(
+    state: &AppState,
+    site: &str,
+    survey: &str,
+) -> Result<(Arc<SiteRuntime>, Arc<Survey>, PageContext), Box<HttpResponse>> {
+    let Some(runtime) = state.sites.get(site) else {
+        let ctx = PageContext::for_site(None);
+        return Err(Box::new(error_page(
+            state,
+            &ctx,
+            ApiError::SiteNotFound(site.to_string()),
+        )));
+    };
+    let ctx = PageContext::for_site(Some(&runtime));
+    match runtime.site.survey(survey).cloned() {
+        Some(found) => Ok((runtime, found, ctx)),
+        None => Err(Box::new(error_page(
+            state,
+            &ctx,
+            ApiError::SurveyNotFound(survey.to_string()),
+        ))),
+    }
+}
+
+fn form_url(runtime: &SiteRuntime, survey: &Survey) -> String {
+    format!("/s/{}/{}", runtime.site.id(), survey.id)
+}
+
+/// Renders the form, empty or with the answers sent and the problems found.
+fn form_response(
+    state: &AppState,
+    ctx: &PageContext,
+    runtime: &SiteRuntime,
+    survey: &Survey,
+    submission_id: Uuid,
+    values: &FormValues,
+    errors: &[FieldError],
+) -> HttpResponse {
+    let form = view::form_view(
+        FormInput {
+            survey,
+            translation: ctx.translation(survey),
+            action: form_url(runtime, survey),
+            submission_id: submission_id.to_string(),
+            values,
+            errors,
+        },
+        ctx.ui,
+    );
+    let title = if errors.is_empty() {
+        form.title.clone()
+    } else {
+        format!("{}{}", ctx.ui.error_title_prefix, form.title)
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    match render(state, "form.html", ctx, title, |c| c.insert("form", &form)) {
+        Ok(page) => html(status, page),
+        Err(e) => error_page(state, ctx, e),
+    }
+}
+
+#[get("/s/{site}/{survey}")]
+async fn form_page(state: web::Data<AppState>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (site, survey) = path.into_inner();
+    let (runtime, survey, ctx) = match find_survey(&state, &site, &survey) {
+        Ok(found) => found,
+        Err(page) => return *page,
+    };
+    form_response(
+        &state,
+        &ctx,
+        &runtime,
+        &survey,
+        Uuid::new_v4(),
+        &FormValues::new(),
+        &[],
+    )
+}
+
+/// Splits the posted fields into answers (by question id) and the submission id. Fields that
+/// name no question are dropped: a form loaded before the survey changed must still go through.
+fn read_fields(survey: &Survey, fields: Vec<(String, String)>) -> (FormValues, Option<Uuid>) {
+    let mut values = FormValues::new();
+    let mut submission_id = None;
+    for (name, value) in fields {
+        if name == SUBMISSION_FIELD {
+            submission_id = Uuid::parse_str(value.trim()).ok();
+        } else if survey.question(&name).is_some() {
+            values.entry(name).or_default().push(value);
+        }
+    }
+    (values, submission_id)
+}
+
+#[post("/s/{site}/{survey}")]
+async fn form_submit(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: Result<FormFields, ApiError>,
+) -> HttpResponse {
+    let (site, survey) = path.into_inner();
+    let (runtime, survey, ctx) = match find_survey(&state, &site, &survey) {
+        Ok(found) => found,
+        Err(page) => return *page,
+    };
+    let fields = match body {
+        Ok(FormFields(fields)) => fields,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
+    let (values, submission_id) = read_fields(&survey, fields);
+    let answers = values
+        .iter()
+        .map(|(id, v)| (id.clone(), RawAnswer::Form(v.clone())))
+        .collect();
+    let outcome = submit(
+        &state,
+        Submission {
+            site: runtime.site.id().to_string(),
+            survey: survey.id.clone(),
+            answers,
+            submission_id,
+            language: Some(ctx.lang.clone()),
+        },
+    )
+    .await;
+    match outcome {
+        Ok(_) => HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("{}/thanks", form_url(&runtime, &survey)),
+            ))
+            .finish(),
+        Err(ApiError::InvalidAnswers(errors)) => form_response(
+            &state,
+            &ctx,
+            &runtime,
+            &survey,
+            submission_id.unwrap_or_else(Uuid::new_v4),
+            &values,
+            &errors,
+        ),
+        Err(e) => error_page(&state, &ctx, e),
+    }
+}
+
+#[get("/s/{site}/{survey}/thanks")]
+async fn thanks_page(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (site, survey) = path.into_inner();
+    let (_, survey, ctx) = match find_survey(&state, &site, &survey) {
+        Ok(found) => found,
+        Err(page) => return *page,
+    };
+    let title = format!(
+        "{} – {}",
+        ctx.ui.thanks_title,
+        view::survey_title(&survey, ctx.translation(&survey))
+    );
+    match render(&state, "thanks.html", &ctx, title, |_| {}) {
+        Ok(page) => html(StatusCode::OK, page),
+        Err(e) => error_page(&state, &ctx, e),
+    }
+}
+
+#[derive(Serialize)]
+struct SurveyLink {
+    href: String,
+    title: String,
+}
+
+#[get("/s/{site}")]
+async fn site_index(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let Some(runtime) = state.sites.get(&path) else {
+        return error_page(
+            &state,
+            &PageContext::for_site(None),
+            ApiError::SiteNotFound(path.into_inner()),
+        );
+    };
+    let ctx = PageContext::for_site(Some(&runtime));
+    let links: Vec<SurveyLink> = runtime
+        .site
+        .surveys
+        .iter()
+        .map(|s| SurveyLink {
+            href: form_url(&runtime, s),
+            title: view::survey_title(s, ctx.translation(s)).to_string(),
+        })
+        .collect();
+    let title = format!("{} – {}", ctx.ui.surveys_title, runtime.site.config.name);
+    match render(&state, "site.html", &ctx, title, |c| {
+        c.insert("surveys", &links)
+    }) {
+        Ok(page) => html(StatusCode::OK, page),
+        Err(e) => error_page(&state, &ctx, e),
+    }
+}
+
+#[get("/static/{name}")]
+async fn static_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let version = query
+        .iter()
+        .find(|(k, _)| k == "v")
+        .map(|(_, v)| v.as_str());
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    state.assets.respond(&path, version, if_none_match)
+}
