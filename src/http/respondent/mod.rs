@@ -112,7 +112,7 @@ fn error_page(state: &AppState, ctx: &PageContext, err: ApiError) -> HttpRespons
             (ui.not_found_title, ui.not_found_body)
         }
         ApiError::PayloadTooLarge(_) => (ui.too_large_title, ui.too_large_body),
-        ApiError::Store(_) | ApiError::Unavailable if status.is_server_error() => {
+        ApiError::Store(_) | ApiError::Unavailable if status == StatusCode::SERVICE_UNAVAILABLE => {
             (ui.unavailable_title, ui.unavailable_body)
         }
         _ if status.is_server_error() => (ui.server_error_title, ui.server_error_body),
@@ -362,4 +362,86 @@ async fn static_file(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok());
     state.assets.respond(&path, version, if_none_match)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Failures no request can cause on purpose (a store that fails); the rest of the pages are
+    //! tested through the real app in tests/respondent_*.rs.
+    use super::*;
+    use crate::config::Config;
+    use crate::store::StoreError;
+    use std::path::PathBuf;
+
+    fn fixture_state(data: &std::path::Path) -> AppState {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        AppState::open(Config {
+            data: data.to_path_buf(),
+            sites: repo.join("tests/fixtures/sites"),
+            plugins: repo.join("tests/fixtures/plugins"),
+            templates: repo.join("templates"),
+            ..Config::default()
+        })
+        .expect("fixture state opens")
+    }
+
+    async fn page(res: HttpResponse) -> (StatusCode, Option<String>, String) {
+        let status = res.status();
+        let retry = res
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        (status, retry, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[actix_web::test]
+    async fn store_failures_get_friendly_pages_without_internal_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = fixture_state(&dir.path().join("data"));
+        let ctx = PageContext::for_site(state.sites.get("test-clinic").as_deref());
+
+        let unavailable = ApiError::Store(StoreError::Durability("disk full (secret)".into()));
+        let (status, retry, html) = page(error_page(&state, &ctx, unavailable)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry.as_deref(), Some("30"));
+        assert!(html.contains("<h1>We could not save your answers just now</h1>"));
+        assert!(html.contains("You will not be counted twice."));
+        assert!(html.contains("<header class=\"site\"><p>Test Clinic</p></header>"));
+        assert!(!html.contains("secret"));
+
+        let corrupt = ApiError::Store(StoreError::Corrupt("bad record (secret)".into()));
+        let (status, retry, html) = page(error_page(&state, &ctx, corrupt)).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(retry, None);
+        assert!(html.contains("<h1>Something went wrong on our side</h1>"));
+        assert!(!html.contains("secret"));
+
+        let (status, _, html) = page(error_page(&state, &ctx, ApiError::BodyTimeout)).await;
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+        assert!(html.contains("<h1>We could not read your answers</h1>"));
+    }
+
+    #[test]
+    fn only_question_fields_are_answers() {
+        let survey: Survey = toml::from_str(
+            "id = \"s\"\ngroup = \"g\"\ntitle = \"T\"\n\
+             [[questions]]\nid = \"a\"\nkind = \"text\"\ntext = \"A\"\n",
+        )
+        .unwrap();
+        let id = Uuid::new_v4();
+        let (values, submission_id) = read_fields(
+            &survey,
+            vec![
+                ("_submission_id".into(), id.to_string()),
+                ("a".into(), "one".into()),
+                ("a".into(), "two".into()),
+                ("_other".into(), "x".into()),
+                ("gone".into(), "y".into()),
+            ],
+        );
+        assert_eq!(submission_id, Some(id));
+        assert_eq!(values.len(), 1);
+        assert_eq!(values["a"], ["one", "two"]);
+    }
 }
