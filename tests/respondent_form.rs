@@ -169,14 +169,21 @@ async fn each_visit_gets_a_fresh_submission_id() {
     let t = common::fixture_state();
     let app = test::init_service(create_app(t.state.clone())).await;
     let mut ids = Vec::new();
-    for _ in 0..2 {
+    let mut pages = Vec::new();
+    for _ in 0..3 {
         let req = test::TestRequest::get()
             .uri("/s/test-clinic/every-kind")
             .to_request();
         let html = String::from_utf8(test::call_and_read_body(&app, req).await.to_vec()).unwrap();
-        ids.push(submission_id(&html));
+        let id = submission_id(&html);
+        pages.push(html.replace(&id, "ID"));
+        ids.push(id);
     }
     assert_ne!(ids[0], ids[1]);
+    assert_ne!(ids[1], ids[2]);
+    // The first page is rendered, the others reuse it: the same page but for the id.
+    assert_eq!(pages[0], pages[1]);
+    assert_eq!(pages[1], pages[2]);
 }
 
 #[actix_web::test]
@@ -400,4 +407,72 @@ async fn a_missing_static_file_stops_the_start() {
         Err(e) => e.to_string(),
     };
     assert!(err.contains("chorus.js"), "{err}");
+}
+
+#[actix_web::test]
+async fn pages_answer_head_requests() {
+    let t = common::fixture_state();
+    let app = test::init_service(create_app(t.state.clone())).await;
+    for uri in [
+        "/s/test-clinic/every-kind",
+        "/s/test-clinic/every-kind/thanks",
+        "/s/test-clinic",
+        "/static/chorus.css",
+    ] {
+        let req = test::TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri(uri)
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::OK, "{uri}");
+    }
+}
+
+/// Copies a folder tree (the fixture sites) so a test can edit it.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_reloaded_survey_shows_its_new_text() {
+    let sites = tempfile::tempdir().unwrap();
+    copy_tree(&common::repo().join("tests/fixtures/sites"), sites.path());
+    let t = common::state_with(|data| chorus::Config {
+        sites: sites.path().to_path_buf(),
+        ..common::fixture_config(data)
+    });
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let get = || {
+        test::TestRequest::get()
+            .uri("/s/test-clinic/provider-short")
+            .to_request()
+    };
+    let first = String::from_utf8(test::call_and_read_body(&app, get()).await.to_vec()).unwrap();
+    assert!(first.contains("Is enrollment help available?"));
+
+    let file = sites.path().join("test-clinic/surveys/provider-short.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "Is enrollment help available?",
+            "Can patients get help signing up?",
+        ),
+    )
+    .unwrap();
+    t.state.sites.reload("test-clinic").expect("reload");
+
+    let second = String::from_utf8(test::call_and_read_body(&app, get()).await.to_vec()).unwrap();
+    assert!(second.contains("Can patients get help signing up?"));
+    assert!(!second.contains("Is enrollment help available?"));
+    assert_ne!(submission_id(&first), submission_id(&second));
 }

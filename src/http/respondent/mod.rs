@@ -2,6 +2,7 @@
 //! friendly HTML error pages. Server-rendered; works without JavaScript.
 
 mod assets;
+mod cache;
 mod strings;
 mod view;
 
@@ -14,7 +15,7 @@ use crate::submit::{submit, Submission};
 use crate::survey::definition::SurveyTranslation;
 use crate::survey::{FieldError, RawAnswer, Survey};
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{post, route, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use std::sync::Arc;
 use strings::Ui;
@@ -28,7 +29,9 @@ use super::body::FormFields;
 const SUBMISSION_FIELD: &str = "_submission_id";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(static_file)
+    // Per worker (create_app runs once per worker), so it needs no sharing across threads.
+    cfg.app_data(web::Data::new(cache::EmptyForms::default()))
+        .service(static_file)
         .service(site_index)
         .service(form_page)
         .service(form_submit)
@@ -170,15 +173,15 @@ fn form_url(runtime: &SiteRuntime, survey: &Survey) -> String {
 }
 
 /// Renders the form, empty or with the answers sent and the problems found.
-fn form_response(
+fn render_form(
     state: &AppState,
     ctx: &PageContext,
     runtime: &SiteRuntime,
     survey: &Survey,
-    submission_id: Uuid,
+    submission_id: &str,
     values: &FormValues,
     errors: &[FieldError],
-) -> HttpResponse {
+) -> Result<String, ApiError> {
     let form = view::form_view(
         FormInput {
             survey,
@@ -195,33 +198,37 @@ fn form_response(
     } else {
         format!("{}{}", ctx.ui.error_title_prefix, form.title)
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    match render(state, "form.html", ctx, title, |c| c.insert("form", &form)) {
-        Ok(page) => html(status, page),
-        Err(e) => error_page(state, ctx, e),
-    }
+    render(state, "form.html", ctx, title, |c| c.insert("form", &form))
 }
 
-#[get("/s/{site}/{survey}")]
-async fn form_page(state: web::Data<AppState>, path: web::Path<(String, String)>) -> HttpResponse {
+#[route("/s/{site}/{survey}", method = "GET", method = "HEAD")]
+async fn form_page(
+    state: web::Data<AppState>,
+    forms: web::Data<cache::EmptyForms>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
     let (site, survey) = path.into_inner();
     let (runtime, survey, ctx) = match find_survey(&state, &site, &survey) {
         Ok(found) => found,
         Err(page) => return *page,
     };
-    form_response(
-        &state,
-        &ctx,
-        &runtime,
-        &survey,
-        Uuid::new_v4(),
-        &FormValues::new(),
-        &[],
-    )
+    let page = forms.page(&survey, &ctx.lang, Uuid::new_v4(), || {
+        let no_answers = FormValues::new();
+        let placeholder = cache::PLACEHOLDER;
+        render_form(
+            &state,
+            &ctx,
+            &runtime,
+            &survey,
+            placeholder,
+            &no_answers,
+            &[],
+        )
+    });
+    match page {
+        Ok(page) => html(StatusCode::OK, page),
+        Err(e) => error_page(&state, &ctx, e),
+    }
 }
 
 /// Splits the posted fields into answers (by question id) and the submission id. Fields that
@@ -277,20 +284,18 @@ async fn form_submit(
                 format!("{}/thanks", form_url(&runtime, &survey)),
             ))
             .finish(),
-        Err(ApiError::InvalidAnswers(errors)) => form_response(
-            &state,
-            &ctx,
-            &runtime,
-            &survey,
-            submission_id.unwrap_or_else(Uuid::new_v4),
-            &values,
-            &errors,
-        ),
+        Err(ApiError::InvalidAnswers(errors)) => {
+            let id = submission_id.unwrap_or_else(Uuid::new_v4).to_string();
+            match render_form(&state, &ctx, &runtime, &survey, &id, &values, &errors) {
+                Ok(page) => html(StatusCode::UNPROCESSABLE_ENTITY, page),
+                Err(e) => error_page(&state, &ctx, e),
+            }
+        }
         Err(e) => error_page(&state, &ctx, e),
     }
 }
 
-#[get("/s/{site}/{survey}/thanks")]
+#[route("/s/{site}/{survey}/thanks", method = "GET", method = "HEAD")]
 async fn thanks_page(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -317,7 +322,7 @@ struct SurveyLink {
     title: String,
 }
 
-#[get("/s/{site}")]
+#[route("/s/{site}", method = "GET", method = "HEAD")]
 async fn site_index(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let Some(runtime) = state.sites.get(&path) else {
         return error_page(
@@ -345,7 +350,7 @@ async fn site_index(state: web::Data<AppState>, path: web::Path<String>) -> Http
     }
 }
 
-#[get("/static/{name}")]
+#[route("/static/{name}", method = "GET", method = "HEAD")]
 async fn static_file(
     state: web::Data<AppState>,
     req: HttpRequest,
