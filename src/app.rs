@@ -18,6 +18,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub sites: SiteRegistry,
     pub templates: tera::Tera,
+    /// `templates/static/`, served under `/static/`.
+    pub assets: http::StaticAssets,
     pub metrics: Metrics,
     /// Wakes the webhook delivery worker when new deliveries are stored.
     pub outbox: tokio::sync::Notify,
@@ -53,6 +55,8 @@ impl AppState {
         let sites =
             SiteRegistry::load(&config.sites, &config.plugins).map_err(StartupError::Sites)?;
         let templates = load_templates(&config.templates)?;
+        let assets = http::StaticAssets::load(&config.templates.join("static"))
+            .map_err(StartupError::Templates)?;
         let store = SledStore::open(
             &config.data,
             &StoreOptions {
@@ -64,6 +68,7 @@ impl AppState {
             store: Arc::new(store),
             sites,
             templates,
+            assets,
             metrics: Metrics::default(),
             outbox: tokio::sync::Notify::new(),
         })
