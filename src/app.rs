@@ -20,6 +20,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub sites: SiteRegistry,
     pub templates: tera::Tera,
+    /// `templates/static/`, served under `/static/`.
+    pub assets: http::StaticAssets,
     pub metrics: Metrics,
     /// Incremental barrier × group counters behind the report (see `report::index`).
     pub report: ReportIndex,
@@ -60,6 +62,8 @@ impl AppState {
         let sites =
             SiteRegistry::load(&config.sites, &config.plugins).map_err(StartupError::Sites)?;
         let templates = load_templates(&config.templates)?;
+        let assets = http::StaticAssets::load(&config.templates.join("static"))
+            .map_err(StartupError::Templates)?;
         let store = SledStore::open(
             &config.data,
             &StoreOptions {
@@ -75,6 +79,7 @@ impl AppState {
             store: Arc::new(store),
             sites,
             templates,
+            assets,
             metrics: Metrics::default(),
             report,
             sessions: Sessions::default(),

@@ -10,6 +10,8 @@ mod respondent;
 
 use actix_web::web;
 
+pub use respondent::StaticAssets;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::metrics)
