@@ -181,6 +181,10 @@ async fn dashboard_shows_the_comparison() {
         "no inline styles (the CSP forbids them)"
     );
     assert!(!page.contains("<script"), "no scripts");
+    assert!(
+        page.contains("href=\"&#x2F;static&#x2F;admin.css?v="),
+        "the admin stylesheet, versioned"
+    );
 
     // Respondents, the suppression rule, the table.
     assert!(
@@ -262,7 +266,7 @@ async fn dashboard_shows_the_comparison() {
     let res = test::call_service(
         &app,
         test::TestRequest::get()
-            .uri("/admin/static/admin.css")
+            .uri("/static/admin.css")
             .to_request(),
     )
     .await;

@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::errors::ApiError;
 use actix_web::dev::ServiceResponse;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{get, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 
 pub use extract::{AdminSession, SiteSession};
 
@@ -22,7 +22,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
             .wrap(ErrorHandlers::new().default_handler(html_error))
-            .service(stylesheet)
             .configure(login::configure)
             .configure(dashboard::configure)
             .configure(responses::configure)
@@ -36,7 +35,11 @@ pub(crate) fn render(
     template: &str,
     context: &tera::Context,
 ) -> Result<String, ApiError> {
-    state.templates.render(template, context).map_err(|e| {
+    // The stylesheet (`templates/static/admin.css`) is served by the static-file handler,
+    // under a URL versioned by its content.
+    let mut context = context.clone();
+    context.insert("admin_css", &state.assets.url("admin.css"));
+    state.templates.render(template, &context).map_err(|e| {
         let mut msg = e.to_string();
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
@@ -99,18 +102,4 @@ fn html_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, res).map_into_right_body(),
     ))
-}
-
-/// The admin stylesheet (`templates/static/admin.css`): read per request, it is small.
-#[get("/static/admin.css")]
-async fn stylesheet(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let path = state.config.templates.join("static").join("admin.css");
-    let css = web::block(move || std::fs::read(path))
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-        .map_err(|_| ApiError::Render("admin.css is missing".into()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
-        .insert_header(("Cache-Control", "max-age=3600"))
-        .body(css))
 }
