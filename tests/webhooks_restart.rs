@@ -18,7 +18,10 @@ fn demo_sites_with_helpdesk(port: u16) -> tempfile::TempDir {
     let dst = dir.path().join("demo-clinic");
     copy_dir(&src, &dst);
     let toml = std::fs::read_to_string(dst.join("site.toml")).unwrap();
-    let toml = toml.replace("http://127.0.0.1:9000/hooks/chorus", &format!("http://127.0.0.1:{port}/hooks/chorus"));
+    let toml = toml.replace(
+        "http://127.0.0.1:9000/hooks/chorus",
+        &format!("http://127.0.0.1:{port}/hooks/chorus"),
+    );
     std::fs::write(dst.join("site.toml"), toml).unwrap();
     dir
 }
@@ -45,7 +48,10 @@ fn deliveries_pending_at_kill_9_are_sent_after_restart() {
     let envs = [("DEMO_HELPDESK_SECRET", SECRET)];
     let server = Server::start_opts(&data, &sites.path().join(""), &[], &envs);
     let client = reqwest::blocking::Client::new();
-    let url = format!("{}/api/v1/sites/demo-clinic/surveys/patient-enrollment/responses", server.base);
+    let url = format!(
+        "{}/api/v1/sites/demo-clinic/surveys/patient-enrollment/responses",
+        server.base
+    );
     let mut follow_ups = BTreeSet::new();
     for _ in 0..5 {
         let body = json!({ "answers": {
@@ -54,7 +60,12 @@ fn deliveries_pending_at_kill_9_are_sent_after_restart() {
         let res = client.post(&url).json(&body).send().unwrap();
         assert_eq!(res.status().as_u16(), 201);
         let v: Value = res.json().unwrap();
-        let hooks: Vec<&Value> = v["follow_ups"].as_array().unwrap().iter().filter(|f| f["action"] == "webhook").collect();
+        let hooks: Vec<&Value> = v["follow_ups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["action"] == "webhook")
+            .collect();
         assert_eq!(hooks.len(), 1, "{v}");
         follow_ups.insert(hooks[0]["id"].as_str().unwrap().to_string());
     }
@@ -68,7 +79,10 @@ fn deliveries_pending_at_kill_9_are_sent_after_restart() {
     let mut delivered = 0;
     for _ in 0..240 {
         let list: Value = client
-            .get(format!("{}/api/v1/sites/demo-clinic/deliveries?status=delivered", server.base))
+            .get(format!(
+                "{}/api/v1/sites/demo-clinic/deliveries?status=delivered",
+                server.base
+            ))
             .bearer_auth(token.trim())
             .send()
             .unwrap()
@@ -80,13 +94,24 @@ fn deliveries_pending_at_kill_9_are_sent_after_restart() {
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    assert_eq!(delivered, 5, "every pending delivery is sent after the restart");
+    assert_eq!(
+        delivered, 5,
+        "every pending delivery is sent after the restart"
+    );
     let got = receiver.received();
-    let ids: BTreeSet<String> = got.iter().map(|g| g.headers["webhook-id"].clone()).collect();
+    let ids: BTreeSet<String> = got
+        .iter()
+        .map(|g| g.headers["webhook-id"].clone())
+        .collect();
     assert_eq!(ids.len(), 5, "one webhook-id per action");
     let sent: BTreeSet<String> = got
         .iter()
-        .map(|g| serde_json::from_str::<Value>(&g.body).unwrap()["follow_up_id"].as_str().unwrap().to_string())
+        .map(|g| {
+            serde_json::from_str::<Value>(&g.body).unwrap()["follow_up_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(sent, follow_ups);
 }
