@@ -94,7 +94,7 @@ impl Runner<'_> {
         // rhai does not panic on script input, but a response must survive even if it did.
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(self.error(script, hook, &err)),
+            Ok(Err(err)) => Err(self.error(script, hook, def, &err)),
             Err(_) => Err(at_def(
                 script,
                 hook,
@@ -104,18 +104,18 @@ impl Runner<'_> {
         }
     }
 
-    fn error(&self, script: &Script, hook: Hook, err: &EvalAltResult) -> RuleError {
+    /// rhai reports where an error happened, except for the limits (operations, depth, sizes,
+    /// deadline), which it reports at the call site: for those the hook's own line is given.
+    fn error(&self, script: &Script, hook: Hook, def: HookDef, err: &EvalAltResult) -> RuleError {
         let inner = err.unwrap_inner();
-        let pos = if inner.position().is_none() {
-            err.position()
-        } else {
-            inner.position()
-        };
+        let pos = [inner.position(), err.position()]
+            .into_iter()
+            .find(|p| !p.is_none());
         RuleError {
             source: script.source.clone(),
             hook: hook.name().into(),
-            line: pos.line(),
-            col: pos.position(),
+            line: pos.and_then(|p| p.line()).or(Some(def.line)),
+            col: pos.and_then(|p| p.position()).or(Some(def.col)),
             message: describe(inner, self.limits),
         }
     }
@@ -238,10 +238,24 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> String {
             "functions called more than {} levels deep, the limit (endless recursion?)",
             limits.max_call_levels
         ),
-        EvalAltResult::ErrorDataTooLarge(what, _) => format!(
-            "{what} is over the limit (strings {} bytes, arrays {} items, maps {} entries)",
-            limits.max_string_size, limits.max_array_size, limits.max_map_size
-        ),
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let what = what.to_lowercase();
+            if what.contains("string") {
+                format!(
+                    "a string grew past {} bytes, the limit",
+                    limits.max_string_size
+                )
+            } else if what.contains("array") {
+                format!(
+                    "an array grew past {} items, the limit",
+                    limits.max_array_size
+                )
+            } else if what.contains("map") {
+                format!("a map grew past {} entries, the limit", limits.max_map_size)
+            } else {
+                format!("{what} is over the limit")
+            }
+        }
         EvalAltResult::ErrorTooManyVariables(_) => {
             format!("more than {} variables, the limit", limits.max_variables)
         }
