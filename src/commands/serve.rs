@@ -27,6 +27,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
                 addr: config.bind.clone(),
                 source,
             })?;
+        crate::reload::reload_on_sighup(state.clone().into_inner());
+        crate::retag::resume(state.clone().into_inner());
         for addr in server.addrs() {
             tracing::info!("serving on http://{addr}");
         }
