@@ -65,17 +65,17 @@ pub fn start(state: Arc<AppState>, site: &str) -> Result<RetagProgress, ApiError
     let spawned = std::thread::Builder::new()
         .name("chorus-retag".into())
         .spawn(move || {
-            let outcome = run(&state, &site);
-            if let Err(e) = outcome {
+            if let Err(e) = run(&state, &site, &key) {
                 tracing::error!(site = %site, error = %e, "re-tag failed");
+                let mut running = RUNNING.lock();
                 if let Ok(Some(mut p)) = state.store.retag_progress(&site) {
                     p.status = RetagStatus::Failed;
                     p.finished_at = Some(timestamp_of(Uuid::now_v7()));
                     p.message = Some(e.to_string());
                     let _ = state.store.put_retag_progress(&site, &p);
                 }
+                running.remove(&key);
             }
-            RUNNING.lock().remove(&key);
         });
     if spawned.is_err() {
         return Err(ApiError::Unavailable);
@@ -100,15 +100,16 @@ pub fn resume(state: Arc<AppState>) {
     }
 }
 
-fn run(state: &AppState, site: &str) -> Result<(), StoreError> {
+fn run(state: &AppState, site: &str, key: &(usize, String)) -> Result<(), StoreError> {
     let store = &state.store;
     loop {
-        let Some(mut progress) = store.retag_progress(site)? else {
-            return Ok(());
+        let mut progress = match store.retag_progress(site)? {
+            Some(p) if p.status == RetagStatus::Running => p,
+            _ => {
+                RUNNING.lock().remove(key);
+                return Ok(());
+            }
         };
-        if progress.status != RetagStatus::Running {
-            return Ok(());
-        }
         // The rules as they are now: a reload during the run applies to the next batch.
         let Some(runtime) = state.sites.get(site) else {
             return Err(StoreError::Conflict(format!(
@@ -134,16 +135,17 @@ fn run(state: &AppState, site: &str) -> Result<(), StoreError> {
             progress.done += 1;
             progress.cursor = Some(response.id);
         }
-        let finished = page.next.is_none();
-        if finished {
+        if page.next.is_none() {
             progress.status = RetagStatus::Done;
             progress.finished_at = Some(timestamp_of(Uuid::now_v7()));
             progress.total = progress.total.max(progress.done);
-        }
-        store.put_retag_progress(site, &progress)?;
-        // The batch and its progress reach the disk together before the next batch starts.
-        store.flush()?;
-        if finished {
+            // Marked done and released together, so a new start never sees a finished run
+            // as still running (nor overwrites its last progress).
+            let mut running = RUNNING.lock();
+            store.put_retag_progress(site, &progress)?;
+            running.remove(key);
+            drop(running);
+            store.flush()?;
             tracing::info!(
                 site = %site,
                 done = progress.done,
@@ -152,6 +154,9 @@ fn run(state: &AppState, site: &str) -> Result<(), StoreError> {
             );
             return Ok(());
         }
+        store.put_retag_progress(site, &progress)?;
+        // The batch and its progress reach the disk together before the next batch starts.
+        store.flush()?;
     }
 }
 
