@@ -141,14 +141,14 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
     engine.register_fn("has_word", |t: &str, k: &str| text::has_keyword(t, k));
     engine.register_fn("has_word", |_: (), _: &str| false);
     engine.register_fn("has_any_word", |t: &str, ks: Array| {
-        let words = text::words(t);
-        keywords_of(&ks).any(|k| text::words_contain(&words, &k))
+        let text = text::Text::new(t);
+        keywords_of(&ks).any(|k| text.contains(&k))
     });
     engine.register_fn("has_any_word", |_: (), _: Array| false);
     engine.register_fn("matching_words", |t: &str, ks: Array| -> Array {
-        let words = text::words(t);
+        let text = text::Text::new(t);
         keywords_of(&ks)
-            .filter(|k| text::words_contain(&words, k))
+            .filter(|k| text.contains(k))
             .map(Dynamic::from)
             .collect()
     });
@@ -175,17 +175,20 @@ fn keywords_of(list: &Array) -> impl Iterator<Item = ImmutableString> + '_ {
 
 /// `keyword_tags(keywords, text)`: the codes (keys of `keywords`) with at least one keyword found in `text`, in key order.
 fn keyword_tags(text: &str, map: &mut Map) -> Array {
-    let words = text::words(text);
-    if words.is_empty() {
+    let text = text::Text::new(text);
+    if text.is_empty() {
         return Array::new();
     }
     let mut codes = Array::new();
     for (code, keywords) in map.iter() {
         let found = match keywords.read_lock::<Array>() {
-            Some(list) => keywords_of(&list).any(|k| text::words_contain(&words, &k)),
+            Some(list) => list.iter().any(|k| {
+                k.read_lock::<ImmutableString>()
+                    .is_some_and(|k| text.contains(&k))
+            }),
             None => keywords
                 .read_lock::<ImmutableString>()
-                .is_some_and(|k| text::words_contain(&words, &k)),
+                .is_some_and(|k| text.contains(&k)),
         };
         if found {
             codes.push(Dynamic::from(code.to_string()));

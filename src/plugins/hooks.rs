@@ -70,10 +70,10 @@ impl Runner<'_> {
         };
         let mut scope = Scope::new();
         let options = || CallFnOptions::new().eval_ast(false).rewind_scope(false);
-        let run = || {
+        let run = move || {
             let _deadline = DeadlineGuard::start(self.limits.deadline);
             if def.params == 2 {
-                let args = (response.clone(), script.settings.clone());
+                let args = (response, script.settings.clone());
                 self.engine.call_fn_with_options::<Dynamic>(
                     options(),
                     &mut scope,
@@ -87,7 +87,7 @@ impl Runner<'_> {
                     &mut scope,
                     &script.ast,
                     hook.name(),
-                    (response.clone(),),
+                    (response,),
                 )
             }
         };
