@@ -60,67 +60,82 @@ fn word_matches(word: &str, pattern: &str) -> bool {
 /// Longest keyword phrase matched without allocating; longer ones take the slow path.
 const MAX_PHRASE_WORDS: usize = 8;
 
-/// A text split into words once, with the words sorted for lookup, so that matching a long
-/// keyword list costs one binary search per keyword rather than a scan of the text.
+/// A text split into words once, with a signature of its words (first byte and length), so
+/// that matching a long keyword list rejects nearly every keyword with one table lookup.
 pub struct Text {
     words: Vec<String>,
-    /// Indexes into `words`, sorted by word.
-    order: Vec<usize>,
+    /// For each ASCII first byte, bit `n` is set when a word of length `n` (63 for longer)
+    /// starts with it; bit 0 marks "some word starts with it" (for `prefix*` keywords).
+    signature: [u64; 128],
+}
+
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 impl Text {
     pub fn new(text: &str) -> Text {
         let words = words(text);
-        let mut order: Vec<usize> = (0..words.len()).collect();
-        order.sort_by(|a, b| words[*a].cmp(&words[*b]));
-        Text { words, order }
+        let mut signature = [0u64; 128];
+        for w in &words {
+            if let Some(&b) = w.as_bytes().first() {
+                if b < 128 {
+                    signature[b as usize] |= 1 | length_bit(w.len());
+                }
+            }
+        }
+        Text { words, signature }
     }
 
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
 
+    /// Could a word matching this keyword word occur in the text? False means surely not.
+    fn may_contain(&self, pattern: &str) -> bool {
+        let (stem, prefix) = match pattern.strip_suffix('*') {
+            Some(p) => (p, true),
+            None => (pattern, false),
+        };
+        match stem.as_bytes().first() {
+            Some(&b) if b < 128 => {
+                let bits = self.signature[b as usize];
+                if prefix {
+                    bits & 1 != 0
+                } else {
+                    bits & length_bit(stem.len()) != 0
+                }
+            }
+            _ => true,
+        }
+    }
+
     /// Does the keyword (a word or a phrase of words) occur in the text?
     pub fn contains(&self, keyword: &str) -> bool {
-        // Fast path for the usual keyword, lower-case ASCII words and spaces: most keywords
-        // are rejected by one binary search for their first word.
+        // The usual keyword is lower-case ASCII words and spaces (maybe a `*`): split it in
+        // place; anything else is normalised the way the text was.
         let simple = keyword
             .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b' ');
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b' ' || b == b'*');
         if !simple {
             let pattern = split(keyword, true);
             let pattern: Vec<&str> = pattern.iter().map(String::as_str).collect();
             return self.contains_at_any(&pattern);
         }
-        let mut parts = keyword.split(' ').filter(|w| !w.is_empty());
-        let Some(first) = parts.next() else {
-            return false;
-        };
-        let start = self
-            .order
-            .partition_point(|i| self.words[*i].as_str() < first);
-        let mut starts = self.order[start..]
-            .iter()
-            .take_while(|i| self.words[**i] == first)
-            .peekable();
-        if starts.peek().is_none() {
-            return false;
-        }
-        let mut rest = [""; MAX_PHRASE_WORDS];
+        let mut pattern = [""; MAX_PHRASE_WORDS];
         let mut len = 0;
-        for w in parts {
+        for w in keyword.split(' ').filter(|w| !w.is_empty()) {
             if len == MAX_PHRASE_WORDS {
-                let pattern: Vec<&str> = keyword.split(' ').filter(|w| !w.is_empty()).collect();
-                return self.contains_at_any(&pattern);
+                let long: Vec<&str> = keyword.split(' ').filter(|w| !w.is_empty()).collect();
+                return self.contains_at_any(&long);
             }
-            rest[len] = w;
+            if !self.may_contain(w) {
+                return false;
+            }
+            pattern[len] = w;
             len += 1;
         }
-        let rest = &rest[..len];
-        starts.any(|i| {
-            i + 1 + rest.len() <= self.words.len()
-                && rest.iter().zip(&self.words[i + 1..]).all(|(p, w)| w == p)
-        })
+        self.contains_at_any(&pattern[..len])
     }
 
     fn contains_at_any(&self, pattern: &[&str]) -> bool {
