@@ -84,6 +84,9 @@ pub enum ApiError {
     Render(String),
     #[error("the server is busy or shutting down")]
     Unavailable,
+    /// A reload found problems; the running version of the site is kept.
+    #[error("the site has {} problem(s), the running version is kept: {}", .0.len(), .0.first().map(String::as_str).unwrap_or(""))]
+    SiteInvalid(Vec<String>),
 }
 
 impl ApiError {
@@ -111,6 +114,7 @@ impl ApiError {
             ApiError::Store(_) => "store_unavailable",
             ApiError::Render(_) => "render_failed",
             ApiError::Unavailable => "unavailable",
+            ApiError::SiteInvalid(_) => "site_invalid",
         }
     }
 
@@ -138,6 +142,9 @@ struct ErrorDetail<'a> {
     /// Every problem when there are several (SPEC extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     problems: Option<&'a [FieldError]>,
+    /// Every `file:line:col: message` of a refused reload (SPEC extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [String]>,
 }
 
 impl ResponseError for ApiError {
@@ -148,7 +155,9 @@ impl ResponseError for ApiError {
             | ApiError::ResponseNotFound(_)
             | ApiError::FollowUpNotFound(_)
             | ApiError::DeliveryNotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::InvalidAnswers(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::InvalidAnswers(_) | ApiError::SiteInvalid(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::MalformedJson(_)
             | ApiError::InvalidBody { .. }
             | ApiError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
@@ -190,6 +199,10 @@ impl ResponseError for ApiError {
                 message: self.to_string(),
                 field: self.field(),
                 problems,
+                errors: match self {
+                    ApiError::SiteInvalid(list) => Some(list.as_slice()),
+                    _ => None,
+                },
             },
         })
     }

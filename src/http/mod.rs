@@ -7,6 +7,7 @@ mod followups;
 mod health;
 mod report;
 mod respondent;
+mod rules;
 
 use actix_web::web;
 
@@ -19,7 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(api::configure)
                 .configure(report::configure)
-                .configure(followups::configure),
+                .configure(followups::configure)
+                .configure(rules::configure),
         )
         .configure(admin::configure)
         .configure(respondent::configure);
