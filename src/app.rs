@@ -4,6 +4,8 @@ use crate::config::Config;
 use crate::errors::{ApiError, StartupError};
 use crate::http;
 use crate::metrics::Metrics;
+use crate::report::ReportIndex;
+use crate::session::{LoginLimiter, Sessions};
 use crate::sites::SiteRegistry;
 use crate::store::{SledStore, Store, StoreOptions};
 use actix_web::body::MessageBody;
@@ -18,7 +20,16 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub sites: SiteRegistry,
     pub templates: tera::Tera,
+    /// `templates/static/`, served under `/static/`.
+    pub assets: http::StaticAssets,
     pub metrics: Metrics,
+    /// Incremental barrier × group counters behind the report (see `report::index`).
+    pub report: ReportIndex,
+    /// Web-login sessions (in memory: a restart signs everyone out).
+    pub sessions: Sessions,
+    pub login_limiter: LoginLimiter,
+    /// Wakes the webhook delivery worker when new deliveries are stored.
+    pub outbox: tokio::sync::Notify,
 }
 
 /// Loads and compiles the tera templates once; a broken template stops the start.
@@ -51,18 +62,29 @@ impl AppState {
         let sites =
             SiteRegistry::load(&config.sites, &config.plugins).map_err(StartupError::Sites)?;
         let templates = load_templates(&config.templates)?;
+        let assets = http::StaticAssets::load(&config.templates.join("static"))
+            .map_err(StartupError::Templates)?;
         let store = SledStore::open(
             &config.data,
             &StoreOptions {
                 cache_capacity_bytes: config.cache_capacity_bytes,
             },
         )?;
+        let report = ReportIndex::new();
+        for site in sites.ids() {
+            report.rebuild_site(&store, &site)?;
+        }
         Ok(AppState {
             config,
             store: Arc::new(store),
             sites,
             templates,
+            assets,
             metrics: Metrics::default(),
+            report,
+            sessions: Sessions::default(),
+            login_limiter: LoginLimiter::default(),
+            outbox: tokio::sync::Notify::new(),
         })
     }
 }

@@ -20,6 +20,8 @@ pub struct FileConfig {
     pub max_body_kb: Option<usize>,
     pub body_timeout_secs: Option<u64>,
     pub shutdown_timeout_secs: Option<u64>,
+    pub webhook_retry_hours: Option<u64>,
+    pub deliver_webhooks: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +36,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub body_timeout: Duration,
     pub shutdown_timeout: Duration,
+    /// How long a webhook delivery is retried before it is dead-lettered.
+    pub webhook_retry_span: Duration,
+    /// False pauses outbound webhooks (entries stay pending and go out once re-enabled).
+    pub deliver_webhooks: bool,
 }
 
 impl Default for Config {
@@ -49,6 +55,8 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             body_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(30),
+            webhook_retry_span: Duration::from_secs(24 * 3600),
+            deliver_webhooks: true,
         }
     }
 }
@@ -109,6 +117,10 @@ impl Config {
             body_timeout: file
                 .body_timeout_secs
                 .map_or(d.body_timeout, Duration::from_secs),
+            deliver_webhooks: file.deliver_webhooks.unwrap_or(d.deliver_webhooks),
+            webhook_retry_span: file
+                .webhook_retry_hours
+                .map_or(d.webhook_retry_span, |h| Duration::from_secs(h * 3600)),
             shutdown_timeout: file
                 .shutdown_timeout_secs
                 .map_or(d.shutdown_timeout, Duration::from_secs),

@@ -42,6 +42,10 @@ pub enum ApiError {
     SurveyNotFound(String),
     #[error("no response \"{0}\"")]
     ResponseNotFound(String),
+    #[error("no follow-up \"{0}\"")]
+    FollowUpNotFound(String),
+    #[error("no webhook delivery \"{0}\"")]
+    DeliveryNotFound(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
     #[error("request body is not valid JSON: {0}")]
@@ -67,6 +71,13 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// As `Forbidden`, for a signed-in person rather than a token.
+    #[error("you may not {0}")]
+    NotAllowed(String),
+    #[error("please sign in")]
+    LoginRequired,
+    #[error("the form has expired or did not come from this site; reload the page and try again")]
+    CsrfRejected,
     #[error("the store is unavailable: {0}")]
     Store(#[from] StoreError),
     #[error("could not render the page: {0}")]
@@ -84,6 +95,8 @@ impl ApiError {
             ApiError::SiteNotFound(_) => "site_not_found",
             ApiError::SurveyNotFound(_) => "survey_not_found",
             ApiError::ResponseNotFound(_) => "response_not_found",
+            ApiError::FollowUpNotFound(_) => "follow_up_not_found",
+            ApiError::DeliveryNotFound(_) => "delivery_not_found",
             ApiError::InvalidAnswers(_) => "invalid_answer",
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::InvalidBody { .. } => "invalid_body",
@@ -95,6 +108,9 @@ impl ApiError {
             ApiError::InvalidToken => "invalid_token",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
+            ApiError::NotAllowed(_) => "forbidden",
+            ApiError::LoginRequired => "login_required",
+            ApiError::CsrfRejected => "csrf_rejected",
             ApiError::Store(_) => "store_unavailable",
             ApiError::Render(_) => "render_failed",
             ApiError::Unavailable => "unavailable",
@@ -136,7 +152,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::SiteNotFound(_)
             | ApiError::SurveyNotFound(_)
-            | ApiError::ResponseNotFound(_) => StatusCode::NOT_FOUND,
+            | ApiError::ResponseNotFound(_)
+            | ApiError::FollowUpNotFound(_)
+            | ApiError::DeliveryNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidAnswers(_) | ApiError::SiteInvalid(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -147,7 +165,11 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::MissingToken | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::NotAllowed(_) | ApiError::CsrfRejected => {
+                StatusCode::FORBIDDEN
+            }
+            // Admin pages: send the browser to the sign-in form.
+            ApiError::LoginRequired => StatusCode::SEE_OTHER,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Store(StoreError::Corrupt(_)) | ApiError::Render(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -167,6 +189,9 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::MissingToken | ApiError::InvalidToken) {
             res.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if matches!(self, ApiError::LoginRequired) {
+            res.insert_header(("Location", "/admin/login"));
         }
         res.json(ErrorBody {
             error: ErrorDetail {

@@ -127,6 +127,10 @@ fn run(state: &AppState, site: &str, key: &(usize, String)) -> Result<(), StoreE
             let (tags, errors) = runtime.rules.retag(response);
             let change = |stored: &mut StoredResponse| apply(stored, &tags, &errors);
             if store.modify_response(site, &response.survey, response.id, &change)? {
+                // Keep the report's incremental counts in step with the new tags.
+                let mut after = response.clone();
+                apply(&mut after, &tags, &errors);
+                state.report.retagged(response, &after);
                 progress.changed += 1;
             }
             if !errors.is_empty() {

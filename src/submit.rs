@@ -3,6 +3,7 @@
 
 use crate::app::AppState;
 use crate::errors::ApiError;
+use crate::followups::records_for;
 use crate::plugins::RuleInput;
 use crate::response::{FollowUp, StoredResponse};
 use crate::sites::SiteRuntime;
@@ -29,9 +30,13 @@ pub struct Submitted {
 /// RFC 3339 (UTC, milliseconds) of the instant inside a UUID v7.
 pub fn timestamp_of(id: Uuid) -> String {
     let (secs, nanos) = id.get_timestamp().map(|t| t.to_unix()).unwrap_or((0, 0));
-    let at = time::OffsetDateTime::from_unix_timestamp(secs as i64)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        + time::Duration::milliseconds(i64::from(nanos / 1_000_000));
+    timestamp_of_ms(secs as i64 * 1000 + i64::from(nanos / 1_000_000))
+}
+
+/// RFC 3339 (UTC, milliseconds) of milliseconds since the epoch.
+pub fn timestamp_of_ms(ms: i64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     at.format(&time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     ))
@@ -95,11 +100,16 @@ pub async fn submit(state: &AppState, submission: Submission) -> Result<Submitte
     // Script evaluation and sled writes block: keep them off the async workers.
     let (response, inserted) = tokio::task::spawn_blocking(move || {
         let response = build_response(&runtime, &submission)?;
-        let inserted = store.insert_response(&response)?;
+        let inserted = store.insert_response(&response, &records_for(&response))?;
         Ok::<_, ApiError>((response, inserted))
     })
     .await
     .map_err(|_| ApiError::Unavailable)??;
+    // Counted as soon as it is stored, so the report agrees with the store even if the flush
+    // below fails (the response may then still be on disk).
+    if matches!(inserted, Inserted::New) {
+        state.report.record(&response);
+    }
     state.store.durable().await?;
     Ok(match inserted {
         Inserted::New => {
@@ -108,6 +118,13 @@ pub async fn submit(state: &AppState, submission: Submission) -> Result<Submitte
                 .response_stored(&response.site, &response.group);
             for e in &response.rule_errors {
                 state.metrics.rule_error(&response.site, &e.source);
+            }
+            if response
+                .follow_ups
+                .iter()
+                .any(|f| matches!(f.action, crate::response::Action::Webhook { .. }))
+            {
+                state.outbox.notify_one();
             }
             Submitted {
                 response,

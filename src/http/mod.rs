@@ -1,12 +1,17 @@
 //! HTTP: routing and thin handlers. Knows actix; knows nothing of sled or rhai.
 
+mod admin;
 mod api;
 mod body;
+mod followups;
 mod health;
+mod report;
 mod respondent;
 mod rules;
 
 use actix_web::web;
+
+pub use respondent::StaticAssets;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
@@ -14,7 +19,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .configure(api::configure)
+                .configure(report::configure)
+                .configure(followups::configure)
                 .configure(rules::configure),
         )
+        .configure(admin::configure)
         .configure(respondent::configure);
 }

@@ -6,7 +6,9 @@
 mod group_commit;
 mod keys;
 pub mod sled;
+mod sled_followups;
 
+use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use crate::response::{RuleError, StoredResponse};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -164,15 +166,48 @@ pub type ResponseChange<'a> = &'a dyn Fn(&mut StoredResponse) -> bool;
 pub type ResponseIter<'a> = Box<dyn Iterator<Item = Result<StoredResponse, StoreError>> + 'a>;
 
 pub trait Store: Send + Sync + 'static {
-    /// Stores a response. With a `submission_id`, the first response stored under it wins and a
-    /// repeat gets that first response back, even when two copies race.
-    fn insert_response(&self, response: &StoredResponse) -> Result<Inserted, StoreError>;
+    /// Stores a response with the tasks and webhook deliveries its follow-ups create, all or
+    /// nothing. With a `submission_id`, the first response stored under it wins and a repeat
+    /// gets that first response back (and creates nothing), even when two copies race.
+    fn insert_response(
+        &self,
+        response: &StoredResponse,
+        follow_ups: &FollowUpRecords,
+    ) -> Result<Inserted, StoreError>;
     /// Replaces a stored response (same id), e.g. after re-tagging.
     fn update_response(&self, response: &StoredResponse) -> Result<(), StoreError>;
     fn get_response(&self, site: &str, id: Uuid) -> Result<Option<StoredResponse>, StoreError>;
     fn list_responses(&self, query: &ResponseQuery) -> Result<ResponsePage, StoreError>;
     /// Every response of a site, oldest first.
     fn scan_responses<'a>(&'a self, site: &str) -> Result<ResponseIter<'a>, StoreError>;
+
+    /// A site's tasks, oldest first.
+    fn list_tasks(&self, site: &str) -> Result<Vec<Task>, StoreError>;
+    /// Read-modify-write of one task; `change` may refuse with a message (→ `Conflict`).
+    /// `Ok(None)` when there is no such task.
+    fn update_task(
+        &self,
+        site: &str,
+        id: Uuid,
+        change: &mut dyn FnMut(&mut Task) -> Result<(), String>,
+    ) -> Result<Option<Task>, StoreError>;
+
+    /// Pending deliveries whose next attempt is due at `now_ms`, soonest first.
+    fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    /// Records an attempt (or a manual retry); `previous_next_attempt_ms` locates its old slot
+    /// in the pending index.
+    fn update_delivery(
+        &self,
+        previous_next_attempt_ms: i64,
+        delivery: &Delivery,
+    ) -> Result<(), StoreError>;
+    fn get_delivery(&self, site: &str, id: Uuid) -> Result<Option<Delivery>, StoreError>;
+    /// A site's deliveries, oldest first, optionally only those with one status.
+    fn list_deliveries(
+        &self,
+        site: &str,
+        status: Option<DeliveryStatus>,
+    ) -> Result<Vec<Delivery>, StoreError>;
 
     /// Changes one stored response in place, atomically with the rule-error index (re-tagging).
     /// Returns false when the response does not exist or `change` changed nothing.

@@ -2,10 +2,14 @@
 
 use super::group_commit::GroupCommit;
 use super::keys;
+use super::sled_followups::{
+    transaction_error, EncodedFollowUps, TREE_OUTBOX, TREE_OUTBOX_PENDING, TREE_TASKS,
+};
 use super::{
     DurableFuture, Inserted, ResponseChange, ResponseIter, ResponsePage, ResponseQuery,
     RetagProgress, RetagStatus, RuleErrorEntry, Store, StoreError, User,
 };
+use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use crate::response::StoredResponse;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -51,13 +55,16 @@ pub struct SledStore {
     users: sled::Tree,
     tokens: sled::Tree,
     meta: sled::Tree,
+    pub(super) tasks: sled::Tree,
+    pub(super) outbox: sled::Tree,
+    pub(super) outbox_pending: sled::Tree,
     rule_errors: sled::Tree,
     retag: sled::Tree,
     commit: GroupCommit,
     submission_locks: Vec<Mutex<()>>,
 }
 
-fn backend(e: sled::Error) -> StoreError {
+pub(super) fn backend(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -114,6 +121,9 @@ impl SledStore {
             submissions: open(TREE_SUBMISSIONS)?,
             users: open(TREE_USERS)?,
             tokens: open(TREE_TOKENS)?,
+            tasks: open(TREE_TASKS)?,
+            outbox: open(TREE_OUTBOX)?,
+            outbox_pending: open(TREE_OUTBOX_PENDING)?,
             meta,
             rule_errors: open(TREE_RULE_ERRORS)?,
             retag: open(TREE_RETAG)?,
@@ -123,23 +133,43 @@ impl SledStore {
         })
     }
 
-    /// Writes a response and its rule-error index entry in one transaction when it has errors
-    /// (so a crash never leaves one without the other); a plain insert otherwise.
-    fn write_response(&self, key: &[u8], response: &StoredResponse) -> Result<(), StoreError> {
-        let value = encode(response)?;
-        if response.rule_errors.is_empty() {
+    /// One insert for a response without rule errors or follow-ups (the common case); otherwise
+    /// one transaction over the response, its rule-error index entry and its task and outbox
+    /// records, so none is ever written without the others.
+    fn write_response(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        response: &StoredResponse,
+        follow_ups: &FollowUpRecords,
+    ) -> Result<(), StoreError> {
+        if response.rule_errors.is_empty() && follow_ups.is_empty() {
             self.responses.insert(key, value).map_err(backend)?;
             return Ok(());
         }
-        let index_key = keys::rule_error_key(&response.site, response.id);
-        let entry = encode(&RuleErrorEntry::of(response))?;
-        let result: Result<(), TransactionError<StoreError>> = (&self.responses, &self.rule_errors)
-            .transaction(|(responses, index)| {
-                responses.insert(key, value.as_slice())?;
-                index.insert(index_key.as_slice(), entry.as_slice())?;
-                Ok(())
-            });
-        result.map_err(from_transaction)
+        let error_entry = match response.rule_errors.is_empty() {
+            true => None,
+            false => Some((
+                keys::rule_error_key(&response.site, response.id),
+                encode(&RuleErrorEntry::of(response))?,
+            )),
+        };
+        let encoded = EncodedFollowUps::new(follow_ups)?;
+        (
+            &self.responses,
+            &self.rule_errors,
+            &self.tasks,
+            &self.outbox,
+            &self.outbox_pending,
+        )
+            .transaction(|(responses, index, tasks, outbox, pending)| {
+                responses.insert(key, value)?;
+                if let Some((k, v)) = &error_entry {
+                    index.insert(k.as_slice(), v.as_slice())?;
+                }
+                encoded.write(tasks, outbox, pending)
+            })
+            .map_err(transaction_error)
     }
 
     /// Survey ids that have stored responses for a site, by skipping from survey to survey.
@@ -242,10 +272,15 @@ impl Iterator for MergeByTime {
 }
 
 impl Store for SledStore {
-    fn insert_response(&self, response: &StoredResponse) -> Result<Inserted, StoreError> {
+    fn insert_response(
+        &self,
+        response: &StoredResponse,
+        follow_ups: &FollowUpRecords,
+    ) -> Result<Inserted, StoreError> {
         let key = keys::response_key(&response.site, &response.survey, response.id);
+        let value = encode(response)?;
         let Some(submission) = response.submission_id else {
-            self.write_response(&key, response)?;
+            self.write_response(&key, &value, response, follow_ups)?;
             return Ok(Inserted::New);
         };
         let sub_key = keys::submission_key(&response.site, submission);
@@ -267,13 +302,14 @@ impl Store for SledStore {
                 .map_err(backend)?
                 .map_err(|_| StoreError::Conflict("submission id claimed concurrently".into()))?;
         }
-        self.write_response(&key, response)?;
+        self.write_response(&key, &value, response, follow_ups)?;
         Ok(Inserted::New)
     }
 
     fn update_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
         let key = keys::response_key(&response.site, &response.survey, response.id);
-        self.write_response(&key, response)?;
+        let value = encode(response)?;
+        self.write_response(&key, &value, response, &FollowUpRecords::default())?;
         Ok(())
     }
 
@@ -315,6 +351,43 @@ impl Store for SledStore {
             site: site.to_string(),
             ..ResponseQuery::default()
         })
+    }
+
+    fn list_tasks(&self, site: &str) -> Result<Vec<Task>, StoreError> {
+        self.tasks_of(site)
+    }
+
+    fn update_task(
+        &self,
+        site: &str,
+        id: Uuid,
+        change: &mut dyn FnMut(&mut Task) -> Result<(), String>,
+    ) -> Result<Option<Task>, StoreError> {
+        self.change_task(site, id, change)
+    }
+
+    fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        self.due(now_ms, limit)
+    }
+
+    fn update_delivery(
+        &self,
+        previous_next_attempt_ms: i64,
+        delivery: &Delivery,
+    ) -> Result<(), StoreError> {
+        self.save_delivery(previous_next_attempt_ms, delivery)
+    }
+
+    fn get_delivery(&self, site: &str, id: Uuid) -> Result<Option<Delivery>, StoreError> {
+        self.delivery(site, id)
+    }
+
+    fn list_deliveries(
+        &self,
+        site: &str,
+        status: Option<DeliveryStatus>,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries_of(site, status)
     }
 
     fn modify_response(

@@ -1,6 +1,8 @@
 //! Shared test scaffolding: the real app on a temporary store.
 #![allow(dead_code)]
 
+pub mod followups;
+pub mod receiver;
 pub mod server;
 
 use actix_web::web;

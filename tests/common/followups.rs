@@ -1,0 +1,50 @@
+//! Responses with follow-ups stored directly, for follow-up and delivery tests.
+
+use chorus::followups::records_for;
+use chorus::response::{Action, FollowUp, StoredResponse};
+use chorus::AppState;
+use uuid::Uuid;
+
+/// Stores a response of `site`/`survey` carrying these actions, as the pipeline would.
+pub fn store_with_actions(
+    state: &AppState,
+    site: &str,
+    survey: &str,
+    submitted_at: &str,
+    actions: Vec<Action>,
+) -> StoredResponse {
+    let response = StoredResponse {
+        id: Uuid::now_v7(),
+        site: site.into(),
+        survey: survey.into(),
+        survey_version: 1,
+        group: "patient".into(),
+        submitted_at: submitted_at.into(),
+        language: None,
+        submission_id: None,
+        answers: Default::default(),
+        tags: vec![chorus::response::Tag {
+            code: "enrollment_technical".into(),
+            source: "test".into(),
+        }],
+        rule_errors: vec![],
+        follow_ups: actions
+            .into_iter()
+            .map(|action| FollowUp {
+                id: Uuid::now_v7(),
+                source: "test_rule".into(),
+                action,
+            })
+            .collect(),
+    };
+    state
+        .store
+        .insert_response(&response, &records_for(&response))
+        .unwrap();
+    state.outbox.notify_one();
+    response
+}
+
+pub fn now_rfc3339() -> String {
+    chorus::submit::timestamp_of(Uuid::now_v7())
+}
