@@ -30,6 +30,8 @@ pub struct AppState {
     pub login_limiter: LoginLimiter,
     /// Wakes the webhook delivery worker when new deliveries are stored.
     pub outbox: tokio::sync::Notify,
+    /// Threads for the submission pipeline's CPU work (rules, validation, the store write).
+    pub work: crate::pool::WorkPool,
 }
 
 /// Loads and compiles the tera templates once; a broken template stops the start.
@@ -59,6 +61,7 @@ pub fn load_templates(dir: &std::path::Path) -> Result<tera::Tera, StartupError>
 impl AppState {
     /// Opens the store and loads sites and templates as the configuration says.
     pub fn open(config: Config) -> Result<AppState, StartupError> {
+        let work_threads = 2 * config.workers.max(1);
         let sites = SiteRegistry::load_with_limits(
             &config.sites,
             &config.plugins,
@@ -92,6 +95,7 @@ impl AppState {
             sessions: Sessions::default(),
             login_limiter: LoginLimiter::default(),
             outbox: tokio::sync::Notify::new(),
+            work: crate::pool::WorkPool::new(work_threads),
         })
     }
 }

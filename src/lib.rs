@@ -10,6 +10,7 @@ pub mod followups;
 pub mod http;
 pub mod metrics;
 pub mod plugins;
+pub mod pool;
 pub mod reload;
 pub mod report;
 pub mod response;
