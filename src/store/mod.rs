@@ -7,8 +7,10 @@ mod group_commit;
 mod keys;
 pub mod sled;
 mod sled_followups;
+mod sled_invitations;
 
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
+use crate::invitations::{Invitation, InvitationProblem};
 use crate::response::StoredResponse;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -31,6 +33,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("backup file is not valid: {0}")]
     BadBackup(String),
+    /// An invitation link that may not admit a response (nothing was written).
+    #[error(transparent)]
+    Invitation(#[from] InvitationProblem),
 }
 
 pub type DurableFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
@@ -118,6 +123,20 @@ pub trait Store: Send + Sync + 'static {
         response: &StoredResponse,
         follow_ups: &FollowUpRecords,
     ) -> Result<Inserted, StoreError>;
+    /// As `insert_response`, and consumes the invitation with this token hash in the same
+    /// transaction: the response is stored only if the invitation exists for its survey, is
+    /// unused and unexpired at `now_ms` (else `StoreError::Invitation`, nothing written). A
+    /// repeat of an already stored submission id gets the first response back, as above.
+    fn insert_invited_response(
+        &self,
+        response: &StoredResponse,
+        follow_ups: &FollowUpRecords,
+        token_sha256: &str,
+        now_ms: i64,
+    ) -> Result<Inserted, StoreError>;
+    /// Stores new invitations (token hash → record), all or nothing.
+    fn put_invitations(&self, invitations: &[(String, Invitation)]) -> Result<(), StoreError>;
+    fn invitation(&self, token_sha256: &str) -> Result<Option<Invitation>, StoreError>;
     /// Replaces a stored response (same id), e.g. after re-tagging.
     fn update_response(&self, response: &StoredResponse) -> Result<(), StoreError>;
     fn get_response(&self, site: &str, id: Uuid) -> Result<Option<StoredResponse>, StoreError>;
