@@ -4,9 +4,11 @@ mod api;
 mod body;
 mod followups;
 mod health;
+mod invitations;
 mod respondent;
 
-use actix_web::web;
+use crate::app::AppState;
+use actix_web::{web, HttpRequest};
 
 pub use respondent::StaticAssets;
 
@@ -16,7 +18,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .configure(api::configure)
-                .configure(followups::configure),
+                .configure(followups::configure)
+                .configure(invitations::configure),
         )
         .configure(respondent::configure);
+}
+
+/// Scheme and host (and path prefix) under which respondents reach this server: `public_url`
+/// from chorus.toml, else what the request says (Host, or `Forwarded`/`X-Forwarded-*` from a
+/// proxy).
+pub(crate) fn public_base(state: &AppState, req: &HttpRequest) -> String {
+    match &state.config.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
 }
