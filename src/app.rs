@@ -4,6 +4,8 @@ use crate::config::Config;
 use crate::errors::{ApiError, StartupError};
 use crate::http;
 use crate::metrics::Metrics;
+use crate::report::ReportIndex;
+use crate::session::{LoginLimiter, Sessions};
 use crate::sites::SiteRegistry;
 use crate::store::{SledStore, Store, StoreOptions};
 use actix_web::body::MessageBody;
@@ -21,6 +23,11 @@ pub struct AppState {
     /// `templates/static/`, served under `/static/`.
     pub assets: http::StaticAssets,
     pub metrics: Metrics,
+    /// Incremental barrier × group counters behind the report (see `report::index`).
+    pub report: ReportIndex,
+    /// Web-login sessions (in memory: a restart signs everyone out).
+    pub sessions: Sessions,
+    pub login_limiter: LoginLimiter,
     /// Wakes the webhook delivery worker when new deliveries are stored.
     pub outbox: tokio::sync::Notify,
 }
@@ -63,6 +70,10 @@ impl AppState {
                 cache_capacity_bytes: config.cache_capacity_bytes,
             },
         )?;
+        let report = ReportIndex::new();
+        for site in sites.ids() {
+            report.rebuild_site(&store, &site)?;
+        }
         Ok(AppState {
             config,
             store: Arc::new(store),
@@ -70,6 +81,9 @@ impl AppState {
             templates,
             assets,
             metrics: Metrics::default(),
+            report,
+            sessions: Sessions::default(),
+            login_limiter: LoginLimiter::default(),
             outbox: tokio::sync::Notify::new(),
         })
     }

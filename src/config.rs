@@ -22,6 +22,7 @@ pub struct FileConfig {
     pub shutdown_timeout_secs: Option<u64>,
     pub webhook_retry_hours: Option<u64>,
     pub public_url: Option<String>,
+    pub deliver_webhooks: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +43,8 @@ pub struct Config {
     /// (`https://survey.example.org`), for QR codes and invitation links; without it they are
     /// built from the request's Host.
     pub public_url: Option<String>,
+    /// False pauses outbound webhooks (entries stay pending and go out once re-enabled).
+    pub deliver_webhooks: bool,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(30),
             webhook_retry_span: Duration::from_secs(24 * 3600),
             public_url: None,
+            deliver_webhooks: true,
         }
     }
 }
@@ -119,6 +123,7 @@ impl Config {
             body_timeout: file
                 .body_timeout_secs
                 .map_or(d.body_timeout, Duration::from_secs),
+            deliver_webhooks: file.deliver_webhooks.unwrap_or(d.deliver_webhooks),
             webhook_retry_span: file
                 .webhook_retry_hours
                 .map_or(d.webhook_retry_span, |h| Duration::from_secs(h * 3600)),

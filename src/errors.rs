@@ -71,6 +71,13 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// As `Forbidden`, for a signed-in person rather than a token.
+    #[error("you may not {0}")]
+    NotAllowed(String),
+    #[error("please sign in")]
+    LoginRequired,
+    #[error("the form has expired or did not come from this site; reload the page and try again")]
+    CsrfRejected,
     #[error("the store is unavailable: {0}")]
     Store(#[from] StoreError),
     #[error("could not render the page: {0}")]
@@ -115,6 +122,9 @@ impl ApiError {
             ApiError::InvalidToken => "invalid_token",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
+            ApiError::NotAllowed(_) => "forbidden",
+            ApiError::LoginRequired => "login_required",
+            ApiError::CsrfRejected => "csrf_rejected",
             ApiError::Store(_) => "store_unavailable",
             ApiError::Render(_) => "render_failed",
             ApiError::Unavailable => "unavailable",
@@ -168,7 +178,11 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::MissingToken | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::NotAllowed(_) | ApiError::CsrfRejected => {
+                StatusCode::FORBIDDEN
+            }
+            // Admin pages: send the browser to the sign-in form.
+            ApiError::LoginRequired => StatusCode::SEE_OTHER,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Store(StoreError::Corrupt(_)) | ApiError::Render(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -189,6 +203,9 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::MissingToken | ApiError::InvalidToken) {
             res.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if matches!(self, ApiError::LoginRequired) {
+            res.insert_header(("Location", "/admin/login"));
         }
         res.json(ErrorBody {
             error: ErrorDetail {

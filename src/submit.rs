@@ -132,6 +132,11 @@ async fn submit_with(
     })
     .await
     .map_err(|_| ApiError::Unavailable)??;
+    // Counted as soon as it is stored, so the report agrees with the store even if the flush
+    // below fails (the response may then still be on disk).
+    if matches!(inserted, Inserted::New) {
+        state.report.record(&response);
+    }
     state.store.durable().await?;
     Ok(match inserted {
         Inserted::New => {

@@ -27,11 +27,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
                 addr: config.bind.clone(),
                 source,
             })?;
-        let worker = crate::followups::delivery::DeliveryWorker::new(
-            state.clone().into_inner(),
-            Default::default(),
-        );
-        actix_web::rt::spawn(worker.run());
+        if config.deliver_webhooks {
+            let worker = crate::followups::delivery::DeliveryWorker::new(
+                state.clone().into_inner(),
+                crate::followups::delivery::RetryPolicy {
+                    span: config.webhook_retry_span,
+                    ..Default::default()
+                },
+            );
+            actix_web::rt::spawn(worker.run());
+        } else {
+            tracing::warn!("webhook deliveries are paused (deliver_webhooks = false)");
+        }
         for addr in server.addrs() {
             tracing::info!("serving on http://{addr}");
         }

@@ -1,10 +1,12 @@
 //! HTTP: routing and thin handlers. Knows actix; knows nothing of sled or rhai.
 
+mod admin;
 mod api;
 mod body;
 mod followups;
 mod health;
 mod invitations;
+mod report;
 mod respondent;
 
 use crate::app::AppState;
@@ -18,9 +20,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .configure(api::configure)
+                .configure(report::configure)
                 .configure(followups::configure)
                 .configure(invitations::configure),
         )
+        .configure(admin::configure)
         .configure(respondent::configure);
 }
 

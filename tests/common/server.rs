@@ -47,6 +47,11 @@ impl Server {
 
     /// As `start`, with extra `serve` arguments (e.g. `--config FILE`).
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        Server::start_opts(data, &super::repo().join("sites"), extra, &[])
+    }
+
+    /// As `start`, with another sites folder, extra arguments and environment variables.
+    pub fn start_opts(data: &Path, sites: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Server {
         let repo = super::repo();
         let port = free_port();
         let child = Command::new(bin())
@@ -56,12 +61,13 @@ impl Server {
             .arg("--data")
             .arg(data)
             .arg("--sites")
-            .arg(repo.join("sites"))
+            .arg(sites)
             .arg("--plugins")
             .arg(repo.join("plugins"))
             .arg("--templates")
             .arg(repo.join("templates"))
             .args(extra)
+            .envs(envs.iter().copied())
             .env("CHORUS_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

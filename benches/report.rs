@@ -1,0 +1,137 @@
+//! The report for a site with 100,000 stored responses (SPEC "Report"; target < 200 ms).
+//!
+//! `cargo bench --bench report` — builds a temporary sled store with 100,000 tagged responses
+//! of the demo site spread over a year, builds the incremental index from it (the startup
+//! cost, printed once), then measures the report without filters, for one survey, and for a
+//! window with partial edge days (which reads those two days from the store).
+
+use chorus::report::{site_report, ReportFilter, ReportIndex};
+use chorus::response::{StoredResponse, Tag};
+use chorus::store::{SledStore, Store, StoreOptions};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const RESPONSES: u64 = 100_000;
+const DAY_MS: u64 = 86_400_000;
+/// 2025-01-01T00:00:00Z.
+const START_MS: u64 = 1_735_689_600_000;
+
+const CODES: [&str; 12] = [
+    "awareness",
+    "enrollment_technical",
+    "enrollment_assistance",
+    "information_overload",
+    "wrong_setting",
+    "wrong_messenger",
+    "selective_promotion",
+    "provider_ambivalence",
+    "privacy_concern",
+    "access_technology",
+    "value_unclear",
+    "parking",
+];
+
+/// A small deterministic generator (no rand dependency needed for fixture data).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+fn response(i: u64, rng: &mut Lcg) -> StoredResponse {
+    let ms = START_MS + i * (365 * DAY_MS / RESPONSES);
+    let ts =
+        uuid::Timestamp::from_unix(uuid::NoContext, ms / 1000, ((ms % 1000) * 1_000_000) as u32);
+    let id = uuid::Uuid::new_v7(ts);
+    let (survey, group) = match rng.next() % 20 {
+        0 => ("leadership-enrollment", "leadership"),
+        1..=3 => ("provider-enrollment", "provider"),
+        _ => ("patient-enrollment", "patient"),
+    };
+    let tags = (0..rng.next() % 4)
+        .map(|_| Tag {
+            code: CODES[(rng.next() % CODES.len() as u64) as usize].into(),
+            source: "barrier_keywords".into(),
+        })
+        .collect();
+    let mut answers = chorus::survey::Answers::new();
+    answers.insert(
+        "aware".into(),
+        chorus::survey::AnswerValue::Text("yes".into()),
+    );
+    answers.insert(
+        "comments".into(),
+        chorus::survey::AnswerValue::Text("The sign-up page kept timing out on my phone.".into()),
+    );
+    StoredResponse {
+        id,
+        site: "demo-clinic".into(),
+        survey: survey.into(),
+        survey_version: 1,
+        group: group.into(),
+        submitted_at: chorus::submit::timestamp_of(id),
+        language: None,
+        submission_id: None,
+        answers,
+        tags,
+        rule_errors: vec![],
+        follow_ups: vec![],
+    }
+}
+
+fn bench_report(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+    let mut rng = Lcg(42);
+    for i in 0..RESPONSES {
+        store
+            .insert_response(&response(i, &mut rng), &Default::default())
+            .unwrap();
+    }
+    store.flush().unwrap();
+    let site = chorus::survey::load_site(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sites/demo-clinic"),
+    )
+    .unwrap();
+    let index = ReportIndex::new();
+    let started = Instant::now();
+    let n = index.rebuild_site(&store, "demo-clinic").unwrap();
+    eprintln!(
+        "index rebuilt from {n} stored responses in {:?} (startup cost)",
+        started.elapsed()
+    );
+    assert_eq!(n, RESPONSES);
+
+    let mut group = c.benchmark_group("report_100k");
+    group.measurement_time(Duration::from_secs(5));
+    let all = ReportFilter::default();
+    group.bench_function("all", |b| {
+        b.iter(|| site_report(&index, &store, &site, &all).unwrap())
+    });
+    let one_survey = ReportFilter {
+        survey: Some("patient-enrollment".into()),
+        ..ReportFilter::default()
+    };
+    group.bench_function("one_survey", |b| {
+        b.iter(|| site_report(&index, &store, &site, &one_survey).unwrap())
+    });
+    // 2025-03-01 12:00 to 2025-09-01 12:00: two half days are read from the store.
+    let window = ReportFilter {
+        survey: None,
+        since_ms: Some(START_MS + 59 * DAY_MS + DAY_MS / 2),
+        until_ms: Some(START_MS + 243 * DAY_MS + DAY_MS / 2),
+    };
+    group.bench_function("window_with_partial_days", |b| {
+        b.iter(|| site_report(&index, &store, &site, &window).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_report);
+criterion_main!(benches);

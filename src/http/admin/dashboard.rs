@@ -1,0 +1,178 @@
+//! `/admin` (site picker) and `/admin/sites/{site}` (the comparison dashboard).
+
+use super::login::see_other;
+use super::{base_context, html, render, AdminSession, SiteSession};
+use crate::app::AppState;
+use crate::auth::Viewer;
+use crate::errors::ApiError;
+use crate::http::report::ReportQuery;
+use crate::report::insight::{disagreements, group_title, percent, weekly};
+use crate::report::{chart, site_report, Cell};
+use crate::store::ALL_SITES;
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(picker).service(picker_slash).service(dashboard);
+}
+
+#[derive(Serialize)]
+struct SiteLink {
+    id: String,
+    name: String,
+}
+
+#[get("")]
+async fn picker(state: web::Data<AppState>, s: AdminSession) -> Result<HttpResponse, ApiError> {
+    site_picker(&state, &s)
+}
+
+#[get("/")]
+async fn picker_slash(
+    state: web::Data<AppState>,
+    s: AdminSession,
+) -> Result<HttpResponse, ApiError> {
+    site_picker(&state, &s)
+}
+
+/// All-sites users pick a site; everyone else goes straight to theirs.
+fn site_picker(state: &AppState, s: &AdminSession) -> Result<HttpResponse, ApiError> {
+    if s.user.site != ALL_SITES {
+        return Ok(see_other(&format!("/admin/sites/{}", s.user.site)));
+    }
+    let sites: Vec<SiteLink> = state
+        .sites
+        .ids()
+        .into_iter()
+        .filter_map(|id| state.sites.get(&id))
+        .map(|rt| SiteLink {
+            id: rt.site.id().to_string(),
+            name: rt.site.config.name.clone(),
+        })
+        .collect();
+    if let [only] = sites.as_slice() {
+        return Ok(see_other(&format!("/admin/sites/{}", only.id)));
+    }
+    let mut ctx = base_context(s);
+    ctx.insert("sites", &sites);
+    Ok(html(render(state, "admin/sites.html", &ctx)?))
+}
+
+/// One table row: a barrier with a display cell per group.
+#[derive(Serialize)]
+struct TableRow {
+    code: String,
+    label: String,
+    cells: Vec<TableCell>,
+    gap: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TableCell {
+    suppressed: bool,
+    count: u64,
+    percent: String,
+}
+
+#[derive(Serialize)]
+struct GroupHead {
+    title: String,
+    respondents: Option<u64>,
+    colour: &'static str,
+}
+
+#[get("/sites/{site}")]
+async fn dashboard(
+    state: web::Data<AppState>,
+    s: SiteSession<Viewer>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let runtime = state
+        .sites
+        .get(&s.site)
+        .ok_or_else(|| ApiError::SiteNotFound(s.site.clone()))?;
+    let filter = query.to_filter(&runtime.site)?;
+    let st = state.clone();
+    let rt = runtime.clone();
+    let report = web::block(move || site_report(&st.report, st.store.as_ref(), &rt.site, &filter))
+        .await
+        .map_err(|_| ApiError::Unavailable)??;
+    let site = &runtime.site;
+    let groups: Vec<GroupHead> = report
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| GroupHead {
+            title: group_title(&g.group),
+            respondents: g.respondents,
+            colour: chart::GROUP_COLOURS[i % chart::GROUP_COLOURS.len()],
+        })
+        .collect();
+    let rows: Vec<TableRow> = report
+        .barriers
+        .iter()
+        .map(|b| TableRow {
+            code: b.code.clone(),
+            label: b.label.clone(),
+            cells: b
+                .by_group
+                .0
+                .iter()
+                .map(|(_, c)| match c {
+                    Cell::Counted { count, share } => TableCell {
+                        suppressed: false,
+                        count: *count,
+                        percent: percent(*share),
+                    },
+                    Cell::Suppressed { .. } => TableCell {
+                        suppressed: true,
+                        count: 0,
+                        percent: String::new(),
+                    },
+                })
+                .collect(),
+            gap: b.gap.map(|g| format!("{:.0} points", g * 100.0)),
+        })
+        .collect();
+    let by_day = state.report.respondents_by_day(site.id());
+    let weeks = weekly(&by_day, &site.config.groups, 12);
+    let mut ctx = base_context_for(&s);
+    ctx.insert(
+        "site",
+        &SiteLink {
+            id: site.id().to_string(),
+            name: site.config.name.clone(),
+        },
+    );
+    ctx.insert("site_id", site.id());
+    ctx.insert("min_cell", &site.config.min_cell);
+    ctx.insert("groups", &groups);
+    ctx.insert("rows", &rows);
+    ctx.insert("chart", &chart::layout(&report, &site.config.name));
+    ctx.insert("disagreements", &disagreements(&report, 3));
+    ctx.insert("weeks", &weeks);
+    ctx.insert(
+        "surveys",
+        &site
+            .surveys
+            .iter()
+            .map(|s| SiteLink {
+                id: s.id.clone(),
+                name: s.title.clone(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert("q_survey", &query.survey.clone().unwrap_or_default());
+    ctx.insert("q_since", &query.since.clone().unwrap_or_default());
+    ctx.insert("q_until", &query.until.clone().unwrap_or_default());
+    Ok(html(render(&state, "admin/dashboard.html", &ctx)?))
+}
+
+pub(crate) fn base_context_for<R: crate::auth::MinRole>(s: &SiteSession<R>) -> tera::Context {
+    let mut ctx = tera::Context::new();
+    ctx.insert("user", &s.user.name);
+    ctx.insert("csrf", &s.session.csrf);
+    ctx.insert("all_sites", &(s.user.site == ALL_SITES));
+    ctx.insert("can_work", &(s.user.role >= crate::store::Role::Staff));
+    ctx
+}

@@ -1,0 +1,215 @@
+//! Scaffolding for the admin-page tests: two fixture sites, people with passwords, signing in.
+#![allow(dead_code)]
+
+use crate::common::{self, TestState};
+use actix_web::body::MessageBody;
+use actix_web::cookie::Cookie;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::test;
+use chorus::response::{StoredResponse, Tag};
+use chorus::store::{Role, User};
+use chorus::{AppState, Config};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// clinic-a and clinic-b (tests/fixtures/admin-sites), min_cell 2 each.
+pub fn admin_state() -> TestState {
+    common::state_with(|data| Config {
+        sites: common::repo().join("tests/fixtures/admin-sites"),
+        plugins: common::repo().join("tests/fixtures/plugins"),
+        ..common::demo_config(data)
+    })
+}
+
+/// A person who can sign in with `PASSWORD`.
+pub fn add_person(state: &AppState, name: &str, site: &str, role: Role) {
+    state
+        .store
+        .put_user(&User {
+            name: name.into(),
+            site: site.into(),
+            role,
+            token_sha256: chorus::auth::token_sha256(&chorus::auth::new_token()),
+            password_hash: Some(chorus::auth::hash_password(PASSWORD).unwrap()),
+            created_at: "2026-01-01T00:00:00Z".into(),
+        })
+        .unwrap();
+}
+
+/// A stored response at an exact UTC time, counted in the report index.
+pub fn store_response(
+    state: &AppState,
+    site: &str,
+    survey: &str,
+    group: &str,
+    rfc3339: &str,
+    tags: &[&str],
+    answers: &[(&str, chorus::survey::AnswerValue)],
+) -> StoredResponse {
+    use time::format_description::well_known::Rfc3339;
+    let at = time::OffsetDateTime::parse(rfc3339, &Rfc3339).unwrap();
+    let ts = uuid::Timestamp::from_unix(uuid::NoContext, at.unix_timestamp() as u64, 0);
+    let id = uuid::Uuid::new_v7(ts);
+    let r = StoredResponse {
+        id,
+        site: site.into(),
+        survey: survey.into(),
+        survey_version: 1,
+        group: group.into(),
+        submitted_at: chorus::submit::timestamp_of(id),
+        language: None,
+        submission_id: None,
+        answers: answers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        tags: tags
+            .iter()
+            .map(|c| Tag {
+                code: c.to_string(),
+                source: "barrier_keywords".into(),
+            })
+            .collect(),
+        rule_errors: vec![],
+        follow_ups: vec![],
+    };
+    state
+        .store
+        .insert_response(&r, &chorus::followups::records_for(&r))
+        .unwrap();
+    state.report.record(&r);
+    r
+}
+
+/// The value of the hidden `csrf` field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a csrf field") + marker.len();
+    html[start..][..html[start..].find('"').unwrap()].to_string()
+}
+
+pub fn set_cookie<B>(res: &ServiceResponse<B>, name: &str) -> Option<Cookie<'static>> {
+    res.response()
+        .cookies()
+        .find(|c| c.name() == name)
+        .map(|c| c.into_owned())
+}
+
+pub async fn body_text<B: MessageBody>(res: ServiceResponse<B>) -> String {
+    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+}
+
+/// Outcome of a sign-in attempt.
+pub struct SignIn {
+    pub status: StatusCode,
+    pub session: Option<Cookie<'static>>,
+    pub body: String,
+}
+
+/// GET the form, then POST it with its token, as a browser does.
+pub async fn sign_in<S, B>(app: &S, name: &str, password: &str) -> SignIn
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let res = test::call_service(
+        app,
+        test::TestRequest::get().uri("/admin/login").to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let login_cookie = set_cookie(&res, "chorus_login").expect("login cookie");
+    let token = csrf_of(&body_text(res).await);
+    let req = test::TestRequest::post()
+        .uri("/admin/login")
+        .peer_addr("192.0.2.10:5000".parse().unwrap())
+        .cookie(login_cookie)
+        .set_form([
+            ("csrf", token.as_str()),
+            ("name", name),
+            ("password", password),
+        ])
+        .to_request();
+    let res = test::call_service(app, req).await;
+    let status = res.status();
+    let session = set_cookie(&res, "chorus_session");
+    SignIn {
+        status,
+        session,
+        body: body_text(res).await,
+    }
+}
+
+/// GET a page with a session cookie: (status, Location header, body).
+pub async fn get_page<S, B>(
+    app: &S,
+    session: &Cookie<'static>,
+    uri: &str,
+) -> (StatusCode, Option<String>, String)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = test::TestRequest::get()
+        .uri(uri)
+        .cookie(session.clone())
+        .to_request();
+    let res = test::call_service(app, req).await;
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, location, body_text(res).await)
+}
+
+/// A stored response with follow-ups (its tasks and deliveries stored with it).
+pub fn store_with_follow_ups(
+    state: &AppState,
+    site: &str,
+    rfc3339: &str,
+    actions: Vec<chorus::response::Action>,
+) -> StoredResponse {
+    use time::format_description::well_known::Rfc3339;
+    let at = time::OffsetDateTime::parse(rfc3339, &Rfc3339).unwrap();
+    let ts = uuid::Timestamp::from_unix(uuid::NoContext, at.unix_timestamp() as u64, 0);
+    let id = uuid::Uuid::new_v7(ts);
+    let r = StoredResponse {
+        id,
+        site: site.into(),
+        survey: "patient-pulse".into(),
+        survey_version: 1,
+        group: "patient".into(),
+        submitted_at: chorus::submit::timestamp_of(id),
+        language: None,
+        submission_id: None,
+        answers: Default::default(),
+        tags: vec![],
+        rule_errors: vec![],
+        follow_ups: actions
+            .into_iter()
+            .map(|action| chorus::response::FollowUp {
+                id: uuid::Uuid::now_v7(),
+                source: "enrollment_followup".into(),
+                action,
+            })
+            .collect(),
+    };
+    state
+        .store
+        .insert_response(&r, &chorus::followups::records_for(&r))
+        .unwrap();
+    state.report.record(&r);
+    r
+}
+
+pub fn task(title: &str, due_hours: Option<i64>) -> chorus::response::Action {
+    chorus::response::Action::Task {
+        queue: "enrollment-help".into(),
+        title: title.into(),
+        due_hours,
+        priority: Default::default(),
+        note: None,
+    }
+}
