@@ -417,6 +417,8 @@ async fn pages_answer_head_requests() {
         "/s/test-clinic/every-kind",
         "/s/test-clinic/every-kind/thanks",
         "/s/test-clinic",
+        "/s/test-clinic/every-kind/qr.svg",
+        "/s/test-clinic/every-kind/poster",
         "/static/chorus.css",
     ] {
         let req = test::TestRequest::default()

@@ -5,7 +5,7 @@ use super::{find_survey, form_url, html, qr, render, Visit};
 use crate::app::AppState;
 use crate::errors::ApiError;
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{route, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 /// The absolute public link of a survey, in the page language when that is not the default.
@@ -13,7 +13,7 @@ fn public_link(state: &AppState, req: &HttpRequest, path: &str, lang_query: &str
     format!("{}{path}{lang_query}", crate::http::public_base(state, req))
 }
 
-#[get("/s/{site}/{survey}/qr.svg")]
+#[route("/s/{site}/{survey}/qr.svg", method = "GET", method = "HEAD")]
 pub(super) async fn qr_svg(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -54,7 +54,7 @@ struct PosterView {
     letter: String,
 }
 
-#[get("/s/{site}/{survey}/poster")]
+#[route("/s/{site}/{survey}/poster", method = "GET", method = "HEAD")]
 pub(super) async fn poster_page(
     state: web::Data<AppState>,
     req: HttpRequest,
