@@ -37,16 +37,20 @@ pub fn choose(available: &[String], explicit: Option<&str>, accept: Option<&str>
     default
 }
 
-/// `es-MX` matches `es-MX`, then `es`; case does not matter.
+/// `es-MX` matches `es-MX`, then `es`, then any other `es-…` (`pt` finds `pt-BR`); case does
+/// not matter.
 fn find(available: &[String], tag: &str) -> Option<String> {
     let tag = tag.trim();
     if tag.is_empty() || tag.len() > 35 {
         return None;
     }
-    let exact = available.iter().find(|a| a.eq_ignore_ascii_case(tag));
-    let primary = tag.split('-').next().unwrap_or(tag);
-    exact
-        .or_else(|| available.iter().find(|a| a.eq_ignore_ascii_case(primary)))
+    let primary = |t: &str| t.split('-').next().unwrap_or_default().to_ascii_lowercase();
+    let wanted = primary(tag);
+    available
+        .iter()
+        .find(|a| a.eq_ignore_ascii_case(tag))
+        .or_else(|| available.iter().find(|a| a.eq_ignore_ascii_case(&wanted)))
+        .or_else(|| available.iter().find(|a| primary(a) == wanted))
         .cloned()
 }
 
@@ -100,6 +104,14 @@ mod tests {
         assert_eq!(choose(&langs(), None, Some("fr, *;q=0.5, es;q=0.1")), "en");
         assert_eq!(choose(&langs(), None, Some("garbage;q=x")), "en");
         assert_eq!(choose(&langs(), None, None), "en");
+    }
+
+    #[test]
+    fn a_regional_translation_answers_its_language() {
+        let langs: Vec<String> = vec!["en".into(), "pt-BR".into()];
+        assert_eq!(choose(&langs, None, Some("pt")), "pt-BR");
+        assert_eq!(choose(&langs, None, Some("pt-PT")), "pt-BR");
+        assert_eq!(choose(&langs, Some("pt-br"), None), "pt-BR");
     }
 
     #[test]
