@@ -90,6 +90,9 @@ pub enum ApiError {
     InvitationUsed,
     #[error("this invitation link has expired")]
     InvitationExpired,
+    /// A reload found problems; the running version of the site is kept.
+    #[error("the site has {} problem(s), the running version is kept: {}", .0.len(), .0.first().map(String::as_str).unwrap_or(""))]
+    SiteInvalid(Vec<String>),
 }
 
 impl From<crate::invitations::InvitationProblem> for ApiError {
@@ -131,6 +134,7 @@ impl ApiError {
             ApiError::InvitationUnknown => "invitation_unknown",
             ApiError::InvitationUsed => "invitation_used",
             ApiError::InvitationExpired => "invitation_expired",
+            ApiError::SiteInvalid(_) => "site_invalid",
         }
     }
 
@@ -158,6 +162,9 @@ struct ErrorDetail<'a> {
     /// Every problem when there are several (SPEC extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     problems: Option<&'a [FieldError]>,
+    /// Every `file:line:col: message` of a refused reload (SPEC extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [String]>,
 }
 
 impl ResponseError for ApiError {
@@ -170,7 +177,9 @@ impl ResponseError for ApiError {
             | ApiError::DeliveryNotFound(_)
             | ApiError::InvitationUnknown => StatusCode::NOT_FOUND,
             ApiError::InvitationUsed | ApiError::InvitationExpired => StatusCode::GONE,
-            ApiError::InvalidAnswers(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::InvalidAnswers(_) | ApiError::SiteInvalid(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::MalformedJson(_)
             | ApiError::InvalidBody { .. }
             | ApiError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
@@ -213,6 +222,10 @@ impl ResponseError for ApiError {
                 message: self.to_string(),
                 field: self.field(),
                 problems,
+                errors: match self {
+                    ApiError::SiteInvalid(list) => Some(list.as_slice()),
+                    _ => None,
+                },
             },
         })
     }

@@ -20,6 +20,28 @@ impl SiteRuntime {
     }
 }
 
+fn build_all(
+    sites_dir: &Path,
+    plugins_dir: &Path,
+) -> Result<BTreeMap<String, Arc<SiteRuntime>>, Vec<LoadError>> {
+    let mut map = BTreeMap::new();
+    let mut errors = Vec::new();
+    for site in load_sites(sites_dir)? {
+        let id = site.config.id.clone();
+        match SiteRuntime::build(site, plugins_dir) {
+            Ok(rt) => {
+                map.insert(id, Arc::new(rt));
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(map)
+    } else {
+        Err(errors)
+    }
+}
+
 pub struct SiteRegistry {
     sites: ArcSwap<BTreeMap<String, Arc<SiteRuntime>>>,
     sites_dir: PathBuf,
@@ -29,22 +51,8 @@ pub struct SiteRegistry {
 impl SiteRegistry {
     /// Loads and compiles every site; any problem anywhere fails the whole load.
     pub fn load(sites_dir: &Path, plugins_dir: &Path) -> Result<SiteRegistry, Vec<LoadError>> {
-        let mut map = BTreeMap::new();
-        let mut errors = Vec::new();
-        for site in load_sites(sites_dir)? {
-            let id = site.config.id.clone();
-            match SiteRuntime::build(site, plugins_dir) {
-                Ok(rt) => {
-                    map.insert(id, Arc::new(rt));
-                }
-                Err(mut e) => errors.append(&mut e),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
         Ok(SiteRegistry {
-            sites: ArcSwap::from_pointee(map),
+            sites: ArcSwap::from_pointee(build_all(sites_dir, plugins_dir)?),
             sites_dir: sites_dir.to_path_buf(),
             plugins_dir: plugins_dir.to_path_buf(),
         })
@@ -67,6 +75,13 @@ impl SiteRegistry {
             next.insert(id.to_string(), Arc::clone(&runtime));
             next
         });
+        Ok(())
+    }
+
+    /// Re-reads every site (SIGHUP): all of them are swapped in together only if all are valid.
+    pub fn reload_all(&self) -> Result<(), Vec<LoadError>> {
+        let map = build_all(&self.sites_dir, &self.plugins_dir)?;
+        self.sites.store(Arc::new(map));
         Ok(())
     }
 }

@@ -39,6 +39,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
         } else {
             tracing::warn!("webhook deliveries are paused (deliver_webhooks = false)");
         }
+        crate::reload::reload_on_sighup(state.clone().into_inner());
+        crate::retag::resume(state.clone().into_inner());
         for addr in server.addrs() {
             tracing::info!("serving on http://{addr}");
         }

@@ -8,6 +8,7 @@ mod health;
 mod invitations;
 mod report;
 mod respondent;
+mod rules;
 
 use crate::app::AppState;
 use actix_web::{web, HttpRequest};
@@ -22,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(api::configure)
                 .configure(report::configure)
                 .configure(followups::configure)
-                .configure(invitations::configure),
+                .configure(invitations::configure)
+                .configure(rules::configure),
         )
         .configure(admin::configure)
         .configure(respondent::configure);

@@ -1,9 +1,25 @@
 //! The rhai layer: the only module that touches rhai.
 //!
-//! INTERFACE ONLY for now; the engine, sandbox and hooks land with the plugin layer.
+//! A site's enabled plugins and rule files are compiled once per (re)load into `SiteRules`.
+//! Every submission runs every `tag` hook (plugins in site order, then rules in file-name order),
+//! then every `follow_up` hook with all the tags. Whatever a script does — throw, loop, return
+//! the wrong thing — becomes a `RuleError` next to the response, never a lost response.
 
-use crate::response::{Action, RuleError, Tag};
+mod compile;
+mod convert;
+mod engine;
+mod hooks;
+mod rule_tests;
+mod text;
+
+pub use engine::Limits;
+pub use rule_tests::run_rule_tests;
+
+use crate::response::{Action, RuleError, StoredResponse, Tag};
 use crate::survey::{Answers, LoadError, Site, Survey};
+use convert::ResponseFacts;
+use hooks::{Hook, Runner, Script};
+use rhai::{Dynamic, Engine, Map};
 use std::path::Path;
 use uuid::Uuid;
 
@@ -26,15 +42,135 @@ pub struct RuleOutcome {
 }
 
 /// A site's enabled plugins and rules, compiled once per (re)load.
-pub struct SiteRules {}
+pub struct SiteRules {
+    engine: Engine,
+    limits: Limits,
+    scripts: Vec<Script>,
+    codebook: Vec<String>,
+    webhooks: Vec<String>,
+}
 
 impl SiteRules {
-    pub fn compile(_site: &Site, _plugins_dir: &Path) -> Result<SiteRules, Vec<LoadError>> {
-        Ok(SiteRules {})
+    pub fn compile(site: &Site, plugins_dir: &Path) -> Result<SiteRules, Vec<LoadError>> {
+        SiteRules::compile_with_limits(site, plugins_dir, Limits::default())
     }
 
-    pub fn evaluate(&self, _input: &RuleInput<'_>) -> RuleOutcome {
-        RuleOutcome::default()
+    pub fn compile_with_limits(
+        site: &Site,
+        plugins_dir: &Path,
+        limits: Limits,
+    ) -> Result<SiteRules, Vec<LoadError>> {
+        let facts = engine::SiteFacts {
+            webhooks: site
+                .config
+                .webhooks
+                .iter()
+                .map(|w| w.name.clone())
+                .collect(),
+            codebook: site.codebook.iter().map(|b| b.code.clone()).collect(),
+        };
+        let engine = engine::build(&limits, &facts);
+        let scripts = compile::compile_site(&engine, site, plugins_dir)?;
+        Ok(SiteRules {
+            engine,
+            limits,
+            scripts,
+            codebook: facts.codebook,
+            webhooks: facts.webhooks,
+        })
+    }
+
+    /// Plugin names and rule files, in the order their hooks run.
+    pub fn sources(&self) -> Vec<&str> {
+        self.scripts.iter().map(|s| s.source.as_str()).collect()
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Runs every hook on a new response.
+    pub fn evaluate(&self, input: &RuleInput<'_>) -> RuleOutcome {
+        let facts = ResponseFacts {
+            id: input.id.to_string(),
+            site: input.site.id(),
+            survey: &input.survey.id,
+            survey_version: input.survey.version,
+            group: &input.survey.group,
+            submitted_at: input.submitted_at,
+            answers: input.answers,
+        };
+        self.run(&facts, true)
+    }
+
+    /// Re-runs only the `tag` hooks on a stored response (re-tagging never re-triggers
+    /// follow-ups).
+    pub fn retag(&self, response: &StoredResponse) -> (Vec<Tag>, Vec<RuleError>) {
+        let facts = ResponseFacts {
+            id: response.id.to_string(),
+            site: &response.site,
+            survey: &response.survey,
+            survey_version: response.survey_version,
+            group: &response.group,
+            submitted_at: &response.submitted_at,
+            answers: &response.answers,
+        };
+        let outcome = self.run(&facts, false);
+        (outcome.tags, outcome.errors)
+    }
+
+    fn run(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {
+        let runner = Runner {
+            engine: &self.engine,
+            limits: &self.limits,
+            codebook: &self.codebook,
+            webhooks: &self.webhooks,
+        };
+        // The answers become rhai values once per response; each hook gets its own copy.
+        let base = convert::response_map(facts);
+        let with_tags = |tags: &[Tag]| -> Dynamic {
+            let mut map: Map = base.clone();
+            let codes: Vec<String> = tags.iter().map(|t| t.code.clone()).collect();
+            map.insert("tags".into(), convert::string_array(&codes));
+            Dynamic::from_map(map)
+        };
+        let mut outcome = RuleOutcome::default();
+        for script in self.scripts.iter().filter(|s| s.tag.is_some()) {
+            let value = match runner.call(script, Hook::Tag, with_tags(&outcome.tags)) {
+                Ok(v) => v,
+                Err(e) => {
+                    outcome.errors.push(e);
+                    continue;
+                }
+            };
+            let (codes, mut errors) = runner.tags_of(script, value);
+            outcome.errors.append(&mut errors);
+            for code in codes {
+                if !outcome.tags.iter().any(|t| t.code == code) {
+                    outcome.tags.push(Tag {
+                        code,
+                        source: script.source.clone(),
+                    });
+                }
+            }
+        }
+        if !follow_ups {
+            return outcome;
+        }
+        let response = with_tags(&outcome.tags);
+        for script in self.scripts.iter().filter(|s| s.follow_up.is_some()) {
+            match runner.call(script, Hook::FollowUp, response.clone()) {
+                Ok(value) => {
+                    let (actions, mut errors) = runner.actions_of(script, value);
+                    outcome.errors.append(&mut errors);
+                    outcome
+                        .actions
+                        .extend(actions.into_iter().map(|a| (script.source.clone(), a)));
+                }
+                Err(e) => outcome.errors.push(e),
+            }
+        }
+        outcome
     }
 }
 
@@ -44,8 +180,4 @@ pub struct RuleTestReport {
     pub cases: usize,
     /// `file:line:col: message` per failure.
     pub problems: Vec<String>,
-}
-
-pub fn run_rule_tests(_site: &Site, _rules: &SiteRules) -> RuleTestReport {
-    RuleTestReport::default()
 }

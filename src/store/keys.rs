@@ -45,6 +45,13 @@ pub fn submission_key(site: &str, submission: Uuid) -> Vec<u8> {
     k
 }
 
+/// Rule-error index key: `site 0 id`, so a site's entries sort by time.
+pub fn rule_error_key(site: &str, id: Uuid) -> Vec<u8> {
+    let mut k = site_prefix(site);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
 /// The smallest UUID v7 at or after a millisecond timestamp: a seek position for time bounds.
 pub fn min_id_at_ms(ms: u64) -> Uuid {
     let mut b = [0u8; 16];

@@ -11,7 +11,7 @@ mod sled_invitations;
 
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use crate::invitations::{Invitation, InvitationProblem};
-use crate::response::StoredResponse;
+use crate::response::{RuleError, StoredResponse};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -112,6 +112,62 @@ pub struct ResponsePage {
     pub next: Option<Uuid>,
 }
 
+/// The rule errors of one response, as the rule-error index keeps them (newest first).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuleErrorEntry {
+    pub response_id: Uuid,
+    pub survey: String,
+    pub group: String,
+    pub submitted_at: String,
+    pub errors: Vec<RuleError>,
+}
+
+impl RuleErrorEntry {
+    pub fn of(response: &StoredResponse) -> RuleErrorEntry {
+        RuleErrorEntry {
+            response_id: response.id,
+            survey: response.survey.clone(),
+            group: response.group.clone(),
+            submitted_at: response.submitted_at.clone(),
+            errors: response.rule_errors.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetagStatus {
+    Running,
+    Done,
+    Failed,
+}
+
+/// Progress of re-tagging a site's stored responses, persisted so a restart resumes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RetagProgress {
+    pub status: RetagStatus,
+    pub started_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Responses stored before the start, the ones this run re-tags.
+    pub total: u64,
+    pub done: u64,
+    /// Responses whose tags changed.
+    pub changed: u64,
+    /// Responses where a tag hook failed.
+    pub with_errors: u64,
+    /// Responses submitted from this instant on were tagged by current rules already.
+    pub until_ms: u64,
+    /// The last response re-tagged: a resumed run continues after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A change to one stored response; returns whether it changed anything.
+pub type ResponseChange<'a> = &'a dyn Fn(&mut StoredResponse) -> bool;
+
 pub type ResponseIter<'a> = Box<dyn Iterator<Item = Result<StoredResponse, StoreError>> + 'a>;
 
 pub trait Store: Send + Sync + 'static {
@@ -171,6 +227,30 @@ pub trait Store: Send + Sync + 'static {
         site: &str,
         status: Option<DeliveryStatus>,
     ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Changes one stored response in place, atomically with the rule-error index (re-tagging).
+    /// Returns false when the response does not exist or `change` changed nothing.
+    fn modify_response(
+        &self,
+        site: &str,
+        survey: &str,
+        id: Uuid,
+        change: ResponseChange<'_>,
+    ) -> Result<bool, StoreError>;
+    /// How many responses a site has.
+    fn count_responses(&self, site: &str) -> Result<u64, StoreError>;
+    /// Responses with rule errors, newest first, starting before `before`. The index is
+    /// written in the same transaction as the response, only when it has errors.
+    fn list_rule_errors(
+        &self,
+        site: &str,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> Result<Vec<RuleErrorEntry>, StoreError>;
+    fn retag_progress(&self, site: &str) -> Result<Option<RetagProgress>, StoreError>;
+    fn put_retag_progress(&self, site: &str, progress: &RetagProgress) -> Result<(), StoreError>;
+    /// Sites with a re-tag still marked running (interrupted by a stop).
+    fn running_retags(&self) -> Result<Vec<String>, StoreError>;
 
     fn put_user(&self, user: &User) -> Result<(), StoreError>;
     fn user(&self, name: &str) -> Result<Option<User>, StoreError>;

@@ -6,7 +6,8 @@ use super::sled_followups::{
     transaction_error, EncodedFollowUps, TREE_OUTBOX, TREE_OUTBOX_PENDING, TREE_TASKS,
 };
 use super::{
-    DurableFuture, Inserted, ResponseIter, ResponsePage, ResponseQuery, Store, StoreError, User,
+    DurableFuture, Inserted, ResponseChange, ResponseIter, ResponsePage, ResponseQuery,
+    RetagProgress, RetagStatus, RuleErrorEntry, Store, StoreError, User,
 };
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use crate::invitations::Invitation;
@@ -24,6 +25,10 @@ const TREE_SUBMISSIONS: &str = "submissions";
 const TREE_USERS: &str = "users";
 const TREE_TOKENS: &str = "tokens";
 const TREE_META: &str = "meta";
+/// `site 0 response-id` → `RuleErrorEntry`, only for responses with rule errors.
+const TREE_RULE_ERRORS: &str = "rule_errors";
+/// `site` → `RetagProgress`.
+const TREE_RETAG: &str = "retag";
 const SCHEMA_VERSION: &[u8] = b"1";
 const BACKUP_HEADER: &str = "chorus-backup-v1";
 
@@ -55,12 +60,21 @@ pub struct SledStore {
     pub(super) tasks: sled::Tree,
     pub(super) outbox: sled::Tree,
     pub(super) outbox_pending: sled::Tree,
+    pub(super) rule_errors: sled::Tree,
+    retag: sled::Tree,
     commit: GroupCommit,
     pub(super) submission_locks: Vec<Mutex<()>>,
 }
 
 pub(super) fn backend(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
+}
+
+fn from_transaction(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => backend(e),
+    }
 }
 
 pub(super) fn decode(bytes: &[u8]) -> Result<StoredResponse, StoreError> {
@@ -114,33 +128,48 @@ impl SledStore {
             outbox: open(TREE_OUTBOX)?,
             outbox_pending: open(TREE_OUTBOX_PENDING)?,
             meta,
+            rule_errors: open(TREE_RULE_ERRORS)?,
+            retag: open(TREE_RETAG)?,
             db,
             commit,
             submission_locks: (0..SUBMISSION_STRIPES).map(|_| Mutex::new(())).collect(),
         })
     }
 
-    /// One insert for a response without follow-ups (the common case); a transaction over the
-    /// response, task and outbox trees otherwise, so none is ever written without the others.
+    /// One insert for a response without rule errors or follow-ups (the common case); otherwise
+    /// one transaction over the response, its rule-error index entry and its task and outbox
+    /// records, so none is ever written without the others.
     fn write_response(
         &self,
         key: &[u8],
         value: &[u8],
+        response: &StoredResponse,
         follow_ups: &FollowUpRecords,
     ) -> Result<(), StoreError> {
-        if follow_ups.is_empty() {
+        if response.rule_errors.is_empty() && follow_ups.is_empty() {
             self.responses.insert(key, value).map_err(backend)?;
             return Ok(());
         }
+        let error_entry = match response.rule_errors.is_empty() {
+            true => None,
+            false => Some((
+                keys::rule_error_key(&response.site, response.id),
+                encode(&RuleErrorEntry::of(response))?,
+            )),
+        };
         let encoded = EncodedFollowUps::new(follow_ups)?;
         (
             &self.responses,
+            &self.rule_errors,
             &self.tasks,
             &self.outbox,
             &self.outbox_pending,
         )
-            .transaction(|(responses, tasks, outbox, pending)| {
+            .transaction(|(responses, index, tasks, outbox, pending)| {
                 responses.insert(key, value)?;
+                if let Some((k, v)) = &error_entry {
+                    index.insert(k.as_slice(), v.as_slice())?;
+                }
                 encoded.write(tasks, outbox, pending)
             })
             .map_err(transaction_error)
@@ -254,7 +283,7 @@ impl Store for SledStore {
         let key = keys::response_key(&response.site, &response.survey, response.id);
         let value = encode(response)?;
         let Some(submission) = response.submission_id else {
-            self.write_response(&key, &value, follow_ups)?;
+            self.write_response(&key, &value, response, follow_ups)?;
             return Ok(Inserted::New);
         };
         let sub_key = keys::submission_key(&response.site, submission);
@@ -276,7 +305,7 @@ impl Store for SledStore {
                 .map_err(backend)?
                 .map_err(|_| StoreError::Conflict("submission id claimed concurrently".into()))?;
         }
-        self.write_response(&key, &value, follow_ups)?;
+        self.write_response(&key, &value, response, follow_ups)?;
         Ok(Inserted::New)
     }
 
@@ -300,9 +329,8 @@ impl Store for SledStore {
 
     fn update_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
         let key = keys::response_key(&response.site, &response.survey, response.id);
-        self.responses
-            .insert(key, encode(response)?)
-            .map_err(backend)?;
+        let value = encode(response)?;
+        self.write_response(&key, &value, response, &FollowUpRecords::default())?;
         Ok(())
     }
 
@@ -381,6 +409,99 @@ impl Store for SledStore {
         status: Option<DeliveryStatus>,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.deliveries_of(site, status)
+    }
+
+    fn modify_response(
+        &self,
+        site: &str,
+        survey: &str,
+        id: Uuid,
+        change: ResponseChange<'_>,
+    ) -> Result<bool, StoreError> {
+        let key = keys::response_key(site, survey, id);
+        let index_key = keys::rule_error_key(site, id);
+        let abort = ConflictableTransactionError::Abort;
+        let result: Result<bool, TransactionError<StoreError>> =
+            (&self.responses, &self.rule_errors).transaction(|(responses, index)| {
+                let Some(bytes) = responses.get(key.as_slice())? else {
+                    return Ok(false);
+                };
+                let mut response = decode(&bytes).map_err(abort)?;
+                if !change(&mut response) {
+                    return Ok(false);
+                }
+                responses.insert(key.as_slice(), encode(&response).map_err(abort)?)?;
+                if response.rule_errors.is_empty() {
+                    index.remove(index_key.as_slice())?;
+                } else {
+                    let entry = encode(&RuleErrorEntry::of(&response)).map_err(abort)?;
+                    index.insert(index_key.as_slice(), entry)?;
+                }
+                Ok(true)
+            });
+        result.map_err(from_transaction)
+    }
+
+    fn count_responses(&self, site: &str) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for key in self.responses.scan_prefix(keys::site_prefix(site)).keys() {
+            key.map_err(backend)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn list_rule_errors(
+        &self,
+        site: &str,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> Result<Vec<RuleErrorEntry>, StoreError> {
+        let prefix = keys::site_prefix(site);
+        let upper = match before {
+            Some(id) => Bound::Excluded(keys::rule_error_key(site, id)),
+            None => Bound::Excluded(keys::prefix_end(&prefix)),
+        };
+        let mut out = Vec::new();
+        for kv in self
+            .rule_errors
+            .range::<Vec<u8>, _>((Bound::Included(prefix), upper))
+            .rev()
+            .take(limit)
+        {
+            let (_, v) = kv.map_err(backend)?;
+            out.push(serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(out)
+    }
+
+    fn retag_progress(&self, site: &str) -> Result<Option<RetagProgress>, StoreError> {
+        match self.retag.get(site.as_bytes()).map_err(backend)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(e.to_string())),
+        }
+    }
+
+    fn put_retag_progress(&self, site: &str, progress: &RetagProgress) -> Result<(), StoreError> {
+        self.retag
+            .insert(site.as_bytes(), encode(progress)?)
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn running_retags(&self) -> Result<Vec<String>, StoreError> {
+        let mut sites = Vec::new();
+        for kv in self.retag.iter() {
+            let (k, v) = kv.map_err(backend)?;
+            let progress: RetagProgress =
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if progress.status == RetagStatus::Running {
+                sites.push(String::from_utf8_lossy(&k).into_owned());
+            }
+        }
+        Ok(sites)
     }
 
     fn put_user(&self, user: &User) -> Result<(), StoreError> {

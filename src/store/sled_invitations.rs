@@ -1,12 +1,12 @@
 //! Invitation links in sled: tree `invitations`, key the hex SHA-256 of the token, value the
 //! JSON `Invitation`. A response admitted by a link is written in one transaction with the
-//! link's "used" mark (and its submission id and follow-ups), so a link can never admit two
-//! responses, nor be used up by a response that was not stored.
+//! link's "used" mark (and its submission id, rule-error index entry and follow-ups), so a link
+//! can never admit two responses, nor be used up by a response that was not stored.
 
 use super::keys;
 use super::sled::{backend, decode, encode, SledStore, SUBMISSION_STRIPES};
 use super::sled_followups::{transaction_error, EncodedFollowUps};
-use super::{Inserted, Store as _, StoreError};
+use super::{Inserted, RuleErrorEntry, Store as _, StoreError};
 use crate::followups::FollowUpRecords;
 use crate::invitations::{check, Invitation};
 use crate::response::StoredResponse;
@@ -61,16 +61,25 @@ impl SledStore {
             }
         }
         let encoded = EncodedFollowUps::new(follow_ups)?;
-        (
+        let error_entry = match response.rule_errors.is_empty() {
+            true => None,
+            false => Some((
+                keys::rule_error_key(&response.site, response.id),
+                encode(&RuleErrorEntry::of(response))?,
+            )),
+        };
+        let trees = (
             &self.responses,
             &self.submissions,
             &self.invitations,
+            &self.rule_errors,
             &self.tasks,
             &self.outbox,
             &self.outbox_pending,
-        )
+        );
+        trees
             .transaction(
-                |(responses, submissions, invitations, tasks, outbox, pending)| {
+                |(responses, submissions, invitations, errors, tasks, outbox, pending)| {
                     let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
                     let stored = invitations.get(hash.as_bytes())?;
                     let mut invitation: Option<Invitation> = stored
@@ -92,6 +101,9 @@ impl SledStore {
                         submissions.insert(sub_key.as_slice(), key.as_slice())?;
                     }
                     responses.insert(key.as_slice(), value.as_slice())?;
+                    if let Some((k, v)) = &error_entry {
+                        errors.insert(k.as_slice(), v.as_slice())?;
+                    }
                     encoded.write(tasks, outbox, pending)
                 },
             )

@@ -1,0 +1,211 @@
+//! Turning a site's enabled plugins and rule files into compiled scripts, with every problem
+//! reported as `file:line:col: message`.
+
+use super::convert;
+use super::hooks::{HookDef, Script};
+use crate::survey::load::line_col;
+use crate::survey::{LoadError, Site};
+use rhai::{Dynamic, Engine, Map};
+use std::path::Path;
+
+/// Compiles every enabled plugin (site order) then every rule file (file-name order).
+pub fn compile_site(
+    engine: &Engine,
+    site: &Site,
+    plugins_dir: &Path,
+) -> Result<Vec<Script>, Vec<LoadError>> {
+    let mut scripts = Vec::new();
+    let mut errors = Vec::new();
+    let site_file = site.dir.join("site.toml");
+    for (i, name) in site.config.plugins.iter().enumerate() {
+        let at_name = |message: String| {
+            let (line, col) = locate_in_toml(&site_file, &format!("plugins.{i}"));
+            LoadError {
+                file: site_file.clone(),
+                line,
+                col,
+                message,
+            }
+        };
+        if site.config.plugins[..i].contains(name) {
+            errors.push(at_name(format!("plugin \"{name}\" is enabled twice")));
+            continue;
+        }
+        let valid_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        let path = plugins_dir.join(format!("{name}.rhai"));
+        if !valid_name || !path.is_file() {
+            errors.push(at_name(format!(
+                "plugin \"{name}\" not found: there is no {}",
+                path.display()
+            )));
+            continue;
+        }
+        let settings = site
+            .config
+            .plugin_settings
+            .get(name)
+            .map(convert::from_json)
+            .unwrap_or_else(|| Dynamic::from_map(Map::new()));
+        if !settings.is_map() {
+            errors.push(at_name(format!("[plugin_settings.{name}] must be a table")));
+            continue;
+        }
+        match compile_script(engine, &path, name.clone(), settings) {
+            Ok(s) => scripts.push(s),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    for path in &site.rule_files {
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // Site rules are the site's own code: they get an empty settings map.
+        let settings = Dynamic::from_map(Map::new());
+        match compile_script(engine, path, format!("rules/{file_name}"), settings) {
+            Ok(s) => scripts.push(s),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scripts)
+    } else {
+        Err(errors)
+    }
+}
+
+fn compile_script(
+    engine: &Engine,
+    path: &Path,
+    source: String,
+    settings: Dynamic,
+) -> Result<Script, Vec<LoadError>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![LoadError::at_start(path, format!("cannot read: {e}"))])?;
+    let mut ast = engine.compile(&text).map_err(|e| {
+        let pos = e.position();
+        vec![LoadError {
+            file: path.to_path_buf(),
+            line: pos.line().unwrap_or(1),
+            col: pos.position().unwrap_or(1),
+            message: e.err_type().to_string(),
+        }]
+    })?;
+    ast.set_source(source.as_str());
+    let mut errors = Vec::new();
+    let mut hook = |name: &str| -> Option<HookDef> {
+        let params = ast
+            .iter_functions()
+            .filter(|f| f.name == name)
+            .map(|f| f.params.len())
+            .collect::<Vec<_>>();
+        let (line, col) = find_fn(&text, name);
+        let def = |params| HookDef { params, line, col };
+        match params.as_slice() {
+            [] => None,
+            [n @ (1 | 2)] => Some(def(*n)),
+            _ => {
+                errors.push(LoadError {
+                    file: path.to_path_buf(),
+                    line,
+                    col,
+                    message: format!(
+                        "fn {name} must take (response) or (response, settings), and be defined once"
+                    ),
+                });
+                None
+            }
+        }
+    };
+    let tag = hook("tag");
+    let follow_up = hook("follow_up");
+    if tag.is_none() && follow_up.is_none() && errors.is_empty() {
+        errors.push(LoadError::at_start(
+            path,
+            "defines neither fn tag(response, settings) nor fn follow_up(response, settings)",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Script {
+        source,
+        ast,
+        tag,
+        follow_up,
+        settings,
+    })
+}
+
+/// Line and column of `fn name` in a script (1:1 when not found).
+fn find_fn(text: &str, name: &str) -> (usize, usize) {
+    let mut from = 0;
+    while let Some(found) = text[from..].find("fn ") {
+        let start = from + found;
+        let rest = text[start + 3..].trim_start();
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let in_comment = text[line_start..start].contains("//");
+        let boundary =
+            start == 0 || !text[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        if boundary
+            && !in_comment
+            && rest.starts_with(name)
+            && rest[name.len()..].trim_start().starts_with('(')
+        {
+            return line_col(text, start);
+        }
+        from = start + 3;
+    }
+    (1, 1)
+}
+
+/// Line and column of a dotted path (`case.2.expect_tags`, `plugins.0`) in a TOML file; the
+/// nearest enclosing item when the exact one has no position, 1:1 when nothing is found.
+pub fn locate_in_toml(file: &Path, path: &str) -> (usize, usize) {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|source| locate_in_source(&source, path).map(|o| line_col(&source, o)))
+        .unwrap_or((1, 1))
+}
+
+pub fn locate_in_source(source: &str, path: &str) -> Option<usize> {
+    use toml_edit::{ImDocument, Item, Value};
+    let doc = ImDocument::parse(source).ok()?;
+    let mut item: Item = Item::Table(doc.as_table().clone());
+    let mut best = None;
+    for seg in path.split('.') {
+        let next = match (&item, seg.parse::<usize>()) {
+            (Item::ArrayOfTables(a), Ok(i)) => a.get(i).cloned().map(Item::Table),
+            (Item::Value(Value::Array(a)), Ok(i)) => a.get(i).cloned().map(Item::Value),
+            (Item::Table(t), _) => t.get(seg).cloned(),
+            (Item::Value(Value::InlineTable(t)), _) => t.get(seg).cloned().map(Item::Value),
+            _ => None,
+        };
+        match next {
+            Some(n) => {
+                if let Some(span) = n.span() {
+                    best = Some(span.start);
+                }
+                item = n;
+            }
+            None => break,
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_hook_definitions() {
+        let src = "// fn tag( in a comment\n\nfn xtag(r) {}\nfn  tag (r) { [] }\n";
+        assert_eq!(find_fn(src, "tag"), (4, 1));
+        let src = "fn helper() {}\nfn follow_up(r, s) { [] }\n";
+        assert_eq!(find_fn(src, "follow_up"), (2, 1));
+    }
+}

@@ -1,0 +1,263 @@
+//! `rules/tests/*.toml`: each case runs the whole pipeline (validation, `show_if`, enabled
+//! plugins, then the site's rules) without storing anything and compares what came out.
+
+use super::compile::{locate_in_source, locate_in_toml};
+use super::{RuleInput, RuleOutcome, RuleTestReport, SiteRules};
+use crate::survey::load::line_col;
+use crate::survey::{validate, RawAnswer, Site};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    #[serde(default)]
+    case: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    survey: String,
+    #[serde(default)]
+    answers: toml::Table,
+    /// RFC 3339; a fixed instant when omitted so that results do not depend on the clock.
+    #[serde(default)]
+    submitted_at: Option<String>,
+    expect_tags: Option<Vec<String>>,
+    expect_actions: Option<Vec<toml::Table>>,
+}
+
+/// The id every rule-test response gets.
+const TEST_RESPONSE_ID: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000);
+const TEST_SUBMITTED_AT: &str = "2026-01-01T09:00:00.000Z";
+
+pub fn run_rule_tests(site: &Site, rules: &SiteRules) -> RuleTestReport {
+    let mut report = RuleTestReport::default();
+    for file in &site.rule_test_files {
+        run_file(site, rules, file, &mut report);
+    }
+    report
+}
+
+fn run_file(site: &Site, rules: &SiteRules, file: &Path, report: &mut RuleTestReport) {
+    let source = match std::fs::read_to_string(file) {
+        Ok(s) => s,
+        Err(e) => {
+            report
+                .problems
+                .push(format!("{}:1:1: cannot read: {e}", file.display()));
+            return;
+        }
+    };
+    let cases = match toml::from_str::<CaseFile>(&source) {
+        Ok(f) => f.case,
+        Err(e) => {
+            let (line, col) = e.span().map_or((1, 1), |s| line_col(&source, s.start));
+            report.problems.push(format!(
+                "{}:{line}:{col}: {}",
+                file.display(),
+                e.message().trim()
+            ));
+            return;
+        }
+    };
+    if cases.is_empty() {
+        report
+            .problems
+            .push(format!("{}:1:1: no [[case]] in this file", file.display()));
+    }
+    for (i, case) in cases.iter().enumerate() {
+        report.cases += 1;
+        for (field, message) in run_case(site, rules, case) {
+            let path = match field {
+                Some(f) => format!("case.{i}.{f}"),
+                None => format!("case.{i}"),
+            };
+            let (line, col) = locate_in_source(&source, &path)
+                .map(|o| line_col(&source, o))
+                .unwrap_or_else(|| locate_in_toml(file, &format!("case.{i}")));
+            report.problems.push(format!(
+                "{}:{line}:{col}: case \"{}\": {message}",
+                file.display(),
+                case.name
+            ));
+        }
+    }
+}
+
+/// Each failure of one case as (the field it is about, message).
+fn run_case(site: &Site, rules: &SiteRules, case: &Case) -> Vec<(Option<&'static str>, String)> {
+    let Some(survey) = site.survey(&case.survey) else {
+        return vec![(
+            Some("survey"),
+            format!("the site has no survey \"{}\"", case.survey),
+        )];
+    };
+    let raw: BTreeMap<String, RawAnswer> = case
+        .answers
+        .iter()
+        .map(|(k, v)| (k.clone(), RawAnswer::Json(toml_to_json(v))))
+        .collect();
+    let answers = match validate(survey, &raw) {
+        Ok(a) => a,
+        Err(errors) => {
+            let list: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            return vec![(
+                Some("answers"),
+                format!("the answers are rejected: {}", list.join("; ")),
+            )];
+        }
+    };
+    let outcome = rules.evaluate(&RuleInput {
+        id: TEST_RESPONSE_ID,
+        site,
+        survey,
+        submitted_at: case.submitted_at.as_deref().unwrap_or(TEST_SUBMITTED_AT),
+        answers: &answers,
+    });
+    let mut failures = Vec::new();
+    for e in &outcome.errors {
+        let at = match (e.line, e.col) {
+            (Some(l), Some(c)) => format!(" at {l}:{c}"),
+            _ => String::new(),
+        };
+        failures.push((
+            None,
+            format!(
+                "rule error in {} fn {}{at}: {}",
+                e.source, e.hook, e.message
+            ),
+        ));
+    }
+    if let Some(expected) = &case.expect_tags {
+        if let Some(message) = compare_tags(expected, &outcome) {
+            failures.push((Some("expect_tags"), message));
+        }
+    }
+    if let Some(expected) = &case.expect_actions {
+        if let Some(message) = compare_actions(expected, &outcome) {
+            failures.push((Some("expect_actions"), message));
+        }
+    }
+    failures
+}
+
+fn toml_to_json(value: &toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => Value::from(*i),
+        toml::Value::Float(f) => Value::from(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => Value::Array(items.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn compare_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
+    let got: Vec<&str> = outcome.tags.iter().map(|t| t.code.as_str()).collect();
+    let missing: Vec<&str> = expected
+        .iter()
+        .map(String::as_str)
+        .filter(|e| !got.contains(e))
+        .collect();
+    let unexpected: Vec<String> = outcome
+        .tags
+        .iter()
+        .filter(|t| !expected.contains(&t.code))
+        .map(|t| format!("{} (from {})", t.code, t.source))
+        .collect();
+    if missing.is_empty() && unexpected.is_empty() {
+        return None;
+    }
+    let mut detail = Vec::new();
+    if !missing.is_empty() {
+        detail.push(format!("missing {}", missing.join(", ")));
+    }
+    if !unexpected.is_empty() {
+        detail.push(format!("unexpected {}", unexpected.join(", ")));
+    }
+    Some(format!(
+        "expected tags [{}], got [{}] ({})",
+        expected.join(", "),
+        got.join(", "),
+        detail.join("; ")
+    ))
+}
+
+/// Each action as the JSON an expectation is compared with: its fields plus `source`.
+fn action_json(source: &str, action: &crate::response::Action) -> Value {
+    let mut v = serde_json::to_value(action).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut v {
+        map.insert("source".into(), Value::String(source.to_string()));
+    }
+    v
+}
+
+/// Listed keys must match; a listed map (e.g. a webhook `payload`) matches on its listed keys
+/// too, anything else must be equal.
+fn matches(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => e
+            .iter()
+            .all(|(k, v)| a.get(k).is_some_and(|got| matches(v, got))),
+        _ => expected == actual,
+    }
+}
+
+/// One-to-one assignment of expectations to actions (order ignored), by backtracking: the lists
+/// are a handful of items long.
+fn assign(expected: &[Value], actual: &[Value], used: &mut Vec<bool>) -> bool {
+    let Some((first, rest)) = expected.split_first() else {
+        return true;
+    };
+    for (i, a) in actual.iter().enumerate() {
+        if !used[i] && matches(first, a) {
+            used[i] = true;
+            if assign(rest, actual, used) {
+                return true;
+            }
+            used[i] = false;
+        }
+    }
+    false
+}
+
+fn compare_actions(expected: &[toml::Table], outcome: &RuleOutcome) -> Option<String> {
+    let expected: Vec<Value> = expected
+        .iter()
+        .map(|t| toml_to_json(&toml::Value::Table(t.clone())))
+        .collect();
+    let actual: Vec<Value> = outcome
+        .actions
+        .iter()
+        .map(|(s, a)| action_json(s, a))
+        .collect();
+    let mut used = vec![false; actual.len()];
+    if expected.len() == actual.len() && assign(&expected, &actual, &mut used) {
+        return None;
+    }
+    let show = |list: &[Value]| {
+        list.iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Some(format!(
+        "expected actions [{}], got [{}]",
+        show(&expected),
+        show(&actual)
+    ))
+}

@@ -1,0 +1,247 @@
+//! Re-tagging: POST /api/v1/sites/{site}/retag re-runs the current tag hooks over stored
+//! responses in the background (GET shows progress); old responses get the new tags with their
+//! sources, never new follow-ups; an interrupted run resumes after its cursor.
+
+mod common;
+mod rules_common;
+
+use actix_web::http::StatusCode;
+use actix_web::test;
+use chorus::create_app;
+use chorus::response::StoredResponse;
+use chorus::store::{RetagProgress, RetagStatus, Role};
+use rules_common::{call, config_for, copy_dir, submit};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const SITE: &str = "demo-clinic";
+
+/// A rule that tags "kiosk" comments and would create a task for them, and throws on "boom".
+const KIOSK_RULE: &str = r#"
+fn tag(response) {
+    let text = response.answers.comments;
+    if has_word(text, "boom") { throw "boom in the comments"; }
+    if has_word(text, "kiosk") { ["access_technology"] } else { [] }
+}
+
+fn follow_up(response) {
+    if "access_technology" in response.tags {
+        return [#{ action: "task", queue: "kiosk", title: "Check the lobby kiosk" }];
+    }
+    []
+}
+"#;
+
+fn deployment(dir: &Path) -> std::path::PathBuf {
+    let root = dir.join("deployment");
+    copy_dir(&common::repo().join("sites"), &root.join("sites"));
+    copy_dir(&common::repo().join("plugins"), &root.join("plugins"));
+    root
+}
+
+fn patient(comments: &str) -> Value {
+    json!({ "aware": "yes", "tried": "no", "contact_ok": "no", "comments": comments })
+}
+
+fn stored(state: &chorus::AppState, body: &Value) -> StoredResponse {
+    let id = uuid::Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
+    state.store.get_response(SITE, id).unwrap().unwrap()
+}
+
+fn wait_done(state: &chorus::AppState) -> RetagProgress {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(p) = state.store.retag_progress(SITE).unwrap() {
+            if p.status != RetagStatus::Running {
+                return p;
+            }
+        }
+        assert!(Instant::now() < deadline, "re-tag did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[actix_web::test]
+async fn a_new_rule_applies_to_old_responses_without_new_follow_ups() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = deployment(dir.path());
+    let t = common::state_with(|data| config_for(&root, data));
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let admin = common::add_user(&t.state, "admin", SITE, Role::Admin);
+    let url = format!("/api/v1/sites/{SITE}/retag");
+
+    let (status, never) = call(&app, "GET", &url, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(never, json!({ "status": "never" }));
+
+    let (_, kiosk) = submit(
+        &app,
+        SITE,
+        "patient-enrollment",
+        patient("The kiosk ate my card"),
+    )
+    .await;
+    let (_, plain) = submit(
+        &app,
+        SITE,
+        "patient-enrollment",
+        patient("All good, thanks"),
+    )
+    .await;
+    let (_, boom) = submit(
+        &app,
+        SITE,
+        "patient-enrollment",
+        patient("boom, and no parking"),
+    )
+    .await;
+    assert_eq!(kiosk["tags"], json!([]));
+    let before_plain = stored(&t.state, &plain);
+    assert_eq!(stored(&t.state, &boom).tag_codes(), ["parking"]);
+
+    std::fs::write(root.join("sites/demo-clinic/rules/kiosk.rhai"), KIOSK_RULE).unwrap();
+    let (status, _) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/sites/{SITE}/reload"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, started) = call(&app, "POST", &url, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    assert_eq!(started["total"], 3);
+    assert!(started["started_at"].is_string());
+    let progress = wait_done(&t.state);
+    assert_eq!(progress.status, RetagStatus::Done);
+    assert_eq!((progress.done, progress.total), (3, 3));
+    assert_eq!(progress.changed, 2, "{progress:?}");
+    assert_eq!(progress.with_errors, 1);
+    let (_, shown) = call(&app, "GET", &url, Some(&admin), None).await;
+    assert_eq!(shown["status"], "done");
+    assert_eq!(shown["done"], 3);
+
+    // The old kiosk response has the new tag with its source, and no new follow-up.
+    let k = stored(&t.state, &kiosk);
+    assert_eq!(k.tags.len(), 1);
+    assert_eq!(
+        (k.tags[0].code.as_str(), k.tags[0].source.as_str()),
+        ("access_technology", "rules/kiosk.rhai")
+    );
+    assert!(k.follow_ups.is_empty());
+    assert_eq!(stored(&t.state, &plain), before_plain);
+    // A tag hook that fails during the re-tag is recorded like at submission.
+    let b = stored(&t.state, &boom);
+    assert_eq!(b.tag_codes(), ["parking"]);
+    assert_eq!(b.rule_errors.len(), 1);
+    assert_eq!(b.rule_errors[0].source, "rules/kiosk.rhai");
+    let (_, errors) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/sites/{SITE}/rule-errors"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(errors["rule_errors"][0]["response_id"], boom["id"]);
+    assert_eq!(
+        errors["rule_errors"][0]["message"],
+        "threw: boom in the comments"
+    );
+
+    // New responses get the rule's follow-up as usual.
+    let (_, new) = submit(&app, SITE, "patient-enrollment", patient("kiosk again")).await;
+    assert_eq!(new["follow_ups"][0]["queue"], "kiosk");
+
+    // Once fixed, a second re-tag clears the stale error from the response and the index.
+    std::fs::write(
+        root.join("sites/demo-clinic/rules/kiosk.rhai"),
+        KIOSK_RULE.replace("throw \"boom in the comments\";", "return [];"),
+    )
+    .unwrap();
+    call(
+        &app,
+        "POST",
+        &format!("/api/v1/sites/{SITE}/reload"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    let (status, _) = call(&app, "POST", &url, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let second = wait_done(&t.state);
+    assert_eq!(second.total, 4);
+    assert!(stored(&t.state, &boom).rule_errors.is_empty());
+    let (_, errors) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/sites/{SITE}/rule-errors"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(errors["rule_errors"], json!([]));
+}
+
+#[actix_web::test]
+async fn an_interrupted_re_tag_resumes_after_its_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = deployment(dir.path());
+    let t = common::state_with(|data| config_for(&root, data));
+    let app = test::init_service(create_app(t.state.clone())).await;
+
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (_, body) = submit(&app, SITE, "patient-enrollment", patient("kiosk trouble")).await;
+        ids.push(stored(&t.state, &body).id);
+    }
+    std::fs::write(root.join("sites/demo-clinic/rules/kiosk.rhai"), KIOSK_RULE).unwrap();
+    t.state.sites.reload(SITE).unwrap();
+
+    // What a stopped process leaves behind: running, one response done.
+    t.state
+        .store
+        .put_retag_progress(
+            SITE,
+            &RetagProgress {
+                status: RetagStatus::Running,
+                started_at: "2026-01-01T00:00:00.000Z".into(),
+                finished_at: None,
+                total: 3,
+                done: 1,
+                changed: 1,
+                with_errors: 0,
+                until_ms: u64::MAX / 2,
+                cursor: Some(ids[0]),
+                message: None,
+            },
+        )
+        .unwrap();
+    chorus::retag::resume(t.state.clone().into_inner());
+    let progress = wait_done(&t.state);
+    assert_eq!((progress.done, progress.changed, progress.total), (3, 3, 3));
+    // The first response was already done before the stop: it is not re-tagged again.
+    let first = t.state.store.get_response(SITE, ids[0]).unwrap().unwrap();
+    assert!(first.tags.is_empty());
+    for id in &ids[1..] {
+        let r = t.state.store.get_response(SITE, *id).unwrap().unwrap();
+        assert_eq!(r.tag_codes(), ["access_technology"]);
+        assert!(r.follow_ups.is_empty());
+    }
+}
+
+#[actix_web::test]
+async fn retag_needs_an_admin() {
+    let t = common::demo_state();
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let viewer = common::add_user(&t.state, "viewer", SITE, Role::Viewer);
+    let url = format!("/api/v1/sites/{SITE}/retag");
+    let (status, _) = call(&app, "POST", &url, Some(&viewer), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(&app, "GET", &url, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(t.state.store.retag_progress(SITE).unwrap().is_none());
+}
