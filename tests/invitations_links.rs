@@ -460,3 +460,40 @@ fn chorus_invite_writes_a_csv_of_working_links() {
         assert!(stderr.contains(message), "{stderr}");
     }
 }
+
+#[actix_web::test]
+async fn an_invited_response_keeps_its_tags_and_follow_ups() {
+    let t = common::demo_state();
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let token = chorus::invitations::new_token();
+    t.state
+        .store
+        .put_invitations(&[(
+            token_sha256(&token).unwrap(),
+            Invitation {
+                site: "demo-clinic".into(),
+                survey: "patient-enrollment".into(),
+                expires_at: String::new(),
+                expires_at_ms: i64::MAX,
+                used: false,
+            },
+        )])
+        .unwrap();
+    let fields: Vec<(&str, String)> = vec![
+        ("_t", token.clone()),
+        ("aware", "yes".into()),
+        ("tried", "yes".into()),
+        ("enrolled", "no".into()),
+        ("contact_ok", "yes".into()),
+        ("contact_phone", "555-0100".into()),
+    ];
+    let res = test::call_service(&app, post(PATIENT, &fields)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let all = stored(&t.state);
+    assert_eq!(all.len(), 1);
+    assert!(all[0].has_tag("enrollment_technical"), "{:?}", all[0].tags);
+    // The call-back task was written in the same transaction as the response and the link.
+    let tasks = t.state.store.list_tasks("demo-clinic").unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].response_id, all[0].id);
+}
