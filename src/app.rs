@@ -59,8 +59,15 @@ pub fn load_templates(dir: &std::path::Path) -> Result<tera::Tera, StartupError>
 impl AppState {
     /// Opens the store and loads sites and templates as the configuration says.
     pub fn open(config: Config) -> Result<AppState, StartupError> {
-        let sites =
-            SiteRegistry::load(&config.sites, &config.plugins).map_err(StartupError::Sites)?;
+        let sites = SiteRegistry::load_with_limits(
+            &config.sites,
+            &config.plugins,
+            crate::plugins::Limits {
+                deadline: config.rule_deadline,
+                ..Default::default()
+            },
+        )
+        .map_err(StartupError::Sites)?;
         let templates = load_templates(&config.templates)?;
         let assets = http::StaticAssets::load(&config.templates.join("static"))
             .map_err(StartupError::Templates)?;

@@ -14,6 +14,7 @@ pub mod plugins;
 pub mod reload;
 pub mod report;
 pub mod response;
+pub mod response_csv;
 pub mod retag;
 pub mod session;
 pub mod sites;

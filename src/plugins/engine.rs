@@ -83,6 +83,14 @@ fn past_deadline(operations: u64) -> Option<Dynamic> {
     (Instant::now() >= deadline).then(|| Dynamic::from(DEADLINE_TOKEN))
 }
 
+rhai::def_package! {
+    /// Operators for mixed numeric types, comparisons, strings, arrays, maps and ranges, in one
+    /// module so that resolving a function searches one table instead of seven. The core
+    /// language package is left out on purpose: it carries `sleep`, which would block a worker.
+    SandboxPackage(lib): ArithmeticPackage, LogicPackage, BasicStringPackage, MoreStringPackage,
+        BasicArrayPackage, BasicMapPackage, BasicIteratorPackage {}
+}
+
 /// What a site exposes to its scripts beyond the response (see `has_webhook`).
 #[derive(Debug, Clone, Default)]
 pub struct SiteFacts {
@@ -94,15 +102,7 @@ pub struct SiteFacts {
 /// it: only the packages registered here, all pure computation.
 pub fn build(limits: &Limits, facts: &SiteFacts) -> Engine {
     let mut engine = Engine::new_raw();
-    // Operators for mixed numeric types, comparisons, strings, arrays, maps and ranges. The core
-    // language package is left out on purpose: it carries `sleep`, which would block a worker.
-    ArithmeticPackage::new().register_into_engine(&mut engine);
-    LogicPackage::new().register_into_engine(&mut engine);
-    BasicStringPackage::new().register_into_engine(&mut engine);
-    MoreStringPackage::new().register_into_engine(&mut engine);
-    BasicArrayPackage::new().register_into_engine(&mut engine);
-    BasicMapPackage::new().register_into_engine(&mut engine);
-    BasicIteratorPackage::new().register_into_engine(&mut engine);
+    SandboxPackage::new().register_into_engine(&mut engine);
 
     for symbol in ["eval", "print", "debug"] {
         engine.disable_symbol(symbol);
@@ -227,6 +227,31 @@ mod tests {
         assert_eq!(
             r.to_string(),
             r#"[["awareness", "enrollment_technical"], true, false, true, true, false, true, "abc", true]"#
+        );
+    }
+
+    #[test]
+    fn the_documented_api_is_there() {
+        let r = eval(
+            r#"let a = [3, 1, 2];
+            let m = #{ x: 1, y: 2 };
+            let s = "  Hello, World  ";
+            s.trim();
+            let r = "a-b";
+            r.replace("-", "+");
+            let n = ();
+            let t = "";
+            t += "ok";
+            [a.filter(|v| v > 1).len(), a.map(|v| v * 2)[0], a.some(|v| v == 2), a.all(|v| v > 0),
+             a.index_of(2), m.keys().len(), "x" in m, s.to_lower().starts_with("hello"),
+             s.ends_with("World"), s.sub_string(0, 5), r, "a,b".split(",").len(),
+             n ?? "default", `${a.len()} items`, t, [].is_empty(), "abc".index_of("c"),
+             switch 2 { 1 => "one", 2 => "two", _ => "many" }, 7 / 2, 7.0 / 2, 2 >= 1.5]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.to_string(),
+            r#"[2, 6, true, true, 2, 2, true, true, true, "Hello", "a+b", 2, "default", "3 items", "ok", true, 2, "two", 3, 3.5, true]"#
         );
     }
 

@@ -1,12 +1,11 @@
 //! Invitation links in sled: tree `invitations`, key the hex SHA-256 of the token, value the
 //! JSON `Invitation`. A response admitted by a link is written in one transaction with the
-//! link's "used" mark (and its submission id, rule-error index entry and follow-ups), so a link
-//! can never admit two responses, nor be used up by a response that was not stored.
+//! link's "used" mark (and its submission id), so a link can never admit two responses, nor be
+//! used up by a response that was not stored. Its derived records follow as for any response.
 
 use super::keys;
-use super::sled::{backend, decode, encode, SledStore, SUBMISSION_STRIPES};
-use super::sled_followups::{transaction_error, EncodedFollowUps};
-use super::{Inserted, RuleErrorEntry, Store as _, StoreError};
+use super::sled::{backend, decode, encode, from_transaction, SledStore, SUBMISSION_STRIPES};
+use super::{Inserted, Store as _, StoreError};
 use crate::followups::FollowUpRecords;
 use crate::invitations::{check, Invitation};
 use crate::response::StoredResponse;
@@ -60,54 +59,36 @@ impl SledStore {
                 }
             }
         }
-        let encoded = EncodedFollowUps::new(follow_ups)?;
-        let error_entry = match response.rule_errors.is_empty() {
-            true => None,
-            false => Some((
-                keys::rule_error_key(&response.site, response.id),
-                encode(&RuleErrorEntry::of(response))?,
-            )),
-        };
-        let trees = (
-            &self.responses,
-            &self.submissions,
-            &self.invitations,
-            &self.rule_errors,
-            &self.tasks,
-            &self.outbox,
-            &self.outbox_pending,
-        );
-        trees
-            .transaction(
-                |(responses, submissions, invitations, errors, tasks, outbox, pending)| {
-                    let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
-                    let stored = invitations.get(hash.as_bytes())?;
-                    let mut invitation: Option<Invitation> = stored
-                        .map(|v| serde_json::from_slice(&v))
-                        .transpose()
-                        .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
-                    check(
-                        invitation.as_ref(),
-                        &response.site,
-                        &response.survey,
-                        now_ms,
-                    )
-                    .map_err(|p| abort(p.into()))?;
-                    if let Some(i) = invitation.as_mut() {
-                        i.used = true;
-                        invitations.insert(hash.as_bytes(), encode(i).map_err(abort)?)?;
-                    }
-                    if let Some(sub_key) = &sub_key {
-                        submissions.insert(sub_key.as_slice(), key.as_slice())?;
-                    }
-                    responses.insert(key.as_slice(), value.as_slice())?;
-                    if let Some((k, v)) = &error_entry {
-                        errors.insert(k.as_slice(), v.as_slice())?;
-                    }
-                    encoded.write(tasks, outbox, pending)
-                },
-            )
-            .map_err(transaction_error)?;
+        // The response, its submission id and the link's "used" mark in one transaction; then,
+        // as for every response, its derived records (rule-error index entry, tasks, outbox),
+        // which a restart after an unclean stop repairs.
+        (&self.responses, &self.submissions, &self.invitations)
+            .transaction(|(responses, submissions, invitations)| {
+                let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
+                let stored = invitations.get(hash.as_bytes())?;
+                let mut invitation: Option<Invitation> = stored
+                    .map(|v| serde_json::from_slice(&v))
+                    .transpose()
+                    .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
+                check(
+                    invitation.as_ref(),
+                    &response.site,
+                    &response.survey,
+                    now_ms,
+                )
+                .map_err(|p| abort(p.into()))?;
+                if let Some(i) = invitation.as_mut() {
+                    i.used = true;
+                    invitations.insert(hash.as_bytes(), encode(i).map_err(abort)?)?;
+                }
+                if let Some(sub_key) = &sub_key {
+                    submissions.insert(sub_key.as_slice(), key.as_slice())?;
+                }
+                responses.insert(key.as_slice(), value.as_slice())?;
+                Ok(())
+            })
+            .map_err(from_transaction)?;
+        self.write_side_records(response, follow_ups, false)?;
         Ok(Inserted::New)
     }
 }
