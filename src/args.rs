@@ -29,6 +29,8 @@ pub enum Command {
     Backup(BackupArgs),
     /// Load a backup FILE into an empty data directory.
     Restore(BackupArgs),
+    /// Create single-use invitation links to a survey and write them as CSV (url, expires_at).
+    Invite(InviteArgs),
 }
 
 /// Paths and settings shared by `serve` and the offline commands; each may come from a flag,
@@ -116,6 +118,28 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 pub struct BackupArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    #[arg(long)]
+    pub site: String,
+    #[arg(long)]
+    pub survey: String,
+    /// How many links (1 to 1000)
+    #[arg(long)]
+    pub count: u32,
+    /// Days each link stays valid (1 to 365)
+    #[arg(long, default_value_t = 30)]
+    pub expires_in_days: u32,
+    /// Start of each link [default: public_url from chorus.toml, else http://BIND]
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Write the CSV to this file instead of standard output
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -21,6 +21,7 @@ pub struct FileConfig {
     pub body_timeout_secs: Option<u64>,
     pub shutdown_timeout_secs: Option<u64>,
     pub webhook_retry_hours: Option<u64>,
+    pub public_url: Option<String>,
     pub deliver_webhooks: Option<bool>,
     pub rule_deadline_ms: Option<u64>,
 }
@@ -39,6 +40,10 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// How long a webhook delivery is retried before it is dead-lettered.
     pub webhook_retry_span: Duration,
+    /// Scheme, host and optional path prefix under which respondents reach this server
+    /// (`https://survey.example.org`), for QR codes and invitation links; without it they are
+    /// built from the request's Host.
+    pub public_url: Option<String>,
     /// False pauses outbound webhooks (entries stay pending and go out once re-enabled).
     pub deliver_webhooks: bool,
     /// Wall-clock time one rule hook may run.
@@ -59,6 +64,7 @@ impl Default for Config {
             body_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(30),
             webhook_retry_span: Duration::from_secs(24 * 3600),
+            public_url: None,
             deliver_webhooks: true,
             rule_deadline: Duration::from_millis(50),
         }
@@ -131,7 +137,20 @@ impl Config {
             shutdown_timeout: file
                 .shutdown_timeout_secs
                 .map_or(d.shutdown_timeout, Duration::from_secs),
+            public_url: file
+                .public_url
+                .map(|u| u.trim().trim_end_matches('/').to_string()),
         };
+        if let Some(url) = &config.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+                return Err(StartupError::Config(format!(
+                    "public_url \"{url}\" must look like https://host[/path]"
+                )));
+            }
+        }
         if config.workers == 0 {
             return Err(StartupError::Config("workers must be at least 1".into()));
         }

@@ -84,9 +84,26 @@ pub enum ApiError {
     Render(String),
     #[error("the server is busy or shutting down")]
     Unavailable,
+    #[error("this invitation link is not known")]
+    InvitationUnknown,
+    #[error("this invitation link has already been used")]
+    InvitationUsed,
+    #[error("this invitation link has expired")]
+    InvitationExpired,
     /// A reload found problems; the running version of the site is kept.
     #[error("the site has {} problem(s), the running version is kept: {}", .0.len(), .0.first().map(String::as_str).unwrap_or(""))]
     SiteInvalid(Vec<String>),
+}
+
+impl From<crate::invitations::InvitationProblem> for ApiError {
+    fn from(problem: crate::invitations::InvitationProblem) -> Self {
+        use crate::invitations::InvitationProblem as P;
+        match problem {
+            P::Unknown => ApiError::InvitationUnknown,
+            P::Used => ApiError::InvitationUsed,
+            P::Expired => ApiError::InvitationExpired,
+        }
+    }
 }
 
 impl ApiError {
@@ -114,6 +131,9 @@ impl ApiError {
             ApiError::Store(_) => "store_unavailable",
             ApiError::Render(_) => "render_failed",
             ApiError::Unavailable => "unavailable",
+            ApiError::InvitationUnknown => "invitation_unknown",
+            ApiError::InvitationUsed => "invitation_used",
+            ApiError::InvitationExpired => "invitation_expired",
             ApiError::SiteInvalid(_) => "site_invalid",
         }
     }
@@ -154,7 +174,9 @@ impl ResponseError for ApiError {
             | ApiError::SurveyNotFound(_)
             | ApiError::ResponseNotFound(_)
             | ApiError::FollowUpNotFound(_)
-            | ApiError::DeliveryNotFound(_) => StatusCode::NOT_FOUND,
+            | ApiError::DeliveryNotFound(_)
+            | ApiError::InvitationUnknown => StatusCode::NOT_FOUND,
+            ApiError::InvitationUsed | ApiError::InvitationExpired => StatusCode::GONE,
             ApiError::InvalidAnswers(_) | ApiError::SiteInvalid(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -174,6 +196,7 @@ impl ResponseError for ApiError {
             ApiError::Store(StoreError::Corrupt(_)) | ApiError::Render(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            ApiError::Store(StoreError::Invitation(_)) => StatusCode::GONE,
             ApiError::Store(_) | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod errors;
 pub mod followups;
 pub mod http;
+pub mod invitations;
 pub mod metrics;
 pub mod plugins;
 pub mod pool;

@@ -89,6 +89,24 @@ pub fn build_response(
 
 /// Runs the whole pipeline; returns only once the response is on disk.
 pub async fn submit(state: &AppState, submission: Submission) -> Result<Submitted, ApiError> {
+    submit_with(state, submission, None).await
+}
+
+/// As `submit`, admitted by an invitation link (the SHA-256 of its token), which is consumed
+/// in the same write as the response. The response does not record the link.
+pub async fn submit_invited(
+    state: &AppState,
+    submission: Submission,
+    token_sha256: String,
+) -> Result<Submitted, ApiError> {
+    submit_with(state, submission, Some(token_sha256)).await
+}
+
+async fn submit_with(
+    state: &AppState,
+    submission: Submission,
+    invitation: Option<String>,
+) -> Result<Submitted, ApiError> {
     let runtime: Arc<SiteRuntime> = state
         .sites
         .get(&submission.site)
@@ -102,7 +120,21 @@ pub async fn submit(state: &AppState, submission: Submission) -> Result<Submitte
         .work
         .run(move || {
             let response = build_response(&runtime, &submission)?;
-            let inserted = store.insert_response(&response, &records_for(&response))?;
+            let records = records_for(&response);
+            let inserted = match &invitation {
+                None => store.insert_response(&response, &records)?,
+                Some(hash) => store
+                    .insert_invited_response(
+                        &response,
+                        &records,
+                        hash,
+                        crate::invitations::now_ms(),
+                    )
+                    .map_err(|e| match e {
+                        crate::store::StoreError::Invitation(p) => ApiError::from(p),
+                        other => ApiError::Store(other),
+                    })?,
+            };
             Ok::<_, ApiError>((response, inserted))
         })
         .await

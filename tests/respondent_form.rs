@@ -206,7 +206,7 @@ async fn every_demo_survey_renders_small_and_complete() {
             body.len()
         );
         let html = String::from_utf8(body.to_vec()).unwrap();
-        assert!(html.contains("<header class=\"site\"><p>Demo Primary Care Clinic</p></header>"));
+        assert!(html.contains("<header class=\"site\"><p>Demo Primary Care Clinic</p>"));
         for q in &survey.questions {
             assert!(
                 html.contains(&format!("name=\"{}\"", q.id)),
@@ -417,6 +417,8 @@ async fn pages_answer_head_requests() {
         "/s/test-clinic/every-kind",
         "/s/test-clinic/every-kind/thanks",
         "/s/test-clinic",
+        "/s/test-clinic/every-kind/qr.svg",
+        "/s/test-clinic/every-kind/poster",
         "/static/chorus.css",
     ] {
         let req = test::TestRequest::default()

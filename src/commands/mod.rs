@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod check;
 pub mod export;
+pub mod invite;
 pub mod serve;
 pub mod user;
 

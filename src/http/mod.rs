@@ -6,11 +6,13 @@ mod body;
 mod common;
 mod followups;
 mod health;
+mod invitations;
 mod report;
 mod respondent;
 mod rules;
 
-use actix_web::web;
+use crate::app::AppState;
+use actix_web::{web, HttpRequest};
 
 pub use respondent::StaticAssets;
 
@@ -22,8 +24,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(api::configure)
                 .configure(report::configure)
                 .configure(followups::configure)
+                .configure(invitations::configure)
                 .configure(rules::configure),
         )
         .configure(admin::configure)
         .configure(respondent::configure);
+}
+
+/// Scheme and host (and path prefix) under which respondents reach this server: `public_url`
+/// from chorus.toml, else what the request says (Host, or `Forwarded`/`X-Forwarded-*` from a
+/// proxy).
+pub(crate) fn public_base(state: &AppState, req: &HttpRequest) -> String {
+    match &state.config.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
 }

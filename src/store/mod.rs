@@ -7,8 +7,10 @@ mod group_commit;
 mod keys;
 pub mod sled;
 mod sled_followups;
+mod sled_invitations;
 
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
+use crate::invitations::{Invitation, InvitationProblem};
 use crate::response::{RuleError, StoredResponse};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -31,6 +33,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("backup file is not valid: {0}")]
     BadBackup(String),
+    /// An invitation link that may not admit a response (nothing was written).
+    #[error(transparent)]
+    Invitation(#[from] InvitationProblem),
 }
 
 pub type DurableFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
@@ -174,6 +179,20 @@ pub trait Store: Send + Sync + 'static {
         response: &StoredResponse,
         follow_ups: &FollowUpRecords,
     ) -> Result<Inserted, StoreError>;
+    /// As `insert_response`, and consumes the invitation with this token hash in the same
+    /// transaction: the response is stored only if the invitation exists for its survey, is
+    /// unused and unexpired at `now_ms` (else `StoreError::Invitation`, nothing written). A
+    /// repeat of an already stored submission id gets the first response back, as above.
+    fn insert_invited_response(
+        &self,
+        response: &StoredResponse,
+        follow_ups: &FollowUpRecords,
+        token_sha256: &str,
+        now_ms: i64,
+    ) -> Result<Inserted, StoreError>;
+    /// Stores new invitations (token hash → record), all or nothing.
+    fn put_invitations(&self, invitations: &[(String, Invitation)]) -> Result<(), StoreError>;
+    fn invitation(&self, token_sha256: &str) -> Result<Option<Invitation>, StoreError>;
     /// Writes the rule-error index entry and task and outbox records of a stored response that
     /// are missing (after a crash); existing ones are left alone. Returns how many were written.
     fn repair_side_records(

@@ -8,6 +8,7 @@ use super::{
     RetagProgress, RetagStatus, RuleErrorEntry, Store, StoreError, User,
 };
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
+use crate::invitations::Invitation;
 use crate::response::StoredResponse;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -32,7 +33,7 @@ const META_RUN: &str = "run";
 const BACKUP_HEADER: &str = "chorus-backup-v1";
 
 /// Number of stripes serializing writers of the same submission id.
-const SUBMISSION_STRIPES: usize = 64;
+pub(super) const SUBMISSION_STRIPES: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -50,36 +51,37 @@ impl Default for StoreOptions {
 
 pub struct SledStore {
     db: sled::Db,
-    responses: sled::Tree,
-    submissions: sled::Tree,
+    pub(super) responses: sled::Tree,
+    pub(super) submissions: sled::Tree,
+    pub(super) invitations: sled::Tree,
     users: sled::Tree,
     tokens: sled::Tree,
     meta: sled::Tree,
     pub(super) tasks: sled::Tree,
     pub(super) outbox: sled::Tree,
     pub(super) outbox_pending: sled::Tree,
-    rule_errors: sled::Tree,
+    pub(super) rule_errors: sled::Tree,
     retag: sled::Tree,
     commit: GroupCommit,
-    submission_locks: Vec<Mutex<()>>,
+    pub(super) submission_locks: Vec<Mutex<()>>,
 }
 
 pub(super) fn backend(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn from_transaction(e: TransactionError<StoreError>) -> StoreError {
+pub(super) fn from_transaction(e: TransactionError<StoreError>) -> StoreError {
     match e {
         TransactionError::Abort(e) => e,
         TransactionError::Storage(e) => backend(e),
     }
 }
 
-fn decode(bytes: &[u8]) -> Result<StoredResponse, StoreError> {
+pub(super) fn decode(bytes: &[u8]) -> Result<StoredResponse, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+pub(super) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(|e| StoreError::Backend(format!("cannot encode: {e}")))
 }
 
@@ -119,6 +121,7 @@ impl SledStore {
         Ok(SledStore {
             responses: open(TREE_RESPONSES)?,
             submissions: open(TREE_SUBMISSIONS)?,
+            invitations: open(super::sled_invitations::TREE_INVITATIONS)?,
             users: open(TREE_USERS)?,
             tokens: open(TREE_TOKENS)?,
             tasks: open(TREE_TASKS)?,
@@ -151,7 +154,7 @@ impl SledStore {
         Ok(())
     }
 
-    fn write_side_records(
+    pub(super) fn write_side_records(
         &self,
         response: &StoredResponse,
         follow_ups: &FollowUpRecords,
@@ -303,6 +306,24 @@ impl Store for SledStore {
         }
         self.write_response(&key, &value, response, follow_ups)?;
         Ok(Inserted::New)
+    }
+
+    fn insert_invited_response(
+        &self,
+        response: &StoredResponse,
+        follow_ups: &FollowUpRecords,
+        token_sha256: &str,
+        now_ms: i64,
+    ) -> Result<Inserted, StoreError> {
+        self.insert_invited(response, follow_ups, token_sha256, now_ms)
+    }
+
+    fn put_invitations(&self, invitations: &[(String, Invitation)]) -> Result<(), StoreError> {
+        self.save_invitations(invitations)
+    }
+
+    fn invitation(&self, token_sha256: &str) -> Result<Option<Invitation>, StoreError> {
+        self.load_invitation(token_sha256)
     }
 
     fn repair_side_records(

@@ -171,16 +171,7 @@ pub fn load_site(dir: &Path) -> Result<Site, Vec<LoadError>> {
                         format!("survey id \"{}\" is used by another file", survey.id),
                     ));
                 }
-                for lang in survey.translations.keys() {
-                    for qid in survey.translations[lang].questions.keys() {
-                        if survey.question(qid).is_none() {
-                            problems.push((
-                                format!("translations.{lang}.questions.{qid}"),
-                                format!("translation for unknown question \"{qid}\""),
-                            ));
-                        }
-                    }
-                }
+                problems.extend(check_translations(&survey));
                 for (path, msg) in problems {
                     errors.push(located(file, &source, &path, msg));
                 }
@@ -216,6 +207,53 @@ pub fn load_site(dir: &Path) -> Result<Site, Vec<LoadError>> {
         }),
         _ => Err(errors),
     }
+}
+
+/// Problems in a survey's `[translations.<lang>]` tables: a language tag that is not one, or a
+/// translation of a question or option the survey does not have.
+fn check_translations(survey: &Survey) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    for (lang, translation) in &survey.translations {
+        let tag_ok = lang.split('-').enumerate().all(|(i, part)| {
+            let len_ok = if i == 0 {
+                (2..=3).contains(&part.len())
+            } else {
+                (1..=8).contains(&part.len())
+            };
+            len_ok
+                && part.chars().all(|c| c.is_ascii_alphanumeric())
+                && (i > 0 || part.chars().all(|c| c.is_ascii_lowercase()))
+        });
+        if !tag_ok {
+            problems.push((
+                format!("translations.{lang}"),
+                format!("\"{lang}\" is not a language tag like \"es\" or \"pt-BR\""),
+            ));
+        }
+        for (qid, qt) in &translation.questions {
+            let path = format!("translations.{lang}.questions.{qid}");
+            let Some(question) = survey.question(qid) else {
+                problems.push((path, format!("translation for unknown question \"{qid}\"")));
+                continue;
+            };
+            for value in qt.options.keys() {
+                if question.option(value).is_none() {
+                    let known: Vec<&str> =
+                        question.options.iter().map(|o| o.value.as_str()).collect();
+                    let message = if known.is_empty() {
+                        format!("question \"{qid}\" has no options to translate (\"{value}\")")
+                    } else {
+                        format!(
+                            "question \"{qid}\" has no option \"{value}\" (its options: {})",
+                            known.join(", ")
+                        )
+                    };
+                    problems.push((format!("{path}.options.{value}"), message));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// Loads every `sites/<id>/` folder that holds a `site.toml`, sorted by id.

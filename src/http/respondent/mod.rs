@@ -3,6 +3,10 @@
 
 mod assets;
 mod cache;
+mod lang;
+mod page;
+mod poster;
+mod qr;
 mod strings;
 mod view;
 
@@ -11,103 +15,57 @@ pub use assets::StaticAssets;
 use crate::app::AppState;
 use crate::errors::ApiError;
 use crate::sites::SiteRuntime;
-use crate::submit::{submit, Submission};
-use crate::survey::definition::SurveyTranslation;
+use crate::submit::{submit, submit_invited, Submission};
 use crate::survey::{FieldError, RawAnswer, Survey};
 use actix_web::http::{header, StatusCode};
 use actix_web::{post, route, web, HttpRequest, HttpResponse};
+use page::{html, render, Link, PageContext, Visit};
 use serde::Serialize;
 use std::sync::Arc;
-use strings::Ui;
 use uuid::Uuid;
-use view::{FormInput, FormValues, PageMeta};
+use view::{FormInput, FormValues};
 
 use super::body::FormFields;
 
 /// The hidden field that makes a double submit harmless. Form-internal fields start with `_`,
 /// which question ids (`[a-z0-9_]`, checked at load) never do.
 const SUBMISSION_FIELD: &str = "_submission_id";
+/// The language the form was shown in, so that errors and the thank-you page stay in it.
+const LANG_FIELD: &str = "_lang";
+/// The invitation token of a personal link (`?t=` on the form's URL).
+const TOKEN_FIELD: &str = "_t";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Per worker (create_app runs once per worker), so it needs no sharing across threads.
     cfg.app_data(web::Data::new(cache::EmptyForms::default()))
         .service(static_file)
         .service(site_index)
+        .service(poster::qr_svg)
+        .service(poster::poster_page)
         .service(form_page)
         .service(form_submit)
         .service(thanks_page);
-}
-
-/// What every page of one site and language shares.
-struct PageContext {
-    lang: String,
-    ui: &'static Ui,
-    site_name: Option<String>,
-}
-
-impl PageContext {
-    fn for_site(runtime: Option<&SiteRuntime>) -> PageContext {
-        // The site's language until surveys carry translations a request can choose.
-        let lang = runtime.map_or_else(
-            || "en".to_string(),
-            |rt| rt.site.config.default_language.clone(),
-        );
-        PageContext {
-            ui: strings::for_language(&lang),
-            lang,
-            site_name: runtime.map(|rt| rt.site.config.name.clone()),
-        }
-    }
-
-    fn translation<'a>(&self, survey: &'a Survey) -> Option<&'a SurveyTranslation> {
-        survey.translations.get(&self.lang)
-    }
-
-    fn meta(&self, state: &AppState, title: String) -> PageMeta {
-        PageMeta {
-            lang: self.lang.clone(),
-            title,
-            site_name: self.site_name.clone(),
-            css: state.assets.url("chorus.css"),
-            js: state.assets.url("chorus.js"),
-        }
-    }
-}
-
-fn render(
-    state: &AppState,
-    template: &str,
-    ctx: &PageContext,
-    title: String,
-    fill: impl FnOnce(&mut tera::Context),
-) -> Result<String, ApiError> {
-    let mut context = tera::Context::new();
-    context.insert("page", &ctx.meta(state, title));
-    context.insert("t", ctx.ui);
-    fill(&mut context);
-    state
-        .templates
-        .render(template, &context)
-        .map_err(|e| ApiError::Render(format!("{template}: {e}")))
-}
-
-/// Pages are never cached: a form carries a one-time submission id, and on a shared waiting-room
-/// tablet the next patient must not get the previous one's answers back.
-fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
 }
 
 #[derive(Serialize)]
 struct ErrorView {
     title: &'static str,
     body: &'static str,
+    link: Option<Link>,
 }
 
 /// A friendly HTML page for a failed request; never a stack trace or an internal message.
 fn error_page(state: &AppState, ctx: &PageContext, err: ApiError) -> HttpResponse {
+    error_page_with(state, ctx, err, None)
+}
+
+/// As `error_page`, with a link to what the respondent can do instead.
+fn error_page_with(
+    state: &AppState,
+    ctx: &PageContext,
+    err: ApiError,
+    link: Option<Link>,
+) -> HttpResponse {
     let ui = ctx.ui;
     let status = actix_web::ResponseError::status_code(&err);
     let (title, body) = match &err {
@@ -115,6 +73,9 @@ fn error_page(state: &AppState, ctx: &PageContext, err: ApiError) -> HttpRespons
             (ui.not_found_title, ui.not_found_body)
         }
         ApiError::PayloadTooLarge(_) => (ui.too_large_title, ui.too_large_body),
+        ApiError::InvitationUsed => (ui.invitation_used_title, ui.invitation_used_body),
+        ApiError::InvitationExpired => (ui.invitation_expired_title, ui.invitation_expired_body),
+        ApiError::InvitationUnknown => (ui.invitation_unknown_title, ui.invitation_unknown_body),
         ApiError::Store(_) | ApiError::Unavailable if status == StatusCode::SERVICE_UNAVAILABLE => {
             (ui.unavailable_title, ui.unavailable_body)
         }
@@ -125,7 +86,7 @@ fn error_page(state: &AppState, ctx: &PageContext, err: ApiError) -> HttpRespons
         tracing::error!(code = err.code(), error = %err, "respondent page failed");
     }
     let page = render(state, "error.html", ctx, title.to_string(), |c| {
-        c.insert("error", &ErrorView { title, body })
+        c.insert("error", &ErrorView { title, body, link })
     });
     let mut res = match page {
         Ok(page) => html(status, page),
@@ -148,24 +109,63 @@ fn find_survey(
     state: &AppState,
     site: &str,
     survey: &str,
+    visit: &Visit,
 ) -> Result<(Arc<SiteRuntime>, Arc<Survey>, PageContext), Box<HttpResponse>> {
     let Some(runtime) = state.sites.get(site) else {
-        let ctx = PageContext::for_site(None);
+        let ctx = PageContext::new(None, None, visit);
         return Err(Box::new(error_page(
             state,
             &ctx,
             ApiError::SiteNotFound(site.to_string()),
         )));
     };
-    let ctx = PageContext::for_site(Some(&runtime));
     match runtime.site.survey(survey).cloned() {
-        Some(found) => Ok((runtime, found, ctx)),
-        None => Err(Box::new(error_page(
-            state,
-            &ctx,
-            ApiError::SurveyNotFound(survey.to_string()),
-        ))),
+        Some(found) => {
+            let ctx = PageContext::new(Some(&runtime), Some(&found), visit);
+            Ok((runtime, found, ctx))
+        }
+        None => {
+            let ctx = PageContext::new(Some(&runtime), None, visit);
+            Err(Box::new(error_page(
+                state,
+                &ctx,
+                ApiError::SurveyNotFound(survey.to_string()),
+            )))
+        }
     }
+}
+
+/// The page for an invitation link that cannot be used, with a way to the public form.
+fn invitation_page(
+    state: &AppState,
+    ctx: &PageContext,
+    runtime: &SiteRuntime,
+    survey: &Survey,
+    err: ApiError,
+) -> HttpResponse {
+    let link = Link {
+        href: format!("{}{}", form_url(runtime, survey), ctx.lang_query('?')),
+        text: ctx.ui.invitation_public_link.to_string(),
+        lang: None,
+    };
+    error_page_with(state, ctx, err, Some(link))
+}
+
+/// Whether an invitation token admits a response now (a store read).
+async fn check_invitation(
+    state: &AppState,
+    site: &str,
+    survey: &str,
+    token: &str,
+) -> Result<String, ApiError> {
+    let hash = crate::invitations::token_sha256(token).ok_or(ApiError::InvitationUnknown)?;
+    let store = Arc::clone(&state.store);
+    let lookup = hash.clone();
+    let found = web::block(move || store.invitation(&lookup))
+        .await
+        .map_err(|_| ApiError::Unavailable)??;
+    crate::invitations::check(found.as_ref(), site, survey, crate::invitations::now_ms())?;
+    Ok(hash)
 }
 
 fn form_url(runtime: &SiteRuntime, survey: &Survey) -> String {
@@ -188,6 +188,8 @@ fn render_form(
             translation: ctx.translation(survey),
             action: form_url(runtime, survey),
             submission_id: submission_id.to_string(),
+            lang: ctx.lang.clone(),
+            token: ctx.token.clone(),
             values,
             errors,
         },
@@ -205,15 +207,32 @@ fn render_form(
 async fn form_page(
     state: web::Data<AppState>,
     forms: web::Data<cache::EmptyForms>,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (site, survey) = path.into_inner();
-    let (runtime, survey, ctx) = match find_survey(&state, &site, &survey) {
+    let visit = Visit::of(&req);
+    let (runtime, survey, mut ctx) = match find_survey(&state, &site, &survey, &visit) {
         Ok(found) => found,
         Err(page) => return *page,
     };
+    let no_answers = FormValues::new();
+    if let Some(token) = &visit.token {
+        // A personal link: checked now so that a used or expired one says so before the
+        // patient answers anything. Rendered each time: the page carries the token.
+        if let Err(e) = check_invitation(&state, &site, &survey.id, token).await {
+            return invitation_page(&state, &ctx, &runtime, &survey, e);
+        }
+        ctx.switch_base = Some(format!("{}?t={token}", form_url(&runtime, &survey)));
+        ctx.token = Some(token.clone());
+        let id = Uuid::new_v4().to_string();
+        return match render_form(&state, &ctx, &runtime, &survey, &id, &no_answers, &[]) {
+            Ok(page) => html(StatusCode::OK, page),
+            Err(e) => error_page(&state, &ctx, e),
+        };
+    }
+    ctx.switch_base = Some(form_url(&runtime, &survey));
     let page = forms.page(&survey, &ctx.lang, Uuid::new_v4(), || {
-        let no_answers = FormValues::new();
         let placeholder = cache::PLACEHOLDER;
         render_form(
             &state,
@@ -231,29 +250,45 @@ async fn form_page(
     }
 }
 
-/// Splits the posted fields into answers (by question id) and the submission id. Fields that
-/// name no question are dropped: a form loaded before the survey changed must still go through.
-fn read_fields(survey: &Survey, fields: Vec<(String, String)>) -> (FormValues, Option<Uuid>) {
+/// The form's own fields (those starting with `_`).
+#[derive(Default)]
+struct FormMeta {
+    submission_id: Option<Uuid>,
+    lang: Option<String>,
+    token: Option<String>,
+}
+
+/// Splits the posted fields into answers (by question id) and the form's own fields. Fields
+/// that name no question are dropped: a form loaded before the survey changed must still go
+/// through.
+fn read_fields(survey: &Survey, fields: Vec<(String, String)>) -> (FormValues, FormMeta) {
     let mut values = FormValues::new();
-    let mut submission_id = None;
+    let mut meta = FormMeta::default();
     for (name, value) in fields {
-        if name == SUBMISSION_FIELD {
-            submission_id = Uuid::parse_str(value.trim()).ok();
-        } else if survey.question(&name).is_some() {
-            values.entry(name).or_default().push(value);
+        let value_if_set = || Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        match name.as_str() {
+            SUBMISSION_FIELD => meta.submission_id = Uuid::parse_str(value.trim()).ok(),
+            LANG_FIELD => meta.lang = value_if_set(),
+            TOKEN_FIELD => meta.token = value_if_set(),
+            _ if survey.question(&name).is_some() => {
+                values.entry(name).or_default().push(value);
+            }
+            _ => {}
         }
     }
-    (values, submission_id)
+    (values, meta)
 }
 
 #[post("/s/{site}/{survey}")]
 async fn form_submit(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
     body: Result<FormFields, ApiError>,
 ) -> HttpResponse {
     let (site, survey) = path.into_inner();
-    let (runtime, survey, ctx) = match find_survey(&state, &site, &survey) {
+    let mut visit = Visit::of(&req);
+    let (runtime, survey, ctx) = match find_survey(&state, &site, &survey, &visit) {
         Ok(found) => found,
         Err(page) => return *page,
     };
@@ -261,36 +296,56 @@ async fn form_submit(
         Ok(FormFields(fields)) => fields,
         Err(e) => return error_page(&state, &ctx, e),
     };
-    let (values, submission_id) = read_fields(&survey, fields);
+    let (values, meta) = read_fields(&survey, fields);
+    visit.lang = meta.lang.or(visit.lang);
+    visit.token = meta.token.or(visit.token);
+    let mut ctx = PageContext::new(Some(&runtime), Some(&survey), &visit);
+    ctx.switch_base = Some(match &visit.token {
+        Some(t) => format!("{}?t={t}", form_url(&runtime, &survey)),
+        None => form_url(&runtime, &survey),
+    });
+    ctx.token = visit.token.clone();
     let answers = values
         .iter()
         .map(|(id, v)| (id.clone(), RawAnswer::Form(v.clone())))
         .collect();
-    let outcome = submit(
-        &state,
-        Submission {
-            site: runtime.site.id().to_string(),
-            survey: survey.id.clone(),
-            answers,
-            submission_id,
-            language: Some(ctx.lang.clone()),
+    let submission = Submission {
+        site: runtime.site.id().to_string(),
+        survey: survey.id.clone(),
+        answers,
+        submission_id: meta.submission_id,
+        language: Some(ctx.lang.clone()),
+    };
+    let outcome = match &visit.token {
+        None => submit(&state, submission).await,
+        Some(token) => match crate::invitations::token_sha256(token) {
+            Some(hash) => submit_invited(&state, submission, hash).await,
+            None => Err(ApiError::InvitationUnknown),
         },
-    )
-    .await;
+    };
     match outcome {
         Ok(_) => HttpResponse::SeeOther()
             .insert_header((
                 header::LOCATION,
-                format!("{}/thanks", form_url(&runtime, &survey)),
+                format!(
+                    "{}/thanks{}",
+                    form_url(&runtime, &survey),
+                    ctx.lang_query('?')
+                ),
             ))
             .finish(),
         Err(ApiError::InvalidAnswers(errors)) => {
-            let id = submission_id.unwrap_or_else(Uuid::new_v4).to_string();
+            let id = meta.submission_id.unwrap_or_else(Uuid::new_v4).to_string();
             match render_form(&state, &ctx, &runtime, &survey, &id, &values, &errors) {
                 Ok(page) => html(StatusCode::UNPROCESSABLE_ENTITY, page),
                 Err(e) => error_page(&state, &ctx, e),
             }
         }
+        Err(
+            e @ (ApiError::InvitationUnknown
+            | ApiError::InvitationUsed
+            | ApiError::InvitationExpired),
+        ) => invitation_page(&state, &ctx, &runtime, &survey, e),
         Err(e) => error_page(&state, &ctx, e),
     }
 }
@@ -298,10 +353,11 @@ async fn form_submit(
 #[route("/s/{site}/{survey}/thanks", method = "GET", method = "HEAD")]
 async fn thanks_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (site, survey) = path.into_inner();
-    let (_, survey, ctx) = match find_survey(&state, &site, &survey) {
+    let (_, survey, ctx) = match find_survey(&state, &site, &survey, &Visit::of(&req)) {
         Ok(found) => found,
         Err(page) => return *page,
     };
@@ -320,25 +376,42 @@ async fn thanks_page(
 struct SurveyLink {
     href: String,
     title: String,
+    lang: Option<String>,
 }
 
 #[route("/s/{site}", method = "GET", method = "HEAD")]
-async fn site_index(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+async fn site_index(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let visit = Visit::of(&req);
     let Some(runtime) = state.sites.get(&path) else {
         return error_page(
             &state,
-            &PageContext::for_site(None),
+            &PageContext::new(None, None, &visit),
             ApiError::SiteNotFound(path.into_inner()),
         );
     };
-    let ctx = PageContext::for_site(Some(&runtime));
+    let mut ctx = PageContext::new(Some(&runtime), None, &visit);
+    ctx.switch_base = Some(format!("/s/{}", runtime.site.id()));
     let links: Vec<SurveyLink> = runtime
         .site
         .surveys
         .iter()
-        .map(|s| SurveyLink {
-            href: form_url(&runtime, s),
-            title: view::survey_title(s, ctx.translation(s)).to_string(),
+        .map(|s| {
+            let translated = ctx.translation(s).is_some();
+            let default = &runtime.site.config.default_language;
+            SurveyLink {
+                href: if translated {
+                    format!("{}{}", form_url(&runtime, s), ctx.lang_query('?'))
+                } else {
+                    form_url(&runtime, s)
+                },
+                title: view::survey_title(s, ctx.translation(s)).to_string(),
+                // A title left in the site's language is marked as such (WCAG 3.1.2).
+                lang: (!translated && *default != ctx.lang).then(|| default.clone()),
+            }
         })
         .collect();
     let title = format!("{} – {}", ctx.ui.surveys_title, runtime.site.config.name);
@@ -404,7 +477,11 @@ mod tests {
     async fn store_failures_get_friendly_pages_without_internal_messages() {
         let dir = tempfile::tempdir().unwrap();
         let state = fixture_state(&dir.path().join("data"));
-        let ctx = PageContext::for_site(state.sites.get("test-clinic").as_deref());
+        let ctx = PageContext::new(
+            state.sites.get("test-clinic").as_deref(),
+            None,
+            &Visit::default(),
+        );
 
         let unavailable = ApiError::Store(StoreError::Durability("disk full (secret)".into()));
         let (status, retry, html) = page(error_page(&state, &ctx, unavailable)).await;
@@ -435,17 +512,21 @@ mod tests {
         )
         .unwrap();
         let id = Uuid::new_v4();
-        let (values, submission_id) = read_fields(
+        let (values, meta) = read_fields(
             &survey,
             vec![
                 ("_submission_id".into(), id.to_string()),
+                ("_lang".into(), "es".into()),
+                ("_t".into(), " ".into()),
                 ("a".into(), "one".into()),
                 ("a".into(), "two".into()),
                 ("_other".into(), "x".into()),
                 ("gone".into(), "y".into()),
             ],
         );
-        assert_eq!(submission_id, Some(id));
+        assert_eq!(meta.submission_id, Some(id));
+        assert_eq!(meta.lang.as_deref(), Some("es"));
+        assert_eq!(meta.token, None);
         assert_eq!(values.len(), 1);
         assert_eq!(values["a"], ["one", "two"]);
     }

@@ -50,6 +50,22 @@ pub struct Ui {
     pub unavailable_body: &'static str,
     pub server_error_title: &'static str,
     pub server_error_body: &'static str,
+    /// Accessible name of the language switch.
+    pub language_nav: &'static str,
+    pub invitation_used_title: &'static str,
+    pub invitation_used_body: &'static str,
+    pub invitation_expired_title: &'static str,
+    pub invitation_expired_body: &'static str,
+    pub invitation_unknown_title: &'static str,
+    pub invitation_unknown_body: &'static str,
+    /// Link to the survey's public form from an invitation page.
+    pub invitation_public_link: &'static str,
+    pub poster_why: &'static str,
+    pub poster_scan: &'static str,
+    pub poster_type: &'static str,
+    pub poster_paper: &'static str,
+    /// `{url}`: the text alternative of the QR code.
+    pub poster_qr_alt: &'static str,
 }
 
 pub const EN: Ui = Ui {
@@ -92,9 +108,83 @@ pub const EN: Ui = Ui {
     unavailable_body: "Please wait a minute, then go back and press the send button again. You will not be counted twice.",
     server_error_title: "Something went wrong on our side",
     server_error_body: "Please try again in a few minutes.",
+    language_nav: "Language",
+    invitation_used_title: "This link has already been used",
+    invitation_used_body: "Each personal link works once, and someone has already sent answers with this one. If that was not you, please ask the front desk for a new link, or use the clinic's public survey link.",
+    invitation_expired_title: "This link has expired",
+    invitation_expired_body: "Personal survey links work for a limited time. Please ask the front desk for a new link, or use the clinic's public survey link.",
+    invitation_unknown_title: "We do not recognise this link",
+    invitation_unknown_body: "The link may be incomplete or mistyped. Please check that you copied all of it, ask the front desk for a new link, or use the clinic's public survey link.",
+    invitation_public_link: "Open the public survey",
+    poster_why: "Your answers help the clinic make the patient portal easier for everyone to use.",
+    poster_scan: "Scan the code with your phone's camera.",
+    poster_type: "Or type this address:",
+    poster_paper: "Paper size",
+    poster_qr_alt: "QR code that opens {url}",
 };
 
-/// The interface strings for a language; English until more tables exist.
-pub fn for_language(_lang: &str) -> &'static Ui {
-    &EN
+pub const ES: Ui = Ui {
+    required: "obligatoria",
+    yes: "Sí",
+    no: "No",
+    submit: "Enviar mis respuestas",
+    sending: "Enviando…",
+    error_title_prefix: "Error: ",
+    error_summary_title: "Hay un problema con sus respuestas",
+    error_prefix: "Error:",
+    choose_one: "Por favor, elija una respuesta.",
+    choose_some: "Por favor, elija al menos una respuesta.",
+    write_answer: "Por favor, escriba una respuesta.",
+    enter_number: "Por favor, escriba un número.",
+    only_if_equals: "Conteste esta pregunta solo si respondió «{value}» a «{question}».",
+    only_if_not_equals: "Conteste esta pregunta solo si no respondió «{value}» a «{question}».",
+    only_if_any_of: "Conteste esta pregunta solo si respondió {value} a «{question}».",
+    or: "o",
+    scale_end: "{n} quiere decir «{label}»",
+    number_range: "Un número entero del {min} al {max}.",
+    number_at_least: "Un número entero, {min} o más.",
+    number_at_most: "Un número entero, {max} o menos.",
+    not_whole_number: "Por favor, escriba un número entero, por ejemplo 3.",
+    number_out_of_range: "Por favor, escriba un número entero del {min} al {max}.",
+    number_too_small: "Por favor, escriba un número entero, {min} o más.",
+    number_too_large: "Por favor, escriba un número entero, {max} o menos.",
+    text_too_long: "Por favor, acorte su respuesta a {n} caracteres o menos (ahora tiene {len}).",
+    thanks_title: "Muchas gracias",
+    thanks_body: "Hemos guardado sus respuestas. Gracias por dedicar su tiempo a ayudarnos a mejorar.",
+    thanks_close: "Ya puede cerrar esta página.",
+    surveys_title: "Encuestas",
+    not_found_title: "No encontramos esta encuesta",
+    not_found_body: "Puede que el enlace tenga un error o que la encuesta ya haya terminado. Revise el enlace o pida el correcto al personal de la clínica.",
+    bad_request_title: "No pudimos leer sus respuestas",
+    bad_request_body: "Algo falló al enviar sus respuestas. Vuelva atrás y pulse otra vez el botón de enviar.",
+    too_large_title: "Sus respuestas son demasiado largas",
+    too_large_body: "Vuelva atrás, acorte las respuestas más largas y envíelas otra vez.",
+    unavailable_title: "No pudimos guardar sus respuestas en este momento",
+    unavailable_body: "Espere un minuto, vuelva atrás y pulse otra vez el botón de enviar. Sus respuestas no se contarán dos veces.",
+    server_error_title: "Algo falló de nuestro lado",
+    server_error_body: "Por favor, inténtelo otra vez dentro de unos minutos.",
+    language_nav: "Idioma",
+    invitation_used_title: "Este enlace ya se usó",
+    invitation_used_body: "Cada enlace personal sirve una sola vez, y ya se enviaron respuestas con este. Si no fue usted, pida un enlace nuevo en la recepción o use el enlace público de la encuesta de la clínica.",
+    invitation_expired_title: "Este enlace ya venció",
+    invitation_expired_body: "Los enlaces personales de la encuesta sirven por un tiempo limitado. Pida un enlace nuevo en la recepción o use el enlace público de la encuesta de la clínica.",
+    invitation_unknown_title: "No reconocemos este enlace",
+    invitation_unknown_body: "Puede que el enlace esté incompleto o tenga un error. Revise que lo copió completo, pida un enlace nuevo en la recepción o use el enlace público de la encuesta de la clínica.",
+    invitation_public_link: "Abrir la encuesta pública",
+    poster_why: "Sus respuestas ayudan a la clínica a que el portal del paciente sea más fácil de usar para todos.",
+    poster_scan: "Escanee el código con la cámara de su teléfono.",
+    poster_type: "O escriba esta dirección:",
+    poster_paper: "Tamaño del papel",
+    poster_qr_alt: "Código QR que abre {url}",
+};
+
+/// The interface strings for a language (`es-MX` uses `es`); English when there is no table
+/// for it, so a survey translated into a language without one still works.
+pub fn for_language(lang: &str) -> &'static Ui {
+    let primary = lang.split('-').next().unwrap_or(lang);
+    if primary.eq_ignore_ascii_case("es") {
+        &ES
+    } else {
+        &EN
+    }
 }

@@ -29,6 +29,10 @@ pub struct FormView {
     pub title: String,
     pub intro: String,
     pub submission_id: String,
+    /// The page language, sent back in `_lang`.
+    pub lang: String,
+    /// The invitation token of a personal link, sent back in `_t`.
+    pub token: Option<String>,
     pub errors: Vec<SummaryItem>,
     pub questions: Vec<QuestionView>,
 }
@@ -393,6 +397,8 @@ pub struct FormInput<'a> {
     pub translation: Option<&'a SurveyTranslation>,
     pub action: String,
     pub submission_id: String,
+    pub lang: String,
+    pub token: Option<String>,
     pub values: &'a FormValues,
     pub errors: &'a [FieldError],
 }
@@ -432,6 +438,8 @@ pub fn form_view(input: FormInput<'_>, ui: &Ui) -> FormView {
         title: texts.title().to_string(),
         intro: texts.intro().to_string(),
         submission_id: input.submission_id,
+        lang: input.lang,
+        token: input.token,
         errors: summary,
         questions,
     }

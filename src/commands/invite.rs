@@ -1,0 +1,73 @@
+//! `chorus invite --site S --survey X --count N`: single-use survey links, written as CSV
+//! (`url,expires_at`), for a clinic to print on after-visit summaries or send one by one.
+
+use super::open_offline_store;
+use crate::args::InviteArgs;
+use crate::config::Config;
+use crate::errors::StartupError;
+use crate::invitations::{check_request, issue, link_path, now_ms};
+use crate::survey::load_site;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(args: InviteArgs) -> Result<ExitCode, StartupError> {
+    check_request(args.count, args.expires_in_days).map_err(|(field, message)| {
+        StartupError::Config(format!("--{}: {message}", field.replace('_', "-")))
+    })?;
+    let config = Config::for_command(&args.common)?;
+    let site = load_site(&config.sites.join(&args.site)).map_err(StartupError::Sites)?;
+    if site.survey(&args.survey).is_none() {
+        let known: Vec<&str> = site.surveys.iter().map(|s| s.id.as_str()).collect();
+        return Err(StartupError::Config(format!(
+            "site \"{}\" has no survey \"{}\" (its surveys: {})",
+            args.site,
+            args.survey,
+            known.join(", ")
+        )));
+    }
+    let base = args
+        .base_url
+        .clone()
+        .or_else(|| config.public_url.clone())
+        .unwrap_or_else(|| format!("http://{}", config.bind));
+    let base = base.trim_end_matches('/').to_string();
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(StartupError::Config(format!(
+            "--base-url \"{base}\" must start with http:// or https://"
+        )));
+    }
+    // Open the output before creating links, so that a bad path wastes none.
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| StartupError::Io(format!("cannot create {}: {e}", path.display())))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let store = open_offline_store(&config)?;
+    let issued = issue(
+        &store,
+        site.id(),
+        &args.survey,
+        args.count,
+        args.expires_in_days,
+        now_ms(),
+    )?;
+    let mut csv = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| StartupError::Io(format!("cannot write the links: {e}"));
+    csv.write_record(["url", "expires_at"]).map_err(io)?;
+    for i in &issued {
+        let url = format!("{base}{}", link_path(site.id(), &args.survey, &i.token));
+        csv.write_record([url.as_str(), i.expires_at.as_str()])
+            .map_err(io)?;
+    }
+    csv.flush()
+        .map_err(|e| StartupError::Io(format!("cannot write the links: {e}")))?;
+    eprintln!(
+        "Created {} single-use link(s) to \"{}\", valid until {}",
+        issued.len(),
+        args.survey,
+        issued.first().map_or("", |i| i.expires_at.as_str())
+    );
+    Ok(ExitCode::SUCCESS)
+}

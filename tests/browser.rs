@@ -1,0 +1,75 @@
+//! The respondent pages in a real browser (tests/browser/run.mjs: headless Chromium driven by
+//! playwright-core, accessibility checked with axe-core), against the real binary on a free
+//! port with a fresh data directory.
+//!
+//! Needs `/usr/bin/chromium` (Debian package `chromium`) and `npm ci` in tests/browser; .ci/run
+//! installs both. Without them this test fails and says how to install them, unless
+//! CHORUS_SKIP_BROWSER=1 is set.
+
+mod common;
+
+use common::server::Server;
+use std::path::Path;
+use std::process::Command;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// What is missing to run the browser tests, if anything.
+fn missing(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if !Path::new(CHROMIUM).exists() {
+        out.push(format!(
+            "{CHROMIUM} is missing: run `apt-get update && apt-get install -y chromium`"
+        ));
+    }
+    let node_ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node_ok {
+        out.push("node is missing: run `apt-get install -y nodejs npm`".into());
+    }
+    for module in ["playwright-core", "axe-core"] {
+        if !dir.join("node_modules").join(module).is_dir() {
+            out.push(format!(
+                "tests/browser/node_modules/{module} is missing: run `npm ci` in tests/browser"
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn respondent_pages_work_in_a_real_browser() {
+    if std::env::var("CHORUS_SKIP_BROWSER").as_deref() == Ok("1") {
+        eprintln!("CHORUS_SKIP_BROWSER=1: browser tests skipped");
+        return;
+    }
+    let dir = common::repo().join("tests/browser");
+    let missing = missing(&dir);
+    assert!(
+        missing.is_empty(),
+        "cannot run the browser tests (set CHORUS_SKIP_BROWSER=1 to skip them):\n  {}",
+        missing.join("\n  ")
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start(&data);
+    let out = Command::new("node")
+        .arg(dir.join("run.mjs"))
+        .arg(&server.base)
+        .arg(&data)
+        .current_dir(&dir)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        out.status.success(),
+        "browser tests failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    drop(server);
+}
