@@ -231,6 +231,31 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_api_is_there() {
+        let r = eval(
+            r#"let a = [3, 1, 2];
+            let m = #{ x: 1, y: 2 };
+            let s = "  Hello, World  ";
+            s.trim();
+            let r = "a-b";
+            r.replace("-", "+");
+            let n = ();
+            let t = "";
+            t += "ok";
+            [a.filter(|v| v > 1).len(), a.map(|v| v * 2)[0], a.some(|v| v == 2), a.all(|v| v > 0),
+             a.index_of(2), m.keys().len(), "x" in m, s.to_lower().starts_with("hello"),
+             s.ends_with("World"), s.sub_string(0, 5), r, "a,b".split(",").len(),
+             n ?? "default", `${a.len()} items`, t, [].is_empty(), "abc".index_of("c"),
+             switch 2 { 1 => "one", 2 => "two", _ => "many" }, 7 / 2, 7.0 / 2, 2 >= 1.5]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.to_string(),
+            r#"[2, 6, true, true, 2, 2, true, true, true, "Hello", "a+b", 2, "default", "3 items", "ok", true, 2, "two", 3, 3.5, true]"#
+        );
+    }
+
+    #[test]
     fn dangerous_symbols_do_not_compile() {
         for s in [
             "eval(\"1\")",
