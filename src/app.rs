@@ -30,6 +30,8 @@ pub struct AppState {
     pub login_limiter: LoginLimiter,
     /// Wakes the webhook delivery worker when new deliveries are stored.
     pub outbox: tokio::sync::Notify,
+    /// When each site's `review` hooks last ran and on which report (see `review`).
+    pub reviews: crate::review::Reviews,
 }
 
 /// Loads and compiles the tera templates once; a broken template stops the start.
@@ -85,6 +87,7 @@ impl AppState {
             sessions: Sessions::default(),
             login_limiter: LoginLimiter::default(),
             outbox: tokio::sync::Notify::new(),
+            reviews: crate::review::Reviews::default(),
         })
     }
 }

@@ -14,6 +14,7 @@ pub mod reload;
 pub mod report;
 pub mod response;
 pub mod retag;
+pub mod review;
 pub mod session;
 pub mod sites;
 pub mod store;

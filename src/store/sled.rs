@@ -58,7 +58,7 @@ pub struct SledStore {
     pub(super) tasks: sled::Tree,
     pub(super) outbox: sled::Tree,
     pub(super) outbox_pending: sled::Tree,
-    rule_errors: sled::Tree,
+    pub(super) rule_errors: sled::Tree,
     retag: sled::Tree,
     commit: GroupCommit,
     submission_locks: Vec<Mutex<()>>,
@@ -452,6 +452,15 @@ impl Store for SledStore {
             out.push(serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?);
         }
         Ok(out)
+    }
+
+    fn record_review(
+        &self,
+        site: &str,
+        errors: Option<&RuleErrorEntry>,
+        follow_ups: &FollowUpRecords,
+    ) -> Result<(), StoreError> {
+        self.write_review(site, errors, follow_ups)
     }
 
     fn retag_progress(&self, site: &str) -> Result<Option<RetagProgress>, StoreError> {

@@ -6,7 +6,7 @@
 
 use super::keys;
 use super::sled::{backend, SledStore};
-use super::StoreError;
+use super::{RuleErrorEntry, StoreError};
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use uuid::Uuid;
@@ -176,6 +176,35 @@ impl SledStore {
             }
         }
         Ok(list)
+    }
+}
+
+impl SledStore {
+    /// A review run's rule errors (keyed like a response's, by the run's id) and follow-ups in
+    /// one transaction.
+    pub(super) fn write_review(
+        &self,
+        site: &str,
+        errors: Option<&RuleErrorEntry>,
+        follow_ups: &FollowUpRecords,
+    ) -> Result<(), StoreError> {
+        let entry = errors
+            .map(|e| Ok((keys::rule_error_key(site, e.response_id), to_json(e)?)))
+            .transpose()?;
+        let encoded = EncodedFollowUps::new(follow_ups)?;
+        (
+            &self.rule_errors,
+            &self.tasks,
+            &self.outbox,
+            &self.outbox_pending,
+        )
+            .transaction(|(index, tasks, outbox, pending)| {
+                if let Some((k, v)) = &entry {
+                    index.insert(k.as_slice(), v.as_slice())?;
+                }
+                encoded.write(tasks, outbox, pending)
+            })
+            .map_err(tx_error)
     }
 }
 
