@@ -14,12 +14,13 @@ use crate::followups::{
 };
 use crate::report::{site_report, Report, ReportFilter};
 use crate::response::{Action, RuleError};
+use crate::sites::SiteRuntime;
 use crate::store::RuleErrorEntry;
 use crate::submit::timestamp_of;
 use parking_lot::Mutex;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -46,6 +47,9 @@ pub struct ReviewRun {
 struct SiteState {
     /// The report the hooks last saw: unchanged reports are not reviewed again.
     last_report: Option<Report>,
+    /// The loaded version of the site that saw it: a reload counts as a change. (A weak
+    /// pointer keeps the allocation, so a new version can never reuse its address.)
+    last_rules: Weak<SiteRuntime>,
     last_run: Option<ReviewRun>,
 }
 
@@ -96,19 +100,19 @@ pub async fn run_site(state: Arc<AppState>, site: &str) -> Result<Option<ReviewR
     run_locked(&state, site, report).await
 }
 
-/// Reviews every site with a review hook whose report changed since its last review (the
-/// loop's step; also callable directly). Returns the runs made.
+/// Reviews every site with a review hook whose report changed since its last review, or whose
+/// rules were reloaded since (the loop's step; also callable directly). Returns the runs made.
 pub async fn review_changed(state: Arc<AppState>) -> Vec<ReviewRun> {
     let _one_at_a_time = state.reviews.running.lock().await;
     let mut runs = Vec::new();
     for site in state.sites.ids() {
-        if !state
-            .sites
-            .get(&site)
-            .is_some_and(|rt| rt.rules.has_review())
-        {
+        let Some(runtime) = state.sites.get(&site) else {
+            continue;
+        };
+        if !runtime.rules.has_review() {
             continue;
         }
+        let rules_version = Arc::downgrade(&runtime);
         let report = match current_report(&state, &site).await {
             Ok(r) => r,
             Err(e) => {
@@ -116,13 +120,9 @@ pub async fn review_changed(state: Arc<AppState>) -> Vec<ReviewRun> {
                 continue;
             }
         };
-        let unchanged = state
-            .reviews
-            .sites
-            .lock()
-            .get(&site)
-            .and_then(|s| s.last_report.as_ref())
-            .is_some_and(|last| *last == report);
+        let unchanged = state.reviews.sites.lock().get(&site).is_some_and(|s| {
+            s.last_rules.ptr_eq(&rules_version) && s.last_report.as_ref() == Some(&report)
+        });
         if unchanged {
             continue;
         }
@@ -175,6 +175,7 @@ async fn run_locked(
     if !runtime.rules.has_review() {
         return Ok(None);
     }
+    let rules_version = Arc::downgrade(&runtime);
     let store = state.store.clone();
     let site_id = site.to_string();
     let seen = report.clone();
@@ -298,6 +299,7 @@ async fn run_locked(
     let mut sites = state.reviews.sites.lock();
     let entry = sites.entry(site.to_string()).or_default();
     entry.last_report = Some(seen);
+    entry.last_rules = rules_version;
     entry.last_run = Some(run.clone());
     Ok(Some(run))
 }

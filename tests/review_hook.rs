@@ -236,3 +236,29 @@ async fn a_failing_review_is_a_rule_error_on_the_api_and_the_rules_page() {
     assert!(page.contains("review run"));
     assert!(page.contains("1 error(s)"));
 }
+
+#[actix_web::test]
+async fn a_reload_counts_as_a_change() {
+    let t = common::demo_state();
+    let app = test::init_service(chorus::create_app(t.state.clone())).await;
+    let state: Arc<AppState> = t.state.clone().into_inner();
+    send!(app, "patient-enrollment", failed_patient(), 5);
+    send!(app, "leadership-enrollment", leader(), 5);
+    assert_eq!(review_changed(state.clone()).await.len(), 1);
+    assert!(review_changed(state.clone()).await.is_empty());
+
+    let admin = common::add_user(&state, "root", SITE, Role::Admin);
+    let (status, out) = call(
+        &app,
+        "POST",
+        "/api/v1/sites/demo-clinic/reload",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let runs = review_changed(state.clone()).await;
+    assert_eq!(runs.len(), 1, "the reloaded rules review the same report");
+    assert_eq!(runs[0].already_open, vec![TITLE.to_string()]);
+    assert_eq!(review_tasks(&state).len(), 1);
+}
