@@ -262,3 +262,32 @@ async fn a_reload_counts_as_a_change() {
     assert_eq!(runs[0].already_open, vec![TITLE.to_string()]);
     assert_eq!(review_tasks(&state).len(), 1);
 }
+
+#[actix_web::test]
+async fn review_cases_in_rule_tests_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("deployment");
+    copy_dir(&common::repo().join("sites"), &root.join("sites"));
+    copy_dir(&common::repo().join("plugins"), &root.join("plugins"));
+    let t = common::state_with(|data| config_for(&root, data));
+    let rt = t.state.sites.get(SITE).unwrap();
+    let passing = chorus::plugins::run_rule_tests(&rt.site, &rt.rules);
+    assert!(passing.problems.is_empty(), "{:#?}", passing.problems);
+
+    let file = root.join("sites/demo-clinic/rules/tests/enrollment_review.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replacen("queue = \"practice-manager\"", "queue = \"front-desk\"", 1),
+    )
+    .unwrap();
+    let failing = chorus::plugins::run_rule_tests(&rt.site, &rt.rules);
+    assert_eq!(failing.problems.len(), 1, "{:#?}", failing.problems);
+    let line = &failing.problems[0];
+    assert!(
+        line.starts_with(&format!("{}:11:", file.display())),
+        "{line}"
+    );
+    assert!(line.contains("review \"patients fail at 40%"), "{line}");
+    assert!(line.contains("\"queue\":\"practice-manager\""), "{line}");
+}

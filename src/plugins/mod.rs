@@ -121,7 +121,7 @@ impl SiteRules {
         (outcome.tags, outcome.errors)
     }
 
-    fn run(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {
+    pub(super) fn run(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {
         let runner = Runner {
             engine: &self.engine,
             limits: &self.limits,
