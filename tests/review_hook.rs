@@ -291,3 +291,27 @@ async fn review_cases_in_rule_tests_are_checked() {
     assert!(line.contains("review \"patients fail at 40%"), "{line}");
     assert!(line.contains("\"queue\":\"practice-manager\""), "{line}");
 }
+
+#[actix_web::test]
+async fn the_background_loop_reviews_after_a_change() {
+    let t = common::demo_state();
+    let app = test::init_service(chorus::create_app(t.state.clone())).await;
+    let state: Arc<AppState> = t.state.clone().into_inner();
+    state
+        .reviews
+        .set_interval(std::time::Duration::from_millis(20));
+    actix_web::rt::spawn(chorus::review::run_loop(state.clone()));
+    send!(app, "patient-enrollment", failed_patient(), 5);
+    send!(app, "leadership-enrollment", leader(), 5);
+    // Polls (no timing assertion): the loop must get there eventually.
+    for _ in 0..500 {
+        if !review_tasks(&state).is_empty() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let tasks = review_tasks(&state);
+    assert_eq!(tasks.len(), 1, "the loop opened the task");
+    let last = state.reviews.last_run(SITE).expect("a run is recorded");
+    assert!(last.opened.len() + last.already_open.len() == 1, "{last:?}");
+}
