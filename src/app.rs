@@ -32,6 +32,8 @@ pub struct AppState {
     pub outbox: tokio::sync::Notify,
     /// When each site's `review` hooks last ran and on which report (see `review`).
     pub reviews: crate::review::Reviews,
+    /// Threads for the submission pipeline's CPU work (rules, validation, the store write).
+    pub work: crate::pool::WorkPool,
 }
 
 /// Loads and compiles the tera templates once; a broken template stops the start.
@@ -61,8 +63,16 @@ pub fn load_templates(dir: &std::path::Path) -> Result<tera::Tera, StartupError>
 impl AppState {
     /// Opens the store and loads sites and templates as the configuration says.
     pub fn open(config: Config) -> Result<AppState, StartupError> {
-        let sites =
-            SiteRegistry::load(&config.sites, &config.plugins).map_err(StartupError::Sites)?;
+        let work_threads = 2 * config.workers.max(1);
+        let sites = SiteRegistry::load_with_limits(
+            &config.sites,
+            &config.plugins,
+            crate::plugins::Limits {
+                deadline: config.rule_deadline,
+                ..Default::default()
+            },
+        )
+        .map_err(StartupError::Sites)?;
         let templates = load_templates(&config.templates)?;
         let assets = http::StaticAssets::load(&config.templates.join("static"))
             .map_err(StartupError::Templates)?;
@@ -88,6 +98,7 @@ impl AppState {
             login_limiter: LoginLimiter::default(),
             outbox: tokio::sync::Notify::new(),
             reviews: crate::review::Reviews::default(),
+            work: crate::pool::WorkPool::new(work_threads),
         })
     }
 }

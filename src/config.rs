@@ -22,6 +22,7 @@ pub struct FileConfig {
     pub shutdown_timeout_secs: Option<u64>,
     pub webhook_retry_hours: Option<u64>,
     pub deliver_webhooks: Option<bool>,
+    pub rule_deadline_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +41,8 @@ pub struct Config {
     pub webhook_retry_span: Duration,
     /// False pauses outbound webhooks (entries stay pending and go out once re-enabled).
     pub deliver_webhooks: bool,
+    /// Wall-clock time one rule hook may run.
+    pub rule_deadline: Duration,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(30),
             webhook_retry_span: Duration::from_secs(24 * 3600),
             deliver_webhooks: true,
+            rule_deadline: Duration::from_millis(50),
         }
     }
 }
@@ -118,6 +122,9 @@ impl Config {
                 .body_timeout_secs
                 .map_or(d.body_timeout, Duration::from_secs),
             deliver_webhooks: file.deliver_webhooks.unwrap_or(d.deliver_webhooks),
+            rule_deadline: file
+                .rule_deadline_ms
+                .map_or(d.rule_deadline, Duration::from_millis),
             webhook_retry_span: file
                 .webhook_retry_hours
                 .map_or(d.webhook_retry_span, |h| Duration::from_secs(h * 3600)),

@@ -1,7 +1,7 @@
 //! The running sites: each one's definition with its compiled rules, swapped atomically on
 //! reload so that in-flight submissions finish on the version they started with.
 
-use crate::plugins::SiteRules;
+use crate::plugins::{Limits, SiteRules};
 use crate::survey::{load_site, load_sites, LoadError, Site};
 use arc_swap::ArcSwap;
 use std::collections::BTreeMap;
@@ -14,8 +14,12 @@ pub struct SiteRuntime {
 }
 
 impl SiteRuntime {
-    pub fn build(site: Site, plugins_dir: &Path) -> Result<SiteRuntime, Vec<LoadError>> {
-        let rules = SiteRules::compile(&site, plugins_dir)?;
+    pub fn build(
+        site: Site,
+        plugins_dir: &Path,
+        limits: &Limits,
+    ) -> Result<SiteRuntime, Vec<LoadError>> {
+        let rules = SiteRules::compile_with_limits(&site, plugins_dir, limits.clone())?;
         Ok(SiteRuntime { site, rules })
     }
 }
@@ -23,12 +27,13 @@ impl SiteRuntime {
 fn build_all(
     sites_dir: &Path,
     plugins_dir: &Path,
+    limits: &Limits,
 ) -> Result<BTreeMap<String, Arc<SiteRuntime>>, Vec<LoadError>> {
     let mut map = BTreeMap::new();
     let mut errors = Vec::new();
     for site in load_sites(sites_dir)? {
         let id = site.config.id.clone();
-        match SiteRuntime::build(site, plugins_dir) {
+        match SiteRuntime::build(site, plugins_dir, limits) {
             Ok(rt) => {
                 map.insert(id, Arc::new(rt));
             }
@@ -46,15 +51,27 @@ pub struct SiteRegistry {
     sites: ArcSwap<BTreeMap<String, Arc<SiteRuntime>>>,
     sites_dir: PathBuf,
     plugins_dir: PathBuf,
+    limits: Limits,
 }
 
 impl SiteRegistry {
-    /// Loads and compiles every site; any problem anywhere fails the whole load.
+    /// Loads and compiles every site with the default script limits; any problem anywhere
+    /// fails the whole load.
     pub fn load(sites_dir: &Path, plugins_dir: &Path) -> Result<SiteRegistry, Vec<LoadError>> {
+        SiteRegistry::load_with_limits(sites_dir, plugins_dir, Limits::default())
+    }
+
+    /// As `load`, with these script limits for every site (and every later reload).
+    pub fn load_with_limits(
+        sites_dir: &Path,
+        plugins_dir: &Path,
+        limits: Limits,
+    ) -> Result<SiteRegistry, Vec<LoadError>> {
         Ok(SiteRegistry {
-            sites: ArcSwap::from_pointee(build_all(sites_dir, plugins_dir)?),
+            sites: ArcSwap::from_pointee(build_all(sites_dir, plugins_dir, &limits)?),
             sites_dir: sites_dir.to_path_buf(),
             plugins_dir: plugins_dir.to_path_buf(),
+            limits,
         })
     }
 
@@ -69,7 +86,11 @@ impl SiteRegistry {
     /// Re-reads one site from disk; the running version is replaced only if all of it is valid.
     pub fn reload(&self, id: &str) -> Result<(), Vec<LoadError>> {
         let dir = self.sites_dir.join(id);
-        let runtime = Arc::new(SiteRuntime::build(load_site(&dir)?, &self.plugins_dir)?);
+        let runtime = Arc::new(SiteRuntime::build(
+            load_site(&dir)?,
+            &self.plugins_dir,
+            &self.limits,
+        )?);
         self.sites.rcu(|current| {
             let mut next = BTreeMap::clone(current);
             next.insert(id.to_string(), Arc::clone(&runtime));
@@ -80,7 +101,7 @@ impl SiteRegistry {
 
     /// Re-reads every site (SIGHUP): all of them are swapped in together only if all are valid.
     pub fn reload_all(&self) -> Result<(), Vec<LoadError>> {
-        let map = build_all(&self.sites_dir, &self.plugins_dir)?;
+        let map = build_all(&self.sites_dir, &self.plugins_dir, &self.limits)?;
         self.sites.store(Arc::new(map));
         Ok(())
     }

@@ -98,13 +98,15 @@ pub async fn submit(state: &AppState, submission: Submission) -> Result<Submitte
     }
     let store = Arc::clone(&state.store);
     // Script evaluation and sled writes block: keep them off the async workers.
-    let (response, inserted) = tokio::task::spawn_blocking(move || {
-        let response = build_response(&runtime, &submission)?;
-        let inserted = store.insert_response(&response, &records_for(&response))?;
-        Ok::<_, ApiError>((response, inserted))
-    })
-    .await
-    .map_err(|_| ApiError::Unavailable)??;
+    let (response, inserted) = state
+        .work
+        .run(move || {
+            let response = build_response(&runtime, &submission)?;
+            let inserted = store.insert_response(&response, &records_for(&response))?;
+            Ok::<_, ApiError>((response, inserted))
+        })
+        .await
+        .ok_or(ApiError::Unavailable)??;
     // Counted as soon as it is stored, so the report agrees with the store even if the flush
     // below fails (the response may then still be on disk).
     if matches!(inserted, Inserted::New) {

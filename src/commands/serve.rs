@@ -14,6 +14,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
     let config = Config::resolve(&args)?;
     let state = AppState::open(config)?;
     ensure_initial_admin(&state)?;
+    if let Some(since) = state.store.begin_run(crate::followups::now_ms() as u64)? {
+        let repaired = crate::followups::repair(&state, since)?;
+        tracing::warn!(
+            repaired,
+            "the last run did not stop cleanly; derived records checked"
+        );
+    }
     let state = web::Data::new(state);
     let config = state.config.clone();
     let runtime = actix_web::rt::System::new();
@@ -51,7 +58,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
             .await
             .map_err(|e| StartupError::Io(e.to_string()))?;
         tracing::info!("stopped accepting requests; flushing the store");
-        state.store.flush()?;
+        state.store.end_run()?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -336,3 +336,35 @@ pub mod actions {
         Ok(d)
     }
 }
+
+/// After a run that did not end cleanly: re-creates the rule-error index entries, tasks and
+/// outbox entries of responses stored since that run began, where the crash cut them off.
+/// The response record holds its follow-ups, so nothing is guessed; existing records (a task
+/// already claimed, a delivery already sent) are left as they are.
+pub fn repair(
+    state: &crate::app::AppState,
+    since_ms: u64,
+) -> Result<usize, crate::store::StoreError> {
+    let mut repaired = 0;
+    for site in state.sites.ids() {
+        let mut query = crate::store::ResponseQuery {
+            site: site.clone(),
+            since_ms: Some(since_ms),
+            limit: 1000,
+            ..Default::default()
+        };
+        loop {
+            let page = state.store.list_responses(&query)?;
+            for r in &page.responses {
+                if !r.follow_ups.is_empty() || !r.rule_errors.is_empty() {
+                    repaired += state.store.repair_side_records(r, &records_for(r))?;
+                }
+            }
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(repaired)
+}

@@ -1,18 +1,17 @@
 //! JSON API under /api/v1 (SPEC "JSON API").
 
 use super::body::JsonBody;
+use super::common::{cursor, page_limit, site};
 use crate::app::AppState;
 use crate::auth::{SiteUser, Viewer};
 use crate::errors::ApiError;
 use crate::response::FollowUp;
-use crate::sites::SiteRuntime;
 use crate::store::ResponseQuery;
 use crate::submit::{submit, Submission};
 use crate::survey::RawAnswer;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -20,13 +19,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_survey)
         .service(post_response)
         .service(list_responses);
-}
-
-fn site(state: &AppState, id: &str) -> Result<Arc<SiteRuntime>, ApiError> {
-    state
-        .sites
-        .get(id)
-        .ok_or_else(|| ApiError::SiteNotFound(id.to_string()))
 }
 
 #[derive(Serialize)]
@@ -202,23 +194,8 @@ async fn list_responses(
 ) -> Result<HttpResponse, ApiError> {
     site(&state, &user.site)?;
     let q = query.into_inner();
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::InvalidQuery {
-            field: "limit".into(),
-            message: format!("must be between 1 and {MAX_PAGE}"),
-        });
-    }
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            Uuid::parse_str(c).map_err(|_| ApiError::InvalidQuery {
-                field: "cursor".into(),
-                message: "not a cursor returned by this endpoint".into(),
-            })
-        })
-        .transpose()?;
+    let limit = page_limit(q.limit, DEFAULT_PAGE, MAX_PAGE)?;
+    let after = cursor(q.cursor.as_deref())?;
     let query = ResponseQuery {
         site: user.site.clone(),
         survey: q.survey,

@@ -1,6 +1,7 @@
 //! Follow-up tasks and webhook deliveries (issue: follow-ups that happen).
 
 use super::body::JsonBody;
+use super::common::site;
 use crate::app::AppState;
 use crate::auth::{Admin, SiteUser, Staff};
 use crate::errors::ApiError;
@@ -22,12 +23,8 @@ fn parse_id(raw: &str, not_found: fn(String) -> ApiError) -> Result<Uuid, ApiErr
     Uuid::parse_str(raw).map_err(|_| not_found(raw.to_string()))
 }
 
-fn known_site(state: &AppState, site: &str) -> Result<(), ApiError> {
-    state
-        .sites
-        .get(site)
-        .map(|_| ())
-        .ok_or_else(|| ApiError::SiteNotFound(site.to_string()))
+fn known_site(state: &AppState, id: &str) -> Result<(), ApiError> {
+    site(state, id).map(|_| ())
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 mod admin;
 mod api;
 mod body;
+mod common;
 mod followups;
 mod health;
 mod report;

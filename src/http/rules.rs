@@ -1,18 +1,17 @@
 //! Admin endpoints of the rule layer: rule errors, reload, dry-run and re-tagging.
 
 use super::body::JsonBody;
+use super::common::{blocking, cursor, page_limit, site};
 use crate::app::AppState;
 use crate::auth::{Admin, SiteUser};
 use crate::errors::ApiError;
 use crate::plugins::RuleInput;
 use crate::response::{Action, RuleError, Tag};
-use crate::sites::SiteRuntime;
 use crate::submit::timestamp_of;
 use crate::survey::{validate, Answers, RawAnswer};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -21,19 +20,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(dry_run)
         .service(start_retag)
         .service(retag_progress);
-}
-
-fn site(state: &AppState, id: &str) -> Result<Arc<SiteRuntime>, ApiError> {
-    state
-        .sites
-        .get(id)
-        .ok_or_else(|| ApiError::SiteNotFound(id.to_string()))
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    web::block(f).await.map_err(|_| ApiError::Unavailable)?
 }
 
 #[derive(Deserialize)]
@@ -72,23 +58,8 @@ async fn list_rule_errors(
 ) -> Result<HttpResponse, ApiError> {
     site(&state, &user.site)?;
     let q = query.into_inner();
-    let limit = q.limit.unwrap_or(DEFAULT_ERROR_PAGE);
-    if limit == 0 || limit > MAX_ERROR_PAGE {
-        return Err(ApiError::InvalidQuery {
-            field: "limit".into(),
-            message: format!("must be between 1 and {MAX_ERROR_PAGE}"),
-        });
-    }
-    let before = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            Uuid::parse_str(c).map_err(|_| ApiError::InvalidQuery {
-                field: "cursor".into(),
-                message: "not a cursor returned by this endpoint".into(),
-            })
-        })
-        .transpose()?;
+    let limit = page_limit(q.limit, DEFAULT_ERROR_PAGE, MAX_ERROR_PAGE)?;
+    let before = cursor(q.cursor.as_deref())?;
     let store = state.store.clone();
     let site_id = user.site.clone();
     let entries = blocking(move || Ok(store.list_rule_errors(&site_id, before, limit)?)).await?;

@@ -180,31 +180,7 @@ pub fn locate_in_toml(file: &Path, path: &str) -> (usize, usize) {
         .unwrap_or((1, 1))
 }
 
-pub fn locate_in_source(source: &str, path: &str) -> Option<usize> {
-    use toml_edit::{ImDocument, Item, Value};
-    let doc = ImDocument::parse(source).ok()?;
-    let mut item: Item = Item::Table(doc.as_table().clone());
-    let mut best = None;
-    for seg in path.split('.') {
-        let next = match (&item, seg.parse::<usize>()) {
-            (Item::ArrayOfTables(a), Ok(i)) => a.get(i).cloned().map(Item::Table),
-            (Item::Value(Value::Array(a)), Ok(i)) => a.get(i).cloned().map(Item::Value),
-            (Item::Table(t), _) => t.get(seg).cloned(),
-            (Item::Value(Value::InlineTable(t)), _) => t.get(seg).cloned().map(Item::Value),
-            _ => None,
-        };
-        match next {
-            Some(n) => {
-                if let Some(span) = n.span() {
-                    best = Some(span.start);
-                }
-                item = n;
-            }
-            None => break,
-        }
-    }
-    best
-}
+pub use crate::survey::load::locate as locate_in_source;
 
 #[cfg(test)]
 mod tests {

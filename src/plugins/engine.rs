@@ -83,6 +83,14 @@ fn past_deadline(operations: u64) -> Option<Dynamic> {
     (Instant::now() >= deadline).then(|| Dynamic::from(DEADLINE_TOKEN))
 }
 
+rhai::def_package! {
+    /// Operators for mixed numeric types, comparisons, strings, arrays, maps and ranges, in one
+    /// module so that resolving a function searches one table instead of seven. The core
+    /// language package is left out on purpose: it carries `sleep`, which would block a worker.
+    SandboxPackage(lib): ArithmeticPackage, LogicPackage, BasicStringPackage, MoreStringPackage,
+        BasicArrayPackage, BasicMapPackage, BasicIteratorPackage {}
+}
+
 /// What a site exposes to its scripts beyond the response (see `has_webhook`).
 #[derive(Debug, Clone, Default)]
 pub struct SiteFacts {
@@ -94,15 +102,7 @@ pub struct SiteFacts {
 /// it: only the packages registered here, all pure computation.
 pub fn build(limits: &Limits, facts: &SiteFacts) -> Engine {
     let mut engine = Engine::new_raw();
-    // Operators for mixed numeric types, comparisons, strings, arrays, maps and ranges. The core
-    // language package is left out on purpose: it carries `sleep`, which would block a worker.
-    ArithmeticPackage::new().register_into_engine(&mut engine);
-    LogicPackage::new().register_into_engine(&mut engine);
-    BasicStringPackage::new().register_into_engine(&mut engine);
-    MoreStringPackage::new().register_into_engine(&mut engine);
-    BasicArrayPackage::new().register_into_engine(&mut engine);
-    BasicMapPackage::new().register_into_engine(&mut engine);
-    BasicIteratorPackage::new().register_into_engine(&mut engine);
+    SandboxPackage::new().register_into_engine(&mut engine);
 
     for symbol in ["eval", "print", "debug"] {
         engine.disable_symbol(symbol);

@@ -174,6 +174,18 @@ pub trait Store: Send + Sync + 'static {
         response: &StoredResponse,
         follow_ups: &FollowUpRecords,
     ) -> Result<Inserted, StoreError>;
+    /// Writes the rule-error index entry and task and outbox records of a stored response that
+    /// are missing (after a crash); existing ones are left alone. Returns how many were written.
+    fn repair_side_records(
+        &self,
+        response: &StoredResponse,
+        follow_ups: &FollowUpRecords,
+    ) -> Result<usize, StoreError>;
+    /// Marks the start of a server run; returns the previous run's start (ms since the epoch)
+    /// when that run did not end cleanly, i.e. when its writes may need `repair_side_records`.
+    fn begin_run(&self, now_ms: u64) -> Result<Option<u64>, StoreError>;
+    /// Marks the current run as ended cleanly (after the final flush).
+    fn end_run(&self) -> Result<(), StoreError>;
     /// Replaces a stored response (same id), e.g. after re-tagging.
     fn update_response(&self, response: &StoredResponse) -> Result<(), StoreError>;
     fn get_response(&self, site: &str, id: Uuid) -> Result<Option<StoredResponse>, StoreError>;

@@ -3,12 +3,14 @@
 //! Trees: `tasks` (`site 0 id`), `outbox` (`site 0 id`) and the index `outbox_pending`
 //! (`next_attempt_ms BE ‖ site 0 id`), so the worker reads due entries in time order and a
 //! delivered or dead-lettered entry leaves the index in the same transaction.
+//!
+//! Tasks and outbox entries are derived from the follow-ups inside the response record (the
+//! source of truth), written right after it; see `SledStore::write_response`.
 
 use super::keys;
 use super::sled::{backend, SledStore};
 use super::{RuleErrorEntry, StoreError};
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use uuid::Uuid;
 
 pub(super) const TREE_TASKS: &str = "tasks";
@@ -35,14 +37,7 @@ fn from_json<T: serde::de::DeserializeOwned>(v: &[u8]) -> Result<T, StoreError> 
     serde_json::from_slice(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn tx_error(e: TransactionError<StoreError>) -> StoreError {
-    match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => backend(e),
-    }
-}
-
-/// Encoded follow-up records, ready to be written inside a transaction.
+/// Encoded follow-up records, ready to be written after their response.
 pub(super) struct EncodedFollowUps {
     tasks: Vec<(Vec<u8>, Vec<u8>)>,
     outbox: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
@@ -69,20 +64,44 @@ impl EncodedFollowUps {
         Ok(EncodedFollowUps { tasks, outbox })
     }
 
-    pub fn write(
-        &self,
-        tasks: &TransactionalTree,
-        outbox: &TransactionalTree,
-        pending: &TransactionalTree,
-    ) -> Result<(), ConflictableTransactionError<StoreError>> {
+    /// Plain inserts into the task, outbox and pending trees. With `only_missing`, records that
+    /// exist are left as they are (a repair must not reset a task someone already claimed).
+    /// Returns how many records were written.
+    pub fn insert(&self, store: &SledStore, only_missing: bool) -> Result<usize, StoreError> {
+        let mut written = 0;
         for (k, v) in &self.tasks {
-            tasks.insert(k.as_slice(), v.as_slice())?;
+            if put(&store.tasks, k, v, only_missing)? {
+                written += 1;
+            }
         }
         for (k, v, p) in &self.outbox {
-            outbox.insert(k.as_slice(), v.as_slice())?;
-            pending.insert(p.as_slice(), k.as_slice())?;
+            if put(&store.outbox, k, v, only_missing)? {
+                store
+                    .outbox_pending
+                    .insert(p.as_slice(), k.as_slice())
+                    .map_err(backend)?;
+                written += 1;
+            }
         }
-        Ok(())
+        Ok(written)
+    }
+}
+
+/// Inserts `value`, or with `only_missing` only when the key is absent; true when written.
+pub(super) fn put(
+    tree: &sled::Tree,
+    key: &[u8],
+    value: &[u8],
+    only_missing: bool,
+) -> Result<bool, StoreError> {
+    if only_missing {
+        let swapped = tree
+            .compare_and_swap(key, None as Option<&[u8]>, Some(value))
+            .map_err(backend)?;
+        Ok(swapped.is_ok())
+    } else {
+        tree.insert(key, value).map_err(backend)?;
+        Ok(true)
     }
 }
 
@@ -124,35 +143,56 @@ impl SledStore {
     pub(super) fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         let end = ((now_ms.max(0) as u64) + 1).to_be_bytes();
         let mut due = Vec::new();
-        for kv in self.outbox_pending.range(..end.to_vec()).take(limit) {
-            let (_, outbox_key) = kv.map_err(backend)?;
-            if let Some(v) = self.outbox.get(&outbox_key).map_err(backend)? {
-                due.push(from_json(&v)?);
+        for kv in self.outbox_pending.range(..end.to_vec()) {
+            if due.len() == limit {
+                break;
+            }
+            let (slot, outbox_key) = kv.map_err(backend)?;
+            let entry: Option<Delivery> = match self.outbox.get(&outbox_key).map_err(backend)? {
+                Some(v) => Some(from_json(&v)?),
+                None => None,
+            };
+            match entry {
+                Some(d)
+                    if d.status == DeliveryStatus::Pending
+                        && *slot == *pending_key(d.next_attempt_ms, &d.site, d.id) =>
+                {
+                    due.push(d)
+                }
+                // A slot left behind by a crash between the writes of `save_delivery`.
+                _ => {
+                    self.outbox_pending.remove(&slot).map_err(backend)?;
+                }
             }
         }
         Ok(due)
     }
 
+    /// The outbox entry is the truth and the pending slot an index of it, so plain inserts in
+    /// this order suffice (no transaction, which would serialize with the flusher): the entry,
+    /// then its new slot, then removal of the old slot. A crash in between leaves at worst a
+    /// stale slot, which `due` drops, never a pending entry without a slot.
     pub(super) fn save_delivery(
         &self,
         previous_next_ms: i64,
         d: &Delivery,
     ) -> Result<(), StoreError> {
         let key = entity_key(&d.site, d.id);
-        let value = to_json(d)?;
         let old_slot = pending_key(previous_next_ms, &d.site, d.id);
+        self.outbox
+            .insert(key.as_slice(), to_json(d)?)
+            .map_err(backend)?;
         let new_slot = (d.status == DeliveryStatus::Pending)
             .then(|| pending_key(d.next_attempt_ms, &d.site, d.id));
-        (&self.outbox, &self.outbox_pending)
-            .transaction(|(outbox, pending)| {
-                pending.remove(old_slot.as_slice())?;
-                if let Some(slot) = &new_slot {
-                    pending.insert(slot.as_slice(), key.as_slice())?;
-                }
-                outbox.insert(key.as_slice(), value.as_slice())?;
-                Ok(())
-            })
-            .map_err(tx_error)
+        if let Some(slot) = &new_slot {
+            self.outbox_pending
+                .insert(slot.as_slice(), key.as_slice())
+                .map_err(backend)?;
+        }
+        if new_slot.as_ref() != Some(&old_slot) {
+            self.outbox_pending.remove(old_slot).map_err(backend)?;
+        }
+        Ok(())
     }
 
     pub(super) fn delivery(&self, site: &str, id: Uuid) -> Result<Option<Delivery>, StoreError> {
@@ -180,35 +220,22 @@ impl SledStore {
 }
 
 impl SledStore {
-    /// A review run's rule errors (keyed like a response's, by the run's id) and follow-ups in
-    /// one transaction.
+    /// A review run's rule errors (keyed like a response's, by the run's id), then its tasks and
+    /// deliveries, as plain inserts like a response's derived records. A run has no record of its
+    /// own to repair from: if the process dies in between, the next run (the first look after a
+    /// start always runs) opens a missing task again.
     pub(super) fn write_review(
         &self,
         site: &str,
         errors: Option<&RuleErrorEntry>,
         follow_ups: &FollowUpRecords,
     ) -> Result<(), StoreError> {
-        let entry = errors
-            .map(|e| Ok((keys::rule_error_key(site, e.response_id), to_json(e)?)))
-            .transpose()?;
-        let encoded = EncodedFollowUps::new(follow_ups)?;
-        (
-            &self.rule_errors,
-            &self.tasks,
-            &self.outbox,
-            &self.outbox_pending,
-        )
-            .transaction(|(index, tasks, outbox, pending)| {
-                if let Some((k, v)) = &entry {
-                    index.insert(k.as_slice(), v.as_slice())?;
-                }
-                encoded.write(tasks, outbox, pending)
-            })
-            .map_err(tx_error)
+        if let Some(e) = errors {
+            self.rule_errors
+                .insert(keys::rule_error_key(site, e.response_id), to_json(e)?)
+                .map_err(backend)?;
+        }
+        EncodedFollowUps::new(follow_ups)?.insert(self, false)?;
+        Ok(())
     }
-}
-
-pub(super) use sled::Transactional;
-pub(super) fn transaction_error(e: TransactionError<StoreError>) -> StoreError {
-    tx_error(e)
 }

@@ -61,7 +61,7 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Finds the span of a dotted path (`questions.2.show_if`) in a TOML document.
-fn locate(source: &str, path: &str) -> Option<usize> {
+pub fn locate(source: &str, path: &str) -> Option<usize> {
     use toml_edit::{ImDocument, Item, Value};
     let doc = ImDocument::parse(source).ok()?;
     let mut item: Item = Item::Table(doc.as_table().clone());

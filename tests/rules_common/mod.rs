@@ -23,7 +23,11 @@ pub fn config_for(root: &Path, data: &Path) -> Config {
 }
 
 pub fn hostile_config(data: &Path) -> Config {
-    config_for(&fixtures().join("hostile"), data)
+    Config {
+        // Generous, so that a loaded debug build reaches each size limit before the clock.
+        rule_deadline: std::time::Duration::from_millis(1500),
+        ..config_for(&fixtures().join("hostile"), data)
+    }
 }
 
 /// Copies a folder tree (fixtures that a test edits are copied to a temp dir first).

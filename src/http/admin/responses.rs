@@ -7,6 +7,7 @@ use crate::auth::Viewer;
 use crate::errors::ApiError;
 use crate::http::api::parse_instant_ms;
 use crate::response::{Action, StoredResponse};
+use crate::response_csv;
 use crate::store::ResponseQuery;
 use crate::survey::{AnswerValue, QuestionKind, Site, Survey};
 use actix_web::{get, web, HttpResponse};
@@ -178,83 +179,22 @@ async fn list_page(
     Ok(html(render(&state, "admin/responses.html", &ctx)?))
 }
 
-/// Spreadsheet programs run cells that start with these as formulas; a leading apostrophe
-/// keeps respondent text inert (OWASP "CSV injection").
-fn neutralise(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell
-    }
-}
-
 fn write_csv(
     store: &dyn crate::store::Store,
     site: &Site,
     mut query: ResponseQuery,
 ) -> Result<Vec<u8>, ApiError> {
-    let mut columns: Vec<String> = Vec::new();
-    for survey in &site.surveys {
-        for q in &survey.questions {
-            if !columns.contains(&q.id) {
-                columns.push(q.id.clone());
-            }
-        }
-    }
+    let columns = response_csv::question_columns(&site.surveys);
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| ApiError::Render(format!("cannot write CSV: {e}"));
-    let fixed = [
-        "id",
-        "submitted_at",
-        "survey",
-        "survey_version",
-        "group",
-        "language",
-        "tags",
-        "rule_errors",
-        "follow_ups",
-    ];
-    w.write_record(
-        fixed
-            .iter()
-            .copied()
-            .chain(columns.iter().map(String::as_str)),
-    )
-    .map_err(csv_err)?;
+    w.write_record(response_csv::header(&columns))
+        .map_err(csv_err)?;
     query.limit = CSV_BATCH;
     loop {
         let page = store.list_responses(&query)?;
         for r in &page.responses {
-            let mut row = vec![
-                r.id.to_string(),
-                r.submitted_at.clone(),
-                r.survey.clone(),
-                r.survey_version.to_string(),
-                r.group.clone(),
-                r.language.clone().unwrap_or_default(),
-                r.tag_codes().join(";"),
-                r.rule_errors.len().to_string(),
-                r.follow_ups.len().to_string(),
-            ];
-            for c in &columns {
-                row.push(neutralise(
-                    r.answers
-                        .get(c)
-                        .map(|a| a.as_form_values().join(";"))
-                        .unwrap_or_default(),
-                ));
-            }
-            // Answers to questions no longer in any survey definition are not lost.
-            let extra: Vec<String> = r
-                .answers
-                .iter()
-                .filter(|(k, _)| !columns.contains(k))
-                .map(|(k, v)| format!("{k}={}", v.as_form_values().join(";")))
-                .collect();
-            if !extra.is_empty() {
-                row.push(neutralise(extra.join(" | ")));
-            }
-            w.write_record(&row).map_err(csv_err)?;
+            w.write_record(response_csv::row(r, &columns))
+                .map_err(csv_err)?;
         }
         match page.next {
             Some(next) => query.after = Some(next),
