@@ -30,6 +30,8 @@ pub struct AppState {
     pub login_limiter: LoginLimiter,
     /// Wakes the webhook delivery worker when new deliveries are stored.
     pub outbox: tokio::sync::Notify,
+    /// When each site's `review` hooks last ran and on which report (see `review`).
+    pub reviews: crate::review::Reviews,
     /// Threads for the submission pipeline's CPU work (rules, validation, the store write).
     pub work: crate::pool::WorkPool,
 }
@@ -95,6 +97,7 @@ impl AppState {
             sessions: Sessions::default(),
             login_limiter: LoginLimiter::default(),
             outbox: tokio::sync::Notify::new(),
+            reviews: crate::review::Reviews::default(),
             work: crate::pool::WorkPool::new(work_threads),
         })
     }

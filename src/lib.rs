@@ -17,6 +17,7 @@ pub mod report;
 pub mod response;
 pub mod response_csv;
 pub mod retag;
+pub mod review;
 pub mod session;
 pub mod sites;
 pub mod store;

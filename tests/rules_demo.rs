@@ -22,6 +22,7 @@ async fn the_demo_rule_tests_pass() {
         [
             "barrier_keywords",
             "enrollment_followup",
+            "rules/enrollment_review.rhai",
             "rules/parking.rhai"
         ]
     );

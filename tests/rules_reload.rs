@@ -68,6 +68,7 @@ async fn a_broken_rule_keeps_the_running_version_and_a_fixed_one_takes_over() {
         json!([
             "barrier_keywords",
             "enrollment_followup",
+            "rules/enrollment_review.rhai",
             "rules/parking.rhai"
         ])
     );

@@ -48,6 +48,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
         }
         crate::reload::reload_on_sighup(state.clone().into_inner());
         crate::retag::resume(state.clone().into_inner());
+        actix_web::rt::spawn(crate::review::run_loop(state.clone().into_inner()));
         for addr in server.addrs() {
             tracing::info!("serving on http://{addr}");
         }

@@ -104,6 +104,11 @@ fn compile_script(
             .collect::<Vec<_>>();
         let (line, col) = find_fn(&text, name);
         let def = |params| HookDef { params, line, col };
+        let arg = if name == "review" {
+            "report"
+        } else {
+            "response"
+        };
         match params.as_slice() {
             [] => None,
             [n @ (1 | 2)] => Some(def(*n)),
@@ -113,7 +118,7 @@ fn compile_script(
                     line,
                     col,
                     message: format!(
-                        "fn {name} must take (response) or (response, settings), and be defined once"
+                        "fn {name} must take ({arg}) or ({arg}, settings), and be defined once"
                     ),
                 });
                 None
@@ -122,10 +127,11 @@ fn compile_script(
     };
     let tag = hook("tag");
     let follow_up = hook("follow_up");
-    if tag.is_none() && follow_up.is_none() && errors.is_empty() {
+    let review = hook("review");
+    if tag.is_none() && follow_up.is_none() && review.is_none() && errors.is_empty() {
         errors.push(LoadError::at_start(
             path,
-            "defines neither fn tag(response, settings) nor fn follow_up(response, settings)",
+            "defines none of fn tag(response, settings), fn follow_up(response, settings) and fn review(report, settings)",
         ));
     }
     if !errors.is_empty() {
@@ -133,9 +139,12 @@ fn compile_script(
     }
     Ok(Script {
         source,
+        path: path.to_path_buf(),
+        text,
         ast,
         tag,
         follow_up,
+        review,
         settings,
     })
 }

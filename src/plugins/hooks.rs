@@ -10,6 +10,8 @@ use rhai::{Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope, AST
 pub enum Hook {
     Tag,
     FollowUp,
+    /// `fn review(report, settings)`: runs on the site's report, not on a response.
+    Review,
 }
 
 impl Hook {
@@ -17,6 +19,7 @@ impl Hook {
         match self {
             Hook::Tag => "tag",
             Hook::FollowUp => "follow_up",
+            Hook::Review => "review",
         }
     }
 }
@@ -33,9 +36,14 @@ pub struct HookDef {
 pub struct Script {
     /// Plugin name, or `rules/<file>.rhai` for a site rule.
     pub source: String,
+    /// The file it was compiled from and its text, as loaded (the rules page shows the running
+    /// version, not whatever is on disk now).
+    pub path: std::path::PathBuf,
+    pub text: String,
     pub ast: AST,
     pub tag: Option<HookDef>,
     pub follow_up: Option<HookDef>,
+    pub review: Option<HookDef>,
     /// The `settings` argument: the plugin's `plugin_settings` section, or `#{}`.
     pub settings: Dynamic,
 }
@@ -45,6 +53,7 @@ impl Script {
         match hook {
             Hook::Tag => self.tag,
             Hook::FollowUp => self.follow_up,
+            Hook::Review => self.review,
         }
     }
 }
@@ -157,15 +166,21 @@ impl Runner<'_> {
         (codes, errors)
     }
 
-    /// The actions a `follow_up` hook returned; each bad one becomes an error.
-    pub fn actions_of(&self, script: &Script, value: Dynamic) -> (Vec<Action>, Vec<RuleError>) {
-        let def = script.follow_up.expect("follow_up hook exists");
-        let fail = |message: String| at_def(script, Hook::FollowUp, def, message);
+    /// The actions a `follow_up` or `review` hook returned; each bad one becomes an error.
+    pub fn actions_of(
+        &self,
+        script: &Script,
+        hook: Hook,
+        value: Dynamic,
+    ) -> (Vec<Action>, Vec<RuleError>) {
+        let def = script.hook(hook).expect("the hook exists");
+        let fail = |message: String| at_def(script, hook, def, message);
         let Some(items) = value.read_lock::<Array>().map(|a| a.clone()) else {
             return (
                 Vec::new(),
                 vec![fail(format!(
-                    "fn follow_up must return an array of actions, not {}{}",
+                    "fn {} must return an array of actions, not {}{}",
+                    hook.name(),
                     type_name(&value),
                     forgot_return_hint(&value, "actions")
                 ))],

@@ -9,10 +9,12 @@ mod compile;
 mod convert;
 mod engine;
 mod hooks;
+mod review;
 mod rule_tests;
 mod text;
 
 pub use engine::Limits;
+pub use review::{ReviewOutcome, ScriptInfo};
 pub use rule_tests::run_rule_tests;
 
 use crate::response::{Action, RuleError, StoredResponse, Tag};
@@ -119,7 +121,7 @@ impl SiteRules {
         (outcome.tags, outcome.errors)
     }
 
-    fn run(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {
+    pub(super) fn run(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {
         let runner = Runner {
             engine: &self.engine,
             limits: &self.limits,
@@ -161,7 +163,7 @@ impl SiteRules {
         for script in self.scripts.iter().filter(|s| s.follow_up.is_some()) {
             match runner.call(script, Hook::FollowUp, response.clone()) {
                 Ok(value) => {
-                    let (actions, mut errors) = runner.actions_of(script, value);
+                    let (actions, mut errors) = runner.actions_of(script, Hook::FollowUp, value);
                     outcome.errors.append(&mut errors);
                     outcome
                         .actions

@@ -16,6 +16,33 @@ use uuid::Uuid;
 struct CaseFile {
     #[serde(default)]
     case: Vec<Case>,
+    #[serde(default)]
+    review: Vec<ReviewCase>,
+}
+
+/// A `[[review]]` case: responses that make a report, and what the `review` hooks return on it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewCase {
+    name: String,
+    #[serde(default)]
+    responses: Vec<ReviewResponses>,
+    expect_actions: Option<Vec<toml::Table>>,
+}
+
+/// `count` respondents who all gave these answers.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewResponses {
+    survey: String,
+    #[serde(default = "one")]
+    count: u64,
+    #[serde(default)]
+    answers: toml::Table,
+}
+
+fn one() -> u64 {
+    1
 }
 
 #[derive(Deserialize)]
@@ -54,8 +81,8 @@ fn run_file(site: &Site, rules: &SiteRules, file: &Path, report: &mut RuleTestRe
             return;
         }
     };
-    let cases = match toml::from_str::<CaseFile>(&source) {
-        Ok(f) => f.case,
+    let (cases, reviews) = match toml::from_str::<CaseFile>(&source) {
+        Ok(f) => (f.case, f.review),
         Err(e) => {
             let (line, col) = e.span().map_or((1, 1), |s| line_col(&source, s.start));
             report.problems.push(format!(
@@ -66,28 +93,127 @@ fn run_file(site: &Site, rules: &SiteRules, file: &Path, report: &mut RuleTestRe
             return;
         }
     };
-    if cases.is_empty() {
+    if cases.is_empty() && reviews.is_empty() {
         report
             .problems
             .push(format!("{}:1:1: no [[case]] in this file", file.display()));
     }
-    for (i, case) in cases.iter().enumerate() {
+    let failures = cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| ("case", i, &case.name, run_case(site, rules, case)))
+        .chain(
+            reviews
+                .iter()
+                .enumerate()
+                .map(|(i, case)| ("review", i, &case.name, run_review_case(site, rules, case))),
+        );
+    for (table, i, name, problems) in failures {
         report.cases += 1;
-        for (field, message) in run_case(site, rules, case) {
+        for (field, message) in problems {
             let path = match field {
-                Some(f) => format!("case.{i}.{f}"),
-                None => format!("case.{i}"),
+                Some(f) => format!("{table}.{i}.{f}"),
+                None => format!("{table}.{i}"),
             };
             let (line, col) = locate_in_source(&source, &path)
                 .map(|o| line_col(&source, o))
-                .unwrap_or_else(|| locate_in_toml(file, &format!("case.{i}")));
+                .unwrap_or_else(|| locate_in_toml(file, &format!("{table}.{i}")));
             report.problems.push(format!(
-                "{}:{line}:{col}: case \"{}\": {message}",
-                file.display(),
-                case.name
+                "{}:{line}:{col}: {table} \"{name}\": {message}",
+                file.display()
             ));
         }
     }
+}
+
+/// A review case: each group of responses runs through validation and the `tag` hooks, the
+/// report is built from their tags as the server would, then the `review` hooks run on it.
+fn run_review_case(
+    site: &Site,
+    rules: &SiteRules,
+    case: &ReviewCase,
+) -> Vec<(Option<&'static str>, String)> {
+    let mut tally = crate::report::Tally::default();
+    let mut failures = Vec::new();
+    for (i, group) in case.responses.iter().enumerate() {
+        let Some(survey) = site.survey(&group.survey) else {
+            failures.push((
+                Some("responses"),
+                format!(
+                    "responses {}: the site has no survey \"{}\"",
+                    i + 1,
+                    group.survey
+                ),
+            ));
+            continue;
+        };
+        let raw: BTreeMap<String, RawAnswer> = group
+            .answers
+            .iter()
+            .map(|(k, v)| (k.clone(), RawAnswer::Json(toml_to_json(v))))
+            .collect();
+        let answers = match validate(survey, &raw) {
+            Ok(a) => a,
+            Err(errors) => {
+                let list: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect();
+                failures.push((
+                    Some("responses"),
+                    format!(
+                        "responses {}: the answers are rejected: {}",
+                        i + 1,
+                        list.join("; ")
+                    ),
+                ));
+                continue;
+            }
+        };
+        let facts = super::convert::ResponseFacts {
+            id: TEST_RESPONSE_ID.to_string(),
+            site: site.id(),
+            survey: &survey.id,
+            survey_version: survey.version,
+            group: &survey.group,
+            submitted_at: TEST_SUBMITTED_AT,
+            answers: &answers,
+        };
+        let outcome = rules.run(&facts, false);
+        failures.extend(outcome.errors.iter().map(|e| (None, rule_error_text(e))));
+        *tally.respondents.entry(survey.group.clone()).or_default() += group.count;
+        let mut codes: Vec<&str> = outcome.tags.iter().map(|t| t.code.as_str()).collect();
+        codes.dedup();
+        for code in codes {
+            *tally
+                .tagged
+                .entry((survey.group.clone(), code.to_string()))
+                .or_default() += group.count;
+        }
+    }
+    if !failures.is_empty() {
+        return failures;
+    }
+    let report = crate::report::build_report(site, &tally);
+    let outcome = rules.review(&report);
+    failures.extend(outcome.errors.iter().map(|e| (None, rule_error_text(e))));
+    if let Some(expected) = &case.expect_actions {
+        if let Some(message) = compare_actions(expected, &outcome.actions) {
+            failures.push((Some("expect_actions"), message));
+        }
+    }
+    failures
+}
+
+fn rule_error_text(e: &crate::response::RuleError) -> String {
+    let at = match (e.line, e.col) {
+        (Some(l), Some(c)) => format!(" at {l}:{c}"),
+        _ => String::new(),
+    };
+    format!(
+        "rule error in {} fn {}{at}: {}",
+        e.source, e.hook, e.message
+    )
 }
 
 /// Each failure of one case as (the field it is about, message).
@@ -125,17 +251,7 @@ fn run_case(site: &Site, rules: &SiteRules, case: &Case) -> Vec<(Option<&'static
     });
     let mut failures = Vec::new();
     for e in &outcome.errors {
-        let at = match (e.line, e.col) {
-            (Some(l), Some(c)) => format!(" at {l}:{c}"),
-            _ => String::new(),
-        };
-        failures.push((
-            None,
-            format!(
-                "rule error in {} fn {}{at}: {}",
-                e.source, e.hook, e.message
-            ),
-        ));
+        failures.push((None, rule_error_text(e)));
     }
     if let Some(expected) = &case.expect_tags {
         if let Some(message) = compare_tags(expected, &outcome) {
@@ -143,7 +259,7 @@ fn run_case(site: &Site, rules: &SiteRules, case: &Case) -> Vec<(Option<&'static
         }
     }
     if let Some(expected) = &case.expect_actions {
-        if let Some(message) = compare_actions(expected, &outcome) {
+        if let Some(message) = compare_actions(expected, &outcome.actions) {
             failures.push((Some("expect_actions"), message));
         }
     }
@@ -235,16 +351,15 @@ fn assign(expected: &[Value], actual: &[Value], used: &mut Vec<bool>) -> bool {
     false
 }
 
-fn compare_actions(expected: &[toml::Table], outcome: &RuleOutcome) -> Option<String> {
+fn compare_actions(
+    expected: &[toml::Table],
+    actions: &[(String, crate::response::Action)],
+) -> Option<String> {
     let expected: Vec<Value> = expected
         .iter()
         .map(|t| toml_to_json(&toml::Value::Table(t.clone())))
         .collect();
-    let actual: Vec<Value> = outcome
-        .actions
-        .iter()
-        .map(|(s, a)| action_json(s, a))
-        .collect();
+    let actual: Vec<Value> = actions.iter().map(|(s, a)| action_json(s, a)).collect();
     let mut used = vec![false; actual.len()];
     if expected.len() == actual.len() && assign(&expected, &actual, &mut used) {
         return None;

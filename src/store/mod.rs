@@ -259,6 +259,15 @@ pub trait Store: Send + Sync + 'static {
         before: Option<Uuid>,
         limit: usize,
     ) -> Result<Vec<RuleErrorEntry>, StoreError>;
+    /// Stores what a run of the `review` hooks produced, all or nothing: its rule errors as a
+    /// rule-error entry (keyed by the run's id, with no survey or group) and the tasks and
+    /// deliveries of its actions.
+    fn record_review(
+        &self,
+        site: &str,
+        errors: Option<&RuleErrorEntry>,
+        follow_ups: &FollowUpRecords,
+    ) -> Result<(), StoreError>;
     fn retag_progress(&self, site: &str) -> Result<Option<RetagProgress>, StoreError>;
     fn put_retag_progress(&self, site: &str, progress: &RetagProgress) -> Result<(), StoreError>;
     /// Sites with a re-tag still marked running (interrupted by a stop).

@@ -514,6 +514,15 @@ impl Store for SledStore {
         Ok(out)
     }
 
+    fn record_review(
+        &self,
+        site: &str,
+        errors: Option<&RuleErrorEntry>,
+        follow_ups: &FollowUpRecords,
+    ) -> Result<(), StoreError> {
+        self.write_review(site, errors, follow_ups)
+    }
+
     fn retag_progress(&self, site: &str) -> Result<Option<RetagProgress>, StoreError> {
         match self.retag.get(site.as_bytes()).map_err(backend)? {
             None => Ok(None),

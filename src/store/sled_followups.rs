@@ -9,7 +9,7 @@
 
 use super::keys;
 use super::sled::{backend, SledStore};
-use super::StoreError;
+use super::{RuleErrorEntry, StoreError};
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use uuid::Uuid;
 
@@ -216,5 +216,26 @@ impl SledStore {
             }
         }
         Ok(list)
+    }
+}
+
+impl SledStore {
+    /// A review run's rule errors (keyed like a response's, by the run's id), then its tasks and
+    /// deliveries, as plain inserts like a response's derived records. A run has no record of its
+    /// own to repair from: if the process dies in between, the next run (the first look after a
+    /// start always runs) opens a missing task again.
+    pub(super) fn write_review(
+        &self,
+        site: &str,
+        errors: Option<&RuleErrorEntry>,
+        follow_ups: &FollowUpRecords,
+    ) -> Result<(), StoreError> {
+        if let Some(e) = errors {
+            self.rule_errors
+                .insert(keys::rule_error_key(site, e.response_id), to_json(e)?)
+                .map_err(backend)?;
+        }
+        EncodedFollowUps::new(follow_ups)?.insert(self, false)?;
+        Ok(())
     }
 }

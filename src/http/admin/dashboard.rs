@@ -174,5 +174,6 @@ pub(crate) fn base_context_for<R: crate::auth::MinRole>(s: &SiteSession<R>) -> t
     ctx.insert("csrf", &s.session.csrf);
     ctx.insert("all_sites", &(s.user.site == ALL_SITES));
     ctx.insert("can_work", &(s.user.role >= crate::store::Role::Staff));
+    ctx.insert("can_admin", &(s.user.role >= crate::store::Role::Admin));
     ctx
 }

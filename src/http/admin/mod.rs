@@ -9,6 +9,7 @@ mod extract;
 mod followups;
 mod login;
 mod responses;
+mod rules;
 
 use crate::app::AppState;
 use crate::errors::ApiError;
@@ -25,7 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(login::configure)
             .configure(dashboard::configure)
             .configure(responses::configure)
-            .configure(followups::configure),
+            .configure(followups::configure)
+            .configure(rules::configure),
     );
 }
 

@@ -1,0 +1,461 @@
+//! `/admin/sites/{site}/rules` (site admins): the enabled plugins and the site's rules with
+//! their source and their latest errors, the latest review run, a "try it" form generated from
+//! a chosen survey (a dry run: nothing is stored, nothing is sent) and "Reload from disk".
+
+use super::dashboard::base_context_for;
+use super::extract::CsrfForm;
+use super::{render, SiteSession};
+use crate::app::AppState;
+use crate::auth::Admin;
+use crate::errors::ApiError;
+use crate::plugins::RuleInput;
+use crate::response::{Action, Priority, RuleError};
+use crate::sites::SiteRuntime;
+use crate::store::RuleErrorEntry;
+use crate::submit::timestamp_of;
+use crate::survey::{validate, FieldError, QuestionKind, RawAnswer, Survey};
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// How many of the newest rule-error entries the page reads, and shows per source.
+const ERROR_ENTRIES: usize = 200;
+const ERRORS_PER_SOURCE: usize = 10;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(rules_page).service(try_it).service(reload);
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    survey: String,
+}
+
+#[derive(Serialize)]
+struct ErrorRow {
+    /// Empty for a review run's error (it has no response).
+    response_id: String,
+    at: String,
+    hook: String,
+    line: Option<usize>,
+    col: Option<usize>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct ScriptView {
+    source: String,
+    kind: &'static str,
+    file: String,
+    hooks: Vec<&'static str>,
+    text: String,
+    errors: Vec<ErrorRow>,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    checked: bool,
+}
+
+#[derive(Serialize)]
+struct FieldView {
+    id: String,
+    text: String,
+    /// radios, checkboxes, number or text.
+    input: &'static str,
+    kind: QuestionKind,
+    required: bool,
+    choices: Vec<Choice>,
+    min: Option<i64>,
+    max: Option<i64>,
+    value: String,
+    shown_if: Option<String>,
+    problem: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TryResult {
+    tags: Vec<(String, String, String)>,
+    actions: Vec<ActionView>,
+    errors: Vec<RuleError>,
+}
+
+#[derive(Serialize)]
+struct ActionView {
+    kind: &'static str,
+    summary: String,
+    details: String,
+    source: String,
+}
+
+/// What the page shows below the header after a POST.
+#[derive(Default)]
+struct Outcome {
+    tried: Option<TryResult>,
+    problems: Vec<FieldError>,
+    reload: Option<Result<(), Vec<String>>>,
+}
+
+fn runtime(state: &AppState, site: &str) -> Result<Arc<SiteRuntime>, ApiError> {
+    state
+        .sites
+        .get(site)
+        .ok_or_else(|| ApiError::SiteNotFound(site.to_string()))
+}
+
+fn error_row(entry: &RuleErrorEntry, e: &RuleError) -> ErrorRow {
+    ErrorRow {
+        response_id: if entry.survey.is_empty() {
+            String::new()
+        } else {
+            entry.response_id.to_string()
+        },
+        at: entry.submitted_at.clone(),
+        hook: e.hook.clone(),
+        line: e.line,
+        col: e.col,
+        message: e.message.clone(),
+    }
+}
+
+fn field_views(
+    survey: &Survey,
+    values: &BTreeMap<String, Vec<String>>,
+    problems: &[FieldError],
+) -> Vec<FieldView> {
+    survey
+        .questions
+        .iter()
+        .map(|q| {
+            let given = values.get(&q.id).cloned().unwrap_or_default();
+            let options: Vec<(String, String)> = match q.kind {
+                QuestionKind::YesNo => {
+                    vec![("yes".into(), "Yes".into()), ("no".into(), "No".into())]
+                }
+                _ => q
+                    .options
+                    .iter()
+                    .map(|o| (o.value.clone(), o.label.clone()))
+                    .collect(),
+            };
+            let (min, max) = match q.kind {
+                QuestionKind::Scale => {
+                    let (lo, hi) = q.scale_bounds();
+                    (Some(lo), Some(hi))
+                }
+                _ => (q.min, q.max),
+            };
+            FieldView {
+                id: q.id.clone(),
+                text: q.text.clone(),
+                input: match q.kind {
+                    QuestionKind::YesNo | QuestionKind::SingleChoice => "radios",
+                    QuestionKind::MultiChoice => "checkboxes",
+                    QuestionKind::Scale | QuestionKind::Number => "number",
+                    QuestionKind::Text => "text",
+                },
+                kind: q.kind,
+                required: q.required,
+                choices: options
+                    .into_iter()
+                    .map(|(value, label)| Choice {
+                        checked: given.contains(&value),
+                        value,
+                        label,
+                    })
+                    .collect(),
+                min,
+                max,
+                value: given.first().cloned().unwrap_or_default(),
+                shown_if: q.show_if.as_ref().map(|s| {
+                    let cond = if let Some(v) = &s.equals {
+                        format!("is {v}")
+                    } else if let Some(v) = &s.not_equals {
+                        format!("is not {v}")
+                    } else if let Some(list) = &s.any_of {
+                        let items: Vec<String> = list.iter().map(|l| l.to_string()).collect();
+                        format!("is one of {}", items.join(", "))
+                    } else {
+                        "is answered".into()
+                    };
+                    format!("asked only when {} {cond}", s.question)
+                }),
+                problem: problems
+                    .iter()
+                    .find(|p| p.field == q.id)
+                    .map(|p| p.message.clone()),
+            }
+        })
+        .collect()
+}
+
+fn action_view(source: String, action: &Action) -> ActionView {
+    match action {
+        Action::Task {
+            queue,
+            title,
+            due_hours,
+            priority,
+            note,
+        } => {
+            let mut details = vec![format!("queue {queue}")];
+            if let Some(h) = due_hours {
+                details.push(format!("due in {h} h"));
+            }
+            if *priority == Priority::High {
+                details.push("high priority".into());
+            }
+            if let Some(n) = note {
+                details.push(n.clone());
+            }
+            ActionView {
+                kind: "task",
+                summary: title.clone(),
+                details: details.join("; "),
+                source,
+            }
+        }
+        Action::Webhook { target, payload } => ActionView {
+            kind: "webhook",
+            summary: target.clone(),
+            details: payload.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            source,
+        },
+    }
+}
+
+/// Renders the page; `values` are the answers of a "try it" form to show again.
+async fn page(
+    state: &web::Data<AppState>,
+    s: &SiteSession<Admin>,
+    survey_id: &str,
+    values: BTreeMap<String, Vec<String>>,
+    outcome: Outcome,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    let rt = runtime(state, &s.site)?;
+    let survey = match survey_id {
+        "" => None,
+        id => Some(
+            rt.site
+                .survey(id)
+                .ok_or_else(|| ApiError::SurveyNotFound(id.to_string()))?,
+        ),
+    };
+    let store = state.store.clone();
+    let site = s.site.clone();
+    let entries = web::block(move || store.list_rule_errors(&site, None, ERROR_ENTRIES))
+        .await
+        .map_err(|_| ApiError::Unavailable)??;
+    // Newest first, grouped by the plugin or rule that failed.
+    let mut by_source: BTreeMap<String, Vec<ErrorRow>> = BTreeMap::new();
+    for entry in &entries {
+        for e in &entry.errors {
+            let list = by_source.entry(e.source.clone()).or_default();
+            if list.len() < ERRORS_PER_SOURCE {
+                list.push(error_row(entry, e));
+            }
+        }
+    }
+    let sites_dir = rt.site.dir.parent().map(|p| p.to_path_buf());
+    let scripts: Vec<ScriptView> = rt
+        .rules
+        .scripts()
+        .into_iter()
+        .map(|info| ScriptView {
+            kind: if info.is_plugin {
+                "plugin"
+            } else {
+                "site rule"
+            },
+            file: sites_dir
+                .as_ref()
+                .and_then(|d| info.path.strip_prefix(d).ok())
+                .unwrap_or(&info.path)
+                .display()
+                .to_string(),
+            errors: by_source.remove(&info.source).unwrap_or_default(),
+            hooks: info.hooks,
+            text: info.text,
+            source: info.source,
+        })
+        .collect();
+    // Errors of plugins or rules that are no longer loaded.
+    let former: Vec<(String, Vec<ErrorRow>)> = by_source.into_iter().collect();
+    let mut ctx = base_context_for(s);
+    ctx.insert("site_id", &s.site);
+    ctx.insert("site_name", &rt.site.config.name);
+    ctx.insert("scripts", &scripts);
+    ctx.insert("former", &former);
+    ctx.insert("has_review", &rt.rules.has_review());
+    ctx.insert(
+        "review_minutes",
+        &state.reviews.interval().as_secs().div_ceil(60),
+    );
+    ctx.insert("review", &state.reviews.last_run(&s.site));
+    ctx.insert(
+        "surveys",
+        &rt.site
+            .surveys
+            .iter()
+            .map(|sv| Choice {
+                checked: sv.id == survey_id,
+                value: sv.id.clone(),
+                label: sv.title.clone(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    if let Some(sv) = survey {
+        ctx.insert("survey_id", &sv.id);
+        ctx.insert("survey_title", &sv.title);
+        ctx.insert("fields", &field_views(sv, &values, &outcome.problems));
+    }
+    ctx.insert("problems", &outcome.problems);
+    ctx.insert("tried", &outcome.tried);
+    match &outcome.reload {
+        None => {}
+        Some(Ok(())) => ctx.insert("reloaded", &true),
+        Some(Err(lines)) => ctx.insert("reload_errors", lines),
+    }
+    let body = render(state, "admin/rules.html", &ctx)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body))
+}
+
+#[get("/sites/{site}/rules")]
+async fn rules_page(
+    state: web::Data<AppState>,
+    s: SiteSession<Admin>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let survey = query.survey.trim().to_string();
+    page(
+        &state,
+        &s,
+        &survey,
+        BTreeMap::new(),
+        Outcome::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Runs the site's hooks on the answers of the form; stores nothing and triggers nothing.
+#[post("/sites/{site}/rules/try")]
+async fn try_it(
+    state: web::Data<AppState>,
+    s: SiteSession<Admin>,
+    form: CsrfForm,
+) -> Result<HttpResponse, ApiError> {
+    let rt = runtime(&state, &s.site)?;
+    let survey_id = form.field("survey").unwrap_or("").to_string();
+    let survey = rt
+        .site
+        .survey(&survey_id)
+        .ok_or_else(|| ApiError::SurveyNotFound(survey_id.clone()))?
+        .clone();
+    let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in &form.fields {
+        if survey.question(name).is_some() {
+            values.entry(name.clone()).or_default().push(value.clone());
+        }
+    }
+    let raw = values
+        .iter()
+        .map(|(k, v)| (k.clone(), RawAnswer::Form(v.clone())))
+        .collect();
+    let runtime = rt.clone();
+    let checked = web::block(move || {
+        let answers = validate(&survey, &raw)?;
+        let id = Uuid::now_v7();
+        Ok::<_, Vec<FieldError>>(runtime.rules.evaluate(&RuleInput {
+            id,
+            site: &runtime.site,
+            survey: &survey,
+            submitted_at: &timestamp_of(id),
+            answers: &answers,
+        }))
+    })
+    .await
+    .map_err(|_| ApiError::Unavailable)?;
+    let (outcome, status) = match checked {
+        Ok(result) => {
+            let tags = result
+                .tags
+                .iter()
+                .map(|t| {
+                    let label = rt
+                        .site
+                        .barrier(&t.code)
+                        .map(|b| b.label.clone())
+                        .unwrap_or_default();
+                    (t.code.clone(), label, t.source.clone())
+                })
+                .collect();
+            let tried = TryResult {
+                tags,
+                actions: result
+                    .actions
+                    .into_iter()
+                    .map(|(source, a)| action_view(source, &a))
+                    .collect(),
+                errors: result.errors,
+            };
+            (
+                Outcome {
+                    tried: Some(tried),
+                    ..Outcome::default()
+                },
+                StatusCode::OK,
+            )
+        }
+        Err(problems) => (
+            Outcome {
+                problems,
+                ..Outcome::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    };
+    page(&state, &s, &survey_id, values, outcome, status).await
+}
+
+/// Re-reads the site from disk; a broken file keeps the running version and the page lists
+/// every problem as `file:line:col: message`.
+#[post("/sites/{site}/rules/reload")]
+async fn reload(
+    state: web::Data<AppState>,
+    s: SiteSession<Admin>,
+    _form: CsrfForm,
+) -> Result<HttpResponse, ApiError> {
+    runtime(&state, &s.site)?;
+    let st = state.clone();
+    let id = s.site.clone();
+    let result = web::block(move || st.sites.reload(&id))
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            for line in &lines {
+                tracing::warn!(problem = %line, "reload refused, keeping the running version");
+            }
+            lines
+        });
+    let status = match result {
+        Ok(()) => StatusCode::OK,
+        Err(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let outcome = Outcome {
+        reload: Some(result),
+        ..Outcome::default()
+    };
+    page(&state, &s, "", BTreeMap::new(), outcome, status).await
+}

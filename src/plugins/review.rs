@@ -1,0 +1,84 @@
+//! The `review` hook: a script's look at the site's whole report (SPEC extension, see
+//! docs/rules.md "The review hook"), and what the rules page shows of each script.
+
+use super::convert;
+use super::hooks::{Hook, Runner};
+use super::SiteRules;
+use crate::report::Report;
+use crate::response::{Action, RuleError};
+use std::path::PathBuf;
+
+/// What the `review` hooks of a site returned for one report.
+#[derive(Debug, Default, Clone)]
+pub struct ReviewOutcome {
+    /// (source, action) in the order emitted.
+    pub actions: Vec<(String, Action)>,
+    pub errors: Vec<RuleError>,
+}
+
+/// One compiled plugin or rule as the rules page shows it.
+#[derive(Debug, Clone)]
+pub struct ScriptInfo {
+    /// Plugin name or `rules/<file>.rhai`.
+    pub source: String,
+    pub path: PathBuf,
+    /// The text of the running version.
+    pub text: String,
+    /// The hooks it defines, in pipeline order (`tag`, `follow_up`, `review`).
+    pub hooks: Vec<&'static str>,
+    pub is_plugin: bool,
+}
+
+impl SiteRules {
+    /// Does any enabled plugin or rule define `fn review`?
+    pub fn has_review(&self) -> bool {
+        self.scripts.iter().any(|s| s.review.is_some())
+    }
+
+    /// The enabled plugins and the site's rules, in the order their hooks run.
+    pub fn scripts(&self) -> Vec<ScriptInfo> {
+        self.scripts
+            .iter()
+            .map(|s| ScriptInfo {
+                source: s.source.clone(),
+                path: s.path.clone(),
+                text: s.text.clone(),
+                hooks: [Hook::Tag, Hook::FollowUp, Hook::Review]
+                    .into_iter()
+                    .filter(|h| s.hook(*h).is_some())
+                    .map(Hook::name)
+                    .collect(),
+                is_plugin: !s.source.starts_with("rules/"),
+            })
+            .collect()
+    }
+
+    /// Runs every `review` hook (plugins in site order, then rules) on a report; actions are
+    /// validated like those of `follow_up`, each bad one becomes a rule error.
+    pub fn review(&self, report: &Report) -> ReviewOutcome {
+        let runner = Runner {
+            engine: &self.engine,
+            limits: &self.limits,
+            codebook: &self.codebook,
+            webhooks: &self.webhooks,
+        };
+        // The same shape as the report API: serialize once, convert once, copy per hook.
+        let report = serde_json::to_value(report)
+            .map(|v| convert::from_json(&v))
+            .unwrap_or_default();
+        let mut outcome = ReviewOutcome::default();
+        for script in self.scripts.iter().filter(|s| s.review.is_some()) {
+            match runner.call(script, Hook::Review, report.clone()) {
+                Ok(value) => {
+                    let (actions, mut errors) = runner.actions_of(script, Hook::Review, value);
+                    outcome.errors.append(&mut errors);
+                    outcome
+                        .actions
+                        .extend(actions.into_iter().map(|a| (script.source.clone(), a)));
+                }
+                Err(e) => outcome.errors.push(e),
+            }
+        }
+        outcome
+    }
+}
