@@ -45,7 +45,7 @@ fn fast_policy() -> RetryPolicy {
         span: Duration::from_secs(3600),
         first_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(200),
-        request_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(10),
         per_endpoint: 4,
     }
 }

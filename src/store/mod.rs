@@ -6,8 +6,10 @@
 mod group_commit;
 mod keys;
 pub mod sled;
+mod sled_backup;
 mod sled_followups;
 mod sled_invitations;
+mod sled_merge;
 
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use crate::invitations::{Invitation, InvitationProblem};

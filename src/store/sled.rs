@@ -3,6 +3,7 @@
 use super::group_commit::GroupCommit;
 use super::keys;
 use super::sled_followups::{put, EncodedFollowUps, TREE_OUTBOX, TREE_OUTBOX_PENDING, TREE_TASKS};
+use super::sled_merge::MergeByTime;
 use super::{
     DurableFuture, Inserted, ResponseChange, ResponseIter, ResponsePage, ResponseQuery,
     RetagProgress, RetagStatus, RuleErrorEntry, Store, StoreError, User,
@@ -10,8 +11,6 @@ use super::{
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use crate::invitations::Invitation;
 use crate::response::StoredResponse;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
 use parking_lot::Mutex;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use std::ops::Bound;
@@ -30,7 +29,6 @@ const TREE_RETAG: &str = "retag";
 const SCHEMA_VERSION: &[u8] = b"1";
 /// `{started_ms, clean}` of the current or last server run.
 const META_RUN: &str = "run";
-const BACKUP_HEADER: &str = "chorus-backup-v1";
 
 /// Number of stripes serializing writers of the same submission id.
 pub(super) const SUBMISSION_STRIPES: usize = 64;
@@ -50,11 +48,11 @@ impl Default for StoreOptions {
 }
 
 pub struct SledStore {
-    db: sled::Db,
+    pub(super) db: sled::Db,
     pub(super) responses: sled::Tree,
     pub(super) submissions: sled::Tree,
     pub(super) invitations: sled::Tree,
-    users: sled::Tree,
+    pub(super) users: sled::Tree,
     tokens: sled::Tree,
     meta: sled::Tree,
     pub(super) tasks: sled::Tree,
@@ -239,37 +237,6 @@ impl SledStore {
             );
         }
         Ok(Box::new(MergeByTime { iters }))
-    }
-}
-
-/// K-way merge of per-survey scans by the UUID v7 at the end of each key.
-struct MergeByTime {
-    iters: Vec<std::iter::Peekable<sled::Iter>>,
-}
-
-impl Iterator for MergeByTime {
-    type Item = Result<StoredResponse, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let mut best: Option<(usize, Uuid)> = None;
-        for (i, it) in self.iters.iter_mut().enumerate() {
-            match it.peek() {
-                None => {}
-                Some(Err(_)) => {
-                    let err = it.next()?.err()?;
-                    return Some(Err(backend(err)));
-                }
-                Some(Ok((k, _))) => {
-                    let id = keys::id_of(k).unwrap_or_default();
-                    if best.is_none_or(|(_, b)| id < b) {
-                        best = Some((i, id));
-                    }
-                }
-            }
-        }
-        let (i, _) = best?;
-        let (_, value) = self.iters[i].next()?.ok()?;
-        Some(decode(&value))
     }
 }
 
@@ -607,70 +574,11 @@ impl Store for SledStore {
     }
 
     fn backup(&self, out: &mut dyn std::io::Write) -> Result<u64, StoreError> {
-        let io = |e: std::io::Error| StoreError::Backend(format!("cannot write the backup: {e}"));
-        writeln!(out, "{}", serde_json::json!({ "format": BACKUP_HEADER })).map_err(io)?;
-        let mut count = 0;
-        for name in self.db.tree_names() {
-            let tree_name = String::from_utf8_lossy(&name).into_owned();
-            if tree_name.starts_with("__sled") {
-                continue;
-            }
-            let tree = self.db.open_tree(&name).map_err(backend)?;
-            for kv in tree.iter() {
-                let (k, v) = kv.map_err(backend)?;
-                let line = serde_json::json!({ "tree": tree_name, "key": B64.encode(&k), "value": B64.encode(&v) });
-                writeln!(out, "{line}").map_err(io)?;
-                count += 1;
-            }
-        }
-        out.flush().map_err(io)?;
-        Ok(count)
+        self.write_backup(out)
     }
 
     fn restore(&self, input: &mut dyn std::io::BufRead) -> Result<u64, StoreError> {
-        if !self.responses.is_empty() || !self.users.is_empty() {
-            return Err(StoreError::Conflict(
-                "the data directory already holds data; restore into an empty one".into(),
-            ));
-        }
-        #[derive(serde::Deserialize)]
-        struct Line {
-            tree: String,
-            key: String,
-            value: String,
-        }
-        let mut lines = std::io::BufRead::lines(input);
-        let header = lines
-            .next()
-            .transpose()
-            .map_err(|e| StoreError::BadBackup(e.to_string()))?;
-        if !header.is_some_and(|h| h.contains(BACKUP_HEADER)) {
-            return Err(StoreError::BadBackup(
-                "missing the chorus-backup-v1 header".into(),
-            ));
-        }
-        // Decode everything first so a damaged file writes nothing.
-        let mut records = Vec::new();
-        for (n, line) in lines.enumerate() {
-            let line = line.map_err(|e| StoreError::BadBackup(e.to_string()))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let bad = |m: String| StoreError::BadBackup(format!("line {}: {m}", n + 2));
-            let rec: Line = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
-            let key = B64.decode(rec.key).map_err(|e| bad(e.to_string()))?;
-            let value = B64.decode(rec.value).map_err(|e| bad(e.to_string()))?;
-            records.push((rec.tree, key, value));
-        }
-        for (tree, key, value) in &records {
-            self.db
-                .open_tree(tree)
-                .map_err(backend)?
-                .insert(key.as_slice(), value.as_slice())
-                .map_err(backend)?;
-        }
-        self.flush()?;
-        Ok(records.len() as u64)
+        self.read_backup(input)
     }
 }
 
