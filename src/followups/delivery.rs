@@ -142,6 +142,12 @@ impl DeliveryWorker {
 
     async fn deliver(self: Arc<Self>, mut d: Delivery) {
         let permit = self.endpoint(&d).acquire_owned().await;
+        // The due list was read a moment ago: an attempt that finished since then (and left
+        // `in_flight`) must not be repeated from that stale copy.
+        if !self.still_due(&d).await {
+            self.in_flight.lock().remove(&d.id);
+            return;
+        }
         let outcome = self.attempt(&d).await;
         drop(permit);
         let old_next = d.next_attempt_ms;
@@ -184,6 +190,13 @@ impl DeliveryWorker {
             tracing::error!(delivery = %id, "cannot record a webhook attempt; it will be retried");
         }
         self.in_flight.lock().remove(&id);
+    }
+
+    async fn still_due(&self, d: &Delivery) -> bool {
+        let store = self.state.store.clone();
+        let (site, id, next) = (d.site.clone(), d.id, d.next_attempt_ms);
+        let current = tokio::task::spawn_blocking(move || store.get_delivery(&site, id)).await;
+        matches!(current, Ok(Ok(Some(c))) if c.status == DeliveryStatus::Pending && c.next_attempt_ms == next)
     }
 
     async fn attempt(&self, d: &Delivery) -> Attempt {
