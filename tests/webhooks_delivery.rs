@@ -47,6 +47,7 @@ fn fast_policy() -> RetryPolicy {
         max_backoff: Duration::from_millis(200),
         request_timeout: Duration::from_secs(10),
         per_endpoint: 4,
+        max_per_second: 500,
     }
 }
 

@@ -19,6 +19,9 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     pub request_timeout: Duration,
     pub per_endpoint: usize,
+    /// Attempts per second across all endpoints: a burst of follow-ups is spread out so that
+    /// deliveries never crowd out submissions (and never flood a help desk).
+    pub max_per_second: u32,
 }
 
 impl Default for RetryPolicy {
@@ -29,6 +32,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(3600),
             request_timeout: Duration::from_secs(10),
             per_endpoint: 16,
+            max_per_second: 500,
         }
     }
 }
@@ -64,6 +68,8 @@ pub struct DeliveryWorker {
     policy: RetryPolicy,
     endpoints: parking_lot::Mutex<HashMap<(String, String), Arc<Semaphore>>>,
     in_flight: parking_lot::Mutex<HashSet<uuid::Uuid>>,
+    /// The earliest instant the next attempt may start (the pacing of `max_per_second`).
+    next_slot: parking_lot::Mutex<tokio::time::Instant>,
 }
 
 /// Wakes the worker when new deliveries are stored.
@@ -103,6 +109,7 @@ impl DeliveryWorker {
             policy,
             endpoints: Default::default(),
             in_flight: Default::default(),
+            next_slot: parking_lot::Mutex::new(tokio::time::Instant::now()),
         })
     }
 
@@ -148,6 +155,7 @@ impl DeliveryWorker {
             self.in_flight.lock().remove(&d.id);
             return;
         }
+        self.pace().await;
         let outcome = self.attempt(&d).await;
         drop(permit);
         let old_next = d.next_attempt_ms;
@@ -190,6 +198,18 @@ impl DeliveryWorker {
             tracing::error!(delivery = %id, "cannot record a webhook attempt; it will be retried");
         }
         self.in_flight.lock().remove(&id);
+    }
+
+    /// Waits for this attempt's slot: at most `max_per_second` attempts start each second.
+    async fn pace(&self) {
+        let gap = Duration::from_secs(1) / self.policy.max_per_second.max(1);
+        let slot = {
+            let mut next = self.next_slot.lock();
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + gap;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
     }
 
     async fn still_due(&self, d: &Delivery) -> bool {
