@@ -45,3 +45,16 @@ pub fn cursor(cursor: Option<&str>) -> Result<Option<Uuid>, ApiError> {
         })
         .transpose()
 }
+
+/// A `status` query parameter parsed into one of the status enums.
+pub fn status_param<T: std::str::FromStr<Err = String>>(
+    status: Option<&str>,
+) -> Result<Option<T>, ApiError> {
+    status
+        .map(str::parse::<T>)
+        .transpose()
+        .map_err(|message| ApiError::InvalidQuery {
+            field: "status".into(),
+            message,
+        })
+}

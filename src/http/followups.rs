@@ -1,7 +1,7 @@
 //! Follow-up tasks and webhook deliveries (issue: follow-ups that happen).
 
 use super::body::JsonBody;
-use super::common::site;
+use super::common::{site, status_param};
 use crate::app::AppState;
 use crate::auth::{Admin, SiteUser, Staff};
 use crate::errors::ApiError;
@@ -60,15 +60,7 @@ async fn list_follow_ups(
 ) -> Result<HttpResponse, ApiError> {
     known_site(&state, &user.site)?;
     let q = query.into_inner();
-    let status = q
-        .status
-        .as_deref()
-        .map(|s| s.parse::<TaskStatus>())
-        .transpose()
-        .map_err(|message| ApiError::InvalidQuery {
-            field: "status".into(),
-            message,
-        })?;
+    let status = status_param::<TaskStatus>(q.status.as_deref())?;
     let store = state.store.clone();
     let site = user.site.clone();
     let tasks = web::block(move || store.list_tasks(&site))
@@ -128,15 +120,7 @@ async fn list_deliveries(
     query: web::Query<DeliveryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     known_site(&state, &user.site)?;
-    let status = query
-        .status
-        .as_deref()
-        .map(|s| s.parse::<DeliveryStatus>())
-        .transpose()
-        .map_err(|message| ApiError::InvalidQuery {
-            field: "status".into(),
-            message,
-        })?;
+    let status = status_param::<DeliveryStatus>(query.status.as_deref())?;
     let store = state.store.clone();
     let site = user.site.clone();
     let list: Vec<Delivery> = web::block(move || store.list_deliveries(&site, status))
