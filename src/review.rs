@@ -181,11 +181,9 @@ async fn run_locked(
     let seen = report.clone();
     let run = tokio::task::spawn_blocking(move || -> Result<ReviewRun, ApiError> {
         let outcome = runtime.rules.review(&report);
-        let active: Vec<Task> = store
-            .list_tasks(&site_id)?
-            .into_iter()
-            .filter(|t| t.response_id.is_nil() && t.status.is_active())
-            .collect();
+        let active: Vec<Task> = store.find_tasks(&site_id, &|t| {
+            t.response_id.is_nil() && t.status.is_active()
+        })?;
         let id = Uuid::now_v7();
         let at = timestamp_of(id);
         let now = now_ms();

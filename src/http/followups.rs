@@ -63,17 +63,18 @@ async fn list_follow_ups(
     let status = status_param::<TaskStatus>(q.status.as_deref())?;
     let store = state.store.clone();
     let site = user.site.clone();
-    let tasks = web::block(move || store.list_tasks(&site))
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
     let now = now_ms();
-    let list: Vec<TaskView> = tasks
-        .into_iter()
-        .filter(|t| status.is_none_or(|s| t.status == s))
-        .filter(|t| q.queue.as_ref().is_none_or(|queue| &t.queue == queue))
-        .filter(|t| q.overdue.is_none_or(|o| t.is_overdue(now) == o))
-        .map(|t| view(t, now))
-        .collect();
+    let (queue, overdue) = (q.queue, q.overdue);
+    let tasks = web::block(move || {
+        store.find_tasks(&site, &|t| {
+            status.is_none_or(|s| t.status == s)
+                && queue.as_ref().is_none_or(|queue| &t.queue == queue)
+                && overdue.is_none_or(|o| t.is_overdue(now) == o)
+        })
+    })
+    .await
+    .map_err(|_| ApiError::Unavailable)??;
+    let list: Vec<TaskView> = tasks.into_iter().map(|t| view(t, now)).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "follow_ups": list })))
 }
 

@@ -216,6 +216,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// A site's tasks, oldest first.
     fn list_tasks(&self, site: &str) -> Result<Vec<Task>, StoreError>;
+    /// The site's tasks that `keep` accepts, oldest first; the others are never held in memory
+    /// together (a busy site may have many closed tasks).
+    fn find_tasks(&self, site: &str, keep: &dyn Fn(&Task) -> bool)
+        -> Result<Vec<Task>, StoreError>;
+    fn get_task(&self, site: &str, id: Uuid) -> Result<Option<Task>, StoreError>;
     /// Read-modify-write of one task; `change` may refuse with a message (→ `Conflict`).
     /// `Ok(None)` when there is no such task.
     fn update_task(

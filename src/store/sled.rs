@@ -381,7 +381,19 @@ impl Store for SledStore {
     }
 
     fn list_tasks(&self, site: &str) -> Result<Vec<Task>, StoreError> {
-        self.tasks_of(site)
+        self.tasks_of(site, &|_| true)
+    }
+
+    fn find_tasks(
+        &self,
+        site: &str,
+        keep: &dyn Fn(&Task) -> bool,
+    ) -> Result<Vec<Task>, StoreError> {
+        self.tasks_of(site, keep)
+    }
+
+    fn get_task(&self, site: &str, id: Uuid) -> Result<Option<Task>, StoreError> {
+        self.task(site, id)
     }
 
     fn update_task(

@@ -106,12 +106,27 @@ pub(super) fn put(
 }
 
 impl SledStore {
-    pub(super) fn tasks_of(&self, site: &str) -> Result<Vec<Task>, StoreError> {
+    pub(super) fn tasks_of(
+        &self,
+        site: &str,
+        keep: &dyn Fn(&Task) -> bool,
+    ) -> Result<Vec<Task>, StoreError> {
+        let mut tasks = Vec::new();
+        for v in self.tasks.scan_prefix(keys::site_prefix(site)).values() {
+            let task: Task = from_json(&v.map_err(backend)?)?;
+            if keep(&task) {
+                tasks.push(task);
+            }
+        }
+        Ok(tasks)
+    }
+
+    pub(super) fn task(&self, site: &str, id: Uuid) -> Result<Option<Task>, StoreError> {
         self.tasks
-            .scan_prefix(keys::site_prefix(site))
-            .values()
-            .map(|v| from_json(&v.map_err(backend)?))
-            .collect()
+            .get(entity_key(site, id))
+            .map_err(backend)?
+            .map(|v| from_json(&v))
+            .transpose()
     }
 
     pub(super) fn change_task(

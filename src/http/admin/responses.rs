@@ -284,12 +284,9 @@ fn follow_up_states(
     r: &StoredResponse,
 ) -> Result<FollowUpStates, ApiError> {
     let mut states = FollowUpStates::new();
-    if r.follow_ups
-        .iter()
-        .any(|f| matches!(f.action, Action::Task { .. }))
-    {
-        for t in store.list_tasks(&r.site)? {
-            if t.response_id == r.id {
+    for f in &r.follow_ups {
+        if matches!(f.action, Action::Task { .. }) {
+            if let Some(t) = store.get_task(&r.site, f.id)? {
                 states.insert(t.id, t.status.as_str().to_string());
             }
         }
