@@ -166,6 +166,28 @@ impl Runner<'_> {
         (codes, errors)
     }
 
+    /// Runs an action-returning hook (`follow_up` or `review`) of every script defining it,
+    /// in order, collecting (source, action) pairs and errors.
+    pub fn run_action_hook(
+        &self,
+        scripts: &[Script],
+        hook: Hook,
+        input: &Dynamic,
+        actions: &mut Vec<(String, Action)>,
+        errors: &mut Vec<RuleError>,
+    ) {
+        for script in scripts.iter().filter(|s| s.hook(hook).is_some()) {
+            match self.call(script, hook, input.clone()) {
+                Ok(value) => {
+                    let (found, mut refused) = self.actions_of(script, hook, value);
+                    errors.append(&mut refused);
+                    actions.extend(found.into_iter().map(|a| (script.source.clone(), a)));
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+
     /// The actions a `follow_up` or `review` hook returned; each bad one becomes an error.
     pub fn actions_of(
         &self,

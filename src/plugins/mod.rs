@@ -160,18 +160,13 @@ impl SiteRules {
             return outcome;
         }
         let response = with_tags(&outcome.tags);
-        for script in self.scripts.iter().filter(|s| s.follow_up.is_some()) {
-            match runner.call(script, Hook::FollowUp, response.clone()) {
-                Ok(value) => {
-                    let (actions, mut errors) = runner.actions_of(script, Hook::FollowUp, value);
-                    outcome.errors.append(&mut errors);
-                    outcome
-                        .actions
-                        .extend(actions.into_iter().map(|a| (script.source.clone(), a)));
-                }
-                Err(e) => outcome.errors.push(e),
-            }
-        }
+        runner.run_action_hook(
+            &self.scripts,
+            Hook::FollowUp,
+            &response,
+            &mut outcome.actions,
+            &mut outcome.errors,
+        );
         outcome
     }
 }

@@ -67,18 +67,13 @@ impl SiteRules {
             .map(|v| convert::from_json(&v))
             .unwrap_or_default();
         let mut outcome = ReviewOutcome::default();
-        for script in self.scripts.iter().filter(|s| s.review.is_some()) {
-            match runner.call(script, Hook::Review, report.clone()) {
-                Ok(value) => {
-                    let (actions, mut errors) = runner.actions_of(script, Hook::Review, value);
-                    outcome.errors.append(&mut errors);
-                    outcome
-                        .actions
-                        .extend(actions.into_iter().map(|a| (script.source.clone(), a)));
-                }
-                Err(e) => outcome.errors.push(e),
-            }
-        }
+        runner.run_action_hook(
+            &self.scripts,
+            Hook::Review,
+            &report,
+            &mut outcome.actions,
+            &mut outcome.errors,
+        );
         outcome
     }
 }

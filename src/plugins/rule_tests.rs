@@ -4,7 +4,7 @@
 use super::compile::{locate_in_source, locate_in_toml};
 use super::{RuleInput, RuleOutcome, RuleTestReport, SiteRules};
 use crate::survey::load::line_col;
-use crate::survey::{validate, RawAnswer, Site};
+use crate::survey::{validate, Answers, RawAnswer, Site, Survey};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -147,25 +147,12 @@ fn run_review_case(
             ));
             continue;
         };
-        let raw: BTreeMap<String, RawAnswer> = group
-            .answers
-            .iter()
-            .map(|(k, v)| (k.clone(), RawAnswer::Json(toml_to_json(v))))
-            .collect();
-        let answers = match validate(survey, &raw) {
+        let answers = match validated(survey, &group.answers) {
             Ok(a) => a,
-            Err(errors) => {
-                let list: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
+            Err(problems) => {
                 failures.push((
                     Some("responses"),
-                    format!(
-                        "responses {}: the answers are rejected: {}",
-                        i + 1,
-                        list.join("; ")
-                    ),
+                    format!("responses {}: the answers are rejected: {problems}", i + 1),
                 ));
                 continue;
             }
@@ -217,6 +204,21 @@ fn rule_error_text(e: &crate::response::RuleError) -> String {
 }
 
 /// Each failure of one case as (the field it is about, message).
+/// A case's TOML answers validated as a submission would be; the problems joined otherwise.
+fn validated(survey: &Survey, answers: &toml::Table) -> Result<Answers, String> {
+    let raw: BTreeMap<String, RawAnswer> = answers
+        .iter()
+        .map(|(k, v)| (k.clone(), RawAnswer::Json(toml_to_json(v))))
+        .collect();
+    validate(survey, &raw).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
 fn run_case(site: &Site, rules: &SiteRules, case: &Case) -> Vec<(Option<&'static str>, String)> {
     let Some(survey) = site.survey(&case.survey) else {
         return vec![(
@@ -224,21 +226,12 @@ fn run_case(site: &Site, rules: &SiteRules, case: &Case) -> Vec<(Option<&'static
             format!("the site has no survey \"{}\"", case.survey),
         )];
     };
-    let raw: BTreeMap<String, RawAnswer> = case
-        .answers
-        .iter()
-        .map(|(k, v)| (k.clone(), RawAnswer::Json(toml_to_json(v))))
-        .collect();
-    let answers = match validate(survey, &raw) {
+    let answers = match validated(survey, &case.answers) {
         Ok(a) => a,
-        Err(errors) => {
-            let list: Vec<String> = errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect();
+        Err(problems) => {
             return vec![(
                 Some("answers"),
-                format!("the answers are rejected: {}", list.join("; ")),
+                format!("the answers are rejected: {problems}"),
             )];
         }
     };
