@@ -43,10 +43,7 @@ async fn create_invitations(
     body: JsonBody<NewInvitations>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, survey_id) = path.into_inner();
-    let runtime = state
-        .sites
-        .get(&user.site)
-        .ok_or_else(|| ApiError::SiteNotFound(user.site.clone()))?;
+    let runtime = crate::http::common::site(&state, &user.site)?;
     if runtime.site.survey(&survey_id).is_none() {
         return Err(ApiError::SurveyNotFound(survey_id));
     }

@@ -62,10 +62,7 @@ async fn report(
     user: SiteUser<Viewer>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let runtime = state
-        .sites
-        .get(&user.site)
-        .ok_or_else(|| ApiError::SiteNotFound(user.site.clone()))?;
+    let runtime = crate::http::common::site(&state, &user.site)?;
     let filter = query.to_filter(&runtime.site)?;
     let st = state.clone();
     let report =

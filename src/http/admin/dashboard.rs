@@ -87,10 +87,7 @@ async fn dashboard(
     s: SiteSession<Viewer>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let runtime = state
-        .sites
-        .get(&s.site)
-        .ok_or_else(|| ApiError::SiteNotFound(s.site.clone()))?;
+    let runtime = crate::http::common::site(&state, &s.site)?;
     let filter = query.to_filter(&runtime.site)?;
     let st = state.clone();
     let rt = runtime.clone();

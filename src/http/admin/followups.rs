@@ -91,10 +91,7 @@ async fn queue_page(
     s: SiteSession<Staff>,
     filter: web::Query<QueueFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let runtime = state
-        .sites
-        .get(&s.site)
-        .ok_or_else(|| ApiError::SiteNotFound(s.site.clone()))?;
+    let runtime = crate::http::common::site(&state, &s.site)?;
     let wanted: Option<Vec<TaskStatus>> = match filter.status.as_str() {
         "" | "active" => Some(vec![TaskStatus::Open, TaskStatus::Claimed]),
         "all" => None,

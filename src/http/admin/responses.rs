@@ -142,10 +142,7 @@ async fn list_page(
     s: SiteSession<Viewer>,
     filters: web::Query<Filters>,
 ) -> Result<HttpResponse, ApiError> {
-    let runtime = state
-        .sites
-        .get(&s.site)
-        .ok_or_else(|| ApiError::SiteNotFound(s.site.clone()))?;
+    let runtime = crate::http::common::site(&state, &s.site)?;
     let query = filters.to_query(&runtime.site, PAGE)?;
     let store = state.store.clone();
     let page = web::block(move || store.list_responses(&query))
@@ -211,10 +208,7 @@ async fn csv_download(
     s: SiteSession<Viewer>,
     filters: web::Query<Filters>,
 ) -> Result<HttpResponse, ApiError> {
-    let runtime = state
-        .sites
-        .get(&s.site)
-        .ok_or_else(|| ApiError::SiteNotFound(s.site.clone()))?;
+    let runtime = crate::http::common::site(&state, &s.site)?;
     let mut f = filters.into_inner();
     f.cursor.clear();
     let query = f.to_query(&runtime.site, CSV_BATCH)?;
@@ -351,10 +345,7 @@ async fn detail(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, id) = path.into_inner();
-    let runtime = state
-        .sites
-        .get(&s.site)
-        .ok_or_else(|| ApiError::SiteNotFound(s.site.clone()))?;
+    let runtime = crate::http::common::site(&state, &s.site)?;
     let uuid = Uuid::parse_str(&id).map_err(|_| ApiError::ResponseNotFound(id.clone()))?;
     let store = state.store.clone();
     let site_id = s.site.clone();

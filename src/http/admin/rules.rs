@@ -103,10 +103,7 @@ struct Outcome {
 }
 
 fn runtime(state: &AppState, site: &str) -> Result<Arc<SiteRuntime>, ApiError> {
-    state
-        .sites
-        .get(site)
-        .ok_or_else(|| ApiError::SiteNotFound(site.to_string()))
+    crate::http::common::site(state, site)
 }
 
 fn error_row(entry: &RuleErrorEntry, e: &RuleError) -> ErrorRow {
