@@ -2,15 +2,27 @@
 //! reported as `file:line:col: message`.
 
 use super::convert;
-use super::hooks::{HookDef, Script};
+use super::engine::{DeadlineGuard, Limits};
+use super::hooks::{describe, HookDef, Script};
 use crate::survey::load::line_col;
 use crate::survey::{LoadError, Site};
-use rhai::{Dynamic, Engine, Map};
+use rhai::{Dynamic, Engine, Map, Scope, AST};
 use std::path::Path;
+
+/// The name top-level code reads a plugin's settings by (hooks get them as `settings`).
+pub const SETTINGS_CONSTANT: &str = "SETTINGS";
+
+/// The two engines a script is compiled with: hooks run on `strict`; `loose` runs the top level
+/// once, before the constants it defines exist for the strict compile (see `compile_text`).
+pub struct Compiler<'a> {
+    pub strict: &'a Engine,
+    pub loose: &'a Engine,
+    pub limits: &'a Limits,
+}
 
 /// Compiles every enabled plugin (site order) then every rule file (file-name order).
 pub fn compile_site(
-    engine: &Engine,
+    compiler: &Compiler<'_>,
     site: &Site,
     plugins_dir: &Path,
 ) -> Result<Vec<Script>, Vec<LoadError>> {
@@ -53,7 +65,7 @@ pub fn compile_site(
             errors.push(at_name(format!("[plugin_settings.{name}] must be a table")));
             continue;
         }
-        match compile_script(engine, &path, name.clone(), settings) {
+        match compile_script(compiler, &path, name.clone(), settings) {
             Ok(s) => scripts.push(s),
             Err(mut e) => errors.append(&mut e),
         }
@@ -65,7 +77,7 @@ pub fn compile_site(
             .unwrap_or_default();
         // Site rules are the site's own code: they get an empty settings map.
         let settings = Dynamic::from_map(Map::new());
-        match compile_script(engine, path, format!("rules/{file_name}"), settings) {
+        match compile_script(compiler, path, format!("rules/{file_name}"), settings) {
             Ok(s) => scripts.push(s),
             Err(mut e) => errors.append(&mut e),
         }
@@ -78,24 +90,80 @@ pub fn compile_site(
 }
 
 fn compile_script(
-    engine: &Engine,
+    compiler: &Compiler<'_>,
     path: &Path,
     source: String,
     settings: Dynamic,
 ) -> Result<Script, Vec<LoadError>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| vec![LoadError::at_start(path, format!("cannot read: {e}"))])?;
-    let mut ast = engine.compile(&text).map_err(|e| {
-        let pos = e.position();
-        vec![LoadError {
-            file: path.to_path_buf(),
-            line: pos.line().unwrap_or(1),
-            col: pos.position().unwrap_or(1),
-            message: e.err_type().to_string(),
-        }]
+    compile_text(compiler, path, text, source, settings)
+}
+
+fn at_position(path: &Path, pos: rhai::Position, message: String) -> LoadError {
+    LoadError {
+        file: path.to_path_buf(),
+        line: pos.line().unwrap_or(1),
+        col: pos.position().unwrap_or(1),
+        message,
+    }
+}
+
+/// Runs a script's top level once and returns the constants it declared, with `SETTINGS`.
+/// This is what lets a hook use `const KEYWORDS = keyword_set(...)` without rebuilding the list
+/// on every response: the strict compile that follows folds each constant into the hooks.
+fn load_time_constants(
+    compiler: &Compiler<'_>,
+    path: &Path,
+    text: &str,
+    settings: Dynamic,
+) -> Result<Scope<'static>, Vec<LoadError>> {
+    let mut scope = Scope::new();
+    scope.push_constant(SETTINGS_CONSTANT, settings);
+    let ast = compiler
+        .loose
+        .compile_with_scope(&scope, text)
+        .map_err(|e| vec![at_position(path, e.position(), e.err_type().to_string())])?;
+    let deadline = DeadlineGuard::start(compiler.limits.deadline);
+    let ran = compiler.loose.run_ast_with_scope(&mut scope, &ast);
+    drop(deadline);
+    ran.map_err(|e| {
+        let inner = e.unwrap_inner();
+        let pos = [inner.position(), e.position()]
+            .into_iter()
+            .find(|p| !p.is_none())
+            .unwrap_or_default();
+        let message = format!(
+            "{} (while loading the top level)",
+            describe(inner, compiler.limits)
+        );
+        vec![at_position(path, pos, message)]
     })?;
+    let mut constants = Scope::new();
+    for (name, constant, value) in scope.iter() {
+        if constant {
+            constants.push_constant(name.to_string(), value);
+        }
+    }
+    Ok(constants)
+}
+
+/// Compiles one script from its text: the top level runs once (see `load_time_constants`), then
+/// the whole text is compiled strictly with those constants known.
+pub fn compile_text(
+    compiler: &Compiler<'_>,
+    path: &Path,
+    text: String,
+    source: String,
+    settings: Dynamic,
+) -> Result<Script, Vec<LoadError>> {
+    let constants = load_time_constants(compiler, path, &text, settings.clone())?;
+    let mut ast = compiler
+        .strict
+        .compile_with_scope(&constants, &text)
+        .map_err(|e| vec![at_position(path, e.position(), e.err_type().to_string())])?;
     ast.set_source(source.as_str());
-    let mut errors = Vec::new();
+    let mut errors = shadowed_constants(&ast, &constants, path, &text);
     let mut hook = |name: &str| -> Option<HookDef> {
         let params = ast
             .iter_functions()
@@ -145,8 +213,30 @@ fn compile_script(
         tag,
         follow_up,
         review,
-        settings,
+        // Shared and read-only: every call passes the same settings without copying them.
+        settings: settings.into_read_only().into_shared(),
     })
+}
+
+/// A parameter named like a top-level constant would read the constant, not the argument (the
+/// constants are folded into function bodies), so it is refused.
+fn shadowed_constants(ast: &AST, constants: &Scope<'_>, path: &Path, text: &str) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    for f in ast.iter_functions() {
+        for param in f.params.iter().filter(|p| constants.contains(p)) {
+            let (line, col) = find_fn(text, f.name);
+            errors.push(LoadError {
+                file: path.to_path_buf(),
+                line,
+                col,
+                message: format!(
+                    "parameter `{param}` of fn {} has the name of a top-level constant: rename one of them",
+                    f.name
+                ),
+            });
+        }
+    }
+    errors
 }
 
 /// Line and column of `fn name` in a script (1:1 when not found).

@@ -1,7 +1,7 @@
 //! Conversions between Chorus values and rhai values.
 
 use crate::survey::{AnswerValue, Answers};
-use rhai::{Array, Dynamic, Map};
+use rhai::{Array, Dynamic, ImmutableString, Map};
 
 /// The facts about one response that hooks see (SPEC "Plugins and rules").
 pub struct ResponseFacts<'a> {
@@ -14,43 +14,43 @@ pub struct ResponseFacts<'a> {
     pub answers: &'a Answers,
 }
 
+fn text(s: &str) -> Dynamic {
+    Dynamic::from(ImmutableString::from(s))
+}
+
 pub fn answer(value: &AnswerValue) -> Dynamic {
     match value {
         AnswerValue::Int(n) => Dynamic::from_int(*n),
-        AnswerValue::Text(s) => Dynamic::from(s.clone()),
-        AnswerValue::Choices(list) => {
-            Dynamic::from_array(list.iter().map(|v| Dynamic::from(v.clone())).collect())
-        }
+        AnswerValue::Text(s) => text(s),
+        AnswerValue::Choices(list) => Dynamic::from_array(list.iter().map(|v| text(v)).collect()),
     }
 }
 
 /// The `response` map, built once per response; `tags` is filled per hook.
+///
+/// `answers` is shared by every hook and read-only: reading it costs nothing per hook, and a
+/// hook that tries to change it gets an error instead of changing what the next hook sees
+/// (`let a = response.answers;` still gives a hook its own copy to change).
 pub fn response_map(facts: &ResponseFacts<'_>) -> Map {
     let answers: Map = facts
         .answers
         .iter()
         .map(|(k, v)| (k.as_str().into(), answer(v)))
         .collect();
+    let answers = Dynamic::from_map(answers).into_read_only().into_shared();
     let mut map = Map::new();
-    map.insert("id".into(), Dynamic::from(facts.id.clone()));
-    map.insert("site".into(), Dynamic::from(facts.site.to_string()));
-    map.insert("survey".into(), Dynamic::from(facts.survey.to_string()));
+    map.insert("id".into(), text(&facts.id));
+    map.insert("site".into(), text(facts.site));
+    map.insert("survey".into(), text(facts.survey));
     map.insert(
         "survey_version".into(),
         Dynamic::from_int(i64::from(facts.survey_version)),
     );
-    map.insert("group".into(), Dynamic::from(facts.group.to_string()));
-    map.insert(
-        "submitted_at".into(),
-        Dynamic::from(facts.submitted_at.to_string()),
-    );
-    map.insert("answers".into(), Dynamic::from_map(answers));
+    map.insert("group".into(), text(facts.group));
+    map.insert("submitted_at".into(), text(facts.submitted_at));
+    map.insert("answers".into(), answers);
     map.insert("tags".into(), Dynamic::from_array(Array::new()));
     map
-}
-
-pub fn string_array(items: &[String]) -> Dynamic {
-    Dynamic::from_array(items.iter().map(|s| Dynamic::from(s.clone())).collect())
 }
 
 /// JSON (plugin settings, rule-test answers) as a rhai value; `null` is `()`.

@@ -1,12 +1,13 @@
 //! The sandboxed rhai engine: `Engine::new_raw()`, a narrow registered API, every limit set,
 //! and a wall-clock deadline per hook enforced through `on_progress`.
 
+use super::keywords::KeywordSet;
 use super::text;
 use rhai::packages::{
     ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage,
     BasicStringPackage, LogicPackage, MoreStringPackage, Package,
 };
-use rhai::{Array, Dynamic, Engine, ImmutableString, Map};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
@@ -122,6 +123,7 @@ pub fn build(limits: &Limits, facts: &SiteFacts) -> Engine {
         .set_max_variables(limits.max_variables)
         .set_max_functions(limits.max_functions);
     engine.on_progress(past_deadline);
+    engine.set_optimization_level(rhai::OptimizationLevel::Full);
 
     register_api(&mut engine, facts);
     engine
@@ -131,7 +133,17 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
     // `x in ()` is false, so `"error" in response.answers.what_happened` works when the question
     // was not answered.
     engine.register_fn("contains", |_: (), _: Dynamic| false);
-    engine.register_fn("type_of", |v: &mut Dynamic| v.type_name().to_string());
+    engine.register_fn("contains", |list: &mut Array, item: ImmutableString| {
+        list.iter()
+            .any(|v| v.read_lock::<ImmutableString>().is_some_and(|s| *s == item))
+    });
+    engine.register_fn("type_of", |v: &mut Dynamic| {
+        if v.is::<KeywordSet>() {
+            "KeywordSet".to_string()
+        } else {
+            v.type_name().to_string()
+        }
+    });
     engine.register_fn("is_answered", |v: &mut Dynamic| !v.is_unit());
 
     engine.register_fn("words", |t: &str| -> Array {
@@ -157,6 +169,27 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
         keyword_tags(t, map)
     });
     engine.register_fn("keyword_tags", |_: &mut Map, _: ()| Array::new());
+
+    // Keyword lists compiled once, in a top-level `const` (see docs/rules.md).
+    engine.register_type_with_name::<KeywordSet>("KeywordSet");
+    engine.register_fn("keyword_set", |map: Map| {
+        KeywordSet::from_map(&map).map_err(|e| -> Box<EvalAltResult> { e.into() })
+    });
+    engine.register_fn("keyword_set", |list: Array| {
+        KeywordSet::from_list(&list).map_err(|e| -> Box<EvalAltResult> { e.into() })
+    });
+    engine.register_fn("len", |set: &mut KeywordSet| set.len() as i64);
+    // Any answer may be passed: only a text has words (a number or a choice list has none).
+    engine.register_fn("keyword_tags", |set: &mut KeywordSet, t: Dynamic| {
+        match t.read_lock::<ImmutableString>() {
+            Some(text) => set.codes_in(&text),
+            None => Array::new(),
+        }
+    });
+    engine.register_fn("has_any_word", |t: &str, set: KeywordSet| set.any_in(t));
+    engine.register_fn("has_any_word", |_: (), _: KeywordSet| false);
+    engine.register_fn("matching_words", |t: &str, set: KeywordSet| set.matching(t));
+    engine.register_fn("matching_words", |_: (), _: KeywordSet| Array::new());
 
     let webhooks = facts.webhooks.clone();
     engine.register_fn("has_webhook", move |name: &str| {

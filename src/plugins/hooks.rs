@@ -4,7 +4,7 @@
 use super::convert;
 use super::engine::{DeadlineGuard, Limits, DEADLINE_TOKEN};
 use crate::response::{Action, Priority, RuleError};
-use rhai::{Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope, AST};
+use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope, AST};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hook {
@@ -44,7 +44,8 @@ pub struct Script {
     pub tag: Option<HookDef>,
     pub follow_up: Option<HookDef>,
     pub review: Option<HookDef>,
-    /// The `settings` argument: the plugin's `plugin_settings` section, or `#{}`.
+    /// The `settings` argument: the plugin's `plugin_settings` section, or `#{}` (shared and
+    /// read-only).
     pub settings: Dynamic,
 }
 
@@ -133,7 +134,9 @@ impl Runner<'_> {
     pub fn tags_of(&self, script: &Script, value: Dynamic) -> (Vec<String>, Vec<RuleError>) {
         let def = script.tag.expect("tag hook exists");
         let fail = |message: String| at_def(script, Hook::Tag, def, message);
-        let Some(items) = value.read_lock::<Array>().map(|a| a.clone()) else {
+        // A variable a closure captured is shared: unwrap it first.
+        let value = value.flatten();
+        if !value.is_array() {
             return (
                 Vec::new(),
                 vec![fail(format!(
@@ -142,10 +145,11 @@ impl Runner<'_> {
                     forgot_return_hint(&value, "tags")
                 ))],
             );
-        };
+        }
+        let items = value.into_array().unwrap_or_default();
         let mut codes = Vec::new();
         let mut errors = Vec::new();
-        for item in items {
+        for item in items.into_iter().map(Dynamic::flatten) {
             if !item.is_string() {
                 errors.push(fail(format!(
                     "fn tag returned {} ({}) where a barrier code string was expected",
@@ -172,12 +176,20 @@ impl Runner<'_> {
         &self,
         scripts: &[Script],
         hook: Hook,
-        input: &Dynamic,
+        input: Dynamic,
         actions: &mut Vec<(String, Action)>,
         errors: &mut Vec<RuleError>,
     ) {
-        for script in scripts.iter().filter(|s| s.hook(hook).is_some()) {
-            match self.call(script, hook, input.clone()) {
+        let scripts: Vec<&Script> = scripts.iter().filter(|s| s.hook(hook).is_some()).collect();
+        // Each script gets its own copy; the last one gets the original.
+        let mut input = Some(input);
+        for (i, script) in scripts.iter().enumerate() {
+            let arg = if i + 1 == scripts.len() {
+                input.take()
+            } else {
+                input.clone()
+            };
+            match self.call(script, hook, arg.unwrap_or_default()) {
                 Ok(value) => {
                     let (found, mut refused) = self.actions_of(script, hook, value);
                     errors.append(&mut refused);
@@ -197,7 +209,8 @@ impl Runner<'_> {
     ) -> (Vec<Action>, Vec<RuleError>) {
         let def = script.hook(hook).expect("the hook exists");
         let fail = |message: String| at_def(script, hook, def, message);
-        let Some(items) = value.read_lock::<Array>().map(|a| a.clone()) else {
+        let value = value.flatten();
+        if !value.is_array() {
             return (
                 Vec::new(),
                 vec![fail(format!(
@@ -207,7 +220,8 @@ impl Runner<'_> {
                     forgot_return_hint(&value, "actions")
                 ))],
             );
-        };
+        }
+        let items = value.into_array().unwrap_or_default();
         let mut actions = Vec::new();
         let mut errors = Vec::new();
         for (i, item) in items.iter().enumerate() {
@@ -261,7 +275,7 @@ fn forgot_return_hint(value: &Dynamic, var: &str) -> String {
     }
 }
 
-fn describe(err: &EvalAltResult, limits: &Limits) -> String {
+pub(super) fn describe(err: &EvalAltResult, limits: &Limits) -> String {
     match err {
         EvalAltResult::ErrorTooManyOperations(_) => format!(
             "stopped after {} operations, the limit (an endless loop?)",

@@ -6,9 +6,11 @@
 //! the wrong thing — becomes a `RuleError` next to the response, never a lost response.
 
 mod compile;
+mod compiled;
 mod convert;
 mod engine;
 mod hooks;
+mod keywords;
 mod review;
 mod rule_tests;
 mod text;
@@ -19,10 +21,12 @@ pub use rule_tests::run_rule_tests;
 
 use crate::response::{Action, RuleError, StoredResponse, Tag};
 use crate::survey::{Answers, LoadError, Site, Survey};
+use compiled::CompiledRules;
 use convert::ResponseFacts;
-use hooks::{Hook, Runner, Script};
-use rhai::{Dynamic, Engine, Map};
+use hooks::Hook;
+use rhai::{Array, Dynamic, Map};
 use std::path::Path;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// What the hooks see of one response.
@@ -43,13 +47,10 @@ pub struct RuleOutcome {
     pub errors: Vec<RuleError>,
 }
 
-/// A site's enabled plugins and rules, compiled once per (re)load.
+/// A site's enabled plugins and rules, compiled once per (re)load (and once more by each
+/// thread that runs them, see `compiled`).
 pub struct SiteRules {
-    engine: Engine,
-    limits: Limits,
-    scripts: Vec<Script>,
-    codebook: Vec<String>,
-    webhooks: Vec<String>,
+    loaded: Arc<CompiledRules>,
 }
 
 impl SiteRules {
@@ -62,33 +63,27 @@ impl SiteRules {
         plugins_dir: &Path,
         limits: Limits,
     ) -> Result<SiteRules, Vec<LoadError>> {
-        let facts = engine::SiteFacts {
-            webhooks: site
-                .config
-                .webhooks
-                .iter()
-                .map(|w| w.name.clone())
-                .collect(),
-            codebook: site.codebook.iter().map(|b| b.code.clone()).collect(),
-        };
-        let engine = engine::build(&limits, &facts);
-        let scripts = compile::compile_site(&engine, site, plugins_dir)?;
         Ok(SiteRules {
-            engine,
-            limits,
-            scripts,
-            codebook: facts.codebook,
-            webhooks: facts.webhooks,
+            loaded: Arc::new(CompiledRules::compile(site, plugins_dir, limits)?),
         })
+    }
+
+    /// This thread's copy of the scripts, to run hooks on.
+    fn local(&self) -> Arc<CompiledRules> {
+        compiled::local_copy(&self.loaded)
     }
 
     /// Plugin names and rule files, in the order their hooks run.
     pub fn sources(&self) -> Vec<&str> {
-        self.scripts.iter().map(|s| s.source.as_str()).collect()
+        self.loaded
+            .scripts
+            .iter()
+            .map(|s| s.source.as_str())
+            .collect()
     }
 
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        &self.loaded.limits
     }
 
     /// Runs every hook on a new response.
@@ -122,23 +117,20 @@ impl SiteRules {
     }
 
     pub(super) fn run(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {
-        let runner = Runner {
-            engine: &self.engine,
-            limits: &self.limits,
-            codebook: &self.codebook,
-            webhooks: &self.webhooks,
-        };
+        let rules = self.local();
+        let runner = rules.runner();
         // The answers become rhai values once per response; each hook gets its own copy.
         let base = convert::response_map(facts);
-        let with_tags = |tags: &[Tag]| -> Dynamic {
+        // `response.tags`, kept in step with `outcome.tags`.
+        let mut tag_values = Array::new();
+        let with_tags = |tags: &Array| -> Dynamic {
             let mut map: Map = base.clone();
-            let codes: Vec<String> = tags.iter().map(|t| t.code.clone()).collect();
-            map.insert("tags".into(), convert::string_array(&codes));
+            map.insert("tags".into(), Dynamic::from_array(tags.clone()));
             Dynamic::from_map(map)
         };
         let mut outcome = RuleOutcome::default();
-        for script in self.scripts.iter().filter(|s| s.tag.is_some()) {
-            let value = match runner.call(script, Hook::Tag, with_tags(&outcome.tags)) {
+        for script in rules.scripts.iter().filter(|s| s.tag.is_some()) {
+            let value = match runner.call(script, Hook::Tag, with_tags(&tag_values)) {
                 Ok(v) => v,
                 Err(e) => {
                     outcome.errors.push(e);
@@ -149,6 +141,7 @@ impl SiteRules {
             outcome.errors.append(&mut errors);
             for code in codes {
                 if !outcome.tags.iter().any(|t| t.code == code) {
+                    tag_values.push(Dynamic::from(code.clone()));
                     outcome.tags.push(Tag {
                         code,
                         source: script.source.clone(),
@@ -159,11 +152,10 @@ impl SiteRules {
         if !follow_ups {
             return outcome;
         }
-        let response = with_tags(&outcome.tags);
         runner.run_action_hook(
-            &self.scripts,
+            &rules.scripts,
             Hook::FollowUp,
-            &response,
+            with_tags(&tag_values),
             &mut outcome.actions,
             &mut outcome.errors,
         );

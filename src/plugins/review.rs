@@ -2,7 +2,7 @@
 //! docs/rules.md "The review hook"), and what the rules page shows of each script.
 
 use super::convert;
-use super::hooks::{Hook, Runner};
+use super::hooks::Hook;
 use super::SiteRules;
 use crate::report::Report;
 use crate::response::{Action, RuleError};
@@ -32,12 +32,13 @@ pub struct ScriptInfo {
 impl SiteRules {
     /// Does any enabled plugin or rule define `fn review`?
     pub fn has_review(&self) -> bool {
-        self.scripts.iter().any(|s| s.review.is_some())
+        self.loaded.scripts.iter().any(|s| s.review.is_some())
     }
 
     /// The enabled plugins and the site's rules, in the order their hooks run.
     pub fn scripts(&self) -> Vec<ScriptInfo> {
-        self.scripts
+        self.loaded
+            .scripts
             .iter()
             .map(|s| ScriptInfo {
                 source: s.source.clone(),
@@ -56,21 +57,17 @@ impl SiteRules {
     /// Runs every `review` hook (plugins in site order, then rules) on a report; actions are
     /// validated like those of `follow_up`, each bad one becomes a rule error.
     pub fn review(&self, report: &Report) -> ReviewOutcome {
-        let runner = Runner {
-            engine: &self.engine,
-            limits: &self.limits,
-            codebook: &self.codebook,
-            webhooks: &self.webhooks,
-        };
+        let rules = self.local();
+        let runner = rules.runner();
         // The same shape as the report API: serialize once, convert once, copy per hook.
         let report = serde_json::to_value(report)
             .map(|v| convert::from_json(&v))
             .unwrap_or_default();
         let mut outcome = ReviewOutcome::default();
         runner.run_action_hook(
-            &self.scripts,
+            &rules.scripts,
             Hook::Review,
-            &report,
+            report,
             &mut outcome.actions,
             &mut outcome.errors,
         );

@@ -7,6 +7,49 @@ pub fn words(text: &str) -> Vec<String> {
     split(text, false)
 }
 
+/// The words of a keyword, normalised as text words are, keeping a `*` (see `word_matches`).
+pub fn keyword_words(keyword: &str) -> Vec<String> {
+    split(keyword, true)
+}
+
+/// The words of a text as `words` gives them, in one buffer: two allocations whatever the
+/// number of words (matching a text against a compiled keyword set does this per response).
+pub struct WordList {
+    buffer: String,
+    ends: Vec<usize>,
+}
+
+impl WordList {
+    pub fn new(text: &str) -> WordList {
+        let mut buffer = String::with_capacity(text.len());
+        let mut ends = Vec::new();
+        let mut start = 0;
+        for c in text.chars() {
+            if c.is_alphanumeric() {
+                buffer.extend(c.to_lowercase());
+            } else if is_apostrophe(c) {
+                continue;
+            } else if buffer.len() > start {
+                ends.push(buffer.len());
+                start = buffer.len();
+            }
+        }
+        if buffer.len() > start {
+            ends.push(buffer.len());
+        }
+        WordList { buffer, ends }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.buffer[start..self.ends[i]]
+    }
+}
+
 fn split(text: &str, keep_star: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
@@ -184,5 +227,21 @@ mod tests {
         assert!(has_keyword("Nobody told me", "NOBODY told"));
         assert!(has_keyword("a b c d e f g h i j", "a b c d e f g h i j"));
         assert!(!has_keyword("a b c d e f g h i", "a b c d e f g h i j"));
+    }
+
+    #[test]
+    fn word_list_agrees_with_words() {
+        for t in [
+            "",
+            "  ",
+            "I don't know—CAFÉ's  open?",
+            "one",
+            "a,b,,c ",
+            "İstanbul",
+        ] {
+            let list = WordList::new(t);
+            let got: Vec<&str> = (0..list.len()).map(|i| list.get(i)).collect();
+            assert_eq!(got, words(t), "text {t:?}");
+        }
     }
 }

@@ -138,7 +138,10 @@ impl ReportIndex {
     /// accepted it as new (not for a replayed duplicate).
     pub fn record(&self, response: &StoredResponse) {
         let mut sites = self.sites.write();
-        add(sites.entry(response.site.clone()).or_default(), response, 1);
+        match sites.get_mut(&response.site) {
+            Some(counts) => add(counts, response, 1),
+            None => add(sites.entry(response.site.clone()).or_default(), response, 1),
+        }
     }
 
     /// Keeps the counters right when a stored response's tags are replaced (re-tagging):
@@ -216,6 +219,12 @@ fn add(counts: &mut SiteCounts, r: &StoredResponse, n: u64) {
         .or_default();
     day.respondents += n;
     for code in distinct_codes(r) {
-        *day.codes.entry(code.to_string()).or_default() += n;
+        // Counting a known code allocates nothing.
+        match day.codes.get_mut(code) {
+            Some(count) => *count += n,
+            None => {
+                day.codes.insert(code.to_string(), n);
+            }
+        }
     }
 }
