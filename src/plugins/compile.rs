@@ -3,7 +3,7 @@
 
 use super::convert;
 use super::engine::{DeadlineGuard, Limits};
-use super::hooks::{describe, HookDef, Script};
+use super::hooks::{describe, error_position, HookDef, Script};
 use crate::survey::load::line_col;
 use crate::survey::{LoadError, Site};
 use rhai::{Dynamic, Engine, Map, Scope, AST};
@@ -128,14 +128,10 @@ fn load_time_constants(
     let ran = compiler.loose.run_ast_with_scope(&mut scope, &ast);
     drop(deadline);
     ran.map_err(|e| {
-        let inner = e.unwrap_inner();
-        let pos = [inner.position(), e.position()]
-            .into_iter()
-            .find(|p| !p.is_none())
-            .unwrap_or_default();
+        let pos = error_position(&e).unwrap_or_default();
         let message = format!(
             "{} (while loading the top level)",
-            describe(inner, compiler.limits)
+            describe(e.unwrap_inner(), compiler.limits)
         );
         vec![at_position(path, pos, message)]
     })?;

@@ -4,7 +4,7 @@
 use super::convert;
 use super::engine::{DeadlineGuard, Limits, DEADLINE_TOKEN};
 use crate::response::{Action, Priority, RuleError};
-use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope, AST};
+use rhai::{Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope, AST};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hook {
@@ -118,9 +118,7 @@ impl Runner<'_> {
     /// deadline), which it reports at the call site: for those the hook's own line is given.
     fn error(&self, script: &Script, hook: Hook, def: HookDef, err: &EvalAltResult) -> RuleError {
         let inner = err.unwrap_inner();
-        let pos = [inner.position(), err.position()]
-            .into_iter()
-            .find(|p| !p.is_none());
+        let pos = error_position(err);
         RuleError {
             source: script.source.clone(),
             hook: hook.name().into(),
@@ -134,19 +132,10 @@ impl Runner<'_> {
     pub fn tags_of(&self, script: &Script, value: Dynamic) -> (Vec<String>, Vec<RuleError>) {
         let def = script.tag.expect("tag hook exists");
         let fail = |message: String| at_def(script, Hook::Tag, def, message);
-        // A variable a closure captured is shared: unwrap it first.
-        let value = value.flatten();
-        if !value.is_array() {
-            return (
-                Vec::new(),
-                vec![fail(format!(
-                    "fn tag must return an array of barrier codes, not {}{}",
-                    type_name(&value),
-                    forgot_return_hint(&value, "tags")
-                ))],
-            );
-        }
-        let items = value.into_array().unwrap_or_default();
+        let items = match returned_array(value, "barrier codes", "tags") {
+            Ok(items) => items,
+            Err(why) => return (Vec::new(), vec![fail(format!("fn tag {why}"))]),
+        };
         let mut codes = Vec::new();
         let mut errors = Vec::new();
         for item in items.into_iter().map(Dynamic::flatten) {
@@ -209,19 +198,10 @@ impl Runner<'_> {
     ) -> (Vec<Action>, Vec<RuleError>) {
         let def = script.hook(hook).expect("the hook exists");
         let fail = |message: String| at_def(script, hook, def, message);
-        let value = value.flatten();
-        if !value.is_array() {
-            return (
-                Vec::new(),
-                vec![fail(format!(
-                    "fn {} must return an array of actions, not {}{}",
-                    hook.name(),
-                    type_name(&value),
-                    forgot_return_hint(&value, "actions")
-                ))],
-            );
-        }
-        let items = value.into_array().unwrap_or_default();
+        let items = match returned_array(value, "actions", "actions") {
+            Ok(items) => items,
+            Err(why) => return (Vec::new(), vec![fail(format!("fn {} {why}", hook.name()))]),
+        };
         let mut actions = Vec::new();
         let mut errors = Vec::new();
         for (i, item) in items.iter().enumerate() {
@@ -267,12 +247,34 @@ fn type_name(value: &Dynamic) -> String {
     }
 }
 
+/// The array a hook returned (taken, not copied), or why it is not one.
+fn returned_array(value: Dynamic, what: &str, var: &str) -> Result<Array, String> {
+    // A variable a closure captured is shared: unwrap it first.
+    let value = value.flatten();
+    if !value.is_array() {
+        return Err(format!(
+            "must return an array of {what}, not {}{}",
+            type_name(&value),
+            forgot_return_hint(&value, var)
+        ));
+    }
+    Ok(value.into_array().unwrap_or_default())
+}
+
 fn forgot_return_hint(value: &Dynamic, var: &str) -> String {
     if value.is_unit() {
         format!(" (end the function with the array itself, e.g. `{var}`)")
     } else {
         String::new()
     }
+}
+
+/// Where an error happened: the innermost position rhai gives, else the outer one (errors inside
+/// a called function carry the call's position outside and the real one inside).
+pub(super) fn error_position(err: &EvalAltResult) -> Option<rhai::Position> {
+    [err.unwrap_inner().position(), err.position()]
+        .into_iter()
+        .find(|p| !p.is_none())
 }
 
 pub(super) fn describe(err: &EvalAltResult, limits: &Limits) -> String {

@@ -4,12 +4,12 @@
 /// Lower-case words of a text. Apostrophes are dropped (`don't` → `dont`) so that keywords match
 /// with or without them; every other non-alphanumeric character separates words.
 pub fn words(text: &str) -> Vec<String> {
-    split(text, false)
+    WordList::split(text, false).to_vec()
 }
 
 /// The words of a keyword, normalised as text words are, keeping a `*` (see `word_matches`).
 pub fn keyword_words(keyword: &str) -> Vec<String> {
-    split(keyword, true)
+    WordList::split(keyword, true).to_vec()
 }
 
 /// The words of a text as `words` gives them, in one buffer: two allocations whatever the
@@ -21,11 +21,16 @@ pub struct WordList {
 
 impl WordList {
     pub fn new(text: &str) -> WordList {
+        WordList::split(text, false)
+    }
+
+    /// The one tokenizer: `keep_star` keeps `*` inside words (for keywords).
+    fn split(text: &str, keep_star: bool) -> WordList {
         let mut buffer = String::with_capacity(text.len());
         let mut ends = Vec::new();
         let mut start = 0;
         for c in text.chars() {
-            if c.is_alphanumeric() {
+            if c.is_alphanumeric() || (keep_star && c == '*') {
                 buffer.extend(c.to_lowercase());
             } else if is_apostrophe(c) {
                 continue;
@@ -48,24 +53,10 @@ impl WordList {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.buffer[start..self.ends[i]]
     }
-}
 
-fn split(text: &str, keep_star: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for c in text.chars() {
-        if c.is_alphanumeric() || (keep_star && c == '*') {
-            current.extend(c.to_lowercase());
-        } else if c == '\'' || c == '\u{2019}' {
-            continue;
-        } else if !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
+    fn to_vec(&self) -> Vec<String> {
+        (0..self.len()).map(|i| self.get(i).to_string()).collect()
     }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -161,7 +152,7 @@ impl Text {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b' ' || b == b'*');
         if !simple {
-            let pattern = split(keyword, true);
+            let pattern = keyword_words(keyword);
             let pattern: Vec<&str> = pattern.iter().map(String::as_str).collect();
             return self.contains_at_any(&pattern);
         }
