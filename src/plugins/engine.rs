@@ -1,7 +1,7 @@
 //! The sandboxed rhai engine: `Engine::new_raw()`, a narrow registered API, every limit set,
 //! and a wall-clock deadline per hook enforced through `on_progress`.
 
-use super::keywords::KeywordSet;
+use super::keywords::{self, KeywordSet};
 use super::text;
 use rhai::packages::{
     ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage,
@@ -150,23 +150,18 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
         text::words(t).into_iter().map(Dynamic::from).collect()
     });
     engine.register_fn("words", |_: ()| Array::new());
-    engine.register_fn("has_word", |t: &str, k: &str| text::has_keyword(t, k));
+    engine.register_fn("has_word", |t: &str, k: &str| keywords::has_keyword(t, k));
     engine.register_fn("has_word", |_: (), _: &str| false);
     engine.register_fn("has_any_word", |t: &str, ks: Array| {
-        let text = text::Text::new(t);
-        keywords_of(&ks).any(|k| text.contains(&k))
+        KeywordSet::lenient_list(&ks).any_in(t)
     });
     engine.register_fn("has_any_word", |_: (), _: Array| false);
-    engine.register_fn("matching_words", |t: &str, ks: Array| -> Array {
-        let text = text::Text::new(t);
-        keywords_of(&ks)
-            .filter(|k| text.contains(k))
-            .map(Dynamic::from)
-            .collect()
+    engine.register_fn("matching_words", |t: &str, ks: Array| {
+        KeywordSet::lenient_list(&ks).matching(t)
     });
     engine.register_fn("matching_words", |_: (), _: Array| Array::new());
-    engine.register_fn("keyword_tags", |map: &mut Map, t: &str| -> Array {
-        keyword_tags(t, map)
+    engine.register_fn("keyword_tags", |map: &mut Map, t: &str| {
+        KeywordSet::lenient_map(map).codes_in(t)
     });
     engine.register_fn("keyword_tags", |_: &mut Map, _: ()| Array::new());
 
@@ -199,35 +194,6 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
     engine.register_fn("in_codebook", move |code: &str| {
         codebook.iter().any(|c| c == code)
     });
-}
-
-fn keywords_of(list: &Array) -> impl Iterator<Item = ImmutableString> + '_ {
-    list.iter()
-        .filter_map(|k| k.clone().into_immutable_string().ok())
-}
-
-/// `keyword_tags(keywords, text)`: the codes (keys of `keywords`) with at least one keyword found in `text`, in key order.
-fn keyword_tags(text: &str, map: &mut Map) -> Array {
-    let text = text::Text::new(text);
-    if text.is_empty() {
-        return Array::new();
-    }
-    let mut codes = Array::new();
-    for (code, keywords) in map.iter() {
-        let found = match keywords.read_lock::<Array>() {
-            Some(list) => list.iter().any(|k| {
-                k.read_lock::<ImmutableString>()
-                    .is_some_and(|k| text.contains(&k))
-            }),
-            None => keywords
-                .read_lock::<ImmutableString>()
-                .is_some_and(|k| text.contains(&k)),
-        };
-        if found {
-            codes.push(Dynamic::from(code.to_string()));
-        }
-    }
-    codes
 }
 
 #[cfg(test)]

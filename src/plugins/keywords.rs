@@ -51,13 +51,32 @@ impl Pattern {
 impl KeywordSet {
     /// `keyword_set([keywords])`.
     pub fn from_list(list: &Array) -> Result<KeywordSet, String> {
-        let mut builder = Builder::default();
-        builder.add_list(0, list)?;
-        Ok(builder.finish(Vec::new()))
+        KeywordSet::list(list, Strict::Yes)
     }
 
     /// `keyword_set(#{ code: [keywords] })`; a code may also have a single keyword string.
     pub fn from_map(map: &Map) -> Result<KeywordSet, String> {
+        KeywordSet::map(map, Strict::Yes)
+    }
+
+    /// A list passed straight to `has_any_word` or `matching_words`: what is not a string is
+    /// skipped, as those helpers always did.
+    pub fn lenient_list(list: &Array) -> KeywordSet {
+        KeywordSet::list(list, Strict::No).unwrap_or_else(|_| Builder::default().finish(Vec::new()))
+    }
+
+    /// A map passed straight to `keyword_tags`: what is not a keyword is skipped.
+    pub fn lenient_map(map: &Map) -> KeywordSet {
+        KeywordSet::map(map, Strict::No).unwrap_or_else(|_| Builder::default().finish(Vec::new()))
+    }
+
+    fn list(list: &Array, strict: Strict) -> Result<KeywordSet, String> {
+        let mut builder = Builder::default();
+        builder.add_list(0, list, strict)?;
+        Ok(builder.finish(Vec::new()))
+    }
+
+    fn map(map: &Map, strict: Strict) -> Result<KeywordSet, String> {
         let mut builder = Builder::default();
         let mut codes = Vec::with_capacity(map.len());
         for (i, (code, keywords)) in map.iter().enumerate() {
@@ -65,9 +84,9 @@ impl KeywordSet {
                 builder.add(i, one.clone());
             } else if let Some(list) = keywords.read_lock::<Array>() {
                 builder
-                    .add_list(i, &list)
+                    .add_list(i, &list, strict)
                     .map_err(|e| format!("{code}: {e}"))?;
-            } else {
+            } else if strict == Strict::Yes {
                 return Err(format!(
                     "{code} must be a keyword or an array of keywords, not {}",
                     keywords.type_name()
@@ -135,6 +154,21 @@ impl KeywordSet {
     }
 }
 
+/// Does the keyword (a word, a phrase, maybe with `prefix*` words) occur in the text?
+pub fn has_keyword(text: &str, keyword: &str) -> bool {
+    let mut builder = Builder::default();
+    builder.add(0, keyword.into());
+    builder.finish(Vec::new()).any_in(text)
+}
+
+/// Whether a malformed keyword list is an error (`keyword_set`) or skipped (the helpers that take
+/// a list or map directly, which always skipped what was not a keyword).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strict {
+    Yes,
+    No,
+}
+
 fn matches_at(pattern: &[Pattern], words: &text::WordList, at: usize) -> bool {
     !pattern.is_empty()
         && at + pattern.len() <= words.len()
@@ -152,11 +186,14 @@ struct Builder {
 }
 
 impl Builder {
-    fn add_list(&mut self, code: usize, list: &Array) -> Result<(), String> {
+    fn add_list(&mut self, code: usize, list: &Array, strict: Strict) -> Result<(), String> {
         for item in list {
             match item.read_lock::<ImmutableString>() {
                 Some(k) => self.add(code, k.clone()),
-                None => return Err(format!("a keyword must be a string, not {}", item)),
+                None if strict == Strict::Yes => {
+                    return Err(format!("a keyword must be a string, not {}", item))
+                }
+                None => {}
             }
         }
         Ok(())
@@ -212,6 +249,26 @@ mod tests {
         items.iter().map(|s| Dynamic::from(s.to_string())).collect()
     }
 
+    #[test]
+    fn matches_whole_words_and_phrases() {
+        assert!(has_keyword("I got LOCKED out twice.", "locked out"));
+        assert!(!has_keyword("unlocked", "locked"));
+        assert!(has_keyword("The site crashed", "crash*"));
+        assert!(has_keyword(
+            "I don't have a computer",
+            "dont have a computer"
+        ));
+        assert!(has_keyword(
+            "I dont have a computer",
+            "don't have a computer"
+        ));
+        assert!(!has_keyword("", "x"));
+        assert!(!has_keyword("anything", ""));
+        assert!(has_keyword("Nobody told me", "NOBODY told"));
+        assert!(has_keyword("a b c d e f g h i j", "a b c d e f g h i j"));
+        assert!(!has_keyword("a b c d e f g h i", "a b c d e f g h i j"));
+    }
+
     /// Every keyword form matches exactly as `has_word` does.
     #[test]
     fn agrees_with_has_word() {
@@ -242,7 +299,7 @@ mod tests {
         for t in texts {
             let expected: Vec<String> = keywords
                 .iter()
-                .filter(|k| text::has_keyword(t, k))
+                .filter(|k| has_keyword(t, k))
                 .map(|k| k.to_string())
                 .collect();
             let got: Vec<String> = set.matching(t).iter().map(|d| d.to_string()).collect();
