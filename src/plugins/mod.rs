@@ -117,6 +117,10 @@ impl SiteRules {
     }
 
     pub(super) fn run(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {
+        // A site with no plugins and no rules: nothing to convert, nothing to run.
+        if self.loaded.scripts.is_empty() {
+            return RuleOutcome::default();
+        }
         let rules = self.local();
         let runner = rules.runner();
         // The answers become rhai values once per response; each hook gets its own copy.
