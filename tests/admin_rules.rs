@@ -69,7 +69,10 @@ async fn the_page_shows_every_script_escaped_and_only_to_site_admins() {
         assert!(body.contains(source), "{source} missing");
     }
     // The scripts' own text, escaped.
-    assert!(body.contains("fn tag(response, settings)"), "{body}");
+    assert!(
+        body.contains("const PATIENT_ANSWERS = answer_table(#{"),
+        "{body}"
+    );
     assert!(body.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;&#x2F;script&gt; &amp; more"));
     assert!(!body.contains("<script>"));
     assert!(

@@ -1,6 +1,6 @@
-//! Top-level `const` values (computed once per load, with `SETTINGS`), compiled keyword sets,
-//! and the read-only `response.answers` (docs/rules.md "Values computed at load"): what a rule
-//! writer sees, on the compiled rules of a site written to a temp dir.
+//! Top-level `const` values (computed once per load, with `SETTINGS`), compiled keyword sets and
+//! answer tables, and the read-only `response` (docs/rules.md "Values computed at load"): what a
+//! rule writer sees, on the compiled rules of a site written to a temp dir.
 
 use chorus::plugins::{RuleInput, RuleOutcome, SiteRules};
 use chorus::survey::{load_site, validate, RawAnswer, Site};
@@ -211,6 +211,40 @@ fn site_rules_get_empty_settings_at_load_too() {
 }
 
 #[test]
+fn answer_tables_tag_from_structured_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = r#"
+        const BY_ANSWER = answer_table(#{
+            aware: #{ no: ["awareness", "parking"], yes: "unknown_code" },
+        });
+        fn tag(response) { answer_tags(response.answers, BY_ANSWER) }
+    "#;
+    write_site(dir.path(), &[("by_answer.rhai", rule)], &[], "");
+    let (site, rules) = compile(dir.path()).unwrap();
+    let outcome = run(&site, &rules, json!({ "aware": "no" }));
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(codes(&outcome), ["awareness", "parking"]);
+    assert!(codes(&run(&site, &rules, json!({}))).is_empty());
+    // A code outside the codebook is refused when emitted, like any other tag.
+    let outcome = run(&site, &rules, json!({ "aware": "yes" }));
+    assert!(codes(&outcome).is_empty());
+    assert!(
+        outcome.errors[0].message.contains("unknown_code"),
+        "{:?}",
+        outcome.errors
+    );
+
+    let bad = "const T = answer_table(#{ aware: \"awareness\" });\nfn tag(response) { [] }\n";
+    write_site(dir.path(), &[("by_answer.rhai", bad)], &[], "");
+    let err = compile(dir.path()).err().expect("refused");
+    assert!(err.contains("by_answer.rhai:1:"), "{err}");
+    assert!(
+        err.contains("aware must be a map of answer value to barrier code"),
+        "{err}"
+    );
+}
+
+#[test]
 fn answers_are_read_only_and_one_hook_cannot_change_what_the_next_sees() {
     let dir = tempfile::tempdir().unwrap();
     // Runs first (file-name order): tries to rewrite the answers.
@@ -220,14 +254,32 @@ fn answers_are_read_only_and_one_hook_cannot_change_what_the_next_sees() {
             ["parking"]
         }
     "#;
-    // A copy is the hook's own to change.
+    // A copy is the hook's own to change, whether of the answers or of the whole response, and
+    // whether kept alone or inside another value.
     let copier = r#"
         fn tag(response) {
             let a = response.answers;
             a.aware = "no";
             let tags = response.tags;
             tags.push("awareness");
-            if a.aware == "no" { tags } else { [] }
+            let r = response;
+            r.note = "mine";
+            r.answers.aware = "no";
+            let kept = #{ copy: response, list: [response.answers] };
+            kept.copy.id = "changed";
+            kept.list[0].aware = "no";
+            if a.aware == "no" && r.answers.aware == "no" && kept.copy.id == "changed" {
+                tags
+            } else {
+                []
+            }
+        }
+    "#;
+    // Changing the response itself is refused, like changing its answers.
+    let tag_pusher = r#"
+        fn follow_up(response) {
+            response.tags.push("parking");
+            []
         }
     "#;
     let reader = r#"
@@ -241,15 +293,23 @@ fn answers_are_read_only_and_one_hook_cannot_change_what_the_next_sees() {
             ("a_meddler.rhai", meddler),
             ("b_copier.rhai", copier),
             ("c_reader.rhai", reader),
+            ("d_tag_pusher.rhai", tag_pusher),
         ],
         &[],
         "",
     );
     let (site, rules) = compile(dir.path()).unwrap();
     let outcome = run(&site, &rules, json!({ "aware": "yes" }));
-    assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+    assert_eq!(outcome.errors.len(), 2, "{:?}", outcome.errors);
     let error = &outcome.errors[0];
     assert_eq!(error.source, "rules/a_meddler.rhai");
+    assert_eq!(error.line, Some(3), "{error:?}");
+    assert!(
+        error.message.contains("Cannot modify constant"),
+        "{error:?}"
+    );
+    let error = &outcome.errors[1];
+    assert_eq!(error.source, "rules/d_tag_pusher.rhai");
     assert_eq!(error.line, Some(3), "{error:?}");
     assert_eq!(codes(&outcome), ["awareness"]);
     let task = serde_json::to_value(&outcome.actions[0].1).unwrap();

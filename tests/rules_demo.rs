@@ -113,10 +113,11 @@ async fn a_provider_without_enrollment_help_alerts_the_practice_manager() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(
         body["tags"],
+        // The structured-answer table first (question by question), then `who_should`.
         json!([
-            "wrong_messenger",
             "enrollment_assistance",
-            "selective_promotion"
+            "selective_promotion",
+            "wrong_messenger"
         ])
     );
     assert_eq!(body["follow_ups"].as_array().unwrap().len(), 1);

@@ -8,7 +8,7 @@
 //! it needs them (about 1 ms per site).
 
 use super::compile::{self, Compiler};
-use super::convert;
+use super::convert::{self, CommonTexts};
 use super::engine::{self, Limits, SiteFacts};
 use super::hooks::{Runner, Script};
 use crate::survey::{LoadError, Site};
@@ -22,6 +22,7 @@ pub struct CompiledRules {
     pub limits: Limits,
     pub scripts: Vec<Script>,
     pub facts: SiteFacts,
+    pub texts: CommonTexts,
 }
 
 /// The strict engine hooks run on and the loose one top levels run on (see `Compiler`).
@@ -59,6 +60,7 @@ impl CompiledRules {
             limits,
             scripts,
             facts,
+            texts: CommonTexts::of_site(site),
         })
     }
 
@@ -94,6 +96,7 @@ impl CompiledRules {
             limits: self.limits.clone(),
             scripts,
             facts: self.facts.clone(),
+            texts: self.texts.fresh_copy(),
         })
     }
 

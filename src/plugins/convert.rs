@@ -1,11 +1,13 @@
 //! Conversions between Chorus values and rhai values.
 
-use crate::survey::{AnswerValue, Answers};
+use crate::survey::{AnswerValue, Answers, Site};
 use rhai::{Array, Dynamic, ImmutableString, Map};
+use std::collections::HashMap;
+use uuid::Uuid;
 
 /// The facts about one response that hooks see (SPEC "Plugins and rules").
 pub struct ResponseFacts<'a> {
-    pub id: String,
+    pub id: Uuid,
     pub site: &'a str,
     pub survey: &'a str,
     pub survey_version: u32,
@@ -14,43 +16,107 @@ pub struct ResponseFacts<'a> {
     pub answers: &'a Answers,
 }
 
-fn text(s: &str) -> Dynamic {
-    Dynamic::from(ImmutableString::from(s))
-}
+/// The strings responses keep repeating (site, survey and group ids, choice values), made once
+/// per compiled copy: a response's map shares them instead of allocating its own. In a busy
+/// server the allocations, not the copying, were most of what building the map cost.
+pub struct CommonTexts(HashMap<Box<str>, ImmutableString, ahash::RandomState>);
 
-pub fn answer(value: &AnswerValue) -> Dynamic {
-    match value {
-        AnswerValue::Int(n) => Dynamic::from_int(*n),
-        AnswerValue::Text(s) => text(s),
-        AnswerValue::Choices(list) => Dynamic::from_array(list.iter().map(|v| text(v)).collect()),
+impl CommonTexts {
+    pub fn of_site(site: &Site) -> CommonTexts {
+        let mut texts = vec![site.id(), "yes", "no"];
+        for survey in &site.surveys {
+            texts.extend([survey.id.as_str(), survey.group.as_str()]);
+            for question in &survey.questions {
+                texts.extend(question.options.iter().map(|o| o.value.as_str()));
+            }
+        }
+        CommonTexts(texts.into_iter().map(|t| (t.into(), t.into())).collect())
+    }
+
+    /// The same texts, sharing nothing with `self` (see `compiled`).
+    pub fn fresh_copy(&self) -> CommonTexts {
+        CommonTexts(self.0.keys().map(|t| (t.clone(), (&**t).into())).collect())
+    }
+
+    fn text(&self, s: &str) -> Dynamic {
+        Dynamic::from(
+            self.0
+                .get(s)
+                .cloned()
+                .unwrap_or_else(|| ImmutableString::from(s)),
+        )
+    }
+
+    fn answer(&self, value: &AnswerValue) -> Dynamic {
+        match value {
+            AnswerValue::Int(n) => Dynamic::from_int(*n),
+            AnswerValue::Text(s) => self.text(s),
+            AnswerValue::Choices(list) => {
+                Dynamic::from_array(list.iter().map(|v| self.text(v)).collect())
+            }
+        }
     }
 }
 
-/// The `response` map, built once per response; `tags` is filled per hook.
-///
-/// `answers` is shared by every hook and read-only: reading it costs nothing per hook, and a
+/// The `response` argument of every hook: built once per response, and again only when the tag
+/// hooks add tags. It is shared and read-only, so passing it to a hook copies nothing, and a
 /// hook that tries to change it gets an error instead of changing what the next hook sees
-/// (`let a = response.answers;` still gives a hook its own copy to change).
-pub fn response_map(facts: &ResponseFacts<'_>) -> Map {
-    let answers: Map = facts
-        .answers
-        .iter()
-        .map(|(k, v)| (k.as_str().into(), answer(v)))
-        .collect();
-    let answers = Dynamic::from_map(answers).into_read_only().into_shared();
-    let mut map = Map::new();
-    map.insert("id".into(), text(&facts.id));
-    map.insert("site".into(), text(facts.site));
-    map.insert("survey".into(), text(facts.survey));
-    map.insert(
-        "survey_version".into(),
-        Dynamic::from_int(i64::from(facts.survey_version)),
-    );
-    map.insert("group".into(), text(facts.group));
-    map.insert("submitted_at".into(), text(facts.submitted_at));
-    map.insert("answers".into(), answers);
-    map.insert("tags".into(), Dynamic::from_array(Array::new()));
-    map
+/// (`let r = response;` still gives a hook its own copy to change).
+///
+/// Only the outer map is shared: rhai's size checks refuse (by panicking) a shared value nested
+/// inside a map, which any hook copying the response and changing the copy would run into.
+pub struct ResponseValue {
+    current: Dynamic,
+}
+
+impl ResponseValue {
+    pub fn new(facts: &ResponseFacts<'_>, texts: &CommonTexts) -> ResponseValue {
+        let mut answers = Map::new();
+        for (question, value) in facts.answers {
+            answers.insert(question.as_str().into(), texts.answer(value));
+        }
+        let mut id = Uuid::encode_buffer();
+        let mut map = Map::new();
+        map.insert(
+            "id".into(),
+            Dynamic::from(ImmutableString::from(
+                &*facts.id.hyphenated().encode_lower(&mut id),
+            )),
+        );
+        map.insert("site".into(), texts.text(facts.site));
+        map.insert("survey".into(), texts.text(facts.survey));
+        map.insert(
+            "survey_version".into(),
+            Dynamic::from_int(i64::from(facts.survey_version)),
+        );
+        map.insert("group".into(), texts.text(facts.group));
+        map.insert(
+            "submitted_at".into(),
+            Dynamic::from(ImmutableString::from(facts.submitted_at)),
+        );
+        map.insert("answers".into(), Dynamic::from_map(answers));
+        map.insert("tags".into(), Dynamic::from_array(Array::new()));
+        ResponseValue {
+            current: Dynamic::from_map(map).into_read_only().into_shared(),
+        }
+    }
+
+    /// The response to pass to the next hook.
+    pub fn current(&self) -> Dynamic {
+        self.current.clone()
+    }
+
+    /// From now on, the response carries these tags. Changed in place: no hook is running, so
+    /// nothing but the next hooks will read it. rhai keeps "read-only" on each value, not on
+    /// the map holding it, so the new array is marked read-only itself.
+    pub fn set_tags(&mut self, tags: &Array) {
+        if let Some(mut map) = self.current.write_lock::<Map>() {
+            map.insert(
+                "tags".into(),
+                Dynamic::from_array(tags.clone()).into_read_only(),
+            );
+        }
+    }
 }
 
 /// JSON (plugin settings, rule-test answers) as a rhai value; `null` is `()`.

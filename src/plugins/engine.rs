@@ -1,6 +1,7 @@
 //! The sandboxed rhai engine: `Engine::new_raw()`, a narrow registered API, every limit set,
 //! and a wall-clock deadline per hook enforced through `on_progress`.
 
+use super::answer_table::AnswerTable;
 use super::keywords::{self, KeywordSet};
 use super::text;
 use rhai::packages::{
@@ -133,6 +134,7 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
     // `x in ()` is false, so `"error" in response.answers.what_happened` works when the question
     // was not answered.
     engine.register_fn("contains", |_: (), _: Dynamic| false);
+    engine.register_fn("contains", |_: (), _: ImmutableString| false);
     engine.register_fn("contains", |list: &mut Array, item: ImmutableString| {
         list.iter()
             .any(|v| v.read_lock::<ImmutableString>().is_some_and(|s| *s == item))
@@ -140,11 +142,19 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
     engine.register_fn("type_of", |v: &mut Dynamic| {
         if v.is::<KeywordSet>() {
             "KeywordSet".to_string()
+        } else if v.is::<AnswerTable>() {
+            "AnswerTable".to_string()
         } else {
             v.type_name().to_string()
         }
     });
     engine.register_fn("is_answered", |v: &mut Dynamic| !v.is_unit());
+    // The same for the types answers have: an exact match is found at once, where a `Dynamic`
+    // parameter is only found after trying every other combination (every hook call).
+    engine.register_fn("is_answered", |_: ()| false);
+    engine.register_fn("is_answered", |_: &mut ImmutableString| true);
+    engine.register_fn("is_answered", |_: &mut Array| true);
+    engine.register_fn("is_answered", |_: i64| true);
 
     engine.register_fn("words", |t: &str| -> Array {
         text::words(t).into_iter().map(Dynamic::from).collect()
@@ -181,10 +191,28 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
             None => Array::new(),
         }
     });
+    engine.register_fn(
+        "keyword_tags",
+        |set: &mut KeywordSet, t: ImmutableString| set.codes_in(&t),
+    );
+    engine.register_fn("keyword_tags", |_: &mut KeywordSet, _: ()| Array::new());
     engine.register_fn("has_any_word", |t: &str, set: KeywordSet| set.any_in(t));
     engine.register_fn("has_any_word", |_: (), _: KeywordSet| false);
     engine.register_fn("matching_words", |t: &str, set: KeywordSet| set.matching(t));
     engine.register_fn("matching_words", |_: (), _: KeywordSet| Array::new());
+
+    // Tags from structured answers by table, compiled once in a top-level `const`.
+    engine.register_type_with_name::<AnswerTable>("AnswerTable");
+    engine.register_fn("answer_table", |map: Map| {
+        AnswerTable::from_map(&map).map_err(|e| -> Box<EvalAltResult> { e.into() })
+    });
+    engine.register_fn("len", |table: &mut AnswerTable| table.len() as i64);
+    engine.register_fn("answer_tags", |answers: &mut Map, table: AnswerTable| {
+        table.tags(answers)
+    });
+    engine.register_fn("answer_tags", |answers: &mut Map, table: Map| {
+        AnswerTable::lenient(&table).tags(answers)
+    });
 
     let webhooks = facts.webhooks.clone();
     engine.register_fn("has_webhook", move |name: &str| {

@@ -4,7 +4,9 @@
 use super::convert;
 use super::engine::{DeadlineGuard, Limits, DEADLINE_TOKEN};
 use crate::response::{Action, Priority, RuleError};
-use rhai::{Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope, AST};
+use rhai::{
+    Array, CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Scope, AST,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hook {
@@ -78,15 +80,14 @@ impl Runner<'_> {
         let Some(def) = script.hook(hook) else {
             return Ok(Dynamic::UNIT);
         };
-        let mut scope = Scope::new();
         let options = || CallFnOptions::new().eval_ast(false).rewind_scope(false);
-        let run = move || {
+        let run = move |scope: &mut Scope<'static>| {
             let _deadline = DeadlineGuard::start(self.limits.deadline);
             if def.params == 2 {
                 let args = (response, script.settings.clone());
                 self.engine.call_fn_with_options::<Dynamic>(
                     options(),
-                    &mut scope,
+                    scope,
                     &script.ast,
                     hook.name(),
                     args,
@@ -94,7 +95,7 @@ impl Runner<'_> {
             } else {
                 self.engine.call_fn_with_options::<Dynamic>(
                     options(),
-                    &mut scope,
+                    scope,
                     &script.ast,
                     hook.name(),
                     (response,),
@@ -102,7 +103,10 @@ impl Runner<'_> {
             }
         };
         // rhai does not panic on script input, but a response must survive even if it did.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        let result = with_empty_scope(|scope| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(scope)))
+        });
+        match result {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) => Err(self.error(script, hook, def, &err)),
             Err(_) => Err(at_def(
@@ -129,7 +133,11 @@ impl Runner<'_> {
     }
 
     /// The barrier codes a `tag` hook returned; anything else becomes an error.
-    pub fn tags_of(&self, script: &Script, value: Dynamic) -> (Vec<String>, Vec<RuleError>) {
+    pub fn tags_of(
+        &self,
+        script: &Script,
+        value: Dynamic,
+    ) -> (Vec<ImmutableString>, Vec<RuleError>) {
         let def = script.tag.expect("tag hook exists");
         let fail = |message: String| at_def(script, Hook::Tag, def, message);
         let items = match returned_array(value, "barrier codes", "tags") {
@@ -147,8 +155,8 @@ impl Runner<'_> {
                 )));
                 continue;
             }
-            let code = item.to_string();
-            if !self.codebook.contains(&code) {
+            let code = item.into_immutable_string().unwrap_or_default();
+            if !self.codebook.iter().any(|c| c.as_str() == code.as_str()) {
                 errors.push(fail(format!(
                     "tag \"{code}\" is not in the site's codebook (add it under [[barriers]] in site.toml)"
                 )));
@@ -219,6 +227,25 @@ impl Runner<'_> {
         }
         (actions, errors)
     }
+}
+
+thread_local! {
+    /// The scope hooks run in, emptied before and after each run: a fresh scope every time,
+    /// without allocating one per hook.
+    static SCOPE: std::cell::RefCell<Scope<'static>> = std::cell::RefCell::new(Scope::new());
+}
+
+fn with_empty_scope<T>(run: impl FnOnce(&mut Scope<'static>) -> T) -> T {
+    SCOPE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scope) => {
+            scope.clear();
+            let result = run(&mut scope);
+            scope.clear();
+            result
+        }
+        // Only if a hook ever ran inside another hook on this thread.
+        Err(_) => run(&mut Scope::new()),
+    })
 }
 
 fn at_def(script: &Script, hook: Hook, def: HookDef, message: String) -> RuleError {

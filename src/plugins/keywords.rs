@@ -20,8 +20,10 @@ struct Index {
     keywords: Vec<Keyword>,
     /// Keywords whose first word must equal the key.
     by_first_word: WordMap,
-    /// Keywords whose first word is a `stem*` prefix.
-    by_prefix: Vec<usize>,
+    /// Keywords whose first word is a `stem*` prefix, by the stem's first character.
+    by_prefix: HashMap<char, Vec<usize>, ahash::RandomState>,
+    /// Keywords whose first word is a bare `*`, which matches any word.
+    by_any_word: Vec<usize>,
 }
 
 struct Keyword {
@@ -97,55 +99,58 @@ impl KeywordSet {
         Ok(builder.finish(codes))
     }
 
-    /// Marks every keyword that occurs in the text.
-    fn found(&self, text: &str) -> Vec<bool> {
+    /// The keywords that occur in the text, by index, ascending. Usually none or a few, so a
+    /// list (no allocation while empty) rather than a flag per keyword.
+    fn found(&self, text: &str) -> Vec<usize> {
         let index = &self.0;
-        let mut found = vec![false; index.keywords.len()];
-        let words = text::WordList::new(text);
-        for at in 0..words.len() {
-            let exact = index.by_first_word.get(words.get(at));
-            let candidates = exact.into_iter().flatten().chain(&index.by_prefix);
-            for &k in candidates {
-                if !found[k] && matches_at(&index.keywords[k].words, &words, at) {
-                    found[k] = true;
+        let mut found = Vec::new();
+        text::with_words(text, |words| {
+            for at in 0..words.len() {
+                let word = words.get(at);
+                let exact = index.by_first_word.get(word).map(Vec::as_slice);
+                let prefixed = word
+                    .chars()
+                    .next()
+                    .and_then(|c| index.by_prefix.get(&c))
+                    .map(Vec::as_slice);
+                let candidates = exact.into_iter().chain(prefixed).flatten();
+                for &k in candidates.chain(&index.by_any_word) {
+                    if !found.contains(&k) && matches_at(&index.keywords[k].words, words, at) {
+                        found.push(k);
+                    }
                 }
             }
-        }
+        });
+        found.sort_unstable();
         found
     }
 
     /// Does any keyword occur in the text?
     pub fn any_in(&self, text: &str) -> bool {
-        self.found(text).contains(&true)
+        !self.found(text).is_empty()
     }
 
     /// The keywords that occur in the text, in list order, as written.
     pub fn matching(&self, text: &str) -> Array {
-        let found = self.found(text);
-        self.0
-            .keywords
-            .iter()
-            .zip(found)
-            .filter(|(_, hit)| *hit)
-            .map(|(k, _)| Dynamic::from(k.text.clone()))
+        self.found(text)
+            .into_iter()
+            .map(|k| Dynamic::from(self.0.keywords[k].text.clone()))
             .collect()
     }
 
     /// The codes with at least one keyword in the text, in code order (`[]` for a flat list).
     pub fn codes_in(&self, text: &str) -> Array {
-        let found = self.found(text);
-        let mut hit = vec![false; self.0.codes.len()];
-        for (k, _) in self.0.keywords.iter().zip(found).filter(|(_, f)| *f) {
-            if let Some(h) = hit.get_mut(k.code) {
-                *h = true;
-            }
-        }
-        self.0
-            .codes
-            .iter()
-            .zip(hit)
-            .filter(|(_, h)| *h)
-            .map(|(c, _)| Dynamic::from(c.clone()))
+        let mut codes: Vec<usize> = self
+            .found(text)
+            .into_iter()
+            .map(|k| self.0.keywords[k].code)
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+            .into_iter()
+            .filter_map(|c| self.0.codes.get(c))
+            .map(|c| Dynamic::from(c.clone()))
             .collect()
     }
 
@@ -182,7 +187,8 @@ fn matches_at(pattern: &[Pattern], words: &text::WordList, at: usize) -> bool {
 struct Builder {
     keywords: Vec<Keyword>,
     by_first_word: WordMap,
-    by_prefix: Vec<usize>,
+    by_prefix: HashMap<char, Vec<usize>, ahash::RandomState>,
+    by_any_word: Vec<usize>,
 }
 
 impl Builder {
@@ -217,7 +223,10 @@ impl Builder {
         match words.first() {
             // A keyword with no words never matches: `has_word(t, "")` is false too.
             None => {}
-            Some(first) if first.prefix => self.by_prefix.push(i),
+            Some(first) if first.prefix => match first.stem.chars().next() {
+                Some(c) => self.by_prefix.entry(c).or_default().push(i),
+                None => self.by_any_word.push(i),
+            },
             Some(first) => self
                 .by_first_word
                 .entry(first.stem.clone())
@@ -237,6 +246,7 @@ impl Builder {
             keywords: self.keywords,
             by_first_word: self.by_first_word,
             by_prefix: self.by_prefix,
+            by_any_word: self.by_any_word,
         }))
     }
 }

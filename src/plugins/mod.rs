@@ -5,6 +5,7 @@
 //! then every `follow_up` hook with all the tags. Whatever a script does — throw, loop, return
 //! the wrong thing — becomes a `RuleError` next to the response, never a lost response.
 
+mod answer_table;
 mod compile;
 mod compiled;
 mod convert;
@@ -22,9 +23,9 @@ pub use rule_tests::run_rule_tests;
 use crate::response::{Action, RuleError, StoredResponse, Tag};
 use crate::survey::{Answers, LoadError, Site, Survey};
 use compiled::CompiledRules;
-use convert::ResponseFacts;
+use convert::{ResponseFacts, ResponseValue};
 use hooks::Hook;
-use rhai::{Array, Dynamic, Map};
+use rhai::{Array, Dynamic};
 use std::path::Path;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -89,7 +90,7 @@ impl SiteRules {
     /// Runs every hook on a new response.
     pub fn evaluate(&self, input: &RuleInput<'_>) -> RuleOutcome {
         let facts = ResponseFacts {
-            id: input.id.to_string(),
+            id: input.id,
             site: input.site.id(),
             survey: &input.survey.id,
             survey_version: input.survey.version,
@@ -104,7 +105,7 @@ impl SiteRules {
     /// follow-ups).
     pub fn retag(&self, response: &StoredResponse) -> (Vec<Tag>, Vec<RuleError>) {
         let facts = ResponseFacts {
-            id: response.id.to_string(),
+            id: response.id,
             site: &response.site,
             survey: &response.survey,
             survey_version: response.survey_version,
@@ -123,18 +124,13 @@ impl SiteRules {
         }
         let rules = self.local();
         let runner = rules.runner();
-        // The answers become rhai values once per response; each hook gets its own copy.
-        let base = convert::response_map(facts);
+        // The answers become rhai values once per response; every hook shares them.
+        let mut response = ResponseValue::new(facts, &rules.texts);
         // `response.tags`, kept in step with `outcome.tags`.
         let mut tag_values = Array::new();
-        let with_tags = |tags: &Array| -> Dynamic {
-            let mut map: Map = base.clone();
-            map.insert("tags".into(), Dynamic::from_array(tags.clone()));
-            Dynamic::from_map(map)
-        };
         let mut outcome = RuleOutcome::default();
         for script in rules.scripts.iter().filter(|s| s.tag.is_some()) {
-            let value = match runner.call(script, Hook::Tag, with_tags(&tag_values)) {
+            let value = match runner.call(script, Hook::Tag, response.current()) {
                 Ok(v) => v,
                 Err(e) => {
                     outcome.errors.push(e);
@@ -143,26 +139,32 @@ impl SiteRules {
             };
             let (codes, mut errors) = runner.tags_of(script, value);
             outcome.errors.append(&mut errors);
+            let known = outcome.tags.len();
             for code in codes {
-                if !outcome.tags.iter().any(|t| t.code == code) {
-                    tag_values.push(Dynamic::from(code.clone()));
+                if !outcome.tags.iter().any(|t| t.code == code.as_str()) {
                     outcome.tags.push(Tag {
-                        code,
+                        code: code.to_string(),
                         source: script.source.clone(),
                     });
+                    tag_values.push(Dynamic::from(code));
                 }
+            }
+            if outcome.tags.len() > known {
+                response.set_tags(&tag_values);
             }
         }
         if !follow_ups {
+            text::forget_last_split();
             return outcome;
         }
         runner.run_action_hook(
             &rules.scripts,
             Hook::FollowUp,
-            with_tags(&tag_values),
+            response.current(),
             &mut outcome.actions,
             &mut outcome.errors,
         );
+        text::forget_last_split();
         outcome
     }
 }

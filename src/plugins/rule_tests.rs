@@ -158,7 +158,7 @@ fn run_review_case(
             }
         };
         let facts = super::convert::ResponseFacts {
-            id: TEST_RESPONSE_ID.to_string(),
+            id: TEST_RESPONSE_ID,
             site: site.id(),
             survey: &survey.id,
             survey_version: survey.version,

@@ -1,6 +1,8 @@
 //! Splitting free-text answers and keywords into words: lower case, apostrophes dropped, any
 //! other non-alphanumeric character separating words (matching is in `keywords`).
 
+use std::cell::RefCell;
+
 /// Lower-case words of a text. Apostrophes are dropped (`don't` → `dont`) so that keywords match
 /// with or without them; every other non-alphanumeric character separates words.
 pub fn words(text: &str) -> Vec<String> {
@@ -26,12 +28,33 @@ impl WordList {
 
     /// The one tokenizer: `keep_star` keeps `*` inside words (for keywords).
     fn split(text: &str, keep_star: bool) -> WordList {
-        let mut buffer = String::with_capacity(text.len());
-        let mut ends = Vec::new();
+        let mut list = WordList {
+            buffer: String::with_capacity(text.len()),
+            ends: Vec::new(),
+        };
+        list.fill(text, keep_star);
+        list
+    }
+
+    /// Replaces the words with those of `text`, reusing the buffers.
+    fn fill(&mut self, text: &str, keep_star: bool) {
+        let (buffer, ends) = (&mut self.buffer, &mut self.ends);
+        buffer.clear();
+        ends.clear();
         let mut start = 0;
         for c in text.chars() {
-            if c.is_alphanumeric() || (keep_star && c == '*') {
-                buffer.extend(c.to_lowercase());
+            // ASCII first: most answers are, and it needs no case-mapping tables.
+            let in_word = if c.is_ascii() {
+                c.is_ascii_alphanumeric() || (keep_star && c == '*')
+            } else {
+                c.is_alphanumeric()
+            };
+            if in_word {
+                if c.is_ascii() {
+                    buffer.push(c.to_ascii_lowercase());
+                } else {
+                    buffer.extend(c.to_lowercase());
+                }
             } else if is_apostrophe(c) {
                 continue;
             } else if buffer.len() > start {
@@ -42,7 +65,6 @@ impl WordList {
         if buffer.len() > start {
             ends.push(buffer.len());
         }
-        WordList { buffer, ends }
     }
 
     pub fn len(&self) -> usize {
@@ -57,6 +79,48 @@ impl WordList {
     fn to_vec(&self) -> Vec<String> {
         (0..self.len()).map(|i| self.get(i).to_string()).collect()
     }
+}
+
+thread_local! {
+    /// The last text split on this thread and its words: one response's hooks often match the
+    /// same answer (the comments) against several keyword sets.
+    static LAST_SPLIT: RefCell<(String, WordList)> = const {
+        RefCell::new((
+            String::new(),
+            WordList {
+                buffer: String::new(),
+                ends: Vec::new(),
+            },
+        ))
+    };
+}
+
+/// Runs `f` on the words of `text`, split once however many keyword sets look at it.
+pub fn with_words<T>(text: &str, f: impl FnOnce(&WordList) -> T) -> T {
+    LAST_SPLIT.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut last) => {
+            let (last_text, words) = &mut *last;
+            if last_text != text {
+                last_text.clear();
+                last_text.push_str(text);
+                words.fill(text, false);
+            }
+            f(words)
+        }
+        Err(_) => f(&WordList::new(text)),
+    })
+}
+
+/// Drops this thread's copy of the last text split (a response's answers are not kept around
+/// once its hooks have run).
+pub fn forget_last_split() {
+    LAST_SPLIT.with(|cell| {
+        if let Ok(mut last) = cell.try_borrow_mut() {
+            last.0.clear();
+            last.1.buffer.clear();
+            last.1.ends.clear();
+        }
+    });
 }
 
 fn is_apostrophe(c: char) -> bool {
