@@ -303,9 +303,16 @@ async fn the_background_loop_reviews_after_a_change() {
     actix_web::rt::spawn(chorus::review::run_loop(state.clone()));
     send!(app, "patient-enrollment", failed_patient(), 5);
     send!(app, "leadership-enrollment", leader(), 5);
-    // Polls (no timing assertion): the loop must get there eventually.
+    // Polls (no timing assertion): the loop must get there eventually. The run that opens the
+    // task records itself just after opening it, so wait for both.
+    let recorded = |state: &AppState| {
+        state
+            .reviews
+            .last_run(SITE)
+            .is_some_and(|run| run.opened.len() + run.already_open.len() == 1)
+    };
     for _ in 0..500 {
-        if !review_tasks(&state).is_empty() {
+        if !review_tasks(&state).is_empty() && recorded(&state) {
             break;
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
