@@ -81,6 +81,12 @@ fn run(site: &Site, rules: &SiteRules, answers: serde_json::Value) -> RuleOutcom
     })
 }
 
+/// The load errors of a site whose only script is this rule file.
+fn refused_rule(dir: &Path, file: &str, rule: &str) -> String {
+    write_site(dir, &[(file, rule)], &[], "");
+    compile(dir).err().expect("refused")
+}
+
 fn codes(outcome: &RuleOutcome) -> Vec<&str> {
     outcome.tags.iter().map(|t| t.code.as_str()).collect()
 }
@@ -161,8 +167,7 @@ fn keyword_sets_by_code_tag_in_code_order() {
 fn a_top_level_that_fails_is_a_load_error_at_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let rule = "// keywords\n\nconst WORDS = keyword_set([\"ok\", 3]);\nfn tag(response) { [] }\n";
-    write_site(dir.path(), &[("bad.rhai", rule)], &[], "");
-    let err = compile(dir.path()).err().expect("refused");
+    let err = refused_rule(dir.path(), "bad.rhai", rule);
     assert!(err.contains("rules/bad.rhai:3:"), "{err}");
     assert!(err.contains("a keyword must be a string"), "{err}");
     assert!(err.contains("while loading the top level"), "{err}");
@@ -172,8 +177,7 @@ fn a_top_level_that_fails_is_a_load_error_at_its_line() {
 fn an_endless_top_level_stops_at_a_limit() {
     let dir = tempfile::tempdir().unwrap();
     let rule = "let n = 0;\nloop { n += 1; }\nfn tag(response) { [] }\n";
-    write_site(dir.path(), &[("endless.rhai", rule)], &[], "");
-    let err = compile(dir.path()).err().expect("refused");
+    let err = refused_rule(dir.path(), "endless.rhai", rule);
     assert!(err.contains("rules/endless.rhai:"), "{err}");
     // The operation limit, or the time limit first in a slow debug build.
     assert!(err.contains("stopped after"), "{err}");
@@ -184,8 +188,7 @@ fn an_endless_top_level_stops_at_a_limit() {
 fn hooks_cannot_read_top_level_variables_that_are_not_constants() {
     let dir = tempfile::tempdir().unwrap();
     let rule = "let words = [\"parking\"];\nfn tag(response) { words }\n";
-    write_site(dir.path(), &[("let.rhai", rule)], &[], "");
-    let err = compile(dir.path()).err().expect("refused");
+    let err = refused_rule(dir.path(), "let.rhai", rule);
     assert!(err.contains("rules/let.rhai:2:"), "{err}");
     assert!(err.contains("words"), "{err}");
 }
@@ -194,8 +197,7 @@ fn hooks_cannot_read_top_level_variables_that_are_not_constants() {
 fn a_parameter_named_like_a_constant_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let rule = "const CODE = \"parking\";\n\nfn tag(CODE) { [CODE] }\n";
-    write_site(dir.path(), &[("shadow.rhai", rule)], &[], "");
-    let err = compile(dir.path()).err().expect("refused");
+    let err = refused_rule(dir.path(), "shadow.rhai", rule);
     assert!(err.contains("rules/shadow.rhai:3:1:"), "{err}");
     assert!(err.contains("parameter `CODE` of fn tag"), "{err}");
 }
@@ -235,8 +237,7 @@ fn answer_tables_tag_from_structured_answers() {
     );
 
     let bad = "const T = answer_table(#{ aware: \"awareness\" });\nfn tag(response) { [] }\n";
-    write_site(dir.path(), &[("by_answer.rhai", bad)], &[], "");
-    let err = compile(dir.path()).err().expect("refused");
+    let err = refused_rule(dir.path(), "by_answer.rhai", bad);
     assert!(err.contains("by_answer.rhai:1:"), "{err}");
     assert!(
         err.contains("aware must be a map of answer value to barrier code"),

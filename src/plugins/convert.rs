@@ -1,5 +1,6 @@
 //! Conversions between Chorus values and rhai values.
 
+use crate::response::Tag;
 use crate::survey::{AnswerValue, Answers, Site};
 use rhai::{Array, Dynamic, ImmutableString, Map};
 use std::collections::HashMap;
@@ -58,10 +59,10 @@ impl CommonTexts {
     }
 }
 
-/// The `response` argument of every hook: built once per response, and again only when the tag
-/// hooks add tags. It is shared and read-only, so passing it to a hook copies nothing, and a
-/// hook that tries to change it gets an error instead of changing what the next hook sees
-/// (`let r = response;` still gives a hook its own copy to change).
+/// The `response` argument of every hook: built once per response, its `tags` updated in place
+/// when the tag hooks add some. It is shared and read-only, so passing it to a hook copies
+/// nothing, and a hook that tries to change it gets an error instead of changing what the next
+/// hook sees (`let r = response;` still gives a hook its own copy to change).
 ///
 /// Only the outer map is shared: rhai's size checks refuse (by panicking) a shared value nested
 /// inside a map, which any hook copying the response and changing the copy would run into.
@@ -109,12 +110,13 @@ impl ResponseValue {
     /// From now on, the response carries these tags. Changed in place: no hook is running, so
     /// nothing but the next hooks will read it. rhai keeps "read-only" on each value, not on
     /// the map holding it, so the new array is marked read-only itself.
-    pub fn set_tags(&mut self, tags: &Array) {
+    pub fn set_tags(&mut self, tags: &[Tag]) {
+        let codes: Array = tags
+            .iter()
+            .map(|t| Dynamic::from(ImmutableString::from(t.code.as_str())))
+            .collect();
         if let Some(mut map) = self.current.write_lock::<Map>() {
-            map.insert(
-                "tags".into(),
-                Dynamic::from_array(tags.clone()).into_read_only(),
-            );
+            map.insert("tags".into(), Dynamic::from_array(codes).into_read_only());
         }
     }
 }

@@ -25,7 +25,6 @@ use crate::survey::{Answers, LoadError, Site, Survey};
 use compiled::CompiledRules;
 use convert::{ResponseFacts, ResponseValue};
 use hooks::Hook;
-use rhai::{Array, Dynamic};
 use std::path::Path;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -122,12 +121,16 @@ impl SiteRules {
         if self.loaded.scripts.is_empty() {
             return RuleOutcome::default();
         }
+        let outcome = self.run_hooks(facts, follow_ups);
+        text::forget_last_split();
+        outcome
+    }
+
+    fn run_hooks(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {
         let rules = self.local();
         let runner = rules.runner();
         // The answers become rhai values once per response; every hook shares them.
         let mut response = ResponseValue::new(facts, &rules.texts);
-        // `response.tags`, kept in step with `outcome.tags`.
-        let mut tag_values = Array::new();
         let mut outcome = RuleOutcome::default();
         for script in rules.scripts.iter().filter(|s| s.tag.is_some()) {
             let value = match runner.call(script, Hook::Tag, response.current()) {
@@ -146,15 +149,13 @@ impl SiteRules {
                         code: code.to_string(),
                         source: script.source.clone(),
                     });
-                    tag_values.push(Dynamic::from(code));
                 }
             }
             if outcome.tags.len() > known {
-                response.set_tags(&tag_values);
+                response.set_tags(&outcome.tags);
             }
         }
         if !follow_ups {
-            text::forget_last_split();
             return outcome;
         }
         runner.run_action_hook(
@@ -164,7 +165,6 @@ impl SiteRules {
             &mut outcome.actions,
             &mut outcome.errors,
         );
-        text::forget_last_split();
         outcome
     }
 }

@@ -9,7 +9,8 @@ pub fn words(text: &str) -> Vec<String> {
     WordList::split(text, false).to_vec()
 }
 
-/// The words of a keyword, normalised as text words are, keeping a `*` (see `word_matches`).
+/// The words of a keyword, normalised as text words are, keeping a `*` (a prefix, see
+/// `keywords`).
 pub fn keyword_words(keyword: &str) -> Vec<String> {
     WordList::split(keyword, true).to_vec()
 }
@@ -43,13 +44,8 @@ impl WordList {
         ends.clear();
         let mut start = 0;
         for c in text.chars() {
-            // ASCII first: most answers are, and it needs no case-mapping tables.
-            let in_word = if c.is_ascii() {
-                c.is_ascii_alphanumeric() || (keep_star && c == '*')
-            } else {
-                c.is_alphanumeric()
-            };
-            if in_word {
+            if c.is_alphanumeric() || (keep_star && c == '*') {
+                // Most answers are ASCII, which needs no case-mapping tables.
                 if c.is_ascii() {
                     buffer.push(c.to_ascii_lowercase());
                 } else {
