@@ -5,8 +5,8 @@
 //! cost, printed once), then measures the report without filters, for one survey, and for a
 //! window with partial edge days (which reads those two days from the store).
 
+use chorus::domain::{StoredResponse, Tag};
 use chorus::report::{site_report, ReportFilter, ReportIndex};
-use chorus::response::{StoredResponse, Tag};
 use chorus::store::{SledStore, Store, StoreOptions};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::PathBuf;
@@ -63,11 +63,11 @@ fn response(i: u64, rng: &mut Lcg) -> StoredResponse {
     let mut answers = chorus::survey::Answers::new();
     answers.insert(
         "aware".into(),
-        chorus::survey::AnswerValue::Text("yes".into()),
+        chorus::domain::AnswerValue::Text("yes".into()),
     );
     answers.insert(
         "comments".into(),
-        chorus::survey::AnswerValue::Text("The sign-up page kept timing out on my phone.".into()),
+        chorus::domain::AnswerValue::Text("The sign-up page kept timing out on my phone.".into()),
     );
     StoredResponse {
         id,
@@ -75,7 +75,7 @@ fn response(i: u64, rng: &mut Lcg) -> StoredResponse {
         survey: survey.into(),
         survey_version: 1,
         group: group.into(),
-        submitted_at: chorus::submit::timestamp_of(id),
+        submitted_at: chorus::domain::time::rfc3339_of_id(id),
         language: None,
         submission_id: None,
         answers,

@@ -98,7 +98,7 @@ impl AppState {
             login_limiter: LoginLimiter::default(),
             outbox: tokio::sync::Notify::new(),
             reviews: crate::review::Reviews::default(),
-            work: crate::pool::WorkPool::new(work_threads),
+            work: crate::pool::WorkPool::new("chorus-work", work_threads),
         })
     }
 }

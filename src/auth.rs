@@ -8,24 +8,11 @@ use crate::errors::ApiError;
 use crate::store::{Role, User};
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 
-const TOKEN_PREFIX: &str = "chorus_";
-
-/// A new random API token (shown once, never stored).
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
-}
-
-pub fn token_sha256(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use crate::domain::user::{new_token, token_sha256};
 
 pub trait MinRole {
     const ROLE: Role;

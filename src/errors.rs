@@ -95,9 +95,9 @@ pub enum ApiError {
     SiteInvalid(Vec<String>),
 }
 
-impl From<crate::invitations::InvitationProblem> for ApiError {
-    fn from(problem: crate::invitations::InvitationProblem) -> Self {
-        use crate::invitations::InvitationProblem as P;
+impl From<crate::domain::InvitationProblem> for ApiError {
+    fn from(problem: crate::domain::InvitationProblem) -> Self {
+        use crate::domain::InvitationProblem as P;
         match problem {
             P::Unknown => ApiError::InvitationUnknown,
             P::Used => ApiError::InvitationUsed,

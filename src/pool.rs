@@ -1,8 +1,9 @@
-//! A small fixed pool of threads for CPU-bound request work (validation, rules, the store
-//! write). tokio's blocking pool grows a thread per waiting request (64 at c=64), and on a
-//! 2-core machine the context switches between them cost more than the rules themselves.
+//! The one way Chorus runs blocking work: a small fixed pool of threads. tokio's blocking pool
+//! grows a thread per waiting request (64 at c=64), and on a 2-core machine the context switches
+//! between them cost more than the work itself. Imports nothing from the crate.
 
 use parking_lot::Mutex;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::sync::Arc;
 
@@ -13,17 +14,24 @@ pub struct WorkPool {
 }
 
 impl WorkPool {
-    pub fn new(threads: usize) -> WorkPool {
+    /// `threads` threads named `{name}-{i}`.
+    pub fn new(name: &str, threads: usize) -> WorkPool {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads.max(1) {
             let rx = Arc::clone(&rx);
             std::thread::Builder::new()
-                .name(format!("chorus-work-{i}"))
+                .name(format!("{name}-{i}"))
                 .spawn(move || loop {
                     let job = rx.lock().recv();
                     match job {
-                        Ok(job) => job(),
+                        // A panicking job ends that job only: its caller gets `None`, the thread
+                        // takes the next job.
+                        Ok(job) => {
+                            if catch_unwind(AssertUnwindSafe(job)).is_err() {
+                                tracing::error!("a background job panicked; its request failed");
+                            }
+                        }
                         Err(_) => return,
                     }
                 })
@@ -45,5 +53,21 @@ impl WorkPool {
         });
         self.jobs.lock().send(job).ok()?;
         rx.await.ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn a_panicking_job_does_not_kill_its_thread() {
+        let pool = WorkPool::new("test-pool", 1);
+        assert_eq!(pool.run(|| -> u32 { panic!("boom") }).await, None);
+        assert_eq!(
+            pool.run(|| 2 + 2).await,
+            Some(4),
+            "the one thread still works"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! One CSV layout for responses, shared by `chorus export` and the admin download.
 
-use crate::response::StoredResponse;
+use crate::domain::StoredResponse;
 use crate::survey::Survey;
 use std::sync::Arc;
 

@@ -7,10 +7,10 @@
 //! follow-ups never do, and no follow-up hook runs.
 
 use crate::app::AppState;
+use crate::domain::time::rfc3339_of_id;
+use crate::domain::{RuleError, StoredResponse, Tag};
 use crate::errors::ApiError;
-use crate::response::{RuleError, StoredResponse, Tag};
 use crate::store::{ResponseQuery, RetagProgress, RetagStatus, StoreError};
-use crate::submit::timestamp_of;
 use parking_lot::Mutex;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -42,7 +42,7 @@ pub fn start(state: Arc<AppState>, site: &str) -> Result<RetagProgress, ApiError
             let id = Uuid::now_v7();
             let p = RetagProgress {
                 status: RetagStatus::Running,
-                started_at: timestamp_of(id),
+                started_at: rfc3339_of_id(id),
                 finished_at: None,
                 total: state.store.count_responses(site)?,
                 done: 0,
@@ -70,7 +70,7 @@ pub fn start(state: Arc<AppState>, site: &str) -> Result<RetagProgress, ApiError
                 let mut running = RUNNING.lock();
                 if let Ok(Some(mut p)) = state.store.retag_progress(&site) {
                     p.status = RetagStatus::Failed;
-                    p.finished_at = Some(timestamp_of(Uuid::now_v7()));
+                    p.finished_at = Some(rfc3339_of_id(Uuid::now_v7()));
                     p.message = Some(e.to_string());
                     let _ = state.store.put_retag_progress(&site, &p);
                 }
@@ -141,7 +141,7 @@ fn run(state: &AppState, site: &str, key: &(usize, String)) -> Result<(), StoreE
         }
         if page.next.is_none() {
             progress.status = RetagStatus::Done;
-            progress.finished_at = Some(timestamp_of(Uuid::now_v7()));
+            progress.finished_at = Some(rfc3339_of_id(Uuid::now_v7()));
             progress.total = progress.total.max(progress.done);
             // Marked done and released together, so a new start never sees a finished run
             // as still running (nor overwrites its last progress).

@@ -8,17 +8,16 @@
 //! or claimed.
 
 use crate::app::AppState;
+use crate::domain::time::now_ms;
+use crate::domain::time::rfc3339_of_id;
+pub use crate::domain::ReviewRun;
+use crate::domain::{new_delivery, new_task, FollowUpRecords, Origin, Task, TaskAction};
+use crate::domain::{Action, ErrorSource};
 use crate::errors::ApiError;
-use crate::followups::{
-    now_ms, Delivery, DeliveryStatus, FollowUpRecords, StatusChange, Task, TaskStatus,
-};
 use crate::report::{site_report, Report, ReportFilter};
-use crate::response::{Action, RuleError};
 use crate::sites::SiteRuntime;
 use crate::store::RuleErrorEntry;
-use crate::submit::timestamp_of;
 use parking_lot::Mutex;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -26,22 +25,6 @@ use uuid::Uuid;
 
 /// How often the loop looks at the reports, and so the most often a site is reviewed.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
-
-/// What one review run of a site did (the latest is shown on the rules page).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ReviewRun {
-    pub site: String,
-    /// The run's id: also the key of its rule-error entry.
-    pub id: Uuid,
-    pub at: String,
-    /// Titles of the tasks this run opened.
-    pub opened: Vec<String>,
-    /// Titles of tasks it asked for that were not opened again: one is still open or claimed.
-    pub already_open: Vec<String>,
-    /// Names of the webhooks it sent to the outbox.
-    pub webhooks: Vec<String>,
-    pub errors: Vec<RuleError>,
-}
 
 #[derive(Default)]
 struct SiteState {
@@ -89,7 +72,7 @@ impl Reviews {
 
 /// The identity of a review task: one is not opened again while another is active.
 fn same_task(t: &Task, source: &str, queue: &str, title: &str) -> bool {
-    t.response_id.is_nil() && t.source == source && t.queue == queue && t.title == title
+    t.origin.is_review() && t.source == source && t.queue == queue && t.title == title
 }
 
 /// Runs the site's review hooks on its current report (whether or not it changed) and stores
@@ -181,11 +164,10 @@ async fn run_locked(
     let seen = report.clone();
     let run = tokio::task::spawn_blocking(move || -> Result<ReviewRun, ApiError> {
         let outcome = runtime.rules.review(&report);
-        let active: Vec<Task> = store.find_tasks(&site_id, &|t| {
-            t.response_id.is_nil() && t.status.is_active()
-        })?;
+        let active: Vec<Task> =
+            store.find_tasks(&site_id, &|t| t.origin.is_review() && t.status.is_active())?;
         let id = Uuid::now_v7();
-        let at = timestamp_of(id);
+        let at = rfc3339_of_id(id);
         let now = now_ms();
         let mut run = ReviewRun {
             site: site_id.clone(),
@@ -215,27 +197,22 @@ async fn run_locked(
                         continue;
                     }
                     run.opened.push(title.clone());
-                    records.tasks.push(Task {
-                        id: Uuid::now_v7(),
-                        site: site_id.clone(),
+                    records.tasks.push(new_task(
+                        Uuid::now_v7(),
+                        &site_id,
                         // A review task belongs to the site's report, not to a response.
-                        response_id: Uuid::nil(),
-                        survey: String::new(),
-                        source: source.clone(),
-                        queue,
-                        title,
-                        priority,
-                        note,
-                        created_at: at.clone(),
-                        due_at_ms: due_hours.map(|h| now + h * 3_600_000),
-                        status: TaskStatus::Open,
-                        history: vec![StatusChange {
-                            status: TaskStatus::Open,
-                            by: source,
-                            at: at.clone(),
-                            reason: None,
-                        }],
-                    });
+                        Origin::Review,
+                        &source,
+                        TaskAction {
+                            queue: &queue,
+                            title: &title,
+                            due_hours,
+                            priority,
+                            note: note.as_deref(),
+                        },
+                        &at,
+                        now,
+                    ));
                 }
                 Action::Webhook { target, payload } => {
                     let follow_up_id = Uuid::now_v7();
@@ -247,29 +224,21 @@ async fn run_locked(
                         "payload": payload.unwrap_or_else(|| serde_json::json!({})),
                     });
                     run.webhooks.push(target.clone());
-                    records.deliveries.push(Delivery {
-                        id: follow_up_id,
-                        site: site_id.clone(),
-                        webhook: target,
-                        response_id: Uuid::nil(),
+                    records.deliveries.push(new_delivery(
                         follow_up_id,
-                        body: body.to_string(),
-                        status: DeliveryStatus::Pending,
-                        attempts: 0,
-                        created_at_ms: now,
-                        next_attempt_ms: now,
-                        last_error: None,
-                        last_status: None,
-                        delivered_at_ms: None,
-                    });
+                        &site_id,
+                        Origin::Review,
+                        &target,
+                        body.to_string(),
+                        now,
+                    ));
                 }
             }
         }
         let entry = (!run.errors.is_empty()).then(|| RuleErrorEntry {
-            response_id: id,
-            survey: String::new(),
-            group: String::new(),
-            submitted_at: at.clone(),
+            id,
+            source: ErrorSource::Review,
+            at: at.clone(),
             errors: run.errors.clone(),
         });
         if entry.is_some() || !records.is_empty() {

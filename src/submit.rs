@@ -2,10 +2,10 @@
 //! durable. Shared by the JSON API and the respondent form.
 
 use crate::app::AppState;
+use crate::domain::records_for;
+use crate::domain::{FollowUp, StoredResponse};
 use crate::errors::ApiError;
-use crate::followups::records_for;
 use crate::plugins::RuleInput;
-use crate::response::{FollowUp, StoredResponse};
 use crate::sites::SiteRuntime;
 use crate::store::Inserted;
 use crate::survey::{validate, RawAnswer};
@@ -27,22 +27,6 @@ pub struct Submitted {
     pub replayed: bool,
 }
 
-/// RFC 3339 (UTC, milliseconds) of the instant inside a UUID v7.
-pub fn timestamp_of(id: Uuid) -> String {
-    let (secs, nanos) = id.get_timestamp().map(|t| t.to_unix()).unwrap_or((0, 0));
-    timestamp_of_ms(secs as i64 * 1000 + i64::from(nanos / 1_000_000))
-}
-
-/// RFC 3339 (UTC, milliseconds) of milliseconds since the epoch.
-pub fn timestamp_of_ms(ms: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    at.format(&time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    ))
-    .unwrap_or_default()
-}
-
 /// Builds the stored record: validated answers plus everything the hooks produced.
 pub fn build_response(
     runtime: &SiteRuntime,
@@ -54,7 +38,7 @@ pub fn build_response(
         .ok_or_else(|| ApiError::SurveyNotFound(submission.survey.clone()))?;
     let answers = validate(survey, &submission.answers).map_err(ApiError::InvalidAnswers)?;
     let id = Uuid::now_v7();
-    let submitted_at = timestamp_of(id);
+    let submitted_at = crate::domain::time::rfc3339_of_id(id);
     let outcome = runtime.rules.evaluate(&RuleInput {
         id,
         site: &runtime.site,
@@ -128,7 +112,7 @@ async fn submit_with(
                         &response,
                         &records,
                         hash,
-                        crate::invitations::now_ms(),
+                        crate::domain::time::now_ms(),
                     )
                     .map_err(|e| match e {
                         crate::store::StoreError::Invitation(p) => ApiError::from(p),
@@ -156,7 +140,7 @@ async fn submit_with(
             if response
                 .follow_ups
                 .iter()
-                .any(|f| matches!(f.action, crate::response::Action::Webhook { .. }))
+                .any(|f| matches!(f.action, crate::domain::Action::Webhook { .. }))
             {
                 state.outbox.notify_one();
             }

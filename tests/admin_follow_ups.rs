@@ -8,9 +8,9 @@ use actix_web::http::StatusCode;
 use actix_web::test;
 use admin_support::*;
 use chorus::create_app;
-use chorus::followups::TaskStatus;
-use chorus::response::Action;
-use chorus::store::Role;
+use chorus::domain::Action;
+use chorus::domain::Role;
+use chorus::domain::TaskStatus;
 
 fn task_status(state: &chorus::AppState, site: &str, id: uuid::Uuid) -> TaskStatus {
     state
@@ -232,7 +232,7 @@ async fn staff_of_one_site_cannot_change_another() {
     assert_eq!(d.attempts, 0);
     assert_eq!(
         d.next_attempt_ms,
-        chorus::followups::ms_of_rfc3339(&b.submitted_at)
+        chorus::domain::time::ms_of_rfc3339(&b.submitted_at).unwrap()
     );
 
     // Viewers read reports but do not work follow-ups.

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::test;
 use admin_support::*;
 use chorus::create_app;
-use chorus::store::Role;
+use chorus::domain::Role;
 use std::time::Duration;
 
 #[actix_web::test]

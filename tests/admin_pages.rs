@@ -8,8 +8,8 @@ use actix_web::http::StatusCode;
 use actix_web::test;
 use admin_support::*;
 use chorus::create_app;
-use chorus::store::Role;
-use chorus::survey::AnswerValue;
+use chorus::domain::AnswerValue;
+use chorus::domain::Role;
 
 fn text(s: &str) -> AnswerValue {
     AnswerValue::Text(s.into())

@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::test;
 use admin_support::*;
 use chorus::create_app;
-use chorus::store::Role;
+use chorus::domain::Role;
 use rules_common::{config_for, copy_dir};
 use std::path::{Path, PathBuf};
 

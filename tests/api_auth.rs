@@ -5,7 +5,7 @@ mod common;
 use actix_web::http::StatusCode;
 use actix_web::test;
 use chorus::create_app;
-use chorus::store::Role;
+use chorus::domain::Role;
 use serde_json::Value;
 
 #[actix_web::test]
@@ -45,6 +45,9 @@ async fn tokens_are_stored_only_as_hashes() {
     let token = common::add_user(&t.state, "viewer", "test-clinic", Role::Viewer);
     let user = t.state.store.user("viewer").unwrap().unwrap();
     assert_ne!(user.token_sha256, token);
-    assert_eq!(user.token_sha256, chorus::auth::token_sha256(&token));
+    assert_eq!(
+        user.token_sha256,
+        chorus::domain::user::token_sha256(&token)
+    );
     assert_eq!(user.token_sha256.len(), 64);
 }

@@ -5,7 +5,7 @@ mod common;
 use actix_web::http::StatusCode;
 use actix_web::test;
 use chorus::create_app;
-use chorus::store::Role;
+use chorus::domain::Role;
 use serde_json::{json, Value};
 
 #[actix_web::test]

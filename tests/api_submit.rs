@@ -30,7 +30,7 @@ where
     (status, body)
 }
 
-fn stored(state: &chorus::AppState) -> Vec<chorus::response::StoredResponse> {
+fn stored(state: &chorus::AppState) -> Vec<chorus::domain::StoredResponse> {
     state
         .store
         .list_responses(&ResponseQuery {

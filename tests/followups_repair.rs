@@ -3,8 +3,9 @@
 
 mod common;
 
-use chorus::followups::{records_for, repair, DeliveryStatus, FollowUpRecords, TaskStatus};
-use chorus::response::{Action, FollowUp, Priority, RuleError, StoredResponse, Tag};
+use chorus::domain::{records_for, DeliveryStatus, FollowUpRecords, TaskStatus};
+use chorus::domain::{Action, FollowUp, Priority, RuleError, StoredResponse, Tag};
+use chorus::followups::repair;
 use uuid::Uuid;
 
 fn response_with_everything() -> StoredResponse {
@@ -14,7 +15,7 @@ fn response_with_everything() -> StoredResponse {
         survey: "every-kind".into(),
         survey_version: 3,
         group: "patient".into(),
-        submitted_at: chorus::submit::timestamp_of(Uuid::now_v7()),
+        submitted_at: chorus::domain::time::rfc3339_of_id(Uuid::now_v7()),
         language: None,
         submission_id: None,
         answers: Default::default(),
@@ -97,7 +98,9 @@ async fn repair_recreates_missing_records_once_and_keeps_existing_ones() {
     // A task someone claimed in the meantime is not reset by a second repair.
     store
         .update_task("test-clinic", tasks[0].id, &mut |t| {
-            t.transition(TaskStatus::Claimed, "sam", None, "now".into())
+            let change = t.change_to(TaskStatus::Claimed, "sam", None, "now".into())?;
+            t.apply(change);
+            Ok(())
         })
         .unwrap();
     assert_eq!(repair(&t.state, 0).unwrap(), 0);

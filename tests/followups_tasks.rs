@@ -5,8 +5,8 @@ mod common;
 use actix_web::http::StatusCode;
 use actix_web::test;
 use chorus::create_app;
-use chorus::response::{Action, Priority};
-use chorus::store::Role;
+use chorus::domain::Role;
+use chorus::domain::{Action, Priority};
 use common::followups::{now_rfc3339, store_with_actions};
 use serde_json::{json, Value};
 
@@ -97,7 +97,7 @@ async fn task_lifecycle_history_and_conflicts() {
 
     // The stored task kept its last valid state.
     let stored = t.state.store.list_tasks("test-clinic").unwrap();
-    assert_eq!(stored[0].status, chorus::followups::TaskStatus::Done);
+    assert_eq!(stored[0].status, chorus::domain::TaskStatus::Done);
     assert_eq!(stored[0].history.len(), 3);
 }
 

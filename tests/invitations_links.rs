@@ -7,9 +7,10 @@ mod common;
 use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use chorus::create_app;
-use chorus::invitations::{token_sha256, Invitation};
-use chorus::response::StoredResponse;
-use chorus::store::{ResponseQuery, Role};
+use chorus::domain::invitation::{token_sha256, Invitation};
+use chorus::domain::Role;
+use chorus::domain::StoredResponse;
+use chorus::store::ResponseQuery;
 use serde_json::{json, Value};
 
 const PATIENT: &str = "/s/demo-clinic/patient-enrollment";
@@ -98,7 +99,7 @@ async fn an_admin_creates_links_that_store_only_a_hash() {
             .expect("stored under its hash");
         assert!(!stored.used);
         assert_eq!(link["expires_at"], stored.expires_at);
-        let days = (stored.expires_at_ms - chorus::invitations::now_ms()) as f64 / 86_400_000.0;
+        let days = (stored.expires_at_ms - chorus::domain::time::now_ms()) as f64 / 86_400_000.0;
         assert!((6.9..=7.0).contains(&days), "{days}");
         tokens.push(token);
     }
@@ -271,8 +272,8 @@ async fn a_link_admits_one_response_then_explains_what_to_do() {
 async fn expired_unknown_and_foreign_links_get_friendly_pages_and_store_nothing() {
     let t = common::demo_state();
     let app = test::init_service(create_app(t.state.clone())).await;
-    let expired = chorus::invitations::new_token();
-    let foreign = chorus::invitations::new_token();
+    let expired = chorus::domain::invitation::new_token();
+    let foreign = chorus::domain::invitation::new_token();
     let record = |survey: &str, expires_at_ms: i64| Invitation {
         site: "demo-clinic".into(),
         survey: survey.into(),
@@ -301,7 +302,7 @@ async fn expired_unknown_and_foreign_links_get_friendly_pages_and_store_nothing(
             "We do not recognise this link",
         ),
         (
-            chorus::invitations::new_token(),
+            chorus::domain::invitation::new_token(),
             StatusCode::NOT_FOUND,
             "We do not recognise this link",
         ),
@@ -345,7 +346,7 @@ async fn expired_unknown_and_foreign_links_get_friendly_pages_and_store_nothing(
 async fn two_different_submissions_racing_on_one_link_store_one_response() {
     let t = common::demo_state();
     let app = test::init_service(create_app(t.state.clone())).await;
-    let token = chorus::invitations::new_token();
+    let token = chorus::domain::invitation::new_token();
     t.state
         .store
         .put_invitations(&[(
@@ -465,7 +466,7 @@ fn chorus_invite_writes_a_csv_of_working_links() {
 async fn an_invited_response_keeps_its_tags_and_follow_ups() {
     let t = common::demo_state();
     let app = test::init_service(create_app(t.state.clone())).await;
-    let token = chorus::invitations::new_token();
+    let token = chorus::domain::invitation::new_token();
     t.state
         .store
         .put_invitations(&[(
@@ -495,5 +496,5 @@ async fn an_invited_response_keeps_its_tags_and_follow_ups() {
     // The call-back task was written in the same transaction as the response and the link.
     let tasks = t.state.store.list_tasks("demo-clinic").unwrap();
     assert_eq!(tasks.len(), 1);
-    assert_eq!(tasks[0].response_id, all[0].id);
+    assert_eq!(tasks[0].origin.response_id(), Some(all[0].id));
 }

@@ -7,8 +7,8 @@ mod common;
 use actix_web::http::StatusCode;
 use actix_web::test;
 use chorus::create_app;
-use chorus::response::{StoredResponse, Tag};
-use chorus::store::Role;
+use chorus::domain::Role;
+use chorus::domain::{StoredResponse, Tag};
 use serde_json::{json, Value};
 
 /// A stored response at an exact UTC time with the given tags.
@@ -30,7 +30,7 @@ pub fn response_at(
         survey: survey.into(),
         survey_version: 1,
         group: group.into(),
-        submitted_at: chorus::submit::timestamp_of(id),
+        submitted_at: chorus::domain::time::rfc3339_of_id(id),
         language: None,
         submission_id: None,
         answers: Default::default(),
@@ -96,7 +96,7 @@ fn store_all(state: &chorus::AppState, responses: &[StoredResponse]) {
     for r in responses {
         state
             .store
-            .insert_response(r, &chorus::followups::records_for(r))
+            .insert_response(r, &chorus::domain::records_for(r))
             .unwrap();
         state.report.record(r);
     }

@@ -7,9 +7,9 @@ mod common;
 use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use chorus::create_app;
-use chorus::response::StoredResponse;
+use chorus::domain::AnswerValue;
+use chorus::domain::StoredResponse;
 use chorus::store::ResponseQuery;
-use chorus::survey::AnswerValue;
 
 const PATIENT: &str = "/s/demo-clinic/patient-enrollment";
 

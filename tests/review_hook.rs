@@ -9,10 +9,10 @@ mod rules_common;
 
 use actix_web::http::StatusCode;
 use actix_web::test;
+use chorus::domain::Role;
+use chorus::domain::{Task, TaskStatus};
 use chorus::followups::actions::change_task_status;
-use chorus::followups::{Task, TaskStatus};
 use chorus::review::{review_changed, run_site};
-use chorus::store::Role;
 use chorus::AppState;
 use rules_common::{call, config_for, copy_dir, submit};
 use serde_json::{json, Value};
@@ -45,7 +45,7 @@ fn review_tasks(state: &AppState) -> Vec<Task> {
         .list_tasks(SITE)
         .unwrap()
         .into_iter()
-        .filter(|t| t.response_id.is_nil())
+        .filter(|t| t.origin.is_review())
         .collect()
 }
 
@@ -202,7 +202,7 @@ async fn a_failing_review_is_a_rule_error_on_the_api_and_the_rules_page() {
     assert_eq!(run.webhooks, vec!["helpdesk".to_string()]);
     let deliveries = state.store.list_deliveries(SITE, None).unwrap();
     assert_eq!(deliveries.len(), 1);
-    assert!(deliveries[0].response_id.is_nil());
+    assert!(deliveries[0].origin.is_review());
     let body: Value = serde_json::from_str(&deliveries[0].body).unwrap();
     assert_eq!(body["type"], "chorus.review");
     assert_eq!(body["payload"], json!({ "groups": 3 }));

@@ -7,7 +7,7 @@ mod rules_common;
 use actix_web::http::StatusCode;
 use actix_web::test;
 use chorus::create_app;
-use chorus::store::Role;
+use chorus::domain::Role;
 use rules_common::{call, config_for, copy_dir, submit};
 use serde_json::{json, Value};
 use std::path::Path;

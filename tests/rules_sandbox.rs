@@ -8,8 +8,8 @@ mod rules_common;
 use actix_web::http::StatusCode;
 use actix_web::test;
 use chorus::create_app;
-use chorus::response::StoredResponse;
-use chorus::store::Role;
+use chorus::domain::Role;
+use chorus::domain::StoredResponse;
 use rules_common::{call, hostile_config, submit};
 use serde_json::{json, Value};
 

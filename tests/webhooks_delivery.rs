@@ -5,11 +5,12 @@ mod common;
 
 use actix_web::test;
 use chorus::create_app;
+use chorus::domain::time::now_ms;
+use chorus::domain::Action;
+use chorus::domain::Role;
+use chorus::domain::{Delivery, DeliveryStatus};
 use chorus::followups::delivery::{DeliveryWorker, RetryPolicy};
 use chorus::followups::signing::{secret_bytes, verify};
-use chorus::followups::{now_ms, Delivery, DeliveryStatus};
-use chorus::response::Action;
-use chorus::store::Role;
 use common::followups::{now_rfc3339, store_with_actions};
 use common::receiver::Receiver;
 use serde_json::{json, Value};

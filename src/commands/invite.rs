@@ -4,8 +4,10 @@
 use super::open_offline_store;
 use crate::args::InviteArgs;
 use crate::config::Config;
+use crate::domain::invitation::{check_request, link_path};
+use crate::domain::time::now_ms;
 use crate::errors::StartupError;
-use crate::invitations::{check_request, issue, link_path, now_ms};
+use crate::invitations::issue;
 use crate::survey::load_site;
 use std::io::Write;
 use std::process::ExitCode;

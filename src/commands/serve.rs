@@ -14,7 +14,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
     let config = Config::resolve(&args)?;
     let state = AppState::open(config)?;
     ensure_initial_admin(&state)?;
-    if let Some(since) = state.store.begin_run(crate::followups::now_ms() as u64)? {
+    if let Some(since) = state
+        .store
+        .begin_run(crate::domain::time::now_ms() as u64)?
+    {
         let repaired = crate::followups::repair(&state, since)?;
         tracing::warn!(
             repaired,
@@ -76,7 +79,7 @@ fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
         role: Role::Admin,
         token_sha256: token_sha256(&token),
         password_hash: None,
-        created_at: crate::submit::timestamp_of(uuid::Uuid::now_v7()),
+        created_at: crate::domain::time::rfc3339_of_id(uuid::Uuid::now_v7()),
     })?;
     let path = state.config.data.join("initial-admin-token");
     write_secret(&path, &token)

@@ -48,7 +48,7 @@ pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
                 role,
                 token_sha256: token_sha256(&token),
                 password_hash: None,
-                created_at: crate::submit::timestamp_of(uuid::Uuid::now_v7()),
+                created_at: crate::domain::time::rfc3339_of_id(uuid::Uuid::now_v7()),
             })?;
             eprintln!("Created user \"{name}\". Its API token, shown only this once:");
             println!("{token}");

@@ -3,8 +3,9 @@
 //! concurrency limit, so a dead help desk never delays another.
 
 use super::signing::{secret_bytes, sign};
-use super::{now_ms, Delivery, DeliveryStatus};
 use crate::app::AppState;
+use crate::domain::time::now_ms;
+use crate::domain::{Delivery, DeliveryStatus};
 use rand::Rng;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -4,8 +4,8 @@ use super::body::JsonBody;
 use super::common::{cursor, page_limit, site};
 use crate::app::AppState;
 use crate::auth::{SiteUser, Viewer};
+use crate::domain::FollowUp;
 use crate::errors::ApiError;
-use crate::response::FollowUp;
 use crate::store::ResponseQuery;
 use crate::submit::{submit, Submission};
 use crate::survey::RawAnswer;
@@ -160,29 +160,17 @@ struct ListQuery {
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 1000;
 
-/// Milliseconds since the epoch of an RFC 3339 instant or a `YYYY-MM-DD` date (UTC midnight).
+/// A `since`/`until` query parameter: an RFC 3339 time or a `YYYY-MM-DD` date (UTC midnight).
 pub fn parse_instant_ms(field: &str, value: &str) -> Result<u64, ApiError> {
-    use time::format_description::well_known::Rfc3339;
-    let bad = || ApiError::InvalidQuery {
+    crate::domain::time::parse_instant_ms(value).map_err(|message| ApiError::InvalidQuery {
         field: field.into(),
-        message: format!("\"{value}\" is neither an RFC 3339 time nor a YYYY-MM-DD date"),
-    };
-    let at = match time::OffsetDateTime::parse(value, &Rfc3339) {
-        Ok(t) => t,
-        Err(_) => time::Date::parse(
-            value,
-            &time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .map_err(|_| bad())?
-        .midnight()
-        .assume_utc(),
-    };
-    u64::try_from(at.unix_timestamp_nanos() / 1_000_000).map_err(|_| bad())
+        message,
+    })
 }
 
 #[derive(Serialize)]
 struct ResponseList {
-    responses: Vec<crate::response::StoredResponse>,
+    responses: Vec<crate::domain::StoredResponse>,
     next_cursor: Option<String>,
 }
 

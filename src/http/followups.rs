@@ -4,9 +4,10 @@ use super::body::JsonBody;
 use super::common::{site, status_param};
 use crate::app::AppState;
 use crate::auth::{Admin, SiteUser, Staff};
+use crate::domain::time::now_ms;
+use crate::domain::{Delivery, DeliveryStatus, Task, TaskStatus};
 use crate::errors::ApiError;
 use crate::followups::actions::{change_task_status, retry_delivery};
-use crate::followups::{now_ms, Delivery, DeliveryStatus, Task, TaskStatus};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -47,7 +48,7 @@ struct TaskView {
 fn view(task: Task, now: i64) -> TaskView {
     TaskView {
         overdue: task.is_overdue(now),
-        due_at: task.due_at_ms.map(crate::submit::timestamp_of_ms),
+        due_at: task.due_at_ms.map(crate::domain::time::rfc3339_of_ms),
         task,
     }
 }

@@ -3,8 +3,10 @@
 use super::body::JsonBody;
 use crate::app::AppState;
 use crate::auth::{Admin, SiteUser};
+use crate::domain::invitation::{check_request, link_path, DEFAULT_DAYS};
+use crate::domain::time::now_ms;
 use crate::errors::ApiError;
-use crate::invitations::{check_request, issue, link_path, now_ms, DEFAULT_DAYS};
+use crate::invitations::issue;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -4,10 +4,10 @@ use super::body::JsonBody;
 use super::common::{blocking, cursor, page_limit, site};
 use crate::app::AppState;
 use crate::auth::{Admin, SiteUser};
+use crate::domain::time::rfc3339_of_id;
+use crate::domain::{Action, ErrorSource, RuleError, Tag};
 use crate::errors::ApiError;
 use crate::plugins::RuleInput;
-use crate::response::{Action, RuleError, Tag};
-use crate::submit::timestamp_of;
 use crate::survey::{validate, Answers, RawAnswer};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -64,17 +64,16 @@ async fn list_rule_errors(
     let site_id = user.site.clone();
     let entries = blocking(move || Ok(store.list_rule_errors(&site_id, before, limit)?)).await?;
     let next_cursor = (entries.len() == limit)
-        .then(|| entries.last().map(|e| e.response_id.to_string()))
+        .then(|| entries.last().map(|e| e.id.to_string()))
         .flatten();
     let rule_errors = entries
         .into_iter()
         .flat_map(|entry| {
-            let (id, survey, group, at) = (
-                entry.response_id,
-                entry.survey,
-                entry.group,
-                entry.submitted_at,
-            );
+            let (survey, group) = match entry.source {
+                ErrorSource::Response { survey, group } => (survey, group),
+                ErrorSource::Review => (String::new(), String::new()),
+            };
+            let (id, at) = (entry.id, entry.at);
             entry.errors.into_iter().map(move |error| RuleErrorItem {
                 response_id: id,
                 survey: survey.clone(),
@@ -177,7 +176,7 @@ async fn dry_run(
             id,
             site: &rt.site,
             survey,
-            submitted_at: &timestamp_of(id),
+            submitted_at: &rfc3339_of_id(id),
             answers: &answers,
         });
         Ok(DryRunResult {

@@ -1,6 +1,6 @@
 //! Conversions between Chorus values and rhai values.
 
-use crate::response::Tag;
+use crate::domain::Tag;
 use crate::survey::{AnswerValue, Answers, Site};
 use rhai::{Array, Dynamic, ImmutableString, Map};
 use std::collections::HashMap;

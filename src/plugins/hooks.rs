@@ -3,7 +3,7 @@
 
 use super::convert;
 use super::engine::{DeadlineGuard, Limits, DEADLINE_TOKEN};
-use crate::response::{Action, Priority, RuleError};
+use crate::domain::{Action, Priority, RuleError};
 use rhai::{
     Array, CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Scope, AST,
 };

@@ -20,7 +20,7 @@ pub use engine::Limits;
 pub use review::{ReviewOutcome, ScriptInfo};
 pub use rule_tests::run_rule_tests;
 
-use crate::response::{Action, RuleError, StoredResponse, Tag};
+use crate::domain::{Action, RuleError, StoredResponse, Tag};
 use crate::survey::{Answers, LoadError, Site, Survey};
 use compiled::CompiledRules;
 use convert::{ResponseFacts, ResponseValue};

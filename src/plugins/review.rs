@@ -4,8 +4,8 @@
 use super::convert;
 use super::hooks::Hook;
 use super::SiteRules;
+use crate::domain::{Action, RuleError};
 use crate::report::Report;
-use crate::response::{Action, RuleError};
 use std::path::PathBuf;
 
 /// What the `review` hooks of a site returned for one report.

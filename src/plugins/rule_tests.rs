@@ -192,7 +192,7 @@ fn run_review_case(
     failures
 }
 
-fn rule_error_text(e: &crate::response::RuleError) -> String {
+fn rule_error_text(e: &crate::domain::RuleError) -> String {
     let at = match (e.line, e.col) {
         (Some(l), Some(c)) => format!(" at {l}:{c}"),
         _ => String::new(),
@@ -307,7 +307,7 @@ fn compare_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
 }
 
 /// Each action as the JSON an expectation is compared with: its fields plus `source`.
-fn action_json(source: &str, action: &crate::response::Action) -> Value {
+fn action_json(source: &str, action: &crate::domain::Action) -> Value {
     let mut v = serde_json::to_value(action).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut v {
         map.insert("source".into(), Value::String(source.to_string()));
@@ -346,7 +346,7 @@ fn assign(expected: &[Value], actual: &[Value], used: &mut Vec<bool>) -> bool {
 
 fn compare_actions(
     expected: &[toml::Table],
-    actions: &[(String, crate::response::Action)],
+    actions: &[(String, crate::domain::Action)],
 ) -> Option<String> {
     let expected: Vec<Value> = expected
         .iter()

@@ -7,34 +7,12 @@
 //! reading responses; only partial edge days of a `since`/`until` window are read from the
 //! store (see `report::query`). The index holds counts only: no answers, no ids.
 
-use crate::response::StoredResponse;
+use crate::domain::StoredResponse;
 use crate::store::{Store, StoreError};
 use parking_lot::RwLock;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use uuid::Uuid;
+use std::collections::{BTreeMap, HashMap};
 
-pub const DAY_MS: u64 = 86_400_000;
-
-/// Days since 1970-01-01 (UTC) of a response, from the timestamp inside its UUID v7 id
-/// (the same instant as `submitted_at` and the one the store orders and filters by).
-pub fn day_of(id: Uuid) -> u64 {
-    ms_of(id) / DAY_MS
-}
-
-/// Milliseconds since the epoch inside a UUID v7 (0 for other versions).
-pub fn ms_of(id: Uuid) -> u64 {
-    id.get_timestamp()
-        .map(|t| {
-            let (secs, nanos) = t.to_unix();
-            secs * 1000 + u64::from(nanos / 1_000_000)
-        })
-        .unwrap_or(0)
-}
-
-/// The distinct codes of a response, first occurrence kept: a code counts once per respondent.
-pub fn distinct_codes(response: &StoredResponse) -> BTreeSet<&str> {
-    response.tags.iter().map(|t| t.code.as_str()).collect()
-}
+pub use crate::domain::time::{day_of_id as day_of, DAY_MS};
 
 /// Respondents and tagged respondents per group (and per group × code).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,7 +25,7 @@ pub struct Tally {
 impl Tally {
     pub fn add_response(&mut self, r: &StoredResponse) {
         *self.respondents.entry(r.group.clone()).or_default() += 1;
-        for code in distinct_codes(r) {
+        for code in r.distinct_codes() {
             *self
                 .tagged
                 .entry((r.group.clone(), code.to_string()))
@@ -148,8 +126,8 @@ impl ReportIndex {
     /// `before` is the record as it was counted, `after` the record as now stored (same id,
     /// site, survey and group). Call it after `Store::update_response` succeeded.
     pub fn retagged(&self, before: &StoredResponse, after: &StoredResponse) {
-        let old = distinct_codes(before);
-        let new = distinct_codes(after);
+        let old = before.distinct_codes();
+        let new = after.distinct_codes();
         if old == new {
             return;
         }
@@ -218,7 +196,7 @@ fn add(counts: &mut SiteCounts, r: &StoredResponse, n: u64) {
         .entry(day_of(r.id))
         .or_default();
     day.respondents += n;
-    for code in distinct_codes(r) {
+    for code in r.distinct_codes() {
         // Counting a known code allocates nothing.
         match day.codes.get_mut(code) {
             Some(count) => *count += n,

@@ -97,17 +97,6 @@ pub struct WeekRow {
     pub total: u64,
 }
 
-/// Day number (days since 1970-01-01) as `YYYY-MM-DD`.
-pub fn day_label(day: u64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(day as i64 * 86_400)
-        .map(|t| {
-            t.date()
-                .format(&time::macros::format_description!("[year]-[month]-[day]"))
-                .unwrap_or_default()
-        })
-        .unwrap_or_default()
-}
-
 /// The last `weeks` consecutive weeks up to the latest one with responses (empty weeks
 /// included, none before the first response), newest first.
 pub fn weekly(
@@ -137,7 +126,7 @@ pub fn weekly(
             .cloned()
             .unwrap_or_else(|| vec![0; groups.len()]);
         out.push(WeekRow {
-            week: day_label(week.saturating_sub(3)),
+            week: crate::domain::time::date_of_day(week.saturating_sub(3)),
             total: counts.iter().sum(),
             counts,
         });

@@ -52,21 +52,7 @@ pub fn rule_error_key(site: &str, id: Uuid) -> Vec<u8> {
     k
 }
 
-/// The smallest UUID v7 at or after a millisecond timestamp: a seek position for time bounds.
-pub fn min_id_at_ms(ms: u64) -> Uuid {
-    let mut b = [0u8; 16];
-    b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
-    Uuid::from_bytes(b)
-}
-
-/// The millisecond timestamp inside a UUID v7.
-#[cfg(test)]
-pub fn ms_of(id: Uuid) -> u64 {
-    let b = id.as_bytes();
-    let mut t = [0u8; 8];
-    t[2..].copy_from_slice(&b[..6]);
-    u64::from_be_bytes(t)
-}
+pub use crate::domain::time::min_id_at_ms;
 
 /// Smallest key strictly greater than every key starting with `prefix`.
 pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
@@ -83,14 +69,6 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn v7_time_round_trips() {
-        let id = Uuid::now_v7();
-        let ms = ms_of(id);
-        assert!(min_id_at_ms(ms) <= id);
-        assert!(min_id_at_ms(ms + 1) > id);
-    }
 
     #[test]
     fn keys_sort_by_time_within_a_survey() {

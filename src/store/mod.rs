@@ -11,10 +11,10 @@ mod sled_followups;
 mod sled_invitations;
 mod sled_merge;
 
-use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
-use crate::invitations::{Invitation, InvitationProblem};
-use crate::response::{RuleError, StoredResponse};
-use serde::{Deserialize, Serialize};
+use crate::domain::{
+    Delivery, DeliveryStatus, FollowUpRecords, Invitation, InvitationProblem, StoredResponse, Task,
+};
+pub use crate::domain::{RetagProgress, RetagStatus, Role, RuleErrorEntry, User, ALL_SITES};
 use std::future::Future;
 use std::pin::Pin;
 use uuid::Uuid;
@@ -50,47 +50,6 @@ pub enum Inserted {
     Duplicate(Box<StoredResponse>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Viewer,
-    Staff,
-    Admin,
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "viewer" => Ok(Role::Viewer),
-            "staff" => Ok(Role::Staff),
-            "admin" => Ok(Role::Admin),
-            other => Err(format!("unknown role \"{other}\" (admin, staff or viewer)")),
-        }
-    }
-}
-
-/// `"*"` as the site means every site.
-pub const ALL_SITES: &str = "*";
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct User {
-    pub name: String,
-    pub site: String,
-    pub role: Role,
-    /// Hex SHA-256 of the API token; the token itself is never stored.
-    pub token_sha256: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_hash: Option<String>,
-    pub created_at: String,
-}
-
-impl User {
-    pub fn can_access(&self, site: &str) -> bool {
-        self.site == ALL_SITES || self.site == site
-    }
-}
-
 /// Filters for listing a site's responses in time order.
 #[derive(Debug, Clone, Default)]
 pub struct ResponseQuery {
@@ -112,59 +71,6 @@ pub struct ResponsePage {
     pub responses: Vec<StoredResponse>,
     /// Set when more responses match: pass it as `after` for the next page.
     pub next: Option<Uuid>,
-}
-
-/// The rule errors of one response, as the rule-error index keeps them (newest first).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RuleErrorEntry {
-    pub response_id: Uuid,
-    pub survey: String,
-    pub group: String,
-    pub submitted_at: String,
-    pub errors: Vec<RuleError>,
-}
-
-impl RuleErrorEntry {
-    pub fn of(response: &StoredResponse) -> RuleErrorEntry {
-        RuleErrorEntry {
-            response_id: response.id,
-            survey: response.survey.clone(),
-            group: response.group.clone(),
-            submitted_at: response.submitted_at.clone(),
-            errors: response.rule_errors.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RetagStatus {
-    Running,
-    Done,
-    Failed,
-}
-
-/// Progress of re-tagging a site's stored responses, persisted so a restart resumes it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RetagProgress {
-    pub status: RetagStatus,
-    pub started_at: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<String>,
-    /// Responses stored before the start, the ones this run re-tags.
-    pub total: u64,
-    pub done: u64,
-    /// Responses whose tags changed.
-    pub changed: u64,
-    /// Responses where a tag hook failed.
-    pub with_errors: u64,
-    /// Responses submitted from this instant on were tagged by current rules already.
-    pub until_ms: u64,
-    /// The last response re-tagged: a resumed run continues after it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
 }
 
 /// A change to one stored response; returns whether it changed anything.

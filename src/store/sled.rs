@@ -8,9 +8,9 @@ use super::{
     DurableFuture, Inserted, ResponseChange, ResponseIter, ResponsePage, ResponseQuery,
     RetagProgress, RetagStatus, RuleErrorEntry, Store, StoreError, User,
 };
-use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
-use crate::invitations::Invitation;
-use crate::response::StoredResponse;
+use crate::domain::Invitation;
+use crate::domain::StoredResponse;
+use crate::domain::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use parking_lot::Mutex;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use std::ops::Bound;

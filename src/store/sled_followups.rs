@@ -10,7 +10,7 @@
 use super::keys;
 use super::sled::{backend, SledStore};
 use super::{RuleErrorEntry, StoreError};
-use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
+use crate::domain::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use uuid::Uuid;
 
 pub(super) const TREE_TASKS: &str = "tasks";
@@ -247,7 +247,7 @@ impl SledStore {
     ) -> Result<(), StoreError> {
         if let Some(e) = errors {
             self.rule_errors
-                .insert(keys::rule_error_key(site, e.response_id), to_json(e)?)
+                .insert(keys::rule_error_key(site, e.id), to_json(e)?)
                 .map_err(backend)?;
         }
         EncodedFollowUps::new(follow_ups)?.insert(self, false)?;

@@ -6,9 +6,9 @@
 use super::keys;
 use super::sled::{backend, decode, encode, from_transaction, SledStore, SUBMISSION_STRIPES};
 use super::{Inserted, Store as _, StoreError};
-use crate::followups::FollowUpRecords;
-use crate::invitations::{check, Invitation};
-use crate::response::StoredResponse;
+use crate::domain::invitation::{check, Invitation};
+use crate::domain::FollowUpRecords;
+use crate::domain::StoredResponse;
 use sled::transaction::{ConflictableTransactionError, Transactional};
 
 pub(super) const TREE_INVITATIONS: &str = "invitations";

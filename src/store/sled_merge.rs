@@ -3,7 +3,7 @@
 use super::keys;
 use super::sled::{backend, decode};
 use super::StoreError;
-use crate::response::StoredResponse;
+use crate::domain::StoredResponse;
 use uuid::Uuid;
 
 /// K-way merge of per-survey scans by the UUID v7 at the end of each key.

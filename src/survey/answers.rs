@@ -1,42 +1,21 @@
 //! Answer validation and `show_if`: the server is the authority on what a response contains.
 
 use super::definition::{Literal, Question, QuestionKind, ShowIf, Survey, MAX_SCALE_POINTS};
-use serde::{Deserialize, Serialize};
+pub use crate::domain::{AnswerValue, Answers};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// A validated answer, in the shape SPEC gives for each question kind.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(untagged)]
-pub enum AnswerValue {
-    Int(i64),
-    Text(String),
-    Choices(Vec<String>),
-}
-
-impl AnswerValue {
-    fn matches(&self, literal: &Literal) -> bool {
-        match (self, literal) {
-            (AnswerValue::Int(a), Literal::Int(b)) => a == b,
-            (AnswerValue::Int(a), Literal::Text(b)) => b.trim().parse::<i64>() == Ok(*a),
-            (AnswerValue::Text(a), Literal::Text(b)) => a == b,
-            (AnswerValue::Text(a), Literal::Int(b)) => a == &b.to_string(),
-            // A multi-choice answer "equals" a value when that value is among those checked.
-            (AnswerValue::Choices(list), l) => list.iter().any(|v| Literal::Text(v.clone()) == *l),
-        }
-    }
-
-    /// The answer as form-field strings (one per checked option for multi-choice).
-    pub fn as_form_values(&self) -> Vec<String> {
-        match self {
-            AnswerValue::Int(n) => vec![n.to_string()],
-            AnswerValue::Text(s) => vec![s.clone()],
-            AnswerValue::Choices(v) => v.clone(),
-        }
+/// Does an answer "equal" a `show_if` literal? A multi-choice answer equals a value when that
+/// value is among those checked.
+fn matches(answer: &AnswerValue, literal: &Literal) -> bool {
+    match (answer, literal) {
+        (AnswerValue::Int(a), Literal::Int(b)) => a == b,
+        (AnswerValue::Int(a), Literal::Text(b)) => b.trim().parse::<i64>() == Ok(*a),
+        (AnswerValue::Text(a), Literal::Text(b)) => a == b,
+        (AnswerValue::Text(a), Literal::Int(b)) => a == &b.to_string(),
+        (AnswerValue::Choices(list), l) => list.iter().any(|v| Literal::Text(v.clone()) == *l),
     }
 }
-
-/// Question id → validated answer. Questions left unanswered or hidden are absent.
-pub type Answers = BTreeMap<String, AnswerValue>;
 
 /// An answer as it arrived, before validation.
 #[derive(Debug, Clone)]
@@ -69,17 +48,17 @@ pub fn is_shown(show_if: Option<&ShowIf>, answers: &Answers) -> bool {
         return false;
     };
     if let Some(lit) = &cond.equals {
-        if !answer.matches(lit) {
+        if !matches(answer, lit) {
             return false;
         }
     }
     if let Some(lit) = &cond.not_equals {
-        if answer.matches(lit) {
+        if matches(answer, lit) {
             return false;
         }
     }
     if let Some(list) = &cond.any_of {
-        if !list.iter().any(|lit| answer.matches(lit)) {
+        if !list.iter().any(|lit| matches(answer, lit)) {
             return false;
         }
     }

@@ -7,7 +7,7 @@ use actix_web::cookie::Cookie;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::test;
-use chorus::response::{StoredResponse, Tag};
+use chorus::domain::{StoredResponse, Tag};
 use chorus::store::{Role, User};
 use chorus::{AppState, Config};
 
@@ -30,7 +30,7 @@ pub fn add_person(state: &AppState, name: &str, site: &str, role: Role) {
             name: name.into(),
             site: site.into(),
             role,
-            token_sha256: chorus::auth::token_sha256(&chorus::auth::new_token()),
+            token_sha256: chorus::domain::user::token_sha256(&chorus::domain::user::new_token()),
             password_hash: Some(chorus::auth::hash_password(PASSWORD).unwrap()),
             created_at: "2026-01-01T00:00:00Z".into(),
         })
@@ -45,7 +45,7 @@ pub fn store_response(
     group: &str,
     rfc3339: &str,
     tags: &[&str],
-    answers: &[(&str, chorus::survey::AnswerValue)],
+    answers: &[(&str, chorus::domain::AnswerValue)],
 ) -> StoredResponse {
     use time::format_description::well_known::Rfc3339;
     let at = time::OffsetDateTime::parse(rfc3339, &Rfc3339).unwrap();
@@ -57,7 +57,7 @@ pub fn store_response(
         survey: survey.into(),
         survey_version: 1,
         group: group.into(),
-        submitted_at: chorus::submit::timestamp_of(id),
+        submitted_at: chorus::domain::time::rfc3339_of_id(id),
         language: None,
         submission_id: None,
         answers: answers
@@ -76,7 +76,7 @@ pub fn store_response(
     };
     state
         .store
-        .insert_response(&r, &chorus::followups::records_for(&r))
+        .insert_response(&r, &chorus::domain::records_for(&r))
         .unwrap();
     state.report.record(&r);
     r
@@ -169,7 +169,7 @@ pub fn store_with_follow_ups(
     state: &AppState,
     site: &str,
     rfc3339: &str,
-    actions: Vec<chorus::response::Action>,
+    actions: Vec<chorus::domain::Action>,
 ) -> StoredResponse {
     use time::format_description::well_known::Rfc3339;
     let at = time::OffsetDateTime::parse(rfc3339, &Rfc3339).unwrap();
@@ -181,7 +181,7 @@ pub fn store_with_follow_ups(
         survey: "patient-pulse".into(),
         survey_version: 1,
         group: "patient".into(),
-        submitted_at: chorus::submit::timestamp_of(id),
+        submitted_at: chorus::domain::time::rfc3339_of_id(id),
         language: None,
         submission_id: None,
         answers: Default::default(),
@@ -189,7 +189,7 @@ pub fn store_with_follow_ups(
         rule_errors: vec![],
         follow_ups: actions
             .into_iter()
-            .map(|action| chorus::response::FollowUp {
+            .map(|action| chorus::domain::FollowUp {
                 id: uuid::Uuid::now_v7(),
                 source: "enrollment_followup".into(),
                 action,
@@ -198,14 +198,14 @@ pub fn store_with_follow_ups(
     };
     state
         .store
-        .insert_response(&r, &chorus::followups::records_for(&r))
+        .insert_response(&r, &chorus::domain::records_for(&r))
         .unwrap();
     state.report.record(&r);
     r
 }
 
-pub fn task(title: &str, due_hours: Option<i64>) -> chorus::response::Action {
-    chorus::response::Action::Task {
+pub fn task(title: &str, due_hours: Option<i64>) -> chorus::domain::Action {
+    chorus::domain::Action::Task {
         queue: "enrollment-help".into(),
         title: title.into(),
         due_hours,

@@ -1,7 +1,7 @@
 //! Responses with follow-ups stored directly, for follow-up and delivery tests.
 
-use chorus::followups::records_for;
-use chorus::response::{Action, FollowUp, StoredResponse};
+use chorus::domain::records_for;
+use chorus::domain::{Action, FollowUp, StoredResponse};
 use chorus::AppState;
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ pub fn store_with_actions(
         language: None,
         submission_id: None,
         answers: Default::default(),
-        tags: vec![chorus::response::Tag {
+        tags: vec![chorus::domain::Tag {
             code: "enrollment_technical".into(),
             source: "test".into(),
         }],
@@ -46,5 +46,5 @@ pub fn store_with_actions(
 }
 
 pub fn now_rfc3339() -> String {
-    chorus::submit::timestamp_of(Uuid::now_v7())
+    chorus::domain::time::rfc3339_of_id(Uuid::now_v7())
 }

@@ -54,15 +54,15 @@ pub fn fixture_state() -> TestState {
 }
 
 /// Adds a user directly in the store and returns its bearer token.
-pub fn add_user(state: &AppState, name: &str, site: &str, role: chorus::store::Role) -> String {
-    let token = chorus::auth::new_token();
+pub fn add_user(state: &AppState, name: &str, site: &str, role: chorus::domain::Role) -> String {
+    let token = chorus::domain::user::new_token();
     state
         .store
-        .put_user(&chorus::store::User {
+        .put_user(&chorus::domain::User {
             name: name.into(),
             site: site.into(),
             role,
-            token_sha256: chorus::auth::token_sha256(&token),
+            token_sha256: chorus::domain::user::token_sha256(&token),
             password_hash: None,
             created_at: "2026-01-01T00:00:00Z".into(),
         })

@@ -9,12 +9,13 @@ use super::login::see_other;
 use super::{html, render, SiteSession};
 use crate::app::AppState;
 use crate::auth::{Admin, Staff};
+use crate::domain::time::now_ms;
+use crate::domain::time::rfc3339_of_ms;
+use crate::domain::Priority;
+use crate::domain::{DeliveryStatus, Task, TaskStatus};
 use crate::errors::ApiError;
 use crate::followups::actions::{change_task_status, retry_delivery};
-use crate::followups::{now_ms, DeliveryStatus, Task, TaskStatus};
-use crate::response::Priority;
 use crate::store::Role;
-use crate::submit::timestamp_of_ms;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -43,7 +44,8 @@ struct TaskRow {
     overdue: bool,
     due_at: Option<String>,
     created_at: String,
-    response_id: String,
+    /// None for a task of a review run.
+    response_id: Option<String>,
     source: String,
     can_claim: bool,
     can_finish: bool,
@@ -60,9 +62,9 @@ fn row(t: &Task, now: i64) -> TaskRow {
         note: t.note.clone(),
         status: t.status.as_str(),
         overdue: t.is_overdue(now),
-        due_at: t.due_at_ms.map(timestamp_of_ms),
+        due_at: t.due_at_ms.map(rfc3339_of_ms),
         created_at: t.created_at.clone(),
-        response_id: t.response_id.to_string(),
+        response_id: t.origin.response_id().map(|id| id.to_string()),
         source: t.source.clone(),
         can_claim: t.status == TaskStatus::Open,
         can_finish: t.status == TaskStatus::Claimed,
@@ -81,7 +83,7 @@ struct DeliveryRow {
     last_error: Option<String>,
     next_attempt: Option<String>,
     delivered_at: Option<String>,
-    response_id: String,
+    response_id: Option<String>,
     can_retry: bool,
 }
 
@@ -162,9 +164,9 @@ async fn queue_page(
             last_status: d.last_status,
             last_error: d.last_error.clone(),
             next_attempt: (d.status == DeliveryStatus::Pending)
-                .then(|| timestamp_of_ms(d.next_attempt_ms)),
-            delivered_at: d.delivered_at_ms.map(timestamp_of_ms),
-            response_id: d.response_id.to_string(),
+                .then(|| rfc3339_of_ms(d.next_attempt_ms)),
+            delivered_at: d.delivered_at_ms.map(rfc3339_of_ms),
+            response_id: d.origin.response_id().map(|id| id.to_string()),
             can_retry: d.status != DeliveryStatus::Delivered,
         })
         .collect();

@@ -4,9 +4,9 @@ use super::dashboard::base_context_for;
 use super::{html, render, SiteSession};
 use crate::app::AppState;
 use crate::auth::Viewer;
+use crate::domain::{Action, StoredResponse};
 use crate::errors::ApiError;
 use crate::http::api::parse_instant_ms;
-use crate::response::{Action, StoredResponse};
 use crate::response_csv;
 use crate::store::ResponseQuery;
 use crate::survey::{AnswerValue, QuestionKind, Site, Survey};
@@ -289,9 +289,9 @@ fn follow_up_states(
         if matches!(f.action, Action::Webhook { .. }) {
             if let Some(d) = store.get_delivery(&r.site, f.id)? {
                 let status = match d.status {
-                    crate::followups::DeliveryStatus::Pending => "pending",
-                    crate::followups::DeliveryStatus::Delivered => "delivered",
-                    crate::followups::DeliveryStatus::Failed => "failed",
+                    crate::domain::DeliveryStatus::Pending => "pending",
+                    crate::domain::DeliveryStatus::Delivered => "delivered",
+                    crate::domain::DeliveryStatus::Failed => "failed",
                 };
                 states.insert(f.id, format!("{status}, {} attempt(s)", d.attempts));
             }
@@ -300,7 +300,7 @@ fn follow_up_states(
     Ok(states)
 }
 
-fn follow_up_view(f: &crate::response::FollowUp, states: &FollowUpStates) -> FollowUpView {
+fn follow_up_view(f: &crate::domain::FollowUp, states: &FollowUpStates) -> FollowUpView {
     let status = states.get(&f.id).cloned();
     match &f.action {
         Action::Task {
@@ -317,8 +317,8 @@ fn follow_up_view(f: &crate::response::FollowUp, states: &FollowUpStates) -> Fol
             details: format!(
                 "queue {queue}; priority {}{}{}",
                 match priority {
-                    crate::response::Priority::Normal => "normal",
-                    crate::response::Priority::High => "high",
+                    crate::domain::Priority::Normal => "normal",
+                    crate::domain::Priority::High => "high",
                 },
                 due_hours
                     .map(|h| format!("; due in {h} h"))

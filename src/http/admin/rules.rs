@@ -7,12 +7,12 @@ use super::extract::CsrfForm;
 use super::{render, SiteSession};
 use crate::app::AppState;
 use crate::auth::Admin;
+use crate::domain::time::rfc3339_of_id;
+use crate::domain::{Action, Priority, RuleError};
 use crate::errors::ApiError;
 use crate::plugins::RuleInput;
-use crate::response::{Action, Priority, RuleError};
 use crate::sites::SiteRuntime;
 use crate::store::RuleErrorEntry;
-use crate::submit::timestamp_of;
 use crate::survey::{validate, FieldError, QuestionKind, RawAnswer, Survey};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
@@ -108,12 +108,11 @@ fn runtime(state: &AppState, site: &str) -> Result<Arc<SiteRuntime>, ApiError> {
 
 fn error_row(entry: &RuleErrorEntry, e: &RuleError) -> ErrorRow {
     ErrorRow {
-        response_id: if entry.survey.is_empty() {
-            String::new()
-        } else {
-            entry.response_id.to_string()
-        },
-        at: entry.submitted_at.clone(),
+        response_id: entry
+            .response_id()
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        at: entry.at.clone(),
         hook: e.hook.clone(),
         line: e.line,
         col: e.col,
@@ -377,7 +376,7 @@ async fn try_it(
             id,
             site: &runtime.site,
             survey: &survey,
-            submitted_at: &timestamp_of(id),
+            submitted_at: &rfc3339_of_id(id),
             answers: &answers,
         }))
     })

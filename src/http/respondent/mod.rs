@@ -158,13 +158,13 @@ async fn check_invitation(
     survey: &str,
     token: &str,
 ) -> Result<String, ApiError> {
-    let hash = crate::invitations::token_sha256(token).ok_or(ApiError::InvitationUnknown)?;
+    let hash = crate::domain::invitation::token_sha256(token).ok_or(ApiError::InvitationUnknown)?;
     let store = Arc::clone(&state.store);
     let lookup = hash.clone();
     let found = web::block(move || store.invitation(&lookup))
         .await
         .map_err(|_| ApiError::Unavailable)??;
-    crate::invitations::check(found.as_ref(), site, survey, crate::invitations::now_ms())?;
+    crate::domain::invitation::check(found.as_ref(), site, survey, crate::domain::time::now_ms())?;
     Ok(hash)
 }
 
@@ -318,7 +318,7 @@ async fn form_submit(
     };
     let outcome = match &visit.token {
         None => submit(&state, submission).await,
-        Some(token) => match crate::invitations::token_sha256(token) {
+        Some(token) => match crate::domain::invitation::token_sha256(token) {
             Some(hash) => submit_invited(&state, submission, hash).await,
             None => Err(ApiError::InvitationUnknown),
         },

@@ -1,11 +1,35 @@
 //! The stored response record and what the rules attach to it.
 //!
-//! One record holds the response, its tags, its rule errors and its follow-ups, so storing it is
-//! one write and a crash can never leave half of it.
+//! One record holds the response, its tags, its rule errors and its follow-ups (the actions as
+//! the rules returned them); the tasks and deliveries those actions became are records of
+//! their own (`task`, `delivery`), since they change after the response is stored.
 
-use crate::survey::Answers;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use uuid::Uuid;
+
+/// A validated answer, in the shape SPEC gives for each question kind.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum AnswerValue {
+    Int(i64),
+    Text(String),
+    Choices(Vec<String>),
+}
+
+impl AnswerValue {
+    /// The answer as form-field strings (one per checked option for multi-choice).
+    pub fn as_form_values(&self) -> Vec<String> {
+        match self {
+            AnswerValue::Int(n) => vec![n.to_string()],
+            AnswerValue::Text(s) => vec![s.clone()],
+            AnswerValue::Choices(v) => v.clone(),
+        }
+    }
+}
+
+/// Question id → validated answer. Questions left unanswered or hidden are absent.
+pub type Answers = BTreeMap<String, AnswerValue>;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StoredResponse {
@@ -35,6 +59,10 @@ impl StoredResponse {
     }
     pub fn has_tag(&self, code: &str) -> bool {
         self.tags.iter().any(|t| t.code == code)
+    }
+    /// The distinct codes, each once: a code counts once per respondent.
+    pub fn distinct_codes(&self) -> std::collections::BTreeSet<&str> {
+        self.tags.iter().map(|t| t.code.as_str()).collect()
     }
 }
 
@@ -66,7 +94,16 @@ pub enum Priority {
     High,
 }
 
-/// What a `follow_up` hook asked for (SPEC "Actions").
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Normal => "normal",
+            Priority::High => "high",
+        }
+    }
+}
+
+/// What a `follow_up` or `review` hook asked for (SPEC "Actions").
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {

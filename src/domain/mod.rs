@@ -1,0 +1,26 @@
+//! Domain types: what Chorus stores and reasons about. Imports nothing else from the crate.
+
+pub mod delivery;
+pub mod follow_up;
+pub mod invitation;
+pub mod jobs;
+pub mod origin;
+pub mod response;
+pub mod rule_error;
+pub mod session;
+pub mod task;
+pub mod time;
+pub mod user;
+
+pub use delivery::{AttemptRecord, Delivery, DeliveryStatus, Lease};
+pub use follow_up::{new_delivery, new_task, records_for, FollowUpRecords, TaskAction};
+pub use invitation::{Invitation, InvitationProblem};
+pub use jobs::{RetagProgress, RetagStatus, ReviewRun, ReviewState};
+pub use origin::{Origin, OriginKind};
+pub use response::{
+    Action, AnswerValue, Answers, FollowUp, Priority, RuleError, StoredResponse, Tag,
+};
+pub use rule_error::{ErrorSource, RuleErrorEntry};
+pub use session::Session;
+pub use task::{StatusChange, Task, TaskStatus};
+pub use user::{Role, User, ALL_SITES};
