@@ -3,7 +3,7 @@
 //! Usage: webhook_receiver PORT   (secret in DEMO_HELPDESK_SECRET); GET /count → "ids requests bad".
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use chorus::followups::signing::{secret_bytes, verify};
+use chorus::services::signing::{secret_bytes, verify};
 use std::collections::HashSet;
 use std::sync::Mutex;
 

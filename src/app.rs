@@ -1,13 +1,12 @@
-//! The application: shared state and the one app builder used by `serve` and by the tests.
+//! The application: the state every request shares, and the one app builder used by `serve`
+//! and by the tests.
 
-use crate::config::Config;
-use crate::errors::{ApiError, StartupError};
+use crate::config::{Config, StartupError};
 use crate::http;
-use crate::metrics::Metrics;
-use crate::report::ReportIndex;
-use crate::session::{LoginLimiter, Sessions};
-use crate::sites::SiteRegistry;
-use crate::store::{SledStore, Store, StoreOptions};
+use crate::plugins::Limits;
+use crate::services::sites::SiteRegistry;
+use crate::services::Chorus;
+use crate::store::{Backend, StoreConfig};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::DefaultHeaders;
@@ -15,25 +14,21 @@ use actix_web::{web, App};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// What the HTTP layer holds: the services' context plus what only pages need.
 pub struct AppState {
+    pub chorus: Arc<Chorus>,
     pub config: Config,
-    pub store: Arc<dyn Store>,
-    pub sites: SiteRegistry,
     pub templates: tera::Tera,
     /// `templates/static/`, served under `/static/`.
     pub assets: http::StaticAssets,
-    pub metrics: Metrics,
-    /// Incremental barrier × group counters behind the report (see `report::index`).
-    pub report: ReportIndex,
-    /// Web-login sessions (in memory: a restart signs everyone out).
-    pub sessions: Sessions,
-    pub login_limiter: LoginLimiter,
-    /// Wakes the webhook delivery worker when new deliveries are stored.
-    pub outbox: tokio::sync::Notify,
-    /// When each site's `review` hooks last ran and on which report (see `review`).
-    pub reviews: crate::review::Reviews,
-    /// Threads for the submission pipeline's CPU work (rules, validation, the store write).
-    pub work: crate::pool::WorkPool,
+}
+
+/// Handlers reach the services' context through the state (`state.store`, `state.sites`).
+impl std::ops::Deref for AppState {
+    type Target = Chorus;
+    fn deref(&self) -> &Chorus {
+        &self.chorus
+    }
 }
 
 /// Loads and compiles the tera templates once; a broken template stops the start.
@@ -60,14 +55,24 @@ pub fn load_templates(dir: &std::path::Path) -> Result<tera::Tera, StartupError>
     Ok(tera)
 }
 
+/// The store the configuration names.
+pub fn store_config(config: &Config) -> StoreConfig {
+    StoreConfig {
+        backend: Backend::Sled {
+            dir: config.data.clone(),
+            cache_capacity_bytes: config.cache_capacity_bytes,
+        },
+        threads: config.workers.max(1),
+    }
+}
+
 impl AppState {
     /// Opens the store and loads sites and templates as the configuration says.
-    pub fn open(config: Config) -> Result<AppState, StartupError> {
-        let work_threads = 2 * config.workers.max(1);
+    pub async fn open(config: Config) -> Result<AppState, StartupError> {
         let sites = SiteRegistry::load_with_limits(
             &config.sites,
             &config.plugins,
-            crate::plugins::Limits {
+            Limits {
                 deadline: config.rule_deadline,
                 ..Default::default()
             },
@@ -76,29 +81,13 @@ impl AppState {
         let templates = load_templates(&config.templates)?;
         let assets = http::StaticAssets::load(&config.templates.join("static"))
             .map_err(StartupError::Templates)?;
-        let store = SledStore::open(
-            &config.data,
-            &StoreOptions {
-                cache_capacity_bytes: config.cache_capacity_bytes,
-            },
-        )?;
-        let report = ReportIndex::new();
-        for site in sites.ids() {
-            report.rebuild_site(&store, &site)?;
-        }
+        let store = crate::store::open(&store_config(&config)).await?;
+        let chorus = Chorus::new(store, sites, 2 * config.workers.max(1));
         Ok(AppState {
+            chorus: Arc::new(chorus),
             config,
-            store: Arc::new(store),
-            sites,
             templates,
             assets,
-            metrics: Metrics::default(),
-            report,
-            sessions: Sessions::default(),
-            login_limiter: LoginLimiter::default(),
-            outbox: tokio::sync::Notify::new(),
-            reviews: crate::review::Reviews::default(),
-            work: crate::pool::WorkPool::new("chorus-work", work_threads),
         })
     }
 }
@@ -130,10 +119,10 @@ pub fn create_app(
     App::new()
         .app_data(state)
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
-            ApiError::InvalidQuery {
-                field: "query".into(),
-                message: e.to_string(),
-            }
+            http::ApiError::from(crate::services::ServiceError::invalid_query(
+                "query",
+                e.to_string(),
+            ))
             .into()
         }))
         .configure(http::configure)

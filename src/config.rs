@@ -1,10 +1,40 @@
-//! Configuration: defaults, then chorus.toml, then CHORUS_* variables, then flags.
+//! Configuration: defaults, then chorus.toml, then CHORUS_* variables, then flags; and the
+//! errors that stop a start before anything is served.
 
-use crate::args::{CommonArgs, ServeArgs};
-use crate::errors::StartupError;
+use crate::commands::args::{CommonArgs, ServeArgs};
+use crate::store::StoreError;
+use crate::survey::LoadError;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// What stops the process before it serves anything (or an offline command).
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("{}", join_lines(.0))]
+    Sites(Vec<LoadError>),
+    #[error("templates: {0}")]
+    Templates(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(String),
+}
+
+fn join_lines(errors: &[LoadError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// Keys of chorus.toml; every one is optional.
 #[derive(Debug, Default, Deserialize)]

@@ -1,27 +1,19 @@
 //! Chorus: multistakeholder feedback surveys about patient-portal enrollment.
+//!
+//! Layers, each importing only those below it: `domain` (types) and `pool` → `survey` (pure)
+//! → `report` (pure) → `plugins` (rhai) → `store` (traits and backends) → `services` →
+//! `http` (actix) and `commands`, put together by `app`.
 
 pub mod app;
-pub mod args;
-pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod domain;
-pub mod errors;
-pub mod followups;
 pub mod http;
-pub mod invitations;
-pub mod metrics;
 pub mod plugins;
 pub mod pool;
-pub mod reload;
 pub mod report;
-pub mod response_csv;
-pub mod retag;
-pub mod review;
-pub mod session;
-pub mod sites;
+pub mod services;
 pub mod store;
-pub mod submit;
 pub mod survey;
 
 pub use app::{create_app, AppState};

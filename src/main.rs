@@ -1,4 +1,4 @@
-use chorus::args::{Cli, Command};
+use chorus::commands::args::{Cli, Command};
 use clap::Parser;
 use std::process::ExitCode;
 

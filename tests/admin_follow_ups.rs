@@ -11,11 +11,13 @@ use chorus::create_app;
 use chorus::domain::Action;
 use chorus::domain::Role;
 use chorus::domain::TaskStatus;
+use common::TestStore;
 
-fn task_status(state: &chorus::AppState, site: &str, id: uuid::Uuid) -> TaskStatus {
+async fn task_status(state: &chorus::AppState, site: &str, id: uuid::Uuid) -> TaskStatus {
     state
         .store
-        .list_tasks(site)
+        .all_tasks(site)
+        .await
         .unwrap()
         .into_iter()
         .find(|t| t.id == id)
@@ -42,23 +44,25 @@ macro_rules! post_form {
 
 #[actix_web::test]
 async fn staff_work_the_queue_from_the_page() {
-    let t = admin_state();
+    let t = admin_state().await;
     // Due one hour after a March submission: long overdue now.
     let late = store_with_follow_ups(
         &t.state,
         "clinic-a",
         "2026-03-02T10:00:00Z",
         vec![task("Call back <Mrs. O'Hara>", Some(1))],
-    );
+    )
+    .await;
     let calm = store_with_follow_ups(
         &t.state,
         "clinic-a",
         "2026-03-02T11:00:00Z",
         vec![task("Mail the portal leaflet", None)],
-    );
+    )
+    .await;
     let late_id = late.follow_ups[0].id;
     let calm_id = calm.follow_ups[0].id;
-    add_person(&t.state, "sam", "clinic-a", Role::Staff);
+    add_person(&t.state, "sam", "clinic-a", Role::Staff).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let cookie = sign_in(&app, "sam", PASSWORD).await.session.unwrap();
 
@@ -83,7 +87,10 @@ async fn staff_work_the_queue_from_the_page() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, _) = post_form!(app, cookie, uri, [("csrf", "nope"), ("status", "claimed")]);
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(task_status(&t.state, "clinic-a", late_id), TaskStatus::Open);
+    assert_eq!(
+        task_status(&t.state, "clinic-a", late_id).await,
+        TaskStatus::Open
+    );
 
     // Claim, then done; back to the same view.
     let (status, location, _) = post_form!(
@@ -105,7 +112,8 @@ async fn staff_work_the_queue_from_the_page() {
     let task = t
         .state
         .store
-        .list_tasks("clinic-a")
+        .all_tasks("clinic-a")
+        .await
         .unwrap()
         .into_iter()
         .find(|t| t.id == late_id)
@@ -119,7 +127,10 @@ async fn staff_work_the_queue_from_the_page() {
         [("csrf", csrf.as_str()), ("status", "done")]
     );
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(task_status(&t.state, "clinic-a", late_id), TaskStatus::Done);
+    assert_eq!(
+        task_status(&t.state, "clinic-a", late_id).await,
+        TaskStatus::Done
+    );
     // A closed task cannot be reopened: the page says why.
     let (status, _, page) = post_form!(
         app,
@@ -156,7 +167,7 @@ async fn staff_work_the_queue_from_the_page() {
     );
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
-        task_status(&t.state, "clinic-a", calm_id),
+        task_status(&t.state, "clinic-a", calm_id).await,
         TaskStatus::Dismissed
     );
     let (_, _, page) = get_page(&app, &cookie, "/admin/sites/clinic-a/follow-ups?status=all").await;
@@ -173,7 +184,7 @@ async fn staff_work_the_queue_from_the_page() {
 
 #[actix_web::test]
 async fn staff_of_one_site_cannot_change_another() {
-    let t = admin_state();
+    let t = admin_state().await;
     let b = store_with_follow_ups(
         &t.state,
         "clinic-b",
@@ -185,12 +196,13 @@ async fn staff_of_one_site_cannot_change_another() {
                 payload: None,
             },
         ],
-    );
+    )
+    .await;
     let b_task = b.follow_ups[0].id;
     let b_delivery = b.follow_ups[1].id;
-    add_person(&t.state, "sam", "clinic-a", Role::Staff);
-    add_person(&t.state, "ada", "clinic-a", Role::Admin);
-    add_person(&t.state, "vic", "clinic-a", Role::Viewer);
+    add_person(&t.state, "sam", "clinic-a", Role::Staff).await;
+    add_person(&t.state, "ada", "clinic-a", Role::Admin).await;
+    add_person(&t.state, "vic", "clinic-a", Role::Viewer).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     for who in ["sam", "ada"] {
         let cookie = sign_in(&app, who, PASSWORD).await.session.unwrap();
@@ -222,11 +234,15 @@ async fn staff_of_one_site_cannot_change_another() {
         );
         assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
     }
-    assert_eq!(task_status(&t.state, "clinic-b", b_task), TaskStatus::Open);
+    assert_eq!(
+        task_status(&t.state, "clinic-b", b_task).await,
+        TaskStatus::Open
+    );
     let d = t
         .state
         .store
-        .get_delivery("clinic-b", b_delivery)
+        .delivery("clinic-b", b_delivery)
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(d.attempts, 0);
@@ -248,7 +264,7 @@ async fn staff_of_one_site_cannot_change_another() {
 
 #[actix_web::test]
 async fn site_admins_see_deliveries_and_retry_them() {
-    let t = admin_state();
+    let t = admin_state().await;
     let r = store_with_follow_ups(
         &t.state,
         "clinic-a",
@@ -257,10 +273,11 @@ async fn site_admins_see_deliveries_and_retry_them() {
             target: "helpdesk".into(),
             payload: Some(serde_json::json!({"note": "<b>hi</b>"})),
         }],
-    );
+    )
+    .await;
     let id = r.follow_ups[0].id;
-    add_person(&t.state, "ada", "clinic-a", Role::Admin);
-    add_person(&t.state, "sam", "clinic-a", Role::Staff);
+    add_person(&t.state, "ada", "clinic-a", Role::Admin).await;
+    add_person(&t.state, "sam", "clinic-a", Role::Staff).await;
     let app = test::init_service(create_app(t.state.clone())).await;
 
     let staff = sign_in(&app, "sam", PASSWORD).await.session.unwrap();
@@ -278,7 +295,13 @@ async fn site_admins_see_deliveries_and_retry_them() {
     assert!(page.contains("Webhook deliveries"));
     assert!(page.contains("<td>helpdesk</td>"));
     assert!(page.contains("<td>pending</td>"));
-    let before = t.state.store.get_delivery("clinic-a", id).unwrap().unwrap();
+    let before = t
+        .state
+        .store
+        .delivery("clinic-a", id)
+        .await
+        .unwrap()
+        .unwrap();
     let (status, _, _) = post_form!(
         app,
         admin,
@@ -286,7 +309,13 @@ async fn site_admins_see_deliveries_and_retry_them() {
         [("csrf", csrf_of(&page).as_str())]
     );
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let after = t.state.store.get_delivery("clinic-a", id).unwrap().unwrap();
+    let after = t
+        .state
+        .store
+        .delivery("clinic-a", id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         after.next_attempt_ms > before.next_attempt_ms,
         "scheduled now"

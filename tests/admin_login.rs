@@ -13,8 +13,8 @@ use std::time::Duration;
 
 #[actix_web::test]
 async fn sign_in_use_and_sign_out() {
-    let t = admin_state();
-    add_person(&t.state, "ann", "clinic-a", Role::Admin);
+    let t = admin_state().await;
+    add_person(&t.state, "ann", "clinic-a", Role::Admin).await;
     let app = test::init_service(create_app(t.state.clone())).await;
 
     // Not signed in: every admin page sends the browser to the form.
@@ -64,15 +64,15 @@ async fn sign_in_use_and_sign_out() {
         "the old cookie no longer works"
     );
     assert_eq!(location.as_deref(), Some("/admin/login"));
-    assert!(t.state.sessions.is_empty());
+    assert_eq!(common::session_count(&t.state).await, 0);
 }
 
 #[actix_web::test]
 async fn wrong_password_and_unknown_name_are_refused_alike() {
-    let t = admin_state();
-    add_person(&t.state, "ann", "clinic-a", Role::Admin);
+    let t = admin_state().await;
+    add_person(&t.state, "ann", "clinic-a", Role::Admin).await;
     // A token-only user (no password) cannot sign in either.
-    common::add_user(&t.state, "robot", "clinic-a", Role::Admin);
+    common::add_user(&t.state, "robot", "clinic-a", Role::Admin).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     for (name, password) in [
         ("ann", "not the password"),
@@ -84,13 +84,13 @@ async fn wrong_password_and_unknown_name_are_refused_alike() {
         assert!(login.session.is_none());
         assert!(login.body.contains("The name or the password is wrong."));
     }
-    assert!(t.state.sessions.is_empty());
+    assert_eq!(common::session_count(&t.state).await, 0);
 }
 
 #[actix_web::test]
 async fn sessions_expire_after_inactivity() {
-    let t = admin_state();
-    add_person(&t.state, "ann", "clinic-a", Role::Viewer);
+    let t = admin_state().await;
+    add_person(&t.state, "ann", "clinic-a", Role::Viewer).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let cookie = sign_in(&app, "ann", PASSWORD).await.session.unwrap();
     let (status, _, _) = get_page(&app, &cookie, "/admin/sites/clinic-a").await;
@@ -115,8 +115,8 @@ async fn sessions_expire_after_inactivity() {
 
 #[actix_web::test]
 async fn forms_without_the_right_csrf_token_are_refused() {
-    let t = admin_state();
-    add_person(&t.state, "ann", "clinic-a", Role::Admin);
+    let t = admin_state().await;
+    add_person(&t.state, "ann", "clinic-a", Role::Admin).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let cookie = sign_in(&app, "ann", PASSWORD).await.session.unwrap();
 
@@ -176,9 +176,9 @@ async fn forms_without_the_right_csrf_token_are_refused() {
 
 #[actix_web::test]
 async fn failed_sign_ins_are_limited() {
-    let t = admin_state();
-    add_person(&t.state, "ann", "clinic-a", Role::Admin);
-    add_person(&t.state, "bob", "clinic-a", Role::Admin);
+    let t = admin_state().await;
+    add_person(&t.state, "ann", "clinic-a", Role::Admin).await;
+    add_person(&t.state, "bob", "clinic-a", Role::Admin).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     for _ in 0..5 {
         assert_eq!(
@@ -201,8 +201,8 @@ async fn failed_sign_ins_are_limited() {
 
 #[actix_web::test]
 async fn cookie_is_secure_over_tls() {
-    let t = admin_state();
-    add_person(&t.state, "ann", "clinic-a", Role::Admin);
+    let t = admin_state().await;
+    add_person(&t.state, "ann", "clinic-a", Role::Admin).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let res = test::call_service(
         &app,

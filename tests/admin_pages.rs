@@ -17,31 +17,48 @@ fn text(s: &str) -> AnswerValue {
 
 /// clinic-a: 10 patients, 4 providers, 1 leader (min_cell 2), as in tests/report_api.rs;
 /// clinic-b: 3 patients.
-fn fixture(state: &chorus::AppState) {
-    let p = |t: &str, tags: &[&str]| {
+async fn fixture(state: &chorus::AppState) {
+    let patients = (0..7)
+        .map(|i| {
+            (
+                format!("2026-03-02T10:0{i}:00Z"),
+                &["enrollment_technical"][..],
+            )
+        })
+        .chain((0..3).map(|i| {
+            let tags = &["enrollment_assistance", "parking"][..];
+            (format!("2026-03-09T10:0{i}:00Z"), tags)
+        }));
+    for (t, tags) in patients {
+        let tried = [("tried", text("yes"))];
         store_response(
             state,
             "clinic-a",
             "patient-pulse",
             "patient",
-            t,
+            &t,
             tags,
-            &[("tried", text("yes"))],
-        );
-    };
-    for i in 0..7 {
-        p(
-            &format!("2026-03-02T10:0{i}:00Z"),
-            &["enrollment_technical"],
-        );
+            &tried,
+        )
+        .await;
     }
-    for i in 0..3 {
-        p(
-            &format!("2026-03-09T10:0{i}:00Z"),
-            &["enrollment_assistance", "parking"],
-        );
-    }
-    let v = |t: &str, tags: &[&str]| {
+    let providers: [(&str, &[&str]); 4] = [
+        (
+            "2026-03-02T09:00:00Z",
+            &["enrollment_assistance", "selective_promotion"],
+        ),
+        (
+            "2026-03-02T09:01:00Z",
+            &["enrollment_assistance", "enrollment_technical"],
+        ),
+        (
+            "2026-03-03T12:00:00Z",
+            &["enrollment_assistance", "selective_promotion"],
+        ),
+        ("2026-03-03T12:01:00Z", &[]),
+    ];
+    for (t, tags) in providers {
+        let help = [("help_available", text("no"))];
         store_response(
             state,
             "clinic-a",
@@ -49,22 +66,10 @@ fn fixture(state: &chorus::AppState) {
             "provider",
             t,
             tags,
-            &[("help_available", text("no"))],
-        );
-    };
-    v(
-        "2026-03-02T09:00:00Z",
-        &["enrollment_assistance", "selective_promotion"],
-    );
-    v(
-        "2026-03-02T09:01:00Z",
-        &["enrollment_assistance", "enrollment_technical"],
-    );
-    v(
-        "2026-03-03T12:00:00Z",
-        &["enrollment_assistance", "selective_promotion"],
-    );
-    v("2026-03-03T12:01:00Z", &[]);
+            &help,
+        )
+        .await;
+    }
     store_response(
         state,
         "clinic-a",
@@ -73,7 +78,8 @@ fn fixture(state: &chorus::AppState) {
         "2026-03-03T08:00:00Z",
         &["awareness"],
         &[],
-    );
+    )
+    .await;
     for i in 0..3 {
         store_response(
             state,
@@ -83,23 +89,30 @@ fn fixture(state: &chorus::AppState) {
             &format!("2026-03-04T10:0{i}:00Z"),
             &["awareness"],
             &[("tried", text("no"))],
-        );
+        )
+        .await;
     }
 }
 
 #[actix_web::test]
 async fn staff_of_one_site_cannot_see_another() {
-    let t = admin_state();
-    fixture(&t.state);
+    let t = admin_state().await;
+    fixture(&t.state).await;
     let b_response = t
         .state
         .store
-        .scan_responses("clinic-b")
+        .list_responses(&chorus::store::ResponseQuery {
+            site: "clinic-b".into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
         .unwrap()
+        .items
+        .into_iter()
         .next()
-        .unwrap()
         .unwrap();
-    add_person(&t.state, "sam", "clinic-a", Role::Staff);
+    add_person(&t.state, "sam", "clinic-a", Role::Staff).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let cookie = sign_in(&app, "sam", PASSWORD).await.session.unwrap();
     for uri in [
@@ -136,8 +149,8 @@ async fn staff_of_one_site_cannot_see_another() {
 
 #[actix_web::test]
 async fn all_sites_admins_pick_a_site() {
-    let t = admin_state();
-    add_person(&t.state, "root", "*", Role::Admin);
+    let t = admin_state().await;
+    add_person(&t.state, "root", "*", Role::Admin).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let cookie = sign_in(&app, "root", PASSWORD).await.session.unwrap();
     let (status, _, page) = get_page(&app, &cookie, "/admin").await;
@@ -152,9 +165,9 @@ async fn all_sites_admins_pick_a_site() {
 
 #[actix_web::test]
 async fn dashboard_shows_the_comparison() {
-    let t = admin_state();
-    fixture(&t.state);
-    add_person(&t.state, "vic", "clinic-a", Role::Viewer);
+    let t = admin_state().await;
+    fixture(&t.state).await;
+    add_person(&t.state, "vic", "clinic-a", Role::Viewer).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let cookie = sign_in(&app, "vic", PASSWORD).await.session.unwrap();
     let res = test::call_service(
@@ -282,8 +295,8 @@ async fn dashboard_shows_the_comparison() {
 
 #[actix_web::test]
 async fn responses_filters_pages_csv_and_escaping() {
-    let t = admin_state();
-    fixture(&t.state);
+    let t = admin_state().await;
+    fixture(&t.state).await;
     for i in 0..55 {
         store_response(
             &t.state,
@@ -293,7 +306,8 @@ async fn responses_filters_pages_csv_and_escaping() {
             &format!("2026-04-01T10:{:02}:00Z", i),
             &[],
             &[("tried", text("no"))],
-        );
+        )
+        .await;
     }
     let evil = store_response(
         &t.state,
@@ -307,7 +321,8 @@ async fn responses_filters_pages_csv_and_escaping() {
             ("what_happened", AnswerValue::Choices(vec!["error".into()])),
             ("comments", text("<script>alert(1)</script>")),
         ],
-    );
+    )
+    .await;
     store_response(
         &t.state,
         "clinic-a",
@@ -319,8 +334,9 @@ async fn responses_filters_pages_csv_and_escaping() {
             ("tried", text("yes")),
             ("comments", text("=HYPERLINK(\"http://x\")")),
         ],
-    );
-    add_person(&t.state, "vic", "clinic-a", Role::Viewer);
+    )
+    .await;
+    add_person(&t.state, "vic", "clinic-a", Role::Viewer).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let cookie = sign_in(&app, "vic", PASSWORD).await.session.unwrap();
 

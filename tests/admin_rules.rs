@@ -10,6 +10,7 @@ use actix_web::test;
 use admin_support::*;
 use chorus::create_app;
 use chorus::domain::Role;
+use common::TestStore;
 use rules_common::{config_for, copy_dir};
 use std::path::{Path, PathBuf};
 
@@ -45,7 +46,7 @@ async fn the_page_shows_every_script_escaped_and_only_to_site_admins() {
         "// <script>alert(\"x\")</script> & more\nfn tag(response) { [] }\n",
     )
     .unwrap();
-    let t = common::state_with(|data| config_for(&root, data));
+    let t = common::state_with(|data| config_for(&root, data)).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     for (name, site, role) in [
         ("ada", "demo-clinic", Role::Admin),
@@ -53,7 +54,7 @@ async fn the_page_shows_every_script_escaped_and_only_to_site_admins() {
         ("vic", "demo-clinic", Role::Viewer),
         ("oz", "other-clinic", Role::Admin),
     ] {
-        add_person(&t.state, name, site, role);
+        add_person(&t.state, name, site, role).await;
     }
 
     let ada = sign_in(&app, "ada", PASSWORD).await.session.unwrap();
@@ -101,9 +102,9 @@ async fn the_page_shows_every_script_escaped_and_only_to_site_admins() {
 
 #[actix_web::test]
 async fn try_it_shows_tags_and_actions_and_stores_nothing() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    add_person(&t.state, "ada", "demo-clinic", Role::Admin);
+    add_person(&t.state, "ada", "demo-clinic", Role::Admin).await;
     let ada = sign_in(&app, "ada", PASSWORD).await.session.unwrap();
 
     let (status, _, form) =
@@ -151,10 +152,11 @@ async fn try_it_shows_tags_and_actions_and_stores_nothing() {
     assert!(body.contains("value=\"locked_out\" checked"));
 
     let store = &t.state.store;
-    assert_eq!(store.count_responses("demo-clinic").unwrap(), 0);
-    assert!(store.list_tasks("demo-clinic").unwrap().is_empty());
+    assert_eq!(store.count_responses("demo-clinic").await.unwrap(), 0);
+    assert!(store.all_tasks("demo-clinic").await.unwrap().is_empty());
     assert!(store
-        .list_deliveries("demo-clinic", None)
+        .all_deliveries("demo-clinic", None)
+        .await
         .unwrap()
         .is_empty());
 
@@ -173,7 +175,7 @@ async fn try_it_shows_tags_and_actions_and_stores_nothing() {
     assert!(body.contains("no hook ran"));
     assert!(body.contains("id=\"problem-aware\""));
     assert!(!body.contains("Result (nothing stored)"));
-    assert_eq!(store.count_responses("demo-clinic").unwrap(), 0);
+    assert_eq!(store.count_responses("demo-clinic").await.unwrap(), 0);
 
     // An unknown survey is a 404 page.
     let (status, _, _) = get_page(&app, &ada, &format!("{PAGE}?survey=nope")).await;
@@ -182,9 +184,9 @@ async fn try_it_shows_tags_and_actions_and_stores_nothing() {
 
 #[actix_web::test]
 async fn forms_without_the_right_csrf_token_are_refused() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    add_person(&t.state, "ada", "demo-clinic", Role::Admin);
+    add_person(&t.state, "ada", "demo-clinic", Role::Admin).await;
     let ada = sign_in(&app, "ada", PASSWORD).await.session.unwrap();
     for uri in [
         "/admin/sites/demo-clinic/rules/try",
@@ -200,16 +202,19 @@ async fn forms_without_the_right_csrf_token_are_refused() {
         );
         assert_eq!(status, StatusCode::FORBIDDEN, "{uri} with a wrong token");
     }
-    assert_eq!(t.state.store.count_responses("demo-clinic").unwrap(), 0);
+    assert_eq!(
+        t.state.store.count_responses("demo-clinic").await.unwrap(),
+        0
+    );
 }
 
 #[actix_web::test]
 async fn reload_with_a_broken_file_shows_where_and_keeps_the_running_version() {
     let dir = tempfile::tempdir().unwrap();
     let root = demo_copy(dir.path());
-    let t = common::state_with(|data| config_for(&root, data));
+    let t = common::state_with(|data| config_for(&root, data)).await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    add_person(&t.state, "ada", "demo-clinic", Role::Admin);
+    add_person(&t.state, "ada", "demo-clinic", Role::Admin).await;
     let ada = sign_in(&app, "ada", PASSWORD).await.session.unwrap();
     let rule = root.join("sites/demo-clinic/rules/parking.rhai");
     let original = std::fs::read_to_string(&rule).unwrap();

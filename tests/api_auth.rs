@@ -10,12 +10,12 @@ use serde_json::Value;
 
 #[actix_web::test]
 async fn token_scoping() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let url = "/api/v1/sites/test-clinic/responses";
-    let site_viewer = common::add_user(&t.state, "viewer-a", "test-clinic", Role::Viewer);
-    let other_site = common::add_user(&t.state, "admin-b", "other-clinic", Role::Admin);
-    let everywhere = common::add_user(&t.state, "root", "*", Role::Admin);
+    let site_viewer = common::add_user(&t.state, "viewer-a", "test-clinic", Role::Viewer).await;
+    let other_site = common::add_user(&t.state, "admin-b", "other-clinic", Role::Admin).await;
+    let everywhere = common::add_user(&t.state, "root", "*", Role::Admin).await;
 
     let res = test::call_service(&app, test::TestRequest::get().uri(url).to_request()).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -41,9 +41,9 @@ async fn token_scoping() {
 
 #[actix_web::test]
 async fn tokens_are_stored_only_as_hashes() {
-    let t = common::fixture_state();
-    let token = common::add_user(&t.state, "viewer", "test-clinic", Role::Viewer);
-    let user = t.state.store.user("viewer").unwrap().unwrap();
+    let t = common::fixture_state().await;
+    let token = common::add_user(&t.state, "viewer", "test-clinic", Role::Viewer).await;
+    let user = t.state.store.user("viewer").await.unwrap().unwrap();
     assert_ne!(user.token_sha256, token);
     assert_eq!(
         user.token_sha256,

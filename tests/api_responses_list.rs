@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 
 #[actix_web::test]
 async fn filters_and_cursor_pages() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let token = common::add_user(&t.state, "v", "test-clinic", Role::Viewer);
+    let token = common::add_user(&t.state, "v", "test-clinic", Role::Viewer).await;
     let mut ids = Vec::new();
     for i in 0..7 {
         let (uri, answers) = if i % 3 == 2 {

@@ -30,7 +30,7 @@ where
     (status, body)
 }
 
-fn stored(state: &chorus::AppState) -> Vec<chorus::domain::StoredResponse> {
+async fn stored(state: &chorus::AppState) -> Vec<chorus::domain::StoredResponse> {
     state
         .store
         .list_responses(&ResponseQuery {
@@ -38,8 +38,9 @@ fn stored(state: &chorus::AppState) -> Vec<chorus::domain::StoredResponse> {
             limit: 1000,
             ..Default::default()
         })
+        .await
         .unwrap()
-        .responses
+        .items
 }
 
 fn valid() -> Value {
@@ -52,13 +53,13 @@ fn valid() -> Value {
 
 #[actix_web::test]
 async fn every_kind_is_accepted_and_stored_with_its_version() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let (status, body) = post(&app, json!({ "answers": valid() })).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert!(body["id"].is_string());
     assert_eq!(body["tags"], json!([]));
-    let all = stored(&t.state);
+    let all = stored(&t.state).await;
     assert_eq!(all.len(), 1);
     let r = &all[0];
     assert_eq!(r.id.to_string(), body["id"].as_str().unwrap());
@@ -74,7 +75,7 @@ async fn every_kind_is_accepted_and_stored_with_its_version() {
 
 #[actix_web::test]
 async fn show_if_drops_answers_to_hidden_questions() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     // aware = no hides `channel` (so its required answer is not needed and is dropped);
     // problems without error/locked hides which_error (any_of); ease = 5 hides why_hard.
@@ -84,25 +85,25 @@ async fn show_if_drops_answers_to_hidden_questions() {
     });
     let (status, body) = post(&app, json!({ "answers": answers })).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let r = &stored(&t.state)[0];
+    let r = &stored(&t.state).await[0];
     let keys: Vec<&String> = r.answers.keys().collect();
     assert_eq!(keys, ["aware", "ease", "problems"]);
 }
 
 #[actix_web::test]
 async fn required_answer_of_a_shown_question_is_enforced() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let (status, body) = post(&app, json!({ "answers": { "aware": "yes" } })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "invalid_answer");
     assert_eq!(body["error"]["field"], "channel");
-    assert!(stored(&t.state).is_empty());
+    assert!(stored(&t.state).await.is_empty());
 }
 
 #[actix_web::test]
 async fn each_kind_rejects_wrong_values_naming_the_question() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let cases = [
         ("aware", json!("maybe")),
@@ -133,14 +134,14 @@ async fn each_kind_rejects_wrong_values_naming_the_question() {
         assert!(body["error"]["message"].as_str().unwrap().len() > 5);
     }
     assert!(
-        stored(&t.state).is_empty(),
+        stored(&t.state).await.is_empty(),
         "rejected submissions store nothing"
     );
 }
 
 #[actix_web::test]
 async fn bad_requests_get_clear_4xx_and_store_nothing() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let cases: Vec<(test::TestRequest, StatusCode, &str)> = vec![
         (
@@ -202,12 +203,12 @@ async fn bad_requests_get_clear_4xx_and_store_nothing() {
         assert_eq!(body["error"]["code"], code, "{body}");
         assert!(body["error"]["message"].is_string());
     }
-    assert!(stored(&t.state).is_empty());
+    assert!(stored(&t.state).await.is_empty());
 }
 
 #[actix_web::test]
 async fn same_submission_id_or_idempotency_key_stores_one_response() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let sid = uuid::Uuid::new_v4();
     let (s1, first) = post(&app, json!({ "answers": valid(), "submission_id": sid })).await;
@@ -226,12 +227,12 @@ async fn same_submission_id_or_idempotency_key_stores_one_response() {
             StatusCode::CREATED
         );
     }
-    assert_eq!(stored(&t.state).len(), 2);
+    assert_eq!(stored(&t.state).await.len(), 2);
 }
 
 #[actix_web::test]
 async fn racing_copies_of_one_submission_store_one_response() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let sid = uuid::Uuid::new_v4();
     let reqs = (0..16).map(|_| {
@@ -249,12 +250,12 @@ async fn racing_copies_of_one_submission_store_one_response() {
         ids.insert(body["id"].as_str().unwrap().to_string());
     }
     assert_eq!(ids.len(), 1, "every copy sees the same response id");
-    assert_eq!(stored(&t.state).len(), 1);
+    assert_eq!(stored(&t.state).await.len(), 1);
 }
 
 #[actix_web::test]
 async fn survey_list_and_definition_are_public() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let req = test::TestRequest::get()
         .uri("/api/v1/sites/demo-clinic/surveys")

@@ -5,7 +5,8 @@ mod common;
 
 use chorus::domain::{records_for, DeliveryStatus, FollowUpRecords, TaskStatus};
 use chorus::domain::{Action, FollowUp, Priority, RuleError, StoredResponse, Tag};
-use chorus::followups::repair;
+use chorus::store::{Claim, NewResponse};
+use common::TestStore;
 use uuid::Uuid;
 
 fn response_with_everything() -> StoredResponse {
@@ -55,58 +56,84 @@ fn response_with_everything() -> StoredResponse {
 }
 
 #[actix_web::test]
-async fn repair_recreates_missing_records_once_and_keeps_existing_ones() {
-    let t = common::fixture_state();
-    let store = &t.state.store;
+async fn after_a_crash_missing_records_are_recreated_once_and_existing_ones_kept() {
+    let t = common::fixture_state().await;
     let r = response_with_everything();
     // As if the crash struck right after the response record and its rule-error entry.
-    store
-        .insert_response(&r, &FollowUpRecords::default())
+    t.state
+        .store
+        .insert_response(NewResponse {
+            response: r.clone(),
+            follow_ups: FollowUpRecords::default(),
+            idempotency: None,
+            invitation: None,
+        })
+        .await
         .unwrap();
-    assert!(store.list_tasks("test-clinic").unwrap().is_empty());
-    assert!(store
-        .list_deliveries("test-clinic", None)
+    assert!(t
+        .state
+        .store
+        .all_tasks("test-clinic")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(t
+        .state
+        .store
+        .all_deliveries("test-clinic", None)
+        .await
         .unwrap()
         .is_empty());
 
-    let written = repair(&t.state, 0).unwrap();
-    assert_eq!(
-        written, 2,
-        "the task and the delivery; the rule-error entry was there"
-    );
-    let tasks = store.list_tasks("test-clinic").unwrap();
+    // The process dies (no clean stop); the next start repairs.
+    let config = t.state.config.clone();
+    let common::TestState { dir, state } = t;
+    drop(state);
+    let state = chorus::AppState::open(config.clone()).await.unwrap();
+    let store = &state.store;
+    let tasks = store.all_tasks("test-clinic").await.unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].id, r.follow_ups[0].id);
     let deliveries = store
-        .list_deliveries("test-clinic", Some(DeliveryStatus::Pending))
+        .all_deliveries("test-clinic", Some(DeliveryStatus::Pending))
+        .await
         .unwrap();
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].id, r.follow_ups[1].id);
+    let claim = Claim {
+        node: "test".into(),
+        now_ms: i64::MAX / 2,
+        lease_until_ms: i64::MAX / 2 + 1,
+        limit: 10,
+    };
     assert_eq!(
-        store.due_deliveries(i64::MAX, 10).unwrap().len(),
+        store.claim_deliveries(&claim).await.unwrap().len(),
         1,
         "the delivery is scheduled"
     );
     assert_eq!(
         store
             .list_rule_errors("test-clinic", None, 10)
+            .await
             .unwrap()
+            .items
             .len(),
         1
     );
 
-    // A task someone claimed in the meantime is not reset by a second repair.
-    store
-        .update_task("test-clinic", tasks[0].id, &mut |t| {
-            let change = t.change_to(TaskStatus::Claimed, "sam", None, "now".into())?;
-            t.apply(change);
-            Ok(())
-        })
+    // A task someone claimed in the meantime is not reset by the repair of a second crash.
+    let change = tasks[0]
+        .change_to(TaskStatus::Claimed, "sam", None, "now".into())
         .unwrap();
-    assert_eq!(repair(&t.state, 0).unwrap(), 0);
-    assert_eq!(
-        store.list_tasks("test-clinic").unwrap()[0].status,
-        TaskStatus::Claimed
-    );
+    store
+        .transition_task("test-clinic", tasks[0].id, TaskStatus::Open, &change)
+        .await
+        .unwrap();
+    drop(state);
+    let state = chorus::AppState::open(config).await.unwrap();
+    let tasks = state.store.all_tasks("test-clinic").await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].status, TaskStatus::Claimed);
     assert_eq!(records_for(&r).tasks.len(), 1);
+    drop(dir);
 }

@@ -8,6 +8,7 @@ use chorus::create_app;
 use chorus::domain::Role;
 use chorus::domain::{Action, Priority};
 use common::followups::{now_rfc3339, store_with_actions};
+use common::TestStore;
 use serde_json::{json, Value};
 
 fn task(queue: &str, due_hours: Option<i64>) -> Action {
@@ -22,16 +23,17 @@ fn task(queue: &str, due_hours: Option<i64>) -> Action {
 
 #[actix_web::test]
 async fn task_lifecycle_history_and_conflicts() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let staff = common::add_user(&t.state, "sam", "test-clinic", Role::Staff);
+    let staff = common::add_user(&t.state, "sam", "test-clinic", Role::Staff).await;
     let r = store_with_actions(
         &t.state,
         "test-clinic",
         "every-kind",
         &now_rfc3339(),
         vec![task("enrollment-help", Some(48))],
-    );
+    )
+    .await;
     let id = r.follow_ups[0].id;
     let url = format!("/api/v1/sites/test-clinic/follow-ups/{id}");
     let post = |body: Value| {
@@ -96,23 +98,24 @@ async fn task_lifecycle_history_and_conflicts() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 
     // The stored task kept its last valid state.
-    let stored = t.state.store.list_tasks("test-clinic").unwrap();
+    let stored = t.state.store.all_tasks("test-clinic").await.unwrap();
     assert_eq!(stored[0].status, chorus::domain::TaskStatus::Done);
     assert_eq!(stored[0].history.len(), 3);
 }
 
 #[actix_web::test]
 async fn dismiss_needs_a_reason() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let staff = common::add_user(&t.state, "sam", "test-clinic", Role::Staff);
+    let staff = common::add_user(&t.state, "sam", "test-clinic", Role::Staff).await;
     let r = store_with_actions(
         &t.state,
         "test-clinic",
         "every-kind",
         &now_rfc3339(),
         vec![task("q", None)],
-    );
+    )
+    .await;
     let url = format!(
         "/api/v1/sites/test-clinic/follow-ups/{}",
         r.follow_ups[0].id
@@ -137,25 +140,27 @@ async fn dismiss_needs_a_reason() {
 
 #[actix_web::test]
 async fn overdue_filter_queue_filter_and_roles() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let staff = common::add_user(&t.state, "sam", "test-clinic", Role::Staff);
-    let viewer = common::add_user(&t.state, "val", "test-clinic", Role::Viewer);
-    let other = common::add_user(&t.state, "bo", "other-clinic", Role::Staff);
+    let staff = common::add_user(&t.state, "sam", "test-clinic", Role::Staff).await;
+    let viewer = common::add_user(&t.state, "val", "test-clinic", Role::Viewer).await;
+    let other = common::add_user(&t.state, "bo", "other-clinic", Role::Staff).await;
     store_with_actions(
         &t.state,
         "test-clinic",
         "every-kind",
         "2020-01-01T00:00:00.000Z",
         vec![task("enrollment-help", Some(48))],
-    );
+    )
+    .await;
     store_with_actions(
         &t.state,
         "test-clinic",
         "every-kind",
         &now_rfc3339(),
         vec![task("practice-manager", Some(48))],
-    );
+    )
+    .await;
     let get = |q: &str, token: &str| {
         test::TestRequest::get()
             .uri(&format!("/api/v1/sites/test-clinic/follow-ups{q}"))

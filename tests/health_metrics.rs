@@ -8,7 +8,7 @@ use serde_json::json;
 
 #[actix_web::test]
 async fn healthz_answers_when_the_store_does() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let res = test::call_service(&app, test::TestRequest::get().uri("/healthz").to_request()).await;
     assert_eq!(res.status(), 200);
@@ -20,7 +20,7 @@ async fn healthz_answers_when_the_store_does() {
 
 #[actix_web::test]
 async fn metrics_count_responses_by_site_and_group_and_latency() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let body = json!({ "answers": { "role": "physician", "offer_to": "all", "when_best": "check_in", "who_should": "physician", "help_available": "yes" }});
     for _ in 0..2 {

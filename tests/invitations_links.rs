@@ -11,12 +11,13 @@ use chorus::domain::invitation::{token_sha256, Invitation};
 use chorus::domain::Role;
 use chorus::domain::StoredResponse;
 use chorus::store::ResponseQuery;
+use common::TestStore;
 use serde_json::{json, Value};
 
 const PATIENT: &str = "/s/demo-clinic/patient-enrollment";
 const CREATE: &str = "/api/v1/sites/demo-clinic/surveys/patient-enrollment/invitations";
 
-fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
+async fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
     state
         .store
         .list_responses(&ResponseQuery {
@@ -24,8 +25,9 @@ fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
             limit: 1000,
             ..Default::default()
         })
+        .await
         .unwrap()
-        .responses
+        .items
 }
 
 fn create(token: Option<&str>, body: Value) -> actix_http::Request {
@@ -70,9 +72,9 @@ fn token_of(url: &str) -> String {
 
 #[actix_web::test]
 async fn an_admin_creates_links_that_store_only_a_hash() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let admin = common::add_user(&t.state, "boss", "demo-clinic", Role::Admin);
+    let admin = common::add_user(&t.state, "boss", "demo-clinic", Role::Admin).await;
     let res = test::call_service(
         &app,
         create(Some(&admin), json!({"count": 3, "expires_in_days": 7})),
@@ -95,6 +97,7 @@ async fn an_admin_creates_links_that_store_only_a_hash() {
             .state
             .store
             .invitation(&token_sha256(&token).unwrap())
+            .await
             .unwrap()
             .expect("stored under its hash");
         assert!(!stored.used);
@@ -106,9 +109,7 @@ async fn an_admin_creates_links_that_store_only_a_hash() {
     tokens.dedup();
     assert_eq!(tokens.len(), 3);
     // The token itself is nowhere in the store.
-    let mut backup = Vec::new();
-    t.state.store.backup(&mut backup).unwrap();
-    let backup = String::from_utf8(backup).unwrap();
+    let backup = t.state.store.backup_text().await.unwrap();
     for token in &tokens {
         assert!(!backup.contains(token.as_str()));
     }
@@ -116,11 +117,11 @@ async fn an_admin_creates_links_that_store_only_a_hash() {
 
 #[actix_web::test]
 async fn creating_links_needs_an_admin_and_sane_numbers() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let admin = common::add_user(&t.state, "boss", "demo-clinic", Role::Admin);
-    let staff = common::add_user(&t.state, "desk", "demo-clinic", Role::Staff);
-    let other = common::add_user(&t.state, "elsewhere", "other-clinic", Role::Admin);
+    let admin = common::add_user(&t.state, "boss", "demo-clinic", Role::Admin).await;
+    let staff = common::add_user(&t.state, "desk", "demo-clinic", Role::Staff).await;
+    let other = common::add_user(&t.state, "elsewhere", "other-clinic", Role::Admin).await;
     let ok = json!({"count": 1});
     let cases = [
         (None, ok.clone(), StatusCode::UNAUTHORIZED, "missing_token"),
@@ -173,11 +174,11 @@ async fn creating_links_needs_an_admin_and_sane_numbers() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let mut backup = Vec::new();
-    t.state.store.backup(&mut backup).unwrap();
-    assert!(!String::from_utf8(backup)
-        .unwrap()
-        .contains("\"invitations\""));
+    let backup = t.state.store.backup_text().await.unwrap();
+    assert!(
+        !backup.contains("\"type\":\"invitation\""),
+        "no link was stored"
+    );
 }
 
 #[actix_web::test]
@@ -185,9 +186,10 @@ async fn a_link_admits_one_response_then_explains_what_to_do() {
     let t = common::state_with(|data| chorus::Config {
         public_url: Some("https://survey.example.org".into()),
         ..common::demo_config(data)
-    });
+    })
+    .await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let admin = common::add_user(&t.state, "boss", "demo-clinic", Role::Admin);
+    let admin = common::add_user(&t.state, "boss", "demo-clinic", Role::Admin).await;
     let res = test::call_service(&app, create(Some(&admin), json!({"count": 1}))).await;
     let body: Value = test::read_body_json(res).await;
     let url = body["invitations"][0]["url"].as_str().unwrap();
@@ -219,7 +221,7 @@ async fn a_link_admits_one_response_then_explains_what_to_do() {
     fields.push(("_t", token.clone()));
     let res = test::call_service(&app, post(PATIENT, &fields)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let all = stored(&t.state);
+    let all = stored(&t.state).await;
     assert_eq!(all.len(), 1);
     let record = serde_json::to_string(&all[0]).unwrap();
     assert!(!record.contains(&token));
@@ -228,6 +230,7 @@ async fn a_link_admits_one_response_then_explains_what_to_do() {
         .state
         .store
         .invitation(&token_sha256(&token).unwrap())
+        .await
         .unwrap()
         .unwrap();
     assert!(invitation.used);
@@ -235,7 +238,7 @@ async fn a_link_admits_one_response_then_explains_what_to_do() {
     // The same submission again (a double click) is the same response.
     let res = test::call_service(&app, post(PATIENT, &fields)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(stored(&t.state).len(), 1);
+    assert_eq!(stored(&t.state).await.len(), 1);
 
     // A new submission with the used link is refused, kindly.
     let mut again = answers("0191c3a2-7b7e-4c39-9a55-6f0f3b7a1002");
@@ -246,7 +249,7 @@ async fn a_link_admits_one_response_then_explains_what_to_do() {
     assert!(html.contains("<h1>This link has already been used</h1>"));
     assert!(html.contains("ask the front desk for a new link"));
     assert!(html.contains("<a class=\"button-link\" href=\"/s/demo-clinic/patient-enrollment\">"));
-    assert_eq!(stored(&t.state).len(), 1);
+    assert_eq!(stored(&t.state).await.len(), 1);
 
     // Opening it again says so before any question is answered, in Spanish too.
     let req = test::TestRequest::get()
@@ -265,12 +268,12 @@ async fn a_link_admits_one_response_then_explains_what_to_do() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(stored(&t.state).len(), 2);
+    assert_eq!(stored(&t.state).await.len(), 2);
 }
 
 #[actix_web::test]
 async fn expired_unknown_and_foreign_links_get_friendly_pages_and_store_nothing() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let expired = chorus::domain::invitation::new_token();
     let foreign = chorus::domain::invitation::new_token();
@@ -293,6 +296,7 @@ async fn expired_unknown_and_foreign_links_get_friendly_pages_and_store_nothing(
                 record("provider-enrollment", i64::MAX),
             ),
         ])
+        .await
         .unwrap();
     let cases = [
         (expired.clone(), StatusCode::GONE, "This link has expired"),
@@ -332,11 +336,12 @@ async fn expired_unknown_and_foreign_links_get_friendly_pages_and_store_nothing(
         assert_eq!(res.status(), status, "{token}");
         assert!(body_of(res).await.contains(heading));
     }
-    assert!(stored(&t.state).is_empty());
+    assert!(stored(&t.state).await.is_empty());
     let still = t
         .state
         .store
         .invitation(&token_sha256(&foreign).unwrap())
+        .await
         .unwrap()
         .unwrap();
     assert!(!still.used);
@@ -344,7 +349,7 @@ async fn expired_unknown_and_foreign_links_get_friendly_pages_and_store_nothing(
 
 #[actix_web::test]
 async fn two_different_submissions_racing_on_one_link_store_one_response() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let token = chorus::domain::invitation::new_token();
     t.state
@@ -359,6 +364,7 @@ async fn two_different_submissions_racing_on_one_link_store_one_response() {
                 used: false,
             },
         )])
+        .await
         .unwrap();
     let requests: Vec<_> = (0..8)
         .map(|i| {
@@ -383,7 +389,7 @@ async fn two_different_submissions_racing_on_one_link_store_one_response() {
     assert!(statuses
         .iter()
         .all(|s| *s == StatusCode::SEE_OTHER || *s == StatusCode::GONE));
-    assert_eq!(stored(&t.state).len(), 1);
+    assert_eq!(stored(&t.state).await.len(), 1);
 }
 
 #[::core::prelude::v1::test]
@@ -464,7 +470,7 @@ fn chorus_invite_writes_a_csv_of_working_links() {
 
 #[actix_web::test]
 async fn an_invited_response_keeps_its_tags_and_follow_ups() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let token = chorus::domain::invitation::new_token();
     t.state
@@ -479,6 +485,7 @@ async fn an_invited_response_keeps_its_tags_and_follow_ups() {
                 used: false,
             },
         )])
+        .await
         .unwrap();
     let fields: Vec<(&str, String)> = vec![
         ("_t", token.clone()),
@@ -490,11 +497,11 @@ async fn an_invited_response_keeps_its_tags_and_follow_ups() {
     ];
     let res = test::call_service(&app, post(PATIENT, &fields)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let all = stored(&t.state);
+    let all = stored(&t.state).await;
     assert_eq!(all.len(), 1);
     assert!(all[0].has_tag("enrollment_technical"), "{:?}", all[0].tags);
     // The call-back task was written in the same transaction as the response and the link.
-    let tasks = t.state.store.list_tasks("demo-clinic").unwrap();
+    let tasks = t.state.store.all_tasks("demo-clinic").await.unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].origin.response_id(), Some(all[0].id));
 }

@@ -52,7 +52,7 @@ fn decode(svg: &str) -> String {
 
 #[actix_web::test]
 async fn the_qr_code_decodes_to_the_public_link_from_the_request_host() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let req = test::TestRequest::get()
         .uri("/s/demo-clinic/patient-enrollment/qr.svg")
@@ -94,7 +94,8 @@ async fn public_url_from_the_configuration_wins_over_the_host() {
     let t = common::state_with(|data| chorus::Config {
         public_url: Some("https://survey.example.org/chorus".into()),
         ..common::demo_config(data)
-    });
+    })
+    .await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let req = test::TestRequest::get()
         .uri("/s/demo-clinic/provider-enrollment/qr.svg")
@@ -114,7 +115,7 @@ async fn public_url_from_the_configuration_wins_over_the_host() {
 
 #[actix_web::test]
 async fn the_poster_has_title_reason_code_and_address_and_prints_on_a4_or_letter() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let req = test::TestRequest::get()
         .uri("/s/demo-clinic/patient-enrollment/poster?paper=a4")

@@ -9,6 +9,7 @@ use actix_web::test;
 use chorus::create_app;
 use chorus::domain::Role;
 use chorus::domain::{StoredResponse, Tag};
+use common::TestStore;
 use serde_json::{json, Value};
 
 /// A stored response at an exact UTC time with the given tags.
@@ -92,13 +93,9 @@ fn fixture() -> Vec<StoredResponse> {
     all
 }
 
-fn store_all(state: &chorus::AppState, responses: &[StoredResponse]) {
+async fn store_all(state: &chorus::AppState, responses: &[StoredResponse]) {
     for r in responses {
-        state
-            .store
-            .insert_response(r, &chorus::domain::records_for(r))
-            .unwrap();
-        state.report.record(r);
+        state.store.insert(r).await.unwrap();
     }
 }
 
@@ -126,10 +123,10 @@ macro_rules! get_report {
 
 #[actix_web::test]
 async fn known_counts_shares_gap_order_and_suppression() {
-    let t = common::fixture_state();
-    store_all(&t.state, &fixture());
+    let t = common::fixture_state().await;
+    store_all(&t.state, &fixture()).await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let token = common::add_user(&t.state, "v", "test-clinic", Role::Viewer);
+    let token = common::add_user(&t.state, "v", "test-clinic", Role::Viewer).await;
     let (status, r) = get_report!(app, token, "");
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["site"], "test-clinic");
@@ -197,10 +194,10 @@ async fn known_counts_shares_gap_order_and_suppression() {
 
 #[actix_web::test]
 async fn survey_and_date_filters() {
-    let t = common::fixture_state();
-    store_all(&t.state, &fixture());
+    let t = common::fixture_state().await;
+    store_all(&t.state, &fixture()).await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let token = common::add_user(&t.state, "v", "test-clinic", Role::Viewer);
+    let token = common::add_user(&t.state, "v", "test-clinic", Role::Viewer).await;
 
     // Whole days only (midnight bounds): no store read needed.
     let (_, r) = get_report!(app, token, "?since=2026-03-03");
@@ -286,11 +283,11 @@ async fn survey_and_date_filters() {
 
 #[actix_web::test]
 async fn new_responses_and_retags_keep_the_report_current() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let fixture = fixture();
-    store_all(&t.state, &fixture);
+    store_all(&t.state, &fixture).await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let token = common::add_user(&t.state, "v", "test-clinic", Role::Viewer);
+    let token = common::add_user(&t.state, "v", "test-clinic", Role::Viewer).await;
 
     let req = test::TestRequest::post()
         .uri("/api/v1/sites/test-clinic/surveys/provider-short/responses")
@@ -317,16 +314,21 @@ async fn new_responses_and_retags_keep_the_report_current() {
         code: "selective_promotion".into(),
         source: "rules/retag.rhai".into(),
     });
-    t.state.store.update_response(&after).unwrap();
-    t.state.report.retagged(&before, &after);
+    let retag = |r: &StoredResponse| chorus::store::TagUpdate {
+        site: r.site.clone(),
+        survey: r.survey.clone(),
+        id: r.id,
+        tags: r.tags.clone(),
+        rule_errors: r.rule_errors.clone(),
+    };
+    assert!(t.state.store.update_tags(&retag(&after)).await.unwrap());
     let (_, r) = get_report!(app, token, "");
     assert_eq!(
         barrier(&r, "selective_promotion")["by_group"]["provider"],
         json!({"count": 3, "share": 0.6})
     );
     // And back: the counters never drift.
-    t.state.store.update_response(&before).unwrap();
-    t.state.report.retagged(&after, &before);
+    assert!(t.state.store.update_tags(&retag(&before)).await.unwrap());
     let (_, r) = get_report!(app, token, "");
     assert_eq!(
         barrier(&r, "selective_promotion")["by_group"]["provider"],
@@ -336,26 +338,26 @@ async fn new_responses_and_retags_keep_the_report_current() {
 
 #[actix_web::test]
 async fn the_index_is_rebuilt_from_the_store_at_startup() {
-    let t = common::fixture_state();
-    store_all(&t.state, &fixture());
+    let t = common::fixture_state().await;
+    store_all(&t.state, &fixture()).await;
     let config = t.state.config.clone();
-    let live = chorus::report::site_report(
-        &t.state.report,
-        t.state.store.as_ref(),
+    let live = chorus::services::reports::site_report(
+        &t.state,
         &t.state.sites.get("test-clinic").unwrap().site,
         &Default::default(),
     )
+    .await
     .unwrap();
-    t.state.store.flush().unwrap();
+    t.state.store.close().await.unwrap();
     let common::TestState { dir, state } = t;
     drop(state);
-    let reopened = chorus::AppState::open(config).expect("reopens");
-    let rebuilt = chorus::report::site_report(
-        &reopened.report,
-        reopened.store.as_ref(),
+    let reopened = chorus::AppState::open(config).await.expect("reopens");
+    let rebuilt = chorus::services::reports::site_report(
+        &reopened,
         &reopened.sites.get("test-clinic").unwrap().site,
         &Default::default(),
     )
+    .await
     .unwrap();
     assert_eq!(live, rebuilt);
     assert_eq!(rebuilt.groups[0].respondents, Some(10));
@@ -364,9 +366,9 @@ async fn the_index_is_rebuilt_from_the_store_at_startup() {
 
 #[actix_web::test]
 async fn report_needs_a_token_for_the_site() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let other = common::add_user(&t.state, "b", "other-clinic", Role::Admin);
+    let other = common::add_user(&t.state, "b", "other-clinic", Role::Admin).await;
     let req = test::TestRequest::get()
         .uri("/api/v1/sites/test-clinic/report")
         .to_request();

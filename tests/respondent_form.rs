@@ -39,7 +39,7 @@ fn question_html<'a>(html: &'a str, id: &str) -> &'a str {
 
 #[actix_web::test]
 async fn every_kind_renders_each_question_with_its_label_and_control() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let res = test::call_service(
         &app,
@@ -166,7 +166,7 @@ async fn every_kind_renders_each_question_with_its_label_and_control() {
 
 #[actix_web::test]
 async fn each_visit_gets_a_fresh_submission_id() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let mut ids = Vec::new();
     let mut pages = Vec::new();
@@ -188,7 +188,7 @@ async fn each_visit_gets_a_fresh_submission_id() {
 
 #[actix_web::test]
 async fn every_demo_survey_renders_small_and_complete() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let site = t.state.sites.get("demo-clinic").expect("demo site");
     assert_eq!(site.site.surveys.len(), 3);
@@ -231,7 +231,7 @@ async fn every_demo_survey_renders_small_and_complete() {
 
 #[actix_web::test]
 async fn the_patient_form_explains_the_help_text_and_phone_question() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let req = test::TestRequest::get()
         .uri("/s/demo-clinic/patient-enrollment")
@@ -249,7 +249,7 @@ async fn the_patient_form_explains_the_help_text_and_phone_question() {
 
 #[actix_web::test]
 async fn unknown_site_or_survey_gets_a_friendly_html_404() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     for uri in [
         "/s/no-such-site/every-kind",
@@ -280,7 +280,7 @@ async fn unknown_site_or_survey_gets_a_friendly_html_404() {
 
 #[actix_web::test]
 async fn thank_you_page_is_kind_and_plain() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let res = test::call_service(
         &app,
@@ -299,7 +299,7 @@ async fn thank_you_page_is_kind_and_plain() {
 
 #[actix_web::test]
 async fn site_page_links_to_each_survey() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let req = test::TestRequest::get().uri("/s/test-clinic").to_request();
     let html = String::from_utf8(test::call_and_read_body(&app, req).await.to_vec()).unwrap();
@@ -312,7 +312,7 @@ async fn site_page_links_to_each_survey() {
 
 #[actix_web::test]
 async fn static_files_are_served_with_type_and_cache_headers() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let req = test::TestRequest::get()
         .uri("/s/test-clinic/every-kind")
@@ -402,7 +402,7 @@ async fn a_missing_static_file_stops_the_start() {
         templates: templates.path().to_path_buf(),
         ..common::fixture_config(data.path())
     };
-    let err = match chorus::AppState::open(config) {
+    let err = match chorus::AppState::open(config).await {
         Ok(_) => panic!("the app must not start without chorus.js"),
         Err(e) => e.to_string(),
     };
@@ -411,7 +411,7 @@ async fn a_missing_static_file_stops_the_start() {
 
 #[actix_web::test]
 async fn pages_answer_head_requests() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     for uri in [
         "/s/test-clinic/every-kind",
@@ -451,7 +451,8 @@ async fn a_reloaded_survey_shows_its_new_text() {
     let t = common::state_with(|data| chorus::Config {
         sites: sites.path().to_path_buf(),
         ..common::fixture_config(data)
-    });
+    })
+    .await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let get = || {
         test::TestRequest::get()

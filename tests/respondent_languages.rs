@@ -13,7 +13,7 @@ use chorus::store::ResponseQuery;
 
 const PATIENT: &str = "/s/demo-clinic/patient-enrollment";
 
-fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
+async fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
     state
         .store
         .list_responses(&ResponseQuery {
@@ -21,8 +21,9 @@ fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
             limit: 1000,
             ..Default::default()
         })
+        .await
         .unwrap()
-        .responses
+        .items
 }
 
 async fn get<B: actix_web::body::MessageBody>(
@@ -58,7 +59,7 @@ fn form_post(uri: &str, fields: &[(&str, &str)]) -> actix_http::Request {
 
 #[actix_web::test]
 async fn lang_query_then_accept_language_then_site_default() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
 
     let (status, html, headers) = get(&app, &format!("{PATIENT}?lang=es"), Some("en")).await;
@@ -96,7 +97,7 @@ async fn lang_query_then_accept_language_then_site_default() {
 
 #[actix_web::test]
 async fn a_survey_without_translations_stays_in_its_language_with_no_switch() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let (status, html, _) = get(
         &app,
@@ -112,7 +113,7 @@ async fn a_survey_without_translations_stays_in_its_language_with_no_switch() {
 
 #[actix_web::test]
 async fn a_spanish_submission_records_its_language_and_option_values() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let fields = [
         ("_submission_id", "0191c3a2-7b7e-4c39-9a55-6f0f3b7a0e01"),
@@ -130,7 +131,7 @@ async fn a_spanish_submission_records_its_language_and_option_values() {
         res.headers().get(header::LOCATION).unwrap(),
         "/s/demo-clinic/patient-enrollment/thanks?lang=es"
     );
-    let all = stored(&t.state);
+    let all = stored(&t.state).await;
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].language.as_deref(), Some("es"));
     assert_eq!(all[0].answers["aware"], AnswerValue::Text("yes".into()));
@@ -163,13 +164,13 @@ async fn a_spanish_submission_records_its_language_and_option_values() {
         res.headers().get(header::LOCATION).unwrap(),
         "/s/demo-clinic/patient-enrollment/thanks"
     );
-    let all = stored(&t.state);
+    let all = stored(&t.state).await;
     assert_eq!(all[1].language.as_deref(), Some("en"));
 }
 
 #[actix_web::test]
 async fn spanish_errors_keep_the_answers_and_the_language() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let fields = [("_lang", "es"), ("aware", "yes")];
     let res = test::call_service(&app, form_post(PATIENT, &fields)).await;
@@ -182,12 +183,12 @@ async fn spanish_errors_keep_the_answers_and_the_language() {
         "<a href=\"#q-tried\">¿Alguna vez ha intentado inscribirse en el portal del paciente? Por favor, elija una respuesta.</a>"
     ));
     assert!(html.contains("id=\"q-aware\" value=\"yes\" checked"));
-    assert!(stored(&t.state).is_empty());
+    assert!(stored(&t.state).await.is_empty());
 }
 
 #[actix_web::test]
 async fn error_pages_follow_the_browser_language() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let (status, html, _) = get(&app, "/s/demo-clinic/no-such-survey", Some("es-ES")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -25,7 +25,7 @@ fn external(url: &str) -> bool {
 
 #[actix_web::test]
 async fn every_form_is_under_30_kb_with_no_external_requests() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     for survey in [
         "patient-enrollment",

@@ -14,7 +14,7 @@ use chorus::store::ResponseQuery;
 
 const FORM: &str = "/s/test-clinic/every-kind";
 
-fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
+async fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
     state
         .store
         .list_responses(&ResponseQuery {
@@ -22,8 +22,9 @@ fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
             limit: 1000,
             ..Default::default()
         })
+        .await
         .unwrap()
-        .responses
+        .items
 }
 
 fn form_post(fields: &[(&str, &str)]) -> test::TestRequest {
@@ -58,13 +59,13 @@ fn location(res: &actix_web::dev::ServiceResponse<impl actix_web::body::MessageB
 
 #[actix_web::test]
 async fn a_valid_form_is_stored_then_redirected_to_thanks() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let res = test::call_service(&app, form_post(&valid_fields()).to_request()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/s/test-clinic/every-kind/thanks");
 
-    let all = stored(&t.state);
+    let all = stored(&t.state).await;
     assert_eq!(all.len(), 1);
     let r = &all[0];
     assert_eq!(r.survey, "every-kind");
@@ -103,7 +104,7 @@ async fn a_valid_form_is_stored_then_redirected_to_thanks() {
 
 #[actix_web::test]
 async fn invalid_answers_re_render_the_form_with_answers_kept_and_problems_shown() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let id = "0191c3a2-7b7e-4c39-9a55-6f0f3b7a0002";
     let res = test::call_service(
@@ -169,12 +170,12 @@ async fn invalid_answers_re_render_the_form_with_answers_kept_and_problems_shown
     assert!(html.contains(">line one\nline two</textarea>"));
     assert!(html.contains(&format!("name=\"_submission_id\" value=\"{id}\"")));
 
-    assert!(stored(&t.state).is_empty(), "nothing stored");
+    assert!(stored(&t.state).await.is_empty(), "nothing stored");
 }
 
 #[actix_web::test]
 async fn a_script_in_an_answer_is_escaped_when_the_form_comes_back() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let res = test::call_service(
         &app,
@@ -197,7 +198,7 @@ async fn a_script_in_an_answer_is_escaped_when_the_form_comes_back() {
 
 #[actix_web::test]
 async fn answers_to_hidden_questions_are_dropped() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     // aware = no hides channel (even though it is required); problems = none hides which_error;
     // ease = 5 hides why_hard. The browser without JavaScript sent them all anyway.
@@ -215,7 +216,7 @@ async fn answers_to_hidden_questions_are_dropped() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let all = stored(&t.state);
+    let all = stored(&t.state).await;
     assert_eq!(all.len(), 1);
     let keys: Vec<&str> = all[0].answers.keys().map(String::as_str).collect();
     assert_eq!(keys, ["aware", "ease", "problems"]);
@@ -223,14 +224,14 @@ async fn answers_to_hidden_questions_are_dropped() {
 
 #[actix_web::test]
 async fn a_double_submit_stores_one_response() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let first = test::call_service(&app, form_post(&valid_fields()).to_request()).await;
     let second = test::call_service(&app, form_post(&valid_fields()).to_request()).await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
     assert_eq!(second.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&second), "/s/test-clinic/every-kind/thanks");
-    assert_eq!(stored(&t.state).len(), 1);
+    assert_eq!(stored(&t.state).await.len(), 1);
 
     // Two copies in flight at once (a double click) also store one.
     let mut fields = valid_fields();
@@ -242,12 +243,12 @@ async fn a_double_submit_stores_one_response() {
     .await;
     assert_eq!(a.status(), StatusCode::SEE_OTHER);
     assert_eq!(b.status(), StatusCode::SEE_OTHER);
-    assert_eq!(stored(&t.state).len(), 2);
+    assert_eq!(stored(&t.state).await.len(), 2);
 }
 
 #[actix_web::test]
 async fn a_fixed_form_after_errors_stores_once_under_the_kept_id() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let mut fields = valid_fields();
     fields.retain(|(k, _)| *k != "aware");
@@ -255,18 +256,18 @@ async fn a_fixed_form_after_errors_stores_once_under_the_kept_id() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     assert!(html.contains("value=\"0191c3a2-7b7e-4c39-9a55-6f0f3b7a0001\""));
-    assert!(stored(&t.state).is_empty());
+    assert!(stored(&t.state).await.is_empty());
 
     let res = test::call_service(&app, form_post(&valid_fields()).to_request()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = test::call_service(&app, form_post(&valid_fields()).to_request()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(stored(&t.state).len(), 1);
+    assert_eq!(stored(&t.state).await.len(), 1);
 }
 
 #[actix_web::test]
 async fn a_missing_or_broken_submission_id_still_works() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let mut fields = valid_fields();
     fields[0].1 = "not-a-uuid";
@@ -275,14 +276,14 @@ async fn a_missing_or_broken_submission_id_still_works() {
     fields.remove(0);
     let res = test::call_service(&app, form_post(&fields).to_request()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let all = stored(&t.state);
+    let all = stored(&t.state).await;
     assert_eq!(all.len(), 2);
     assert!(all.iter().all(|r| r.submission_id.is_none()));
 }
 
 #[actix_web::test]
 async fn fields_that_name_no_question_are_ignored() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let mut fields = valid_fields();
     // A question removed since the page was loaded, and a future form-internal field.
@@ -290,7 +291,7 @@ async fn fields_that_name_no_question_are_ignored() {
     fields.push(("_lang", "es"));
     let res = test::call_service(&app, form_post(&fields).to_request()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let all = stored(&t.state);
+    let all = stored(&t.state).await;
     assert_eq!(all.len(), 1);
     assert!(!all[0].answers.contains_key("removed_question"));
     assert!(!all[0].answers.contains_key("_lang"));
@@ -298,7 +299,7 @@ async fn fields_that_name_no_question_are_ignored() {
 
 #[actix_web::test]
 async fn wrong_numbers_and_long_text_are_explained() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let long = "x".repeat(41);
     let res = test::call_service(
@@ -320,12 +321,12 @@ async fn wrong_numbers_and_long_text_are_explained() {
     ));
     assert!(html.contains("How many visits this year? Please enter a whole number, like 3."));
     assert!(html.contains("value=\"three\""));
-    assert!(stored(&t.state).is_empty());
+    assert!(stored(&t.state).await.is_empty());
 }
 
 #[actix_web::test]
 async fn unknown_site_or_survey_post_gets_a_friendly_404_and_stores_nothing() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     for uri in ["/s/test-clinic/nope", "/s/nope/every-kind"] {
         let res = test::call_service(&app, form_post(&valid_fields()).uri(uri).to_request()).await;
@@ -333,12 +334,12 @@ async fn unknown_site_or_survey_post_gets_a_friendly_404_and_stores_nothing() {
         let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
         assert!(html.contains("<h1>We could not find this survey</h1>"));
     }
-    assert!(stored(&t.state).is_empty());
+    assert!(stored(&t.state).await.is_empty());
 }
 
 #[actix_web::test]
 async fn wrong_content_type_or_too_large_gets_a_friendly_page() {
-    let t = common::fixture_state();
+    let t = common::fixture_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let res = test::call_service(
         &app,
@@ -366,12 +367,12 @@ async fn wrong_content_type_or_too_large_gets_a_friendly_page() {
     let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     assert!(html.contains("<h1>Your answers are too long</h1>"));
     assert!(!html.contains("yyyy"));
-    assert!(stored(&t.state).is_empty());
+    assert!(stored(&t.state).await.is_empty());
 }
 
 #[actix_web::test]
 async fn demo_patient_form_round_trip() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let res = test::call_service(
         &app,
@@ -395,8 +396,9 @@ async fn demo_patient_form_round_trip() {
             limit: 10,
             ..Default::default()
         })
+        .await
         .unwrap()
-        .responses;
+        .items;
     assert_eq!(all.len(), 1);
     assert!(
         !all[0].answers.contains_key("why_not"),

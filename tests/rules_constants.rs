@@ -72,13 +72,16 @@ fn run(site: &Site, rules: &SiteRules, answers: serde_json::Value) -> RuleOutcom
         .map(|(k, v)| (k.clone(), RawAnswer::Json(v.clone())))
         .collect();
     let answers = validate(survey, &raw).unwrap();
-    rules.evaluate(&RuleInput {
-        id: uuid::Uuid::now_v7(),
-        site,
-        survey,
-        submitted_at: "2026-01-01T09:00:00.000Z",
-        answers: &answers,
-    })
+    rules.evaluate(
+        &RuleInput {
+            id: uuid::Uuid::now_v7(),
+            site,
+            survey,
+            submitted_at: "2026-01-01T09:00:00.000Z",
+            answers: &answers,
+        },
+        true,
+    )
 }
 
 /// The load errors of a site whose only script is this rule file.

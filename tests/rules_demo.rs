@@ -12,9 +12,9 @@ use serde_json::json;
 
 #[actix_web::test]
 async fn the_demo_rule_tests_pass() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let rt = t.state.sites.get("demo-clinic").expect("demo site");
-    let report = chorus::plugins::run_rule_tests(&rt.site, &rt.rules);
+    let report = chorus::services::rule_tests::run_rule_tests(&rt.site, &rt.rules);
     assert!(report.problems.is_empty(), "{:#?}", report.problems);
     assert!(report.cases >= 20, "only {} cases", report.cases);
     assert_eq!(
@@ -30,7 +30,7 @@ async fn the_demo_rule_tests_pass() {
 
 #[actix_web::test]
 async fn a_failed_enrollment_gets_tags_with_sources_and_follow_ups() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let answers = json!({
         "aware": "yes", "tried": "yes", "enrolled": "no", "what_happened": ["locked_out"],
@@ -80,7 +80,8 @@ async fn a_failed_enrollment_gets_tags_with_sources_and_follow_ups() {
     let stored = t
         .state
         .store
-        .get_response("demo-clinic", id)
+        .response("demo-clinic", id)
+        .await
         .unwrap()
         .unwrap();
     let sources: Vec<(&str, &str)> = stored
@@ -102,7 +103,7 @@ async fn a_failed_enrollment_gets_tags_with_sources_and_follow_ups() {
 
 #[actix_web::test]
 async fn a_provider_without_enrollment_help_alerts_the_practice_manager() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let answers = json!({
         "role": "physician", "offer_to": "some", "when_best": "during_visit",

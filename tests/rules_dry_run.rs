@@ -14,9 +14,9 @@ const URL: &str = "/api/v1/sites/demo-clinic/rules/dry-run";
 
 #[actix_web::test]
 async fn dry_run_returns_tags_actions_and_errors_and_stores_nothing() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let admin = common::add_user(&t.state, "admin", "demo-clinic", Role::Admin);
+    let admin = common::add_user(&t.state, "admin", "demo-clinic", Role::Admin).await;
     let body = json!({
         "survey": "patient-enrollment",
         "answers": { "aware": "no", "tried": "no", "why_not": ["no_device"], "contact_ok": "no",
@@ -48,20 +48,25 @@ async fn dry_run_returns_tags_actions_and_errors_and_stores_nothing() {
     assert_eq!(out["actions"][0]["source"], "enrollment_followup");
     assert_eq!(out["actions"][1]["target"], "helpdesk");
 
-    assert_eq!(t.state.store.count_responses("demo-clinic").unwrap(), 0);
+    assert_eq!(
+        t.state.store.count_responses("demo-clinic").await.unwrap(),
+        0
+    );
     assert!(t
         .state
         .store
         .list_rule_errors("demo-clinic", None, 10)
+        .await
         .unwrap()
+        .items
         .is_empty());
 }
 
 #[actix_web::test]
 async fn dry_run_reports_rule_errors_without_recording_them() {
-    let t = common::state_with(rules_common::hostile_config);
+    let t = common::state_with(rules_common::hostile_config).await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let admin = common::add_user(&t.state, "admin", "*", Role::Admin);
+    let admin = common::add_user(&t.state, "admin", "*", Role::Admin).await;
     let body = json!({ "survey": "attack", "answers": { "attack": "throw" } });
     let (status, out) = call(
         &app,
@@ -79,20 +84,29 @@ async fn dry_run_reports_rule_errors_without_recording_them() {
     assert_eq!(out["errors"][0]["source"], "rules/throw.rhai");
     assert_eq!(out["errors"][0]["message"], "threw: boom");
     assert_eq!(out["errors"][0]["line"], 3);
-    assert_eq!(t.state.store.count_responses("hostile-clinic").unwrap(), 0);
+    assert_eq!(
+        t.state
+            .store
+            .count_responses("hostile-clinic")
+            .await
+            .unwrap(),
+        0
+    );
     assert!(t
         .state
         .store
         .list_rule_errors("hostile-clinic", None, 10)
+        .await
         .unwrap()
+        .items
         .is_empty());
 }
 
 #[actix_web::test]
 async fn invalid_dry_runs_get_the_submit_endpoints_errors() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let admin = common::add_user(&t.state, "admin", "demo-clinic", Role::Admin);
+    let admin = common::add_user(&t.state, "admin", "demo-clinic", Role::Admin).await;
 
     let body = json!({ "survey": "patient-enrollment", "answers": { "aware": "maybe" } });
     let (status, out) = call(&app, "POST", URL, Some(&admin), Some(body)).await;
@@ -109,11 +123,14 @@ async fn invalid_dry_runs_get_the_submit_endpoints_errors() {
     let (status, _) = call(&app, "POST", URL, Some(&admin), Some(body)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    let staff = common::add_user(&t.state, "staff", "demo-clinic", Role::Staff);
+    let staff = common::add_user(&t.state, "staff", "demo-clinic", Role::Staff).await;
     let body = json!({ "survey": "patient-enrollment", "answers": {} });
     let (status, _) = call(&app, "POST", URL, Some(&staff), Some(body.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = call(&app, "POST", URL, None, Some(body)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(t.state.store.count_responses("demo-clinic").unwrap(), 0);
+    assert_eq!(
+        t.state.store.count_responses("demo-clinic").await.unwrap(),
+        0
+    );
 }

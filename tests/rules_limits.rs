@@ -31,13 +31,16 @@ fn run(site: &Site, rules: &SiteRules, attack: &str) -> RuleOutcome {
     )]
     .into();
     let answers = validate(survey, &raw).unwrap();
-    rules.evaluate(&RuleInput {
-        id: uuid::Uuid::now_v7(),
-        site,
-        survey,
-        submitted_at: "2026-01-01T00:00:00.000Z",
-        answers: &answers,
-    })
+    rules.evaluate(
+        &RuleInput {
+            id: uuid::Uuid::now_v7(),
+            site,
+            survey,
+            submitted_at: "2026-01-01T00:00:00.000Z",
+            answers: &answers,
+        },
+        true,
+    )
 }
 
 /// Runs one attack and returns its single error (source, message); checks the benign plugin

@@ -28,9 +28,9 @@ fn parking_answers() -> Value {
 async fn a_broken_rule_keeps_the_running_version_and_a_fixed_one_takes_over() {
     let dir = tempfile::tempdir().unwrap();
     let root = demo_copy(dir.path());
-    let t = common::state_with(|data| config_for(&root, data));
+    let t = common::state_with(|data| config_for(&root, data)).await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let admin = common::add_user(&t.state, "admin", "demo-clinic", Role::Admin);
+    let admin = common::add_user(&t.state, "admin", "demo-clinic", Role::Admin).await;
     let url = "/api/v1/sites/demo-clinic/reload";
     let rule = root.join("sites/demo-clinic/rules/parking.rhai");
 
@@ -80,9 +80,9 @@ async fn a_broken_rule_keeps_the_running_version_and_a_fixed_one_takes_over() {
 async fn a_missing_plugin_is_refused_with_its_place_in_site_toml() {
     let dir = tempfile::tempdir().unwrap();
     let root = demo_copy(dir.path());
-    let t = common::state_with(|data| config_for(&root, data));
+    let t = common::state_with(|data| config_for(&root, data)).await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let admin = common::add_user(&t.state, "admin", "*", Role::Admin);
+    let admin = common::add_user(&t.state, "admin", "*", Role::Admin).await;
     let site_toml = root.join("sites/demo-clinic/site.toml");
     let text = std::fs::read_to_string(&site_toml).unwrap().replace(
         "plugins = [\"barrier_keywords\", \"enrollment_followup\"]",
@@ -119,7 +119,7 @@ async fn a_missing_plugin_is_refused_with_its_place_in_site_toml() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let viewer = common::add_user(&t.state, "viewer", "demo-clinic", Role::Viewer);
+    let viewer = common::add_user(&t.state, "viewer", "demo-clinic", Role::Viewer).await;
     let (status, _) = call(
         &app,
         "POST",

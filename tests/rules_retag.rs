@@ -10,6 +10,7 @@ use actix_web::test;
 use chorus::create_app;
 use chorus::domain::StoredResponse;
 use chorus::domain::{RetagProgress, RetagStatus, Role};
+use common::TestStore;
 use rules_common::{call, config_for, copy_dir, submit};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -44,15 +45,15 @@ fn patient(comments: &str) -> Value {
     json!({ "aware": "yes", "tried": "no", "contact_ok": "no", "comments": comments })
 }
 
-fn stored(state: &chorus::AppState, body: &Value) -> StoredResponse {
+async fn stored(state: &chorus::AppState, body: &Value) -> StoredResponse {
     let id = uuid::Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
-    state.store.get_response(SITE, id).unwrap().unwrap()
+    state.store.response(SITE, id).await.unwrap().unwrap()
 }
 
-fn wait_done(state: &chorus::AppState) -> RetagProgress {
+async fn wait_done(state: &chorus::AppState) -> RetagProgress {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Some(p) = state.store.retag_progress(SITE).unwrap() {
+        if let Some(p) = state.store.retag_progress(SITE).await.unwrap() {
             if p.status != RetagStatus::Running {
                 return p;
             }
@@ -66,9 +67,9 @@ fn wait_done(state: &chorus::AppState) -> RetagProgress {
 async fn a_new_rule_applies_to_old_responses_without_new_follow_ups() {
     let dir = tempfile::tempdir().unwrap();
     let root = deployment(dir.path());
-    let t = common::state_with(|data| config_for(&root, data));
+    let t = common::state_with(|data| config_for(&root, data)).await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let admin = common::add_user(&t.state, "admin", SITE, Role::Admin);
+    let admin = common::add_user(&t.state, "admin", SITE, Role::Admin).await;
     let url = format!("/api/v1/sites/{SITE}/retag");
 
     let (status, never) = call(&app, "GET", &url, Some(&admin), None).await;
@@ -97,8 +98,8 @@ async fn a_new_rule_applies_to_old_responses_without_new_follow_ups() {
     )
     .await;
     assert_eq!(kiosk["tags"], json!([]));
-    let before_plain = stored(&t.state, &plain);
-    assert_eq!(stored(&t.state, &boom).tag_codes(), ["parking"]);
+    let before_plain = stored(&t.state, &plain).await;
+    assert_eq!(stored(&t.state, &boom).await.tag_codes(), ["parking"]);
 
     std::fs::write(root.join("sites/demo-clinic/rules/kiosk.rhai"), KIOSK_RULE).unwrap();
     let (status, _) = call(
@@ -115,7 +116,7 @@ async fn a_new_rule_applies_to_old_responses_without_new_follow_ups() {
     assert_eq!(status, StatusCode::ACCEPTED, "{started}");
     assert_eq!(started["total"], 3);
     assert!(started["started_at"].is_string());
-    let progress = wait_done(&t.state);
+    let progress = wait_done(&t.state).await;
     assert_eq!(progress.status, RetagStatus::Done);
     assert_eq!((progress.done, progress.total), (3, 3));
     assert_eq!(progress.changed, 2, "{progress:?}");
@@ -125,16 +126,16 @@ async fn a_new_rule_applies_to_old_responses_without_new_follow_ups() {
     assert_eq!(shown["done"], 3);
 
     // The old kiosk response has the new tag with its source, and no new follow-up.
-    let k = stored(&t.state, &kiosk);
+    let k = stored(&t.state, &kiosk).await;
     assert_eq!(k.tags.len(), 1);
     assert_eq!(
         (k.tags[0].code.as_str(), k.tags[0].source.as_str()),
         ("access_technology", "rules/kiosk.rhai")
     );
     assert!(k.follow_ups.is_empty());
-    assert_eq!(stored(&t.state, &plain), before_plain);
+    assert_eq!(stored(&t.state, &plain).await, before_plain);
     // A tag hook that fails during the re-tag is recorded like at submission.
-    let b = stored(&t.state, &boom);
+    let b = stored(&t.state, &boom).await;
     assert_eq!(b.tag_codes(), ["parking"]);
     assert_eq!(b.rule_errors.len(), 1);
     assert_eq!(b.rule_errors[0].source, "rules/kiosk.rhai");
@@ -172,9 +173,9 @@ async fn a_new_rule_applies_to_old_responses_without_new_follow_ups() {
     .await;
     let (status, _) = call(&app, "POST", &url, Some(&admin), None).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let second = wait_done(&t.state);
+    let second = wait_done(&t.state).await;
     assert_eq!(second.total, 4);
-    assert!(stored(&t.state, &boom).rule_errors.is_empty());
+    assert!(stored(&t.state, &boom).await.rule_errors.is_empty());
     let (_, errors) = call(
         &app,
         "GET",
@@ -190,13 +191,13 @@ async fn a_new_rule_applies_to_old_responses_without_new_follow_ups() {
 async fn an_interrupted_re_tag_resumes_after_its_cursor() {
     let dir = tempfile::tempdir().unwrap();
     let root = deployment(dir.path());
-    let t = common::state_with(|data| config_for(&root, data));
+    let t = common::state_with(|data| config_for(&root, data)).await;
     let app = test::init_service(create_app(t.state.clone())).await;
 
     let mut ids = Vec::new();
     for _ in 0..3 {
         let (_, body) = submit(&app, SITE, "patient-enrollment", patient("kiosk trouble")).await;
-        ids.push(stored(&t.state, &body).id);
+        ids.push(stored(&t.state, &body).await.id);
     }
     std::fs::write(root.join("sites/demo-clinic/rules/kiosk.rhai"), KIOSK_RULE).unwrap();
     t.state.sites.reload(SITE).unwrap();
@@ -219,15 +220,16 @@ async fn an_interrupted_re_tag_resumes_after_its_cursor() {
                 message: None,
             },
         )
+        .await
         .unwrap();
-    chorus::retag::resume(t.state.clone().into_inner());
-    let progress = wait_done(&t.state);
+    chorus::services::retag::resume(t.state.chorus.clone()).await;
+    let progress = wait_done(&t.state).await;
     assert_eq!((progress.done, progress.changed, progress.total), (3, 3, 3));
     // The first response was already done before the stop: it is not re-tagged again.
-    let first = t.state.store.get_response(SITE, ids[0]).unwrap().unwrap();
+    let first = t.state.store.response(SITE, ids[0]).await.unwrap().unwrap();
     assert!(first.tags.is_empty());
     for id in &ids[1..] {
-        let r = t.state.store.get_response(SITE, *id).unwrap().unwrap();
+        let r = t.state.store.response(SITE, *id).await.unwrap().unwrap();
         assert_eq!(r.tag_codes(), ["access_technology"]);
         assert!(r.follow_ups.is_empty());
     }
@@ -235,13 +237,13 @@ async fn an_interrupted_re_tag_resumes_after_its_cursor() {
 
 #[actix_web::test]
 async fn retag_needs_an_admin() {
-    let t = common::demo_state();
+    let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    let viewer = common::add_user(&t.state, "viewer", SITE, Role::Viewer);
+    let viewer = common::add_user(&t.state, "viewer", SITE, Role::Viewer).await;
     let url = format!("/api/v1/sites/{SITE}/retag");
     let (status, _) = call(&app, "POST", &url, Some(&viewer), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = call(&app, "GET", &url, None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(t.state.store.retag_progress(SITE).unwrap().is_none());
+    assert!(t.state.store.retag_progress(SITE).await.unwrap().is_none());
 }

@@ -15,11 +15,12 @@ use serde_json::{json, Value};
 
 const SITE: &str = "hostile-clinic";
 
-fn stored(state: &chorus::AppState, body: &Value) -> StoredResponse {
+async fn stored(state: &chorus::AppState, body: &Value) -> StoredResponse {
     let id = uuid::Uuid::parse_str(body["id"].as_str().expect("id")).unwrap();
     state
         .store
-        .get_response(SITE, id)
+        .response(SITE, id)
+        .await
         .unwrap()
         .expect("response stored")
 }
@@ -48,7 +49,7 @@ async fn assert_contained<S, B>(
         1,
         "{attack}: {body}"
     );
-    let r = stored(state, &body);
+    let r = stored(state, &body).await;
     assert_eq!(r.rule_errors.len(), 1, "{attack}: {:?}", r.rule_errors);
     let e = &r.rule_errors[0];
     assert_eq!(e.source, source);
@@ -62,12 +63,12 @@ async fn assert_contained<S, B>(
     let (status, body) = submit(app, SITE, "attack", json!({ "attack": "none" })).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["tags"], json!(["awareness"]));
-    assert!(stored(state, &body).rule_errors.is_empty());
+    assert!(stored(state, &body).await.rule_errors.is_empty());
 }
 
 #[actix_web::test]
 async fn each_limit_keeps_the_response_and_records_the_error() {
-    let t = common::state_with(hostile_config);
+    let t = common::state_with(hostile_config).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     // The loop may meet the operation limit or the deadline first, depending on the build.
     let cases = [
@@ -95,7 +96,7 @@ async fn each_limit_keeps_the_response_and_records_the_error() {
         assert_contained(&t.state, &app, attack, source, needle).await;
     }
 
-    let admin = common::add_user(&t.state, "admin", SITE, Role::Admin);
+    let admin = common::add_user(&t.state, "admin", SITE, Role::Admin).await;
     let (status, body) = call(
         &app,
         "GET",
@@ -116,7 +117,7 @@ async fn each_limit_keeps_the_response_and_records_the_error() {
     assert_eq!(sources, expected);
     for e in listed {
         let id = uuid::Uuid::parse_str(e["response_id"].as_str().unwrap()).unwrap();
-        let r = t.state.store.get_response(SITE, id).unwrap().unwrap();
+        let r = t.state.store.response(SITE, id).await.unwrap().unwrap();
         assert_eq!(r.rule_errors[0].message, e["message"].as_str().unwrap());
         assert_eq!(e["survey"], "attack");
         assert_eq!(e["hook"], "tag");
@@ -162,14 +163,14 @@ async fn each_limit_keeps_the_response_and_records_the_error() {
 
 #[actix_web::test]
 async fn tags_outside_the_codebook_and_wrong_return_types_are_refused_and_recorded() {
-    let t = common::state_with(hostile_config);
+    let t = common::state_with(hostile_config).await;
     let app = test::init_service(create_app(t.state.clone())).await;
 
     let (status, body) = submit(&app, SITE, "attack", json!({ "attack": "bad_tag" })).await;
     assert_eq!(status, StatusCode::CREATED);
     // The valid code of the same hook is kept, with its source.
     assert_eq!(body["tags"], json!(["awareness", "privacy_concern"]));
-    let r = stored(&t.state, &body);
+    let r = stored(&t.state, &body).await;
     assert_eq!(r.tags[1].source, "rules/tags.rhai");
     assert_eq!(r.rule_errors.len(), 1);
     assert!(r.rule_errors[0]
@@ -190,7 +191,7 @@ async fn tags_outside_the_codebook_and_wrong_return_types_are_refused_and_record
         let (status, body) = submit(&app, SITE, "attack", json!({ "attack": attack })).await;
         assert_eq!(status, StatusCode::CREATED);
         assert_eq!(body["tags"], json!(["awareness"]));
-        let r = stored(&t.state, &body);
+        let r = stored(&t.state, &body).await;
         assert_eq!(r.rule_errors.len(), 1, "{attack}");
         assert!(
             r.rule_errors[0].message.contains(needle),
@@ -202,7 +203,7 @@ async fn tags_outside_the_codebook_and_wrong_return_types_are_refused_and_record
 
 #[actix_web::test]
 async fn actions_of_unknown_shape_are_refused_and_recorded() {
-    let t = common::state_with(hostile_config);
+    let t = common::state_with(hostile_config).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     for (attack, needle) in [
         ("bad_action", "action 1: unknown action \"email\""),
@@ -218,7 +219,7 @@ async fn actions_of_unknown_shape_are_refused_and_recorded() {
     ] {
         let (status, body) = submit(&app, SITE, "attack", json!({ "attack": attack })).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        let r = stored(&t.state, &body);
+        let r = stored(&t.state, &body).await;
         assert_eq!(r.rule_errors.len(), 1, "{attack}: {:?}", r.rule_errors);
         let e = &r.rule_errors[0];
         assert_eq!(
@@ -243,18 +244,18 @@ async fn actions_of_unknown_shape_are_refused_and_recorded() {
 
 #[actix_web::test]
 async fn rule_errors_need_an_admin_of_the_site() {
-    let t = common::state_with(hostile_config);
+    let t = common::state_with(hostile_config).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     let url = format!("/api/v1/sites/{SITE}/rule-errors");
     let (status, _) = call(&app, "GET", &url, None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let viewer = common::add_user(&t.state, "viewer", SITE, Role::Viewer);
+    let viewer = common::add_user(&t.state, "viewer", SITE, Role::Viewer).await;
     let (status, body) = call(&app, "GET", &url, Some(&viewer), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let other = common::add_user(&t.state, "other", "demo-clinic", Role::Admin);
+    let other = common::add_user(&t.state, "other", "demo-clinic", Role::Admin).await;
     let (status, _) = call(&app, "GET", &url, Some(&other), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let admin = common::add_user(&t.state, "admin", SITE, Role::Admin);
+    let admin = common::add_user(&t.state, "admin", SITE, Role::Admin).await;
     let (status, body) = call(&app, "GET", &format!("{url}?limit=0"), Some(&admin), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["field"], "limit");

@@ -9,17 +9,18 @@ use chorus::domain::time::now_ms;
 use chorus::domain::Action;
 use chorus::domain::Role;
 use chorus::domain::{Delivery, DeliveryStatus};
-use chorus::followups::delivery::{DeliveryWorker, RetryPolicy};
-use chorus::followups::signing::{secret_bytes, verify};
+use chorus::services::signing::{secret_bytes, verify};
+use chorus::services::webhooks::{DeliveryWorker, RetryPolicy};
 use common::followups::{now_rfc3339, store_with_actions};
 use common::receiver::Receiver;
+use common::TestStore;
 use serde_json::{json, Value};
 use std::time::Duration;
 
 const SECRET: &str = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seQ==";
 
 /// The hook-clinic fixture with its two webhooks pointed at the given URLs.
-fn state_with_hooks(helpdesk: &str, down: &str) -> common::TestState {
+async fn state_with_hooks(helpdesk: &str, down: &str) -> common::TestState {
     std::env::set_var("HOOK_CLINIC_HELPDESK_SECRET", SECRET);
     let sites = tempfile::tempdir().unwrap().keep();
     let src = common::repo().join("tests/fixtures/webhook-sites/hook-clinic");
@@ -39,6 +40,7 @@ fn state_with_hooks(helpdesk: &str, down: &str) -> common::TestState {
         sites: sites.clone(),
         ..common::fixture_config(data)
     })
+    .await
 }
 
 fn fast_policy() -> RetryPolicy {
@@ -49,6 +51,7 @@ fn fast_policy() -> RetryPolicy {
         request_timeout: Duration::from_secs(10),
         per_endpoint: 4,
         max_per_second: 500,
+        ..RetryPolicy::default()
     }
 }
 
@@ -66,7 +69,7 @@ async fn wait_for(
     done: impl Fn(&[Delivery]) -> bool,
 ) -> Vec<Delivery> {
     for _ in 0..400 {
-        let list = state.store.list_deliveries(site, None).unwrap();
+        let list = state.store.all_deliveries(site, None).await.unwrap();
         if done(&list) {
             return list;
         }
@@ -74,7 +77,7 @@ async fn wait_for(
     }
     panic!(
         "deliveries never reached the expected state: {:?}",
-        state.store.list_deliveries(site, None).unwrap()
+        state.store.all_deliveries(site, None).await.unwrap()
     );
 }
 
@@ -87,15 +90,16 @@ async fn retries_keep_one_webhook_id_and_a_valid_signature() {
             (204, vec![])
         }
     });
-    let t = state_with_hooks(&receiver.url, "http://127.0.0.1:9/unused");
-    actix_web::rt::spawn(DeliveryWorker::new(t.state.clone().into_inner(), fast_policy()).run());
+    let t = state_with_hooks(&receiver.url, "http://127.0.0.1:9/unused").await;
+    actix_web::rt::spawn(DeliveryWorker::new(t.state.chorus.clone(), fast_policy()).run());
     let r = store_with_actions(
         &t.state,
         "hook-clinic",
         "patient",
         &now_rfc3339(),
         vec![webhook("helpdesk")],
-    );
+    )
+    .await;
 
     let list = wait_for(&t.state, "hook-clinic", |l| {
         l.iter().all(|d| d.status == DeliveryStatus::Delivered)
@@ -133,8 +137,8 @@ async fn retries_keep_one_webhook_id_and_a_valid_signature() {
 async fn a_dead_endpoint_does_not_delay_another() {
     let up = Receiver::start(|_| (200, vec![]));
     // Port 9 (discard) on loopback refuses connections: a dead help desk.
-    let t = state_with_hooks(&up.url, "http://127.0.0.1:9/hooks/chorus");
-    actix_web::rt::spawn(DeliveryWorker::new(t.state.clone().into_inner(), fast_policy()).run());
+    let t = state_with_hooks(&up.url, "http://127.0.0.1:9/hooks/chorus").await;
+    actix_web::rt::spawn(DeliveryWorker::new(t.state.chorus.clone(), fast_policy()).run());
     for _ in 0..5 {
         store_with_actions(
             &t.state,
@@ -142,7 +146,8 @@ async fn a_dead_endpoint_does_not_delay_another() {
             "patient",
             &now_rfc3339(),
             vec![webhook("down")],
-        );
+        )
+        .await;
     }
     for _ in 0..20 {
         store_with_actions(
@@ -151,7 +156,8 @@ async fn a_dead_endpoint_does_not_delay_another() {
             "patient",
             &now_rfc3339(),
             vec![webhook("helpdesk")],
-        );
+        )
+        .await;
     }
     let list = wait_for(&t.state, "hook-clinic", |l| {
         l.iter()
@@ -188,9 +194,9 @@ async fn retry_after_is_honoured_and_4xx_dead_letters_until_replayed() {
             (200, vec![])
         }
     });
-    let t = state_with_hooks(&receiver.url, &refusing.url);
+    let t = state_with_hooks(&receiver.url, &refusing.url).await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    actix_web::rt::spawn(DeliveryWorker::new(t.state.clone().into_inner(), fast_policy()).run());
+    actix_web::rt::spawn(DeliveryWorker::new(t.state.chorus.clone(), fast_policy()).run());
     let before = now_ms();
     store_with_actions(
         &t.state,
@@ -198,14 +204,16 @@ async fn retry_after_is_honoured_and_4xx_dead_letters_until_replayed() {
         "patient",
         &now_rfc3339(),
         vec![webhook("helpdesk")],
-    );
+    )
+    .await;
     store_with_actions(
         &t.state,
         "hook-clinic",
         "patient",
         &now_rfc3339(),
         vec![webhook("down")],
-    );
+    )
+    .await;
 
     let list = wait_for(&t.state, "hook-clinic", |l| {
         l.iter().all(|d| d.attempts >= 1)
@@ -222,7 +230,7 @@ async fn retry_after_is_honoured_and_4xx_dead_letters_until_replayed() {
     assert_eq!(refused.status, DeliveryStatus::Failed);
     assert_eq!(refused.last_status, Some(410));
 
-    let admin = common::add_user(&t.state, "ada", "hook-clinic", Role::Admin);
+    let admin = common::add_user(&t.state, "ada", "hook-clinic", Role::Admin).await;
     let failed: Value = test::call_and_read_body_json(
         &app,
         test::TestRequest::get()

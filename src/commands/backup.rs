@@ -1,38 +1,59 @@
-//! `chorus backup FILE` / `chorus restore FILE`, on a stopped server's data directory.
+//! `chorus backup FILE` / `chorus restore FILE`, on a stopped server's store, in the
+//! backend-neutral format of docs/backup-format.md.
 
-use super::open_offline_store;
-use crate::args::BackupArgs;
-use crate::config::Config;
-use crate::errors::StartupError;
-use crate::store::Store;
+use super::{block_on, close, open_offline_store};
+use crate::commands::args::BackupArgs;
+use crate::config::{Config, StartupError};
+use crate::store::{read_backup, BackupWriter, StoreError};
 use std::process::ExitCode;
+
+/// Records written to the store per call on restore.
+const RESTORE_BATCH: usize = 1000;
 
 pub fn backup(args: BackupArgs) -> Result<ExitCode, StartupError> {
     let config = Config::for_command(&args.common)?;
-    let store = open_offline_store(&config)?;
-    // Write beside the target and rename, so a failed backup never leaves a truncated file.
-    let tmp = args.file.with_extension("partial");
-    let file = std::fs::File::create(&tmp)
-        .map_err(|e| StartupError::Io(format!("cannot create {}: {e}", tmp.display())))?;
-    let mut out = std::io::BufWriter::new(file);
-    let count = store.backup(&mut out)?;
-    let file = out
-        .into_inner()
-        .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", tmp.display())))?;
-    file.sync_all()
-        .map_err(|e| StartupError::Io(format!("cannot sync {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, &args.file)
-        .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", args.file.display())))?;
-    eprintln!("Wrote {count} records to {}", args.file.display());
-    Ok(ExitCode::SUCCESS)
+    block_on(async {
+        let store = open_offline_store(&config).await?;
+        // Write beside the target and rename, so a failed backup never leaves a truncated file.
+        let tmp = args.file.with_extension("partial");
+        let file = std::fs::File::create(&tmp)
+            .map_err(|e| StartupError::Io(format!("cannot create {}: {e}", tmp.display())))?;
+        let mut writer = BackupWriter::new(std::io::BufWriter::new(file))?;
+        store.export_records(&mut writer).await?;
+        let (count, out) = writer.finish()?;
+        let file = out
+            .into_inner()
+            .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", tmp.display())))?;
+        file.sync_all()
+            .map_err(|e| StartupError::Io(format!("cannot sync {}: {e}", tmp.display())))?;
+        std::fs::rename(&tmp, &args.file)
+            .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", args.file.display())))?;
+        close(store.as_ref()).await?;
+        eprintln!("Wrote {count} records to {}", args.file.display());
+        Ok(ExitCode::SUCCESS)
+    })?
 }
 
 pub fn restore(args: BackupArgs) -> Result<ExitCode, StartupError> {
     let config = Config::for_command(&args.common)?;
     let file = std::fs::File::open(&args.file)
         .map_err(|e| StartupError::Io(format!("cannot open {}: {e}", args.file.display())))?;
-    let store = open_offline_store(&config)?;
-    let count = store.restore(&mut std::io::BufReader::new(file))?;
-    eprintln!("Restored {count} records into {}", config.data.display());
-    Ok(ExitCode::SUCCESS)
+    // Every line is read and checked first, so a damaged file writes nothing.
+    let records = read_backup(&mut std::io::BufReader::new(file))?;
+    block_on(async {
+        let store = open_offline_store(&config).await?;
+        if !store.is_empty().await? {
+            return Err(StoreError::NotEmpty.into());
+        }
+        for batch in records.chunks(RESTORE_BATCH) {
+            store.import_records(batch).await?;
+        }
+        close(store.as_ref()).await?;
+        eprintln!(
+            "Restored {} records into {}",
+            records.len(),
+            config.data.display()
+        );
+        Ok(ExitCode::SUCCESS)
+    })?
 }

@@ -1,9 +1,9 @@
 //! `chorus check`: parse every site and survey, compile every script, run every rule test.
 
-use crate::args::CheckArgs;
-use crate::config::Config;
-use crate::errors::StartupError;
-use crate::sites::SiteRegistry;
+use crate::commands::args::CheckArgs;
+use crate::config::{Config, StartupError};
+use crate::services::rule_tests::run_rule_tests;
+use crate::services::sites::SiteRegistry;
 use std::process::ExitCode;
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, StartupError> {
@@ -24,7 +24,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, StartupError> {
         let Some(rt) = registry.get(&id) else {
             continue;
         };
-        let report = crate::plugins::run_rule_tests(&rt.site, &rt.rules);
+        let report = run_rule_tests(&rt.site, &rt.rules);
         cases += report.cases;
         for problem in &report.problems {
             println!("{problem}");

@@ -1,18 +1,23 @@
 //! `chorus export --site SITE --format csv|jsonl`: every response of a site with its tags.
 
-use super::open_offline_store;
-use crate::args::{ExportArgs, ExportFormat};
-use crate::config::Config;
-use crate::errors::StartupError;
-use crate::response_csv;
-use crate::store::Store;
+use super::{block_on, close, open_offline_store};
+use crate::commands::args::{ExportArgs, ExportFormat};
+use crate::config::{Config, StartupError};
+use crate::services::export::{write_csv, write_jsonl, ExportError};
+use crate::store::ResponseQuery;
 use crate::survey::load_site;
 use std::io::Write;
 use std::process::ExitCode;
 
+fn failed(e: ExportError) -> StartupError {
+    match e {
+        ExportError::Store(e) => e.into(),
+        ExportError::Write(m) => StartupError::Io(m),
+    }
+}
+
 pub fn run(args: ExportArgs) -> Result<ExitCode, StartupError> {
     let config = Config::for_command(&args.common)?;
-    let store = open_offline_store(&config)?;
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(
             std::fs::File::create(path)
@@ -21,46 +26,29 @@ pub fn run(args: ExportArgs) -> Result<ExitCode, StartupError> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::new(out);
-    let io = |e: std::io::Error| StartupError::Io(format!("cannot write the export: {e}"));
-    let count = match args.format {
-        ExportFormat::Jsonl => {
-            let mut n = 0u64;
-            for r in store.scan_responses(&args.site)? {
-                serde_json::to_writer(&mut out, &r?)
-                    .map_err(|e| StartupError::Io(e.to_string()))?;
-                out.write_all(b"\n").map_err(io)?;
-                n += 1;
-            }
-            n
-        }
-        ExportFormat::Csv => write_csv(&store, &args.site, &config, &mut out)?,
+    let query = ResponseQuery {
+        site: args.site.clone(),
+        ..ResponseQuery::default()
     };
-    out.flush().map_err(io)?;
+    let count = block_on(async {
+        let store = open_offline_store(&config).await?;
+        let count = match args.format {
+            ExportFormat::Jsonl => write_jsonl(store.as_ref(), query, &mut out).await,
+            ExportFormat::Csv => {
+                // Column order follows the site's current definition; answers to questions no
+                // longer in it land in the last column, so nothing is left out.
+                let surveys = load_site(&config.sites.join(&args.site))
+                    .map(|def| def.surveys)
+                    .unwrap_or_default();
+                write_csv(store.as_ref(), &surveys, query, &mut out).await
+            }
+        }
+        .map_err(failed)?;
+        close(store.as_ref()).await?;
+        Ok::<u64, StartupError>(count)
+    })??;
+    out.flush()
+        .map_err(|e| StartupError::Io(format!("cannot write the export: {e}")))?;
     eprintln!("Exported {count} response(s) of site \"{}\"", args.site);
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_csv(
-    store: &dyn Store,
-    site: &str,
-    config: &Config,
-    out: &mut dyn Write,
-) -> Result<u64, StartupError> {
-    // Column order follows the site's current definition; answers to questions no longer in
-    // it land in the last column, so nothing is left out.
-    let columns = load_site(&config.sites.join(site))
-        .map(|def| response_csv::question_columns(&def.surveys))
-        .unwrap_or_default();
-    let mut w = csv::Writer::from_writer(out);
-    let err = |e: csv::Error| StartupError::Io(format!("cannot write the export: {e}"));
-    w.write_record(response_csv::header(&columns))
-        .map_err(err)?;
-    let mut n = 0;
-    for r in store.scan_responses(site)? {
-        w.write_record(response_csv::row(&r?, &columns))
-            .map_err(err)?;
-        n += 1;
-    }
-    w.flush().map_err(|e| StartupError::Io(e.to_string()))?;
-    Ok(n)
 }

@@ -1,13 +1,13 @@
 //! `chorus invite --site S --survey X --count N`: single-use survey links, written as CSV
 //! (`url,expires_at`), for a clinic to print on after-visit summaries or send one by one.
 
-use super::open_offline_store;
-use crate::args::InviteArgs;
-use crate::config::Config;
+use super::{block_on, close, open_offline_store};
+use crate::commands::args::InviteArgs;
+use crate::config::{Config, StartupError};
 use crate::domain::invitation::{check_request, link_path};
-use crate::domain::time::now_ms;
-use crate::errors::StartupError;
-use crate::invitations::issue;
+use crate::services::invitations::issue;
+use crate::services::sites::SiteRegistry;
+use crate::services::Chorus;
 use crate::survey::load_site;
 use std::io::Write;
 use std::process::ExitCode;
@@ -46,15 +46,22 @@ pub fn run(args: InviteArgs) -> Result<ExitCode, StartupError> {
         ),
         None => Box::new(std::io::stdout().lock()),
     };
-    let store = open_offline_store(&config)?;
-    let issued = issue(
-        &store,
-        site.id(),
-        &args.survey,
-        args.count,
-        args.expires_in_days,
-        now_ms(),
-    )?;
+    let issued = block_on(async {
+        let store = open_offline_store(&config).await?;
+        // The services' context, without sites: issuing needs only the store.
+        let chorus = Chorus::new(store, SiteRegistry::empty(), 1);
+        let issued = issue(
+            &chorus,
+            site.id(),
+            &args.survey,
+            args.count,
+            args.expires_in_days,
+        )
+        .await
+        .map_err(|e| StartupError::Io(e.to_string()))?;
+        close(chorus.store.as_ref()).await?;
+        Ok::<_, StartupError>(issued)
+    })??;
     let mut csv = csv::Writer::from_writer(out);
     let io = |e: csv::Error| StartupError::Io(format!("cannot write the links: {e}"));
     csv.write_record(["url", "expires_at"]).map_err(io)?;

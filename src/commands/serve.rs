@@ -1,33 +1,21 @@
 //! `chorus serve`.
 
 use crate::app::{create_app, AppState};
-use crate::args::ServeArgs;
-use crate::auth::{new_token, token_sha256};
-use crate::config::Config;
-use crate::errors::StartupError;
-use crate::store::{Role, User, ALL_SITES};
+use crate::commands::args::ServeArgs;
+use crate::config::{Config, StartupError};
+use crate::services::webhooks::{DeliveryWorker, RetryPolicy};
+use crate::services::{retag, review, sites, users};
 use actix_web::{web, HttpServer};
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
     let config = Config::resolve(&args)?;
-    let state = AppState::open(config)?;
-    ensure_initial_admin(&state)?;
-    if let Some(since) = state
-        .store
-        .begin_run(crate::domain::time::now_ms() as u64)?
-    {
-        let repaired = crate::followups::repair(&state, since)?;
-        tracing::warn!(
-            repaired,
-            "the last run did not stop cleanly; derived records checked"
-        );
-    }
-    let state = web::Data::new(state);
-    let config = state.config.clone();
     let runtime = actix_web::rt::System::new();
     runtime.block_on(async move {
+        let state = web::Data::new(AppState::open(config).await?);
+        ensure_initial_admin(&state).await?;
+        let config = state.config.clone();
         let app_state = state.clone();
         let server = HttpServer::new(move || create_app(app_state.clone()))
             .workers(config.workers)
@@ -37,50 +25,42 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
                 addr: config.bind.clone(),
                 source,
             })?;
+        let chorus = state.chorus.clone();
         if config.deliver_webhooks {
-            let worker = crate::followups::delivery::DeliveryWorker::new(
-                state.clone().into_inner(),
-                crate::followups::delivery::RetryPolicy {
-                    span: config.webhook_retry_span,
-                    ..Default::default()
-                },
-            );
-            actix_web::rt::spawn(worker.run());
+            let policy = RetryPolicy {
+                span: config.webhook_retry_span,
+                ..Default::default()
+            };
+            actix_web::rt::spawn(DeliveryWorker::new(chorus.clone(), policy).run());
         } else {
             tracing::warn!("webhook deliveries are paused (deliver_webhooks = false)");
         }
-        crate::reload::reload_on_sighup(state.clone().into_inner());
-        crate::retag::resume(state.clone().into_inner());
-        actix_web::rt::spawn(crate::review::run_loop(state.clone().into_inner()));
+        sites::reload_on_sighup(chorus.clone());
+        retag::resume(chorus.clone()).await;
+        actix_web::rt::spawn(review::run_loop(chorus.clone()));
         for addr in server.addrs() {
             tracing::info!("serving on http://{addr}");
         }
-        // actix stops on SIGTERM/SIGINT after in-flight requests finish; then flush.
+        // actix stops on SIGTERM/SIGINT after in-flight requests finish; then a clean stop.
         server
             .run()
             .await
             .map_err(|e| StartupError::Io(e.to_string()))?;
         tracing::info!("stopped accepting requests; flushing the store");
-        state.store.end_run()?;
+        chorus.store.close().await?;
         Ok(ExitCode::SUCCESS)
     })
 }
 
 /// On first start with no users: an all-sites admin whose token is printed once and written
 /// to DATA/initial-admin-token (mode 0600).
-fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
-    if state.store.user_count()? > 0 {
+async fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
+    let created = users::initial_admin(state.store.as_ref())
+        .await
+        .map_err(|e| StartupError::Io(e.to_string()))?;
+    let Some(token) = created else {
         return Ok(());
-    }
-    let token = new_token();
-    state.store.put_user(&User {
-        name: "admin".into(),
-        site: ALL_SITES.into(),
-        role: Role::Admin,
-        token_sha256: token_sha256(&token),
-        password_hash: None,
-        created_at: crate::domain::time::rfc3339_of_id(uuid::Uuid::now_v7()),
-    })?;
+    };
     let path = state.config.data.join("initial-admin-token");
     write_secret(&path, &token)
         .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", path.display())))?;

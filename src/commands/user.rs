@@ -1,13 +1,19 @@
 //! `chorus user add|passwd`.
 
-use super::open_offline_store;
-use crate::args::UserCommand;
-use crate::auth::{hash_password, new_token, token_sha256};
-use crate::config::Config;
-use crate::errors::StartupError;
-use crate::store::{Role, Store, User, ALL_SITES};
+use super::{block_on, close, open_offline_store};
+use crate::commands::args::UserCommand;
+use crate::config::{Config, StartupError};
+use crate::domain::{Role, ALL_SITES};
+use crate::services::users::{self, UserError};
 use std::io::BufRead;
 use std::process::ExitCode;
+
+fn refused(e: UserError) -> StartupError {
+    match e {
+        UserError::Service(crate::services::ServiceError::Store(e)) => e.into(),
+        other => StartupError::Config(other.to_string()),
+    }
+}
 
 pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
     match cmd {
@@ -18,16 +24,6 @@ pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
             common,
         } => {
             let role: Role = role.parse().map_err(StartupError::Config)?;
-            let valid_name = !name.is_empty()
-                && name.len() <= 64
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
-            if !valid_name {
-                return Err(StartupError::Config(
-                    "--name may use letters, digits and - _ . @ (at most 64)".into(),
-                ));
-            }
             let config = Config::for_command(&common)?;
             if site != ALL_SITES && !config.sites.join(&site).join("site.toml").is_file() {
                 return Err(StartupError::Config(format!(
@@ -35,45 +31,38 @@ pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
                     config.sites.display()
                 )));
             }
-            let store = open_offline_store(&config)?;
-            if store.user(&name)?.is_some() {
-                return Err(StartupError::Config(format!(
-                    "a user named \"{name}\" already exists"
-                )));
-            }
-            let token = new_token();
-            store.put_user(&User {
-                name: name.clone(),
-                site,
-                role,
-                token_sha256: token_sha256(&token),
-                password_hash: None,
-                created_at: crate::domain::time::rfc3339_of_id(uuid::Uuid::now_v7()),
-            })?;
+            let token = block_on(async {
+                let store = open_offline_store(&config).await?;
+                let token = users::add(store.as_ref(), &name, &site, role)
+                    .await
+                    .map_err(refused)?;
+                close(store.as_ref()).await?;
+                Ok::<_, StartupError>(token)
+            })??;
             eprintln!("Created user \"{name}\". Its API token, shown only this once:");
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
         UserCommand::Passwd { name, common } => {
             let config = Config::for_command(&common)?;
-            let store = open_offline_store(&config)?;
-            let mut user = store
-                .user(&name)?
-                .ok_or_else(|| StartupError::Config(format!("no user named \"{name}\"")))?;
-            eprintln!("Password for {name} (one line on standard input):");
-            let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| StartupError::Io(format!("cannot read the password: {e}")))?;
-            let password = line.trim_end_matches(['\r', '\n']);
-            if password.chars().count() < 12 {
-                return Err(StartupError::Config(
-                    "the password must have at least 12 characters".into(),
-                ));
-            }
-            user.password_hash = Some(hash_password(password).map_err(StartupError::Io)?);
-            store.put_user(&user)?;
+            block_on(async {
+                let store = open_offline_store(&config).await?;
+                if store.user(&name).await?.is_none() {
+                    return Err(refused(UserError::Unknown(name.clone())));
+                }
+                eprintln!("Password for {name} (one line on standard input):");
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(|e| StartupError::Io(format!("cannot read the password: {e}")))?;
+                let password = line.trim_end_matches(['\r', '\n']);
+                users::set_password(store.as_ref(), &name, password)
+                    .await
+                    .map_err(refused)?;
+                close(store.as_ref()).await?;
+                Ok(())
+            })??;
             eprintln!("Password set for \"{name}\".");
             Ok(ExitCode::SUCCESS)
         }

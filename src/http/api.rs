@@ -1,13 +1,15 @@
-//! JSON API under /api/v1 (SPEC "JSON API").
+//! JSON API under /api/v1 (SPEC "JSON API"): surveys, submitting and listing responses.
 
+use super::auth::{PublicSite, SiteUser, Viewer};
 use super::body::JsonBody;
-use super::common::{cursor, page_limit, site};
+use super::common::instant_param;
+use super::error::ApiError;
 use crate::app::AppState;
-use crate::auth::{SiteUser, Viewer};
-use crate::domain::FollowUp;
-use crate::errors::ApiError;
+use crate::domain::{FollowUp, StoredResponse};
+use crate::services::paging;
+use crate::services::submit::{submit, Submission};
+use crate::services::ServiceError;
 use crate::store::ResponseQuery;
-use crate::submit::{submit, Submission};
 use crate::survey::RawAnswer;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -30,12 +32,9 @@ struct SurveySummary<'a> {
 }
 
 #[get("/sites/{site}/surveys")]
-async fn list_surveys(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let rt = site(&state, &path)?;
-    let list: Vec<SurveySummary> = rt
+async fn list_surveys(site: PublicSite) -> HttpResponse {
+    let list: Vec<SurveySummary> = site
+        .0
         .site
         .surveys
         .iter()
@@ -46,20 +45,20 @@ async fn list_surveys(
             version: s.version,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(list))
+    HttpResponse::Ok().json(list)
 }
 
 #[get("/sites/{site}/surveys/{survey}")]
 async fn get_survey(
-    state: web::Data<AppState>,
+    site: PublicSite,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (site_id, survey_id) = path.into_inner();
-    let rt = site(&state, &site_id)?;
-    let survey = rt
+    let survey_id = &path.1;
+    let survey = site
+        .0
         .site
-        .survey(&survey_id)
-        .ok_or(ApiError::SurveyNotFound(survey_id))?;
+        .survey(survey_id)
+        .ok_or_else(|| ServiceError::SurveyNotFound(survey_id.clone()))?;
     Ok(HttpResponse::Ok().json(survey.as_ref()))
 }
 
@@ -86,15 +85,15 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<Uuid>, ApiError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };
-    let key = value.to_str().map_err(|_| ApiError::InvalidBody {
-        message: "Idempotency-Key must be printable text".into(),
-        field: Some("Idempotency-Key".into()),
-    })?;
+    let field = Some("Idempotency-Key");
+    let key = value
+        .to_str()
+        .map_err(|_| ApiError::invalid_body("Idempotency-Key must be printable text", field))?;
     if key.is_empty() || key.len() > 255 {
-        return Err(ApiError::InvalidBody {
-            message: "Idempotency-Key must be 1 to 255 characters".into(),
-            field: Some("Idempotency-Key".into()),
-        });
+        return Err(ApiError::invalid_body(
+            "Idempotency-Key must be 1 to 255 characters",
+            field,
+        ));
     }
     Ok(Some(Uuid::parse_str(key).unwrap_or_else(|_| {
         use sha2::Digest;
@@ -109,12 +108,12 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<Uuid>, ApiError> {
 async fn post_response(
     state: web::Data<AppState>,
     req: HttpRequest,
+    site: PublicSite,
     path: web::Path<(String, String)>,
     body: JsonBody<NewResponse>,
 ) -> Result<HttpResponse, ApiError> {
-    let (site, survey) = path.into_inner();
     let body = body.0;
-    let submission_id = match body.submission_id {
+    let idempotency_key = match body.submission_id {
         Some(id) => Some(id),
         None => idempotency_key(&req)?,
     };
@@ -126,11 +125,12 @@ async fn post_response(
     let done = submit(
         &state,
         Submission {
-            site,
-            survey,
+            site: site.0.site.id().to_string(),
+            survey: path.into_inner().1,
             answers,
-            submission_id,
+            idempotency_key,
             language: body.language,
+            invitation: None,
         },
     )
     .await?;
@@ -157,20 +157,9 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-const DEFAULT_PAGE: usize = 50;
-const MAX_PAGE: usize = 1000;
-
-/// A `since`/`until` query parameter: an RFC 3339 time or a `YYYY-MM-DD` date (UTC midnight).
-pub fn parse_instant_ms(field: &str, value: &str) -> Result<u64, ApiError> {
-    crate::domain::time::parse_instant_ms(value).map_err(|message| ApiError::InvalidQuery {
-        field: field.into(),
-        message,
-    })
-}
-
 #[derive(Serialize)]
 struct ResponseList {
-    responses: Vec<crate::domain::StoredResponse>,
+    responses: Vec<StoredResponse>,
     next_cursor: Option<String>,
 }
 
@@ -180,34 +169,20 @@ async fn list_responses(
     user: SiteUser<Viewer>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    site(&state, &user.site)?;
     let q = query.into_inner();
-    let limit = page_limit(q.limit, DEFAULT_PAGE, MAX_PAGE)?;
-    let after = cursor(q.cursor.as_deref())?;
     let query = ResponseQuery {
-        site: user.site.clone(),
+        site: user.id().to_string(),
         survey: q.survey,
         group: q.group,
         tag: q.tag,
-        since_ms: q
-            .since
-            .as_deref()
-            .map(|v| parse_instant_ms("since", v))
-            .transpose()?,
-        until_ms: q
-            .until
-            .as_deref()
-            .map(|v| parse_instant_ms("until", v))
-            .transpose()?,
-        after,
-        limit,
+        since_ms: instant_param("since", q.since.as_deref())?,
+        until_ms: instant_param("until", q.until.as_deref())?,
+        after: paging::cursor("cursor", q.cursor.as_deref())?,
+        limit: paging::limit(q.limit)?,
     };
-    let store = state.store.clone();
-    let page = web::block(move || store.list_responses(&query))
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
+    let page = state.store.list_responses(&query).await?;
     Ok(HttpResponse::Ok().json(ResponseList {
-        responses: page.responses,
+        responses: page.items,
         next_cursor: page.next.map(|id| id.to_string()),
     }))
 }

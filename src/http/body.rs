@@ -1,8 +1,9 @@
 //! Request bodies read with a size limit and a deadline (actix's client_request_timeout covers
 //! only the headers), decoded with errors that say what was wrong.
 
+use super::error::ApiError;
 use crate::app::AppState;
-use crate::errors::ApiError;
+use crate::services::ServiceError;
 use actix_web::dev::Payload;
 use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -14,7 +15,7 @@ use std::pin::Pin;
 async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes, ApiError> {
     let state = req
         .app_data::<Data<AppState>>()
-        .ok_or(ApiError::Unavailable)?;
+        .ok_or(ApiError::Service(ServiceError::Unavailable))?;
     let limit = state.config.max_body_bytes;
     let timeout = state.config.body_timeout;
     if let Some(len) = req
@@ -30,10 +31,7 @@ async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes,
     let read = async {
         let mut body = BytesMut::new();
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| ApiError::InvalidBody {
-                message: e.to_string(),
-                field: None,
-            })?;
+            let chunk = chunk.map_err(|e| ApiError::invalid_body(e.to_string(), None))?;
             if body.len() + chunk.len() > limit {
                 return Err(ApiError::PayloadTooLarge(limit));
             }
@@ -63,10 +61,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             let bytes = read_limited(&req, &mut payload).await?;
             serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
                 if e.classify() == serde_json::error::Category::Data {
-                    ApiError::InvalidBody {
-                        message: e.to_string(),
-                        field: None,
-                    }
+                    ApiError::invalid_body(e.to_string(), None)
                 } else {
                     ApiError::MalformedJson(e.to_string())
                 }
@@ -75,7 +70,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-#[allow(dead_code)] // used by the respondent pages
 /// A form body (`application/x-www-form-urlencoded`) as its fields in order, repeats kept.
 pub struct FormFields(pub Vec<(String, String)>);
 
@@ -95,10 +89,7 @@ impl FromRequest for FormFields {
             let bytes = read_limited(&req, &mut payload).await?;
             serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
                 .map(FormFields)
-                .map_err(|e| ApiError::InvalidBody {
-                    message: e.to_string(),
-                    field: None,
-                })
+                .map_err(|e| ApiError::invalid_body(e.to_string(), None))
         })
     }
 }

@@ -1,31 +1,25 @@
-//! Follow-up tasks and webhook deliveries (issue: follow-ups that happen).
+//! Follow-up tasks and webhook deliveries, paged (`limit`, `cursor`, `next_cursor`).
 
+use super::auth::{Admin, SiteUser, Staff};
 use super::body::JsonBody;
-use super::common::{site, status_param};
+use super::common::{path_id, status_param};
+use super::error::ApiError;
 use crate::app::AppState;
-use crate::auth::{Admin, SiteUser, Staff};
-use crate::domain::time::now_ms;
+use crate::domain::time::{now_ms, rfc3339_of_ms};
 use crate::domain::{Delivery, DeliveryStatus, Task, TaskStatus};
-use crate::errors::ApiError;
-use crate::followups::actions::{change_task_status, retry_delivery};
+use crate::services::follow_ups::{
+    change_task_status, list_deliveries, list_tasks, retry_delivery,
+};
+use crate::services::{paging, ServiceError};
+use crate::store::{DeliveryQuery, OverdueFilter, TaskQuery};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_follow_ups)
         .service(update_follow_up)
-        .service(list_deliveries)
+        .service(list_delivery_page)
         .service(retry);
-}
-
-/// An id that is not even a UUID names nothing: 404, like any unknown id.
-fn parse_id(raw: &str, not_found: fn(String) -> ApiError) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| not_found(raw.to_string()))
-}
-
-fn known_site(state: &AppState, id: &str) -> Result<(), ApiError> {
-    site(state, id).map(|_| ())
 }
 
 #[derive(Deserialize)]
@@ -34,6 +28,8 @@ struct FollowUpQuery {
     status: Option<String>,
     queue: Option<String>,
     overdue: Option<bool>,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -48,35 +44,40 @@ struct TaskView {
 fn view(task: Task, now: i64) -> TaskView {
     TaskView {
         overdue: task.is_overdue(now),
-        due_at: task.due_at_ms.map(crate::domain::time::rfc3339_of_ms),
+        due_at: task.due_at_ms.map(rfc3339_of_ms),
         task,
     }
 }
 
+/// Soonest due first (tasks without a due time last), then oldest first.
 #[get("/sites/{site}/follow-ups")]
 async fn list_follow_ups(
     state: web::Data<AppState>,
     user: SiteUser<Staff>,
     query: web::Query<FollowUpQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    known_site(&state, &user.site)?;
     let q = query.into_inner();
-    let status = status_param::<TaskStatus>(q.status.as_deref())?;
-    let store = state.store.clone();
-    let site = user.site.clone();
     let now = now_ms();
-    let (queue, overdue) = (q.queue, q.overdue);
-    let tasks = web::block(move || {
-        store.find_tasks(&site, &|t| {
-            status.is_none_or(|s| t.status == s)
-                && queue.as_ref().is_none_or(|queue| &t.queue == queue)
-                && overdue.is_none_or(|o| t.is_overdue(now) == o)
-        })
-    })
-    .await
-    .map_err(|_| ApiError::Unavailable)??;
-    let list: Vec<TaskView> = tasks.into_iter().map(|t| view(t, now)).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "follow_ups": list })))
+    let query = TaskQuery {
+        site: user.id().to_string(),
+        statuses: status_param::<TaskStatus>(q.status.as_deref())?
+            .into_iter()
+            .collect(),
+        queue: q.queue,
+        overdue: q.overdue.map(|overdue| OverdueFilter {
+            at_ms: now,
+            overdue,
+        }),
+        origin: None,
+        after: paging::cursor("cursor", q.cursor.as_deref())?,
+        limit: paging::limit(q.limit)?,
+    };
+    let page = list_tasks(&state, &query, "cursor").await?;
+    let list: Vec<TaskView> = page.items.into_iter().map(|t| view(t, now)).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "follow_ups": list,
+        "next_cursor": page.next.map(|id| id.to_string()),
+    })))
 }
 
 #[derive(Deserialize)]
@@ -94,41 +95,45 @@ async fn update_follow_up(
     path: web::Path<(String, String)>,
     body: JsonBody<StatusChangeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    known_site(&state, &user.site)?;
-    let id = parse_id(&path.1, ApiError::FollowUpNotFound)?;
+    let id = path_id(&path.1, ServiceError::FollowUpNotFound)?;
     let to = body
         .0
         .status
         .parse::<TaskStatus>()
-        .map_err(|message| ApiError::InvalidBody {
-            message,
-            field: Some("status".into()),
-        })?;
+        .map_err(|message| ServiceError::invalid_body("status", message))?;
     let task =
-        change_task_status(&state, &user.site, id, to, &user.user.name, body.0.reason).await?;
+        change_task_status(&state, user.id(), id, to, &user.user.name, body.0.reason).await?;
     Ok(HttpResponse::Ok().json(view(task, now_ms())))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DeliveryQuery {
+struct DeliveryListQuery {
     status: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
+/// Oldest first.
 #[get("/sites/{site}/deliveries")]
-async fn list_deliveries(
+async fn list_delivery_page(
     state: web::Data<AppState>,
     user: SiteUser<Admin>,
-    query: web::Query<DeliveryQuery>,
+    query: web::Query<DeliveryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    known_site(&state, &user.site)?;
-    let status = status_param::<DeliveryStatus>(query.status.as_deref())?;
-    let store = state.store.clone();
-    let site = user.site.clone();
-    let list: Vec<Delivery> = web::block(move || store.list_deliveries(&site, status))
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "deliveries": list })))
+    let query = DeliveryQuery {
+        site: user.id().to_string(),
+        status: status_param::<DeliveryStatus>(query.status.as_deref())?,
+        newest_first: false,
+        after: paging::cursor("cursor", query.cursor.as_deref())?,
+        limit: paging::limit(query.limit)?,
+    };
+    let page = list_deliveries(&state, &query).await?;
+    let list: Vec<Delivery> = page.items;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "deliveries": list,
+        "next_cursor": page.next.map(|id| id.to_string()),
+    })))
 }
 
 #[post("/sites/{site}/deliveries/{id}/retry")]
@@ -137,8 +142,7 @@ async fn retry(
     user: SiteUser<Admin>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    known_site(&state, &user.site)?;
-    let id = parse_id(&path.1, ApiError::DeliveryNotFound)?;
-    let d = retry_delivery(&state, &user.site, id).await?;
+    let id = path_id(&path.1, ServiceError::DeliveryNotFound)?;
+    let d = retry_delivery(&state, user.id(), id).await?;
     Ok(HttpResponse::Accepted().json(d))
 }

@@ -1,13 +1,12 @@
+//! `GET /healthz` (200 when the store answers) and `GET /metrics` (Prometheus text).
+
+use super::error::ApiError;
 use crate::app::AppState;
-use crate::errors::ApiError;
 use actix_web::{get, web, HttpResponse};
 
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let store = state.store.clone();
-    web::block(move || store.health())
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
+    state.store.health().await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
 }
 

@@ -1,15 +1,14 @@
 //! `POST /api/v1/sites/{site}/surveys/{survey}/invitations` (admin): single-use survey links.
 
+use super::auth::{Admin, SiteUser};
 use super::body::JsonBody;
+use super::error::ApiError;
 use crate::app::AppState;
-use crate::auth::{Admin, SiteUser};
-use crate::domain::invitation::{check_request, link_path, DEFAULT_DAYS};
-use crate::domain::time::now_ms;
-use crate::errors::ApiError;
-use crate::invitations::issue;
+use crate::domain::invitation::{link_path, DEFAULT_DAYS};
+use crate::services::invitations::issue;
+use crate::services::ServiceError;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(create_invitations);
@@ -30,8 +29,8 @@ struct IssuedLink {
 }
 
 #[derive(Serialize)]
-struct Created {
-    site: String,
+struct Created<'a> {
+    site: &'a str,
     survey: String,
     invitations: Vec<IssuedLink>,
 }
@@ -44,33 +43,23 @@ async fn create_invitations(
     path: web::Path<(String, String)>,
     body: JsonBody<NewInvitations>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, survey_id) = path.into_inner();
-    let runtime = crate::http::common::site(&state, &user.site)?;
-    if runtime.site.survey(&survey_id).is_none() {
-        return Err(ApiError::SurveyNotFound(survey_id));
+    let (_, survey) = path.into_inner();
+    if user.site.site.survey(&survey).is_none() {
+        return Err(ServiceError::SurveyNotFound(survey).into());
     }
-    let count = body.0.count;
     let days = body.0.expires_in_days.unwrap_or(DEFAULT_DAYS);
-    check_request(count, days).map_err(|(field, message)| ApiError::InvalidBody {
-        message,
-        field: Some(field.into()),
-    })?;
-    let store = Arc::clone(&state.store);
-    let (site, survey) = (user.site.clone(), survey_id.clone());
-    let issued = web::block(move || issue(store.as_ref(), &site, &survey, count, days, now_ms()))
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
+    let issued = issue(&state, user.id(), &survey, body.0.count, days).await?;
     let base = super::public_base(&state, &req);
     let invitations = issued
         .into_iter()
         .map(|i| IssuedLink {
-            url: format!("{base}{}", link_path(&user.site, &survey_id, &i.token)),
+            url: format!("{base}{}", link_path(user.id(), &survey, &i.token)),
             expires_at: i.expires_at,
         })
         .collect();
     Ok(HttpResponse::Created().json(Created {
-        site: user.site,
-        survey: survey_id,
+        site: user.id(),
+        survey,
         invitations,
     }))
 }

@@ -1,9 +1,12 @@
-//! HTTP: routing and thin handlers. Knows actix; knows nothing of sled or rhai.
+//! HTTP: routing and thin handlers that extract, call a service and render. Knows actix; knows
+//! nothing of sled or rhai.
 
 mod admin;
 mod api;
+mod auth;
 mod body;
 mod common;
+mod error;
 mod followups;
 mod health;
 mod invitations;
@@ -14,6 +17,8 @@ mod rules;
 use crate::app::AppState;
 use actix_web::{web, HttpRequest};
 
+pub use auth::{Admin, MinRole, Staff, Viewer};
+pub use error::ApiError;
 pub use respondent::StaticAssets;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,14 +1,15 @@
 //! Admin endpoints of the rule layer: rule errors, reload, dry-run and re-tagging.
 
+use super::auth::{Admin, SiteUser};
 use super::body::JsonBody;
-use super::common::{blocking, cursor, page_limit, site};
+use super::error::ApiError;
 use crate::app::AppState;
-use crate::auth::{Admin, SiteUser};
 use crate::domain::time::rfc3339_of_id;
-use crate::domain::{Action, ErrorSource, RuleError, Tag};
-use crate::errors::ApiError;
-use crate::plugins::RuleInput;
-use crate::survey::{validate, Answers, RawAnswer};
+use crate::domain::{Action, Answers, ErrorSource, RuleError, Tag};
+use crate::services::evaluate::{evaluate, Hooks};
+use crate::services::sites::reload_site;
+use crate::services::{paging, retag, ServiceError};
+use crate::survey::RawAnswer;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -46,9 +47,6 @@ struct RuleErrorList {
     next_cursor: Option<String>,
 }
 
-const DEFAULT_ERROR_PAGE: usize = 50;
-const MAX_ERROR_PAGE: usize = 500;
-
 /// Recent rule errors, newest first; `limit` counts responses (each may carry several errors).
 #[get("/sites/{site}/rule-errors")]
 async fn list_rule_errors(
@@ -56,17 +54,14 @@ async fn list_rule_errors(
     user: SiteUser<Admin>,
     query: web::Query<RuleErrorQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    site(&state, &user.site)?;
-    let q = query.into_inner();
-    let limit = page_limit(q.limit, DEFAULT_ERROR_PAGE, MAX_ERROR_PAGE)?;
-    let before = cursor(q.cursor.as_deref())?;
-    let store = state.store.clone();
-    let site_id = user.site.clone();
-    let entries = blocking(move || Ok(store.list_rule_errors(&site_id, before, limit)?)).await?;
-    let next_cursor = (entries.len() == limit)
-        .then(|| entries.last().map(|e| e.id.to_string()))
-        .flatten();
-    let rule_errors = entries
+    let limit = paging::limit(query.limit)?;
+    let before = paging::cursor("cursor", query.cursor.as_deref())?;
+    let page = state
+        .store
+        .list_rule_errors(user.id(), before, limit)
+        .await?;
+    let rule_errors = page
+        .items
         .into_iter()
         .flat_map(|entry| {
             let (survey, group) = match entry.source {
@@ -85,7 +80,7 @@ async fn list_rule_errors(
         .collect();
     Ok(HttpResponse::Ok().json(RuleErrorList {
         rule_errors,
-        next_cursor,
+        next_cursor: page.next.map(|id| id.to_string()),
     }))
 }
 
@@ -104,20 +99,7 @@ async fn reload(
     state: web::Data<AppState>,
     user: SiteUser<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    site(&state, &user.site)?;
-    let registry = state.clone();
-    let id = user.site.clone();
-    blocking(move || {
-        registry.sites.reload(&id).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-            for line in &lines {
-                tracing::warn!(problem = %line, "reload refused, keeping the running version");
-            }
-            ApiError::SiteInvalid(lines)
-        })
-    })
-    .await?;
-    let rt = site(&state, &user.site)?;
+    let rt = reload_site(&state, user.id()).await?;
     Ok(HttpResponse::Ok().json(Reloaded {
         site: rt.site.id(),
         reloaded: true,
@@ -158,41 +140,45 @@ async fn dry_run(
     user: SiteUser<Admin>,
     body: JsonBody<DryRunRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let rt = site(&state, &user.site)?;
     let request = body.0;
-    let result = blocking(move || {
-        let survey = rt
-            .site
-            .survey(&request.survey)
-            .ok_or_else(|| ApiError::SurveyNotFound(request.survey.clone()))?;
-        let raw = request
-            .answers
-            .into_iter()
-            .map(|(k, v)| (k, RawAnswer::Json(v)))
-            .collect();
-        let answers = validate(survey, &raw).map_err(ApiError::InvalidAnswers)?;
-        let id = Uuid::now_v7();
-        let outcome = rt.rules.evaluate(&RuleInput {
-            id,
-            site: &rt.site,
-            survey,
-            submitted_at: &rfc3339_of_id(id),
-            answers: &answers,
-        });
-        Ok(DryRunResult {
-            survey: survey.id.clone(),
-            answers,
-            tags: outcome.tags,
-            actions: outcome
-                .actions
-                .into_iter()
-                .map(|(source, action)| action_json(source, &action))
-                .collect(),
-            errors: outcome.errors,
+    let rt = user.site;
+    let survey = rt
+        .site
+        .survey(&request.survey)
+        .cloned()
+        .ok_or_else(|| ServiceError::SurveyNotFound(request.survey.clone()))?;
+    let raw: BTreeMap<String, RawAnswer> = request
+        .answers
+        .into_iter()
+        .map(|(k, v)| (k, RawAnswer::Json(v)))
+        .collect();
+    let id = Uuid::now_v7();
+    let evaluation = state
+        .run(move || {
+            evaluate(
+                &rt.site,
+                &rt.rules,
+                &survey,
+                &raw,
+                id,
+                &rfc3339_of_id(id),
+                Hooks::All,
+            )
         })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(result))
+        .await?
+        .map_err(ServiceError::InvalidAnswers)?;
+    Ok(HttpResponse::Ok().json(DryRunResult {
+        survey: request.survey,
+        answers: evaluation.answers,
+        tags: evaluation.outcome.tags,
+        actions: evaluation
+            .outcome
+            .actions
+            .into_iter()
+            .map(|(source, action)| action_json(source, &action))
+            .collect(),
+        errors: evaluation.outcome.errors,
+    }))
 }
 
 /// Starts re-tagging the site's stored responses with the current tag hooks (202).
@@ -201,10 +187,7 @@ async fn start_retag(
     state: web::Data<AppState>,
     user: SiteUser<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    site(&state, &user.site)?;
-    let app = state.into_inner();
-    let id = user.site.clone();
-    let progress = blocking(move || crate::retag::start(app, &id)).await?;
+    let progress = retag::start(state.chorus.clone(), user.id()).await?;
     Ok(HttpResponse::Accepted().json(progress))
 }
 
@@ -214,11 +197,7 @@ async fn retag_progress(
     state: web::Data<AppState>,
     user: SiteUser<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    site(&state, &user.site)?;
-    let store = state.store.clone();
-    let id = user.site.clone();
-    let progress = blocking(move || Ok(store.retag_progress(&id)?)).await?;
-    Ok(match progress {
+    Ok(match state.store.retag_progress(user.id()).await? {
         Some(p) => HttpResponse::Ok().json(p),
         None => HttpResponse::Ok().json(serde_json::json!({ "status": "never" })),
     })

@@ -4,7 +4,7 @@
 use super::convert;
 use super::engine::{DeadlineGuard, Limits};
 use super::hooks::{describe, error_position, HookDef, Script};
-use crate::survey::load::line_col;
+use crate::survey::load::{line_col, locate_in_file as locate_in_toml};
 use crate::survey::{LoadError, Site};
 use rhai::{Dynamic, Engine, Map, Scope, AST};
 use std::path::Path;
@@ -256,17 +256,6 @@ fn find_fn(text: &str, name: &str) -> (usize, usize) {
     }
     (1, 1)
 }
-
-/// Line and column of a dotted path (`case.2.expect_tags`, `plugins.0`) in a TOML file; the
-/// nearest enclosing item when the exact one has no position, 1:1 when nothing is found.
-pub fn locate_in_toml(file: &Path, path: &str) -> (usize, usize) {
-    std::fs::read_to_string(file)
-        .ok()
-        .and_then(|source| locate_in_source(&source, path).map(|o| line_col(&source, o)))
-        .unwrap_or((1, 1))
-}
-
-pub use crate::survey::load::locate as locate_in_source;
 
 #[cfg(test)]
 mod tests {

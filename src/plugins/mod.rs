@@ -13,12 +13,10 @@ mod engine;
 mod hooks;
 mod keywords;
 mod review;
-mod rule_tests;
 mod text;
 
 pub use engine::Limits;
 pub use review::{ReviewOutcome, ScriptInfo};
-pub use rule_tests::run_rule_tests;
 
 use crate::domain::{Action, RuleError, StoredResponse, Tag};
 use crate::survey::{Answers, LoadError, Site, Survey};
@@ -82,12 +80,8 @@ impl SiteRules {
             .collect()
     }
 
-    pub fn limits(&self) -> &Limits {
-        &self.loaded.limits
-    }
-
-    /// Runs every hook on a new response.
-    pub fn evaluate(&self, input: &RuleInput<'_>) -> RuleOutcome {
+    /// Runs every hook on a new response; with `follow_ups` false only the `tag` hooks.
+    pub fn evaluate(&self, input: &RuleInput<'_>, follow_ups: bool) -> RuleOutcome {
         let facts = ResponseFacts {
             id: input.id,
             site: input.site.id(),
@@ -97,7 +91,7 @@ impl SiteRules {
             submitted_at: input.submitted_at,
             answers: input.answers,
         };
-        self.run(&facts, true)
+        self.run(&facts, follow_ups)
     }
 
     /// Re-runs only the `tag` hooks on a stored response (re-tagging never re-triggers
@@ -116,7 +110,7 @@ impl SiteRules {
         (outcome.tags, outcome.errors)
     }
 
-    pub(super) fn run(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {
+    fn run(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {
         // A site with no plugins and no rules: nothing to convert, nothing to run.
         if self.loaded.scripts.is_empty() {
             return RuleOutcome::default();
@@ -167,12 +161,4 @@ impl SiteRules {
         );
         outcome
     }
-}
-
-/// Outcome of a site's `rules/tests/*.toml` cases.
-#[derive(Debug, Default)]
-pub struct RuleTestReport {
-    pub cases: usize,
-    /// `file:line:col: message` per failure.
-    pub problems: Vec<String>,
 }

@@ -1,6 +1,6 @@
 //! The barrier × group comparison (SPEC "Report") computed from a tally.
 
-use super::index::Tally;
+use super::tally::Tally;
 use crate::survey::Site;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};

@@ -114,6 +114,15 @@ fn parse_toml<T: DeserializeOwned>(file: &Path) -> Result<(T, String), LoadError
     }
 }
 
+/// Line and column of a dotted path (`case.2.expect_tags`, `plugins.0`) in a TOML file; the
+/// nearest enclosing item when the exact one has no position, 1:1 when nothing is found.
+pub fn locate_in_file(file: &Path, path: &str) -> (usize, usize) {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|source| locate(&source, path).map(|o| line_col(&source, o)))
+        .unwrap_or((1, 1))
+}
+
 /// Sorted paths in `dir` with the given extension; a missing folder is empty.
 pub fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, LoadError> {
     let entries = match std::fs::read_dir(dir) {

@@ -1,29 +1,31 @@
 //! Scaffolding for the admin-page tests: two fixture sites, people with passwords, signing in.
 #![allow(dead_code)]
 
+use crate::common::TestStore;
 use crate::common::{self, TestState};
 use actix_web::body::MessageBody;
 use actix_web::cookie::Cookie;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::test;
+use chorus::domain::{Role, User};
 use chorus::domain::{StoredResponse, Tag};
-use chorus::store::{Role, User};
 use chorus::{AppState, Config};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// clinic-a and clinic-b (tests/fixtures/admin-sites), min_cell 2 each.
-pub fn admin_state() -> TestState {
+pub async fn admin_state() -> TestState {
     common::state_with(|data| Config {
         sites: common::repo().join("tests/fixtures/admin-sites"),
         plugins: common::repo().join("tests/fixtures/plugins"),
         ..common::demo_config(data)
     })
+    .await
 }
 
 /// A person who can sign in with `PASSWORD`.
-pub fn add_person(state: &AppState, name: &str, site: &str, role: Role) {
+pub async fn add_person(state: &AppState, name: &str, site: &str, role: Role) {
     state
         .store
         .put_user(&User {
@@ -31,14 +33,15 @@ pub fn add_person(state: &AppState, name: &str, site: &str, role: Role) {
             site: site.into(),
             role,
             token_sha256: chorus::domain::user::token_sha256(&chorus::domain::user::new_token()),
-            password_hash: Some(chorus::auth::hash_password(PASSWORD).unwrap()),
+            password_hash: Some(chorus::services::sessions::hash_password(PASSWORD).unwrap()),
             created_at: "2026-01-01T00:00:00Z".into(),
         })
+        .await
         .unwrap();
 }
 
 /// A stored response at an exact UTC time, counted in the report index.
-pub fn store_response(
+pub async fn store_response(
     state: &AppState,
     site: &str,
     survey: &str,
@@ -74,11 +77,7 @@ pub fn store_response(
         rule_errors: vec![],
         follow_ups: vec![],
     };
-    state
-        .store
-        .insert_response(&r, &chorus::domain::records_for(&r))
-        .unwrap();
-    state.report.record(&r);
+    state.store.insert(&r).await.unwrap();
     r
 }
 
@@ -165,7 +164,7 @@ where
 }
 
 /// A stored response with follow-ups (its tasks and deliveries stored with it).
-pub fn store_with_follow_ups(
+pub async fn store_with_follow_ups(
     state: &AppState,
     site: &str,
     rfc3339: &str,
@@ -196,11 +195,7 @@ pub fn store_with_follow_ups(
             })
             .collect(),
     };
-    state
-        .store
-        .insert_response(&r, &chorus::domain::records_for(&r))
-        .unwrap();
-    state.report.record(&r);
+    state.store.insert(&r).await.unwrap();
     r
 }
 

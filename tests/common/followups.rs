@@ -1,12 +1,12 @@
 //! Responses with follow-ups stored directly, for follow-up and delivery tests.
 
-use chorus::domain::records_for;
+use crate::common::TestStore;
 use chorus::domain::{Action, FollowUp, StoredResponse};
 use chorus::AppState;
 use uuid::Uuid;
 
 /// Stores a response of `site`/`survey` carrying these actions, as the pipeline would.
-pub fn store_with_actions(
+pub async fn store_with_actions(
     state: &AppState,
     site: &str,
     survey: &str,
@@ -37,10 +37,7 @@ pub fn store_with_actions(
             })
             .collect(),
     };
-    state
-        .store
-        .insert_response(&response, &records_for(&response))
-        .unwrap();
+    state.store.insert(&response).await.unwrap();
     state.outbox.notify_one();
     response
 }

@@ -3,12 +3,13 @@
 use super::login::see_other;
 use super::{base_context, html, render, AdminSession, SiteSession};
 use crate::app::AppState;
-use crate::auth::Viewer;
-use crate::errors::ApiError;
+use crate::domain::{Role, ALL_SITES};
+use crate::http::auth::Viewer;
+use crate::http::error::ApiError;
 use crate::http::report::ReportQuery;
 use crate::report::insight::{disagreements, group_title, percent, weekly};
-use crate::report::{chart, site_report, Cell};
-use crate::store::ALL_SITES;
+use crate::report::{chart, Cell};
+use crate::services::reports::{respondents_by_day, site_report};
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 
@@ -87,13 +88,9 @@ async fn dashboard(
     s: SiteSession<Viewer>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let runtime = crate::http::common::site(&state, &s.site)?;
+    let runtime = s.runtime.clone();
     let filter = query.to_filter(&runtime.site)?;
-    let st = state.clone();
-    let rt = runtime.clone();
-    let report = web::block(move || site_report(&st.report, st.store.as_ref(), &rt.site, &filter))
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
+    let report = site_report(&state, &runtime.site, &filter).await?;
     let site = &runtime.site;
     let groups: Vec<GroupHead> = report
         .groups
@@ -131,7 +128,7 @@ async fn dashboard(
             gap: b.gap.map(|g| format!("{:.0} points", g * 100.0)),
         })
         .collect();
-    let by_day = state.report.respondents_by_day(site.id());
+    let by_day = respondents_by_day(&state, site.id()).await?;
     let weeks = weekly(&by_day, &site.config.groups, 12);
     let mut ctx = base_context_for(&s);
     ctx.insert(
@@ -165,12 +162,12 @@ async fn dashboard(
     Ok(html(render(&state, "admin/dashboard.html", &ctx)?))
 }
 
-pub(crate) fn base_context_for<R: crate::auth::MinRole>(s: &SiteSession<R>) -> tera::Context {
+pub(crate) fn base_context_for<R: crate::http::auth::MinRole>(s: &SiteSession<R>) -> tera::Context {
     let mut ctx = tera::Context::new();
     ctx.insert("user", &s.user.name);
     ctx.insert("csrf", &s.session.csrf);
     ctx.insert("all_sites", &(s.user.site == ALL_SITES));
-    ctx.insert("can_work", &(s.user.role >= crate::store::Role::Staff));
-    ctx.insert("can_admin", &(s.user.role >= crate::store::Role::Admin));
+    ctx.insert("can_work", &(s.user.role >= Role::Staff));
+    ctx.insert("can_admin", &(s.user.role >= Role::Admin));
     ctx
 }

@@ -1,18 +1,19 @@
 //! Who is signed in: the session-cookie extractors of the admin pages, and the CSRF check of
 //! every state-changing form.
 
-use crate::app::AppState;
-use crate::auth::MinRole;
-use crate::errors::ApiError;
+use crate::domain::User;
+use crate::http::auth::{state_of, MinRole};
 use crate::http::body::FormFields;
-use crate::session::SessionInfo;
-use crate::store::User;
+use crate::http::error::ApiError;
+use crate::services::sessions::{self, SessionInfo};
+use crate::services::sites::SiteRuntime;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 
 pub const SESSION_COOKIE: &str = "chorus_session";
 /// Name of the hidden field that carries the CSRF token in every admin form.
@@ -40,12 +41,6 @@ pub fn removal_cookie<'c>(req: &HttpRequest, name: &'c str, path: &'c str) -> Co
     c
 }
 
-fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
-    req.app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or(ApiError::Unavailable)
-}
-
 /// A signed-in user with a live session (any role, any site).
 pub struct AdminSession {
     pub user: User,
@@ -60,24 +55,18 @@ async fn load_session(req: HttpRequest) -> Result<AdminSession, ApiError> {
         .cookie(SESSION_COOKIE)
         .map(|c| c.value().to_string())
         .ok_or(ApiError::LoginRequired)?;
-    let session = state
-        .sessions
-        .touch(&cookie)
+    let session = sessions::touch(&state, &cookie)
+        .await?
         .ok_or(ApiError::LoginRequired)?;
-    let name = session.user.clone();
-    let store = state.store.clone();
     // The user is read on every request, so a changed role or site applies at once.
-    let user = web::block(move || store.user(&name))
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
-    match user {
+    match state.store.user(&session.user).await? {
         Some(user) if user.password_hash.is_some() => Ok(AdminSession {
             user,
             session,
             cookie,
         }),
         _ => {
-            state.sessions.end(&cookie);
+            sessions::end(&state, &cookie).await?;
             Err(ApiError::LoginRequired)
         }
     }
@@ -92,12 +81,14 @@ impl FromRequest for AdminSession {
     }
 }
 
-/// A signed-in user allowed at least role `R` on the `{site}` of the path, like
+/// A signed-in user allowed at least role `R` on the running `{site}` of the path, like
 /// `auth::SiteUser` for tokens.
 pub struct SiteSession<R: MinRole> {
     pub user: User,
     pub session: SessionInfo,
+    /// The site's id.
     pub site: String,
+    pub runtime: Arc<SiteRuntime>,
     _role: PhantomData<R>,
 }
 
@@ -114,13 +105,12 @@ impl<R: MinRole + 'static> FromRequest for SiteSession<R> {
             if !s.user.can_access(&site) || s.user.role < R::ROLE {
                 return Err(ApiError::NotAllowed(R::DOING.to_string()));
             }
-            if state_of(&req)?.sites.get(&site).is_none() {
-                return Err(ApiError::SiteNotFound(site));
-            }
+            let runtime = state_of(&req)?.site(&site)?;
             Ok(SiteSession {
                 user: s.user,
                 session: s.session,
                 site,
+                runtime,
                 _role: PhantomData,
             })
         })

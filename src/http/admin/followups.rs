@@ -1,24 +1,24 @@
-//! `/admin/sites/{site}/follow-ups`: the task queue (open, overdue, claimed) with claim, done
-//! and dismiss buttons, and, for site admins, webhook deliveries with a retry button. Every
-//! button is a small form with the session's CSRF token; changes go through the same
-//! `followups::actions` as the JSON API.
+//! `/admin/sites/{site}/follow-ups`: the task queue (overdue first, then open, claimed and
+//! closed) with claim, done and dismiss buttons, and, for site admins, webhook deliveries with
+//! a retry button, each list paged. Every button is a small form with the session's CSRF
+//! token; changes go through the same `services::follow_ups` as the JSON API.
 
 use super::dashboard::base_context_for;
 use super::extract::CsrfForm;
 use super::login::see_other;
 use super::{html, render, SiteSession};
 use crate::app::AppState;
-use crate::auth::{Admin, Staff};
-use crate::domain::time::now_ms;
-use crate::domain::time::rfc3339_of_ms;
-use crate::domain::Priority;
-use crate::domain::{DeliveryStatus, Task, TaskStatus};
-use crate::errors::ApiError;
-use crate::followups::actions::{change_task_status, retry_delivery};
-use crate::store::Role;
+use crate::domain::time::{now_ms, rfc3339_of_ms};
+use crate::domain::{DeliveryStatus, Priority, Role, Task, TaskStatus};
+use crate::http::auth::{Admin, Staff};
+use crate::http::error::ApiError;
+use crate::services::follow_ups::{
+    change_task_status, list_deliveries, list_tasks, retry_delivery,
+};
+use crate::services::{paging, ServiceError};
+use crate::store::{DeliveryQuery, OverdueFilter, TaskQuery};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(queue_page).service(change).service(retry);
@@ -31,6 +31,30 @@ pub struct QueueFilter {
     status: String,
     #[serde(default)]
     queue: String,
+    #[serde(default, skip_serializing)]
+    limit: Option<usize>,
+    /// Where the list of tasks that are not overdue continues.
+    #[serde(default, skip_serializing)]
+    cursor: String,
+    #[serde(default, skip_serializing)]
+    overdue_cursor: String,
+    #[serde(default, skip_serializing)]
+    deliveries_cursor: String,
+}
+
+impl QueueFilter {
+    /// The link to this view with one cursor set (the others left out).
+    fn link(&self, site: &str, cursor: (&str, &str)) -> String {
+        let limit = self.limit.map(|l| l.to_string()).unwrap_or_default();
+        let query = serde_urlencoded::to_string([
+            ("status", self.status.as_str()),
+            ("queue", self.queue.as_str()),
+            ("limit", limit.as_str()),
+            cursor,
+        ])
+        .unwrap_or_default();
+        format!("/admin/sites/{site}/follow-ups?{query}")
+    }
 }
 
 #[derive(Serialize)]
@@ -87,100 +111,121 @@ struct DeliveryRow {
     can_retry: bool,
 }
 
+fn delivery_row(d: &crate::domain::Delivery) -> DeliveryRow {
+    DeliveryRow {
+        id: d.id.to_string(),
+        webhook: d.webhook.clone(),
+        status: d.status.as_str(),
+        attempts: d.attempts,
+        last_status: d.last_status,
+        last_error: d.last_error.clone(),
+        next_attempt: (d.status == DeliveryStatus::Pending)
+            .then(|| rfc3339_of_ms(d.next_attempt_ms)),
+        delivered_at: d.delivered_at_ms.map(rfc3339_of_ms),
+        response_id: d.origin.response_id().map(|id| id.to_string()),
+        can_retry: d.status != DeliveryStatus::Delivered,
+    }
+}
+
+/// The statuses a `status` filter names: `active` (the default) is open or claimed.
+fn wanted(status: &str) -> Result<Vec<TaskStatus>, ServiceError> {
+    Ok(match status {
+        "" | "active" => TaskStatus::ACTIVE.to_vec(),
+        "all" => Vec::new(),
+        other => vec![other
+            .parse::<TaskStatus>()
+            .map_err(|message| ServiceError::invalid_query("status", message))?],
+    })
+}
+
 #[get("/sites/{site}/follow-ups")]
 async fn queue_page(
     state: web::Data<AppState>,
     s: SiteSession<Staff>,
     filter: web::Query<QueueFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let runtime = crate::http::common::site(&state, &s.site)?;
-    let wanted: Option<Vec<TaskStatus>> = match filter.status.as_str() {
-        "" | "active" => Some(vec![TaskStatus::Open, TaskStatus::Claimed]),
-        "all" => None,
-        other => Some(vec![other.parse::<TaskStatus>().map_err(|message| {
-            ApiError::InvalidQuery {
-                field: "status".into(),
-                message,
-            }
-        })?]),
-    };
-    let is_admin = s.user.role >= Role::Admin;
-    let store = state.store.clone();
-    let site = s.site.clone();
-    let (tasks, deliveries) = web::block(move || -> Result<_, ApiError> {
-        let tasks = store.list_tasks(&site)?;
-        let deliveries = if is_admin {
-            store.list_deliveries(&site, None)?
-        } else {
-            Vec::new()
-        };
-        Ok((tasks, deliveries))
-    })
-    .await
-    .map_err(|_| ApiError::Unavailable)??;
+    let f = filter.into_inner();
+    let limit = paging::limit(f.limit)?;
     let now = now_ms();
-    let mut queues: Vec<String> = tasks.iter().map(|t| t.queue.clone()).collect();
-    queues.sort();
-    queues.dedup();
-    let selected: Vec<&Task> = tasks
-        .iter()
-        .filter(|t| wanted.as_ref().is_none_or(|w| w.contains(&t.status)))
-        .filter(|t| filter.queue.is_empty() || t.queue == filter.queue)
-        .collect();
-    // Overdue first, then open, then claimed; within each, the oldest first.
-    let overdue: Vec<TaskRow> = selected
-        .iter()
-        .filter(|t| t.is_overdue(now))
-        .map(|t| row(t, now))
-        .collect();
-    let open: Vec<TaskRow> = selected
-        .iter()
-        .filter(|t| !t.is_overdue(now) && t.status == TaskStatus::Open)
-        .map(|t| row(t, now))
-        .collect();
-    let claimed: Vec<TaskRow> = selected
-        .iter()
-        .filter(|t| !t.is_overdue(now) && t.status == TaskStatus::Claimed)
-        .map(|t| row(t, now))
-        .collect();
-    let closed: Vec<TaskRow> = selected
+    let query = |overdue: bool, cursor: &str, field: &str| -> Result<TaskQuery, ServiceError> {
+        Ok(TaskQuery {
+            site: s.site.clone(),
+            statuses: wanted(&f.status)?,
+            queue: Some(f.queue.clone()).filter(|q| !q.is_empty()),
+            overdue: Some(OverdueFilter {
+                at_ms: now,
+                overdue,
+            }),
+            origin: None,
+            after: paging::cursor(field, Some(cursor))?,
+            limit,
+        })
+    };
+    // Overdue first, then the rest by status; each list soonest due first.
+    let overdue = list_tasks(
+        &state,
+        &query(true, &f.overdue_cursor, "overdue_cursor")?,
+        "overdue_cursor",
+    )
+    .await?;
+    let rest = list_tasks(&state, &query(false, &f.cursor, "cursor")?, "cursor").await?;
+    let of = |status: TaskStatus| -> Vec<TaskRow> {
+        rest.items
+            .iter()
+            .filter(|t| t.status == status)
+            .map(|t| row(t, now))
+            .collect()
+    };
+    let closed: Vec<TaskRow> = rest
+        .items
         .iter()
         .filter(|t| !t.status.is_active())
         .map(|t| row(t, now))
         .collect();
-    let deliveries: Vec<DeliveryRow> = deliveries
-        .iter()
-        .rev()
-        .take(100)
-        .map(|d| DeliveryRow {
-            id: d.id.to_string(),
-            webhook: d.webhook.clone(),
-            status: match d.status {
-                DeliveryStatus::Pending => "pending",
-                DeliveryStatus::Delivered => "delivered",
-                DeliveryStatus::Failed => "failed",
-            },
-            attempts: d.attempts,
-            last_status: d.last_status,
-            last_error: d.last_error.clone(),
-            next_attempt: (d.status == DeliveryStatus::Pending)
-                .then(|| rfc3339_of_ms(d.next_attempt_ms)),
-            delivered_at: d.delivered_at_ms.map(rfc3339_of_ms),
-            response_id: d.origin.response_id().map(|id| id.to_string()),
-            can_retry: d.status != DeliveryStatus::Delivered,
-        })
-        .collect();
+    let is_admin = s.user.role >= Role::Admin;
+    let deliveries = if is_admin {
+        let q = DeliveryQuery {
+            site: s.site.clone(),
+            status: None,
+            newest_first: true,
+            after: paging::cursor("deliveries_cursor", Some(&f.deliveries_cursor))?,
+            limit,
+        };
+        Some(list_deliveries(&state, &q).await?)
+    } else {
+        None
+    };
     let mut ctx = base_context_for(&s);
     ctx.insert("site_id", &s.site);
-    ctx.insert("site_name", &runtime.site.config.name);
-    ctx.insert("overdue", &overdue);
-    ctx.insert("open", &open);
-    ctx.insert("claimed", &claimed);
+    ctx.insert("site_name", &s.runtime.site.config.name);
+    ctx.insert(
+        "overdue",
+        &overdue
+            .items
+            .iter()
+            .map(|t| row(t, now))
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert("open", &of(TaskStatus::Open));
+    ctx.insert("claimed", &of(TaskStatus::Claimed));
     ctx.insert("closed", &closed);
-    ctx.insert("queues", &queues);
-    ctx.insert("f", &filter.0);
+    let next = |page_next: Option<uuid::Uuid>, field: &str| {
+        page_next.map(|id| f.link(&s.site, (field, &id.to_string())))
+    };
+    ctx.insert("overdue_next", &next(overdue.next, "overdue_cursor"));
+    ctx.insert("tasks_next", &next(rest.next, "cursor"));
+    ctx.insert("queues", &state.store.task_queues(&s.site).await?);
     ctx.insert("is_admin", &is_admin);
-    ctx.insert("deliveries", &deliveries);
+    let (delivery_rows, deliveries_next) = match deliveries {
+        Some(page) => (
+            page.items.iter().map(delivery_row).collect::<Vec<_>>(),
+            next(page.next, "deliveries_cursor"),
+        ),
+        None => (Vec::new(), None),
+    };
+    ctx.insert("deliveries", &delivery_rows);
+    ctx.insert("deliveries_next", &deliveries_next);
+    ctx.insert("f", &f);
     Ok(html(render(&state, "admin/follow-ups.html", &ctx)?))
 }
 
@@ -200,15 +245,12 @@ async fn change(
     path: web::Path<(String, String)>,
     form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&path.1).map_err(|_| ApiError::FollowUpNotFound(path.1.clone()))?;
+    let id = crate::http::common::path_id(&path.1, ServiceError::FollowUpNotFound)?;
     let to = form
         .field("status")
         .unwrap_or("")
         .parse::<TaskStatus>()
-        .map_err(|message| ApiError::InvalidBody {
-            message,
-            field: Some("status".into()),
-        })?;
+        .map_err(|message| ServiceError::invalid_body("status", message))?;
     let reason = form.field("reason").map(str::to_string);
     change_task_status(&state, &s.site, id, to, &s.user.name, reason).await?;
     Ok(see_other(&back_to(&s.site, &form)))
@@ -221,7 +263,7 @@ async fn retry(
     path: web::Path<(String, String)>,
     form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&path.1).map_err(|_| ApiError::DeliveryNotFound(path.1.clone()))?;
+    let id = crate::http::common::path_id(&path.1, ServiceError::DeliveryNotFound)?;
     retry_delivery(&state, &s.site, id).await?;
     Ok(see_other(&back_to(&s.site, &form)))
 }

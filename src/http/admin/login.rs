@@ -2,18 +2,17 @@
 //!
 //! The login form is protected against cross-site posting by a double-submit token: a random
 //! value in an HttpOnly cookie scoped to /admin/login and the same value in the form. Failed
-//! attempts are limited per account and per client address (`crate::session::LoginLimiter`).
+//! attempts are limited per account and per client address (`services::sessions::LoginLimiter`).
 
 use super::extract::{admin_cookie, removal_cookie, CsrfForm, SESSION_COOKIE};
 use super::render;
 use crate::app::AppState;
-use crate::auth::{hash_password, verify_password};
-use crate::errors::ApiError;
+use crate::domain::user::{constant_time_eq, random_hex};
 use crate::http::body::FormFields;
-use crate::session::{constant_time_eq, random_token};
+use crate::http::error::ApiError;
+use crate::services::sessions;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use std::sync::OnceLock;
 
 const LOGIN_COOKIE: &str = "chorus_login";
 const LOGIN_PATH: &str = "/admin/login";
@@ -29,7 +28,7 @@ fn login_page(
     name: &str,
     problem: Option<&str>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = random_token();
+    let token = random_hex();
     let mut ctx = tera::Context::new();
     ctx.insert("login_csrf", &token);
     ctx.insert("name", name);
@@ -47,9 +46,10 @@ async fn login_form(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let signed_in = req
-        .cookie(SESSION_COOKIE)
-        .is_some_and(|c| state.sessions.touch(c.value()).is_some());
+    let signed_in = match req.cookie(SESSION_COOKIE) {
+        Some(c) => sessions::touch(&state, c.value()).await?.is_some(),
+        None => false,
+    };
     if signed_in {
         return Ok(see_other("/admin"));
     }
@@ -60,13 +60,6 @@ pub(crate) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", location))
         .finish()
-}
-
-/// A hash to verify against when the account does not exist or has no password, so that
-/// the answer takes as long as for a real account.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| hash_password("decoy password never matches").unwrap_or_default())
 }
 
 #[post("/login")]
@@ -111,16 +104,7 @@ async fn login(
             Some(&msg),
         );
     }
-    let store = state.store.clone();
-    let lookup = name.clone();
-    let ok = web::block(move || -> Result<bool, ApiError> {
-        let user = store.user(&lookup)?;
-        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        let matched = verify_password(&password, hash.as_deref().unwrap_or(decoy_hash()));
-        Ok(matched && hash.is_some())
-    })
-    .await
-    .map_err(|_| ApiError::Unavailable)??;
+    let ok = sessions::check_password(&state, &name, password).await?;
     if !ok {
         state.login_limiter.failed(&name, &addr);
         tracing::info!("admin sign-in failed");
@@ -135,9 +119,9 @@ async fn login(
     state.login_limiter.succeeded(&name);
     // A fresh session id on every sign-in (no fixation).
     if let Some(old) = req.cookie(SESSION_COOKIE) {
-        state.sessions.end(old.value());
+        sessions::end(&state, old.value()).await?;
     }
-    let (id, _) = state.sessions.create(&name);
+    let (id, _) = sessions::create(&state, &name).await?;
     tracing::info!("admin signed in");
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", "/admin"))
@@ -152,7 +136,7 @@ async fn logout(
     req: HttpRequest,
     form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
-    state.sessions.end(&form.session.cookie);
+    sessions::end(&state, &form.session.cookie).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", LOGIN_PATH))
         .cookie(removal_cookie(&req, SESSION_COOKIE, "/admin"))

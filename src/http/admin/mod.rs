@@ -1,6 +1,6 @@
 //! The site admin web app under /admin: server-rendered tera pages, usable without JavaScript.
 //!
-//! Signing in gives a session cookie (see `extract` and `crate::session`); every page checks
+//! Signing in gives a session cookie (see `extract` and `services::sessions`); every page checks
 //! the user's role and site like the JSON API does; every form that changes anything carries
 //! the session's CSRF token.
 
@@ -11,8 +11,8 @@ mod login;
 mod responses;
 mod rules;
 
+use super::error::ApiError;
 use crate::app::AppState;
-use crate::errors::ApiError;
 use actix_web::dev::ServiceResponse;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, HttpResponse};

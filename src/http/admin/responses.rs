@@ -3,20 +3,17 @@
 use super::dashboard::base_context_for;
 use super::{html, render, SiteSession};
 use crate::app::AppState;
-use crate::auth::Viewer;
-use crate::domain::{Action, StoredResponse};
-use crate::errors::ApiError;
-use crate::http::api::parse_instant_ms;
-use crate::response_csv;
-use crate::store::ResponseQuery;
-use crate::survey::{AnswerValue, QuestionKind, Site, Survey};
+use crate::domain::{Action, AnswerValue, StoredResponse};
+use crate::http::auth::Viewer;
+use crate::http::common::instant_param;
+use crate::http::error::ApiError;
+use crate::services::export;
+use crate::services::{paging, ServiceError};
+use crate::store::{ResponseQuery, Store};
+use crate::survey::{QuestionKind, Site, Survey};
 use actix_web::{get, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-const PAGE: usize = 50;
-/// Page size when reading the filtered set for a CSV download.
-const CSV_BATCH: usize = 1000;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_page).service(csv_download).service(detail);
@@ -37,6 +34,8 @@ pub struct Filters {
     until: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     cursor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limit: Option<usize>,
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -45,13 +44,10 @@ fn opt(s: &str) -> Option<String> {
 }
 
 impl Filters {
-    fn to_query(&self, site: &Site, limit: usize) -> Result<ResponseQuery, ApiError> {
-        let bad = |field: &str, message: String| ApiError::InvalidQuery {
-            field: field.into(),
-            message,
-        };
+    fn to_query(&self, site: &Site) -> Result<ResponseQuery, ServiceError> {
+        let bad = ServiceError::invalid_query;
         if let Some(s) = opt(&self.survey) {
-            site.survey(&s).ok_or(ApiError::SurveyNotFound(s))?;
+            site.survey(&s).ok_or(ServiceError::SurveyNotFound(s))?;
         }
         if let Some(g) = opt(&self.group) {
             if !site.config.groups.contains(&g) {
@@ -63,22 +59,15 @@ impl Filters {
                 return Err(bad("tag", format!("\"{t}\" is not in the codebook")));
             }
         }
-        let after = opt(&self.cursor)
-            .map(|c| Uuid::parse_str(&c).map_err(|_| bad("cursor", "not a page cursor".into())))
-            .transpose()?;
         Ok(ResponseQuery {
             site: site.id().to_string(),
             survey: opt(&self.survey),
             group: opt(&self.group),
             tag: opt(&self.tag),
-            since_ms: opt(&self.since)
-                .map(|v| parse_instant_ms("since", &v))
-                .transpose()?,
-            until_ms: opt(&self.until)
-                .map(|v| parse_instant_ms("until", &v))
-                .transpose()?,
-            after,
-            limit,
+            since_ms: instant_param("since", opt(&self.since).as_deref())?,
+            until_ms: instant_param("until", opt(&self.until).as_deref())?,
+            after: paging::cursor("cursor", Some(&self.cursor))?,
+            limit: paging::limit(self.limit)?,
         })
     }
 
@@ -142,14 +131,11 @@ async fn list_page(
     s: SiteSession<Viewer>,
     filters: web::Query<Filters>,
 ) -> Result<HttpResponse, ApiError> {
-    let runtime = crate::http::common::site(&state, &s.site)?;
-    let query = filters.to_query(&runtime.site, PAGE)?;
-    let store = state.store.clone();
-    let page = web::block(move || store.list_responses(&query))
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
+    let runtime = s.runtime.clone();
+    let query = filters.to_query(&runtime.site)?;
+    let page = state.store.list_responses(&query).await?;
     let rows: Vec<Row> = page
-        .responses
+        .items
         .iter()
         .map(|r| Row {
             id: r.id.to_string(),
@@ -176,47 +162,28 @@ async fn list_page(
     Ok(html(render(&state, "admin/responses.html", &ctx)?))
 }
 
-fn write_csv(
-    store: &dyn crate::store::Store,
-    site: &Site,
-    mut query: ResponseQuery,
-) -> Result<Vec<u8>, ApiError> {
-    let columns = response_csv::question_columns(&site.surveys);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| ApiError::Render(format!("cannot write CSV: {e}"));
-    w.write_record(response_csv::header(&columns))
-        .map_err(csv_err)?;
-    query.limit = CSV_BATCH;
-    loop {
-        let page = store.list_responses(&query)?;
-        for r in &page.responses {
-            w.write_record(response_csv::row(r, &columns))
-                .map_err(csv_err)?;
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => break,
-        }
-    }
-    w.into_inner()
-        .map_err(|e| ApiError::Render(format!("cannot write CSV: {e}")))
-}
-
 #[get("/sites/{site}/responses.csv")]
 async fn csv_download(
     state: web::Data<AppState>,
     s: SiteSession<Viewer>,
     filters: web::Query<Filters>,
 ) -> Result<HttpResponse, ApiError> {
-    let runtime = crate::http::common::site(&state, &s.site)?;
     let mut f = filters.into_inner();
     f.cursor.clear();
-    let query = f.to_query(&runtime.site, CSV_BATCH)?;
-    let store = state.store.clone();
-    let rt = runtime.clone();
-    let body = web::block(move || write_csv(store.as_ref(), &rt.site, query))
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
+    f.limit = None;
+    let query = f.to_query(&s.runtime.site)?;
+    let mut body = Vec::new();
+    export::write_csv(
+        state.store.as_ref(),
+        &s.runtime.site.surveys,
+        query,
+        &mut body,
+    )
+    .await
+    .map_err(|e| match e {
+        export::ExportError::Store(e) => ApiError::from(e),
+        export::ExportError::Write(m) => ApiError::Render(m),
+    })?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
@@ -273,27 +240,23 @@ struct FollowUpView {
 /// Current state of each follow-up: task status or delivery status, by follow-up id.
 type FollowUpStates = std::collections::HashMap<Uuid, String>;
 
-fn follow_up_states(
-    store: &dyn crate::store::Store,
+async fn follow_up_states(
+    store: &dyn Store,
     r: &StoredResponse,
 ) -> Result<FollowUpStates, ApiError> {
     let mut states = FollowUpStates::new();
     for f in &r.follow_ups {
-        if matches!(f.action, Action::Task { .. }) {
-            if let Some(t) = store.get_task(&r.site, f.id)? {
-                states.insert(t.id, t.status.as_str().to_string());
+        match f.action {
+            Action::Task { .. } => {
+                if let Some(t) = store.task(&r.site, f.id).await? {
+                    states.insert(t.id, t.status.as_str().to_string());
+                }
             }
-        }
-    }
-    for f in &r.follow_ups {
-        if matches!(f.action, Action::Webhook { .. }) {
-            if let Some(d) = store.get_delivery(&r.site, f.id)? {
-                let status = match d.status {
-                    crate::domain::DeliveryStatus::Pending => "pending",
-                    crate::domain::DeliveryStatus::Delivered => "delivered",
-                    crate::domain::DeliveryStatus::Failed => "failed",
-                };
-                states.insert(f.id, format!("{status}, {} attempt(s)", d.attempts));
+            Action::Webhook { .. } => {
+                if let Some(d) = store.delivery(&r.site, f.id).await? {
+                    let status = d.status.as_str();
+                    states.insert(f.id, format!("{status}, {} attempt(s)", d.attempts));
+                }
             }
         }
     }
@@ -316,10 +279,7 @@ fn follow_up_view(f: &crate::domain::FollowUp, states: &FollowUpStates) -> Follo
             summary: title.clone(),
             details: format!(
                 "queue {queue}; priority {}{}{}",
-                match priority {
-                    crate::domain::Priority::Normal => "normal",
-                    crate::domain::Priority::High => "high",
-                },
+                priority.as_str(),
                 due_hours
                     .map(|h| format!("; due in {h} h"))
                     .unwrap_or_default(),
@@ -345,19 +305,14 @@ async fn detail(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, id) = path.into_inner();
-    let runtime = crate::http::common::site(&state, &s.site)?;
-    let uuid = Uuid::parse_str(&id).map_err(|_| ApiError::ResponseNotFound(id.clone()))?;
-    let store = state.store.clone();
-    let site_id = s.site.clone();
-    let (response, states) = web::block(move || -> Result<_, ApiError> {
-        let response = store
-            .get_response(&site_id, uuid)?
-            .ok_or(ApiError::ResponseNotFound(id))?;
-        let states = follow_up_states(store.as_ref(), &response)?;
-        Ok((response, states))
-    })
-    .await
-    .map_err(|_| ApiError::Unavailable)??;
+    let runtime = s.runtime.clone();
+    let uuid = crate::http::common::path_id(&id, ServiceError::ResponseNotFound)?;
+    let response = state
+        .store
+        .response(&s.site, uuid)
+        .await?
+        .ok_or(ServiceError::ResponseNotFound(id))?;
+    let states = follow_up_states(state.store.as_ref(), &response).await?;
     let survey = runtime.site.survey(&response.survey).map(|s| s.as_ref());
     // Answers in the survey's question order, then any no longer in the definition.
     let mut answers: Vec<AnswerView> = Vec::new();

@@ -6,19 +6,19 @@ use super::dashboard::base_context_for;
 use super::extract::CsrfForm;
 use super::{render, SiteSession};
 use crate::app::AppState;
-use crate::auth::Admin;
 use crate::domain::time::rfc3339_of_id;
-use crate::domain::{Action, Priority, RuleError};
-use crate::errors::ApiError;
-use crate::plugins::RuleInput;
-use crate::sites::SiteRuntime;
-use crate::store::RuleErrorEntry;
-use crate::survey::{validate, FieldError, QuestionKind, RawAnswer, Survey};
+use crate::domain::{Action, Priority, RuleError, RuleErrorEntry};
+use crate::http::auth::Admin;
+use crate::http::error::ApiError;
+use crate::services::evaluate::{evaluate, Evaluation, Hooks};
+use crate::services::review::last_run;
+use crate::services::sites::{reload_site, SiteRuntime};
+use crate::services::ServiceError;
+use crate::survey::{FieldError, QuestionKind, RawAnswer, Survey};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use uuid::Uuid;
 
 /// How many of the newest rule-error entries the page reads, and shows per source.
@@ -100,10 +100,6 @@ struct Outcome {
     tried: Option<TryResult>,
     problems: Vec<FieldError>,
     reload: Option<Result<(), Vec<String>>>,
-}
-
-fn runtime(state: &AppState, site: &str) -> Result<Arc<SiteRuntime>, ApiError> {
-    crate::http::common::site(state, site)
 }
 
 fn error_row(entry: &RuleErrorEntry, e: &RuleError) -> ErrorRow {
@@ -226,32 +222,10 @@ fn action_view(source: String, action: &Action) -> ActionView {
     }
 }
 
-/// Renders the page; `values` are the answers of a "try it" form to show again.
-async fn page(
-    state: &web::Data<AppState>,
-    s: &SiteSession<Admin>,
-    survey_id: &str,
-    values: BTreeMap<String, Vec<String>>,
-    outcome: Outcome,
-    status: StatusCode,
-) -> Result<HttpResponse, ApiError> {
-    let rt = runtime(state, &s.site)?;
-    let survey = match survey_id {
-        "" => None,
-        id => Some(
-            rt.site
-                .survey(id)
-                .ok_or_else(|| ApiError::SurveyNotFound(id.to_string()))?,
-        ),
-    };
-    let store = state.store.clone();
-    let site = s.site.clone();
-    let entries = web::block(move || store.list_rule_errors(&site, None, ERROR_ENTRIES))
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
-    // Newest first, grouped by the plugin or rule that failed.
+/// The newest rule errors, grouped by the plugin or rule that failed, newest first.
+fn errors_by_source(entries: &[RuleErrorEntry]) -> BTreeMap<String, Vec<ErrorRow>> {
     let mut by_source: BTreeMap<String, Vec<ErrorRow>> = BTreeMap::new();
-    for entry in &entries {
+    for entry in entries {
         for e in &entry.errors {
             let list = by_source.entry(e.source.clone()).or_default();
             if list.len() < ERRORS_PER_SOURCE {
@@ -259,9 +233,16 @@ async fn page(
             }
         }
     }
+    by_source
+}
+
+/// Each enabled plugin and rule with its text and its latest errors (taken from `by_source`).
+fn script_views(
+    rt: &SiteRuntime,
+    by_source: &mut BTreeMap<String, Vec<ErrorRow>>,
+) -> Vec<ScriptView> {
     let sites_dir = rt.site.dir.parent().map(|p| p.to_path_buf());
-    let scripts: Vec<ScriptView> = rt
-        .rules
+    rt.rules
         .scripts()
         .into_iter()
         .map(|info| ScriptView {
@@ -281,7 +262,35 @@ async fn page(
             text: info.text,
             source: info.source,
         })
-        .collect();
+        .collect()
+}
+
+/// Renders the page; `values` are the answers of a "try it" form to show again.
+async fn page(
+    state: &web::Data<AppState>,
+    s: &SiteSession<Admin>,
+    survey_id: &str,
+    values: BTreeMap<String, Vec<String>>,
+    outcome: Outcome,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    // Looked up again: after a reload the page shows the new version.
+    let rt = state.site(&s.site)?;
+    let survey = match survey_id {
+        "" => None,
+        id => Some(
+            rt.site
+                .survey(id)
+                .ok_or_else(|| ServiceError::SurveyNotFound(id.to_string()))?,
+        ),
+    };
+    let entries = state
+        .store
+        .list_rule_errors(&s.site, None, ERROR_ENTRIES)
+        .await?
+        .items;
+    let mut by_source = errors_by_source(&entries);
+    let scripts = script_views(&rt, &mut by_source);
     // Errors of plugins or rules that are no longer loaded.
     let former: Vec<(String, Vec<ErrorRow>)> = by_source.into_iter().collect();
     let mut ctx = base_context_for(s);
@@ -294,7 +303,7 @@ async fn page(
         "review_minutes",
         &state.reviews.interval().as_secs().div_ceil(60),
     );
-    ctx.insert("review", &state.reviews.last_run(&s.site));
+    ctx.insert("review", &last_run(state, &s.site).await?);
     ctx.insert(
         "surveys",
         &rt.site
@@ -351,12 +360,12 @@ async fn try_it(
     s: SiteSession<Admin>,
     form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
-    let rt = runtime(&state, &s.site)?;
+    let rt = s.runtime.clone();
     let survey_id = form.field("survey").unwrap_or("").to_string();
     let survey = rt
         .site
         .survey(&survey_id)
-        .ok_or_else(|| ApiError::SurveyNotFound(survey_id.clone()))?
+        .ok_or_else(|| ServiceError::SurveyNotFound(survey_id.clone()))?
         .clone();
     let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, value) in &form.fields {
@@ -369,21 +378,25 @@ async fn try_it(
         .map(|(k, v)| (k.clone(), RawAnswer::Form(v.clone())))
         .collect();
     let runtime = rt.clone();
-    let checked = web::block(move || {
-        let answers = validate(&survey, &raw)?;
-        let id = Uuid::now_v7();
-        Ok::<_, Vec<FieldError>>(runtime.rules.evaluate(&RuleInput {
-            id,
-            site: &runtime.site,
-            survey: &survey,
-            submitted_at: &rfc3339_of_id(id),
-            answers: &answers,
-        }))
-    })
-    .await
-    .map_err(|_| ApiError::Unavailable)?;
+    let id = Uuid::now_v7();
+    let checked = state
+        .run(move || {
+            let at = rfc3339_of_id(id);
+            evaluate(
+                &runtime.site,
+                &runtime.rules,
+                &survey,
+                &raw,
+                id,
+                &at,
+                Hooks::All,
+            )
+        })
+        .await?;
     let (outcome, status) = match checked {
-        Ok(result) => {
+        Ok(Evaluation {
+            outcome: result, ..
+        }) => {
             let tags = result
                 .tags
                 .iter()
@@ -432,19 +445,11 @@ async fn reload(
     s: SiteSession<Admin>,
     _form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
-    runtime(&state, &s.site)?;
-    let st = state.clone();
-    let id = s.site.clone();
-    let result = web::block(move || st.sites.reload(&id))
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-        .map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-            for line in &lines {
-                tracing::warn!(problem = %line, "reload refused, keeping the running version");
-            }
-            lines
-        });
+    let result = match reload_site(&state, &s.site).await {
+        Ok(_) => Ok(()),
+        Err(ServiceError::SiteInvalid(lines)) => Err(lines),
+        Err(e) => return Err(e.into()),
+    };
     let status = match result {
         Ok(()) => StatusCode::OK,
         Err(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -3,6 +3,7 @@
 
 mod assets;
 mod cache;
+mod form_post;
 mod lang;
 mod page;
 mod poster;
@@ -13,27 +14,17 @@ mod view;
 pub use assets::StaticAssets;
 
 use crate::app::AppState;
-use crate::errors::ApiError;
-use crate::sites::SiteRuntime;
-use crate::submit::{submit, submit_invited, Submission};
-use crate::survey::{FieldError, RawAnswer, Survey};
+use crate::http::error::ApiError;
+use crate::services::sites::SiteRuntime;
+use crate::services::ServiceError;
+use crate::survey::{FieldError, Survey};
 use actix_web::http::{header, StatusCode};
-use actix_web::{post, route, web, HttpRequest, HttpResponse};
+use actix_web::{route, web, HttpRequest, HttpResponse};
 use page::{html, render, Link, PageContext, Visit};
 use serde::Serialize;
 use std::sync::Arc;
 use uuid::Uuid;
 use view::{FormInput, FormValues};
-
-use super::body::FormFields;
-
-/// The hidden field that makes a double submit harmless. Form-internal fields start with `_`,
-/// which question ids (`[a-z0-9_]`, checked at load) never do.
-const SUBMISSION_FIELD: &str = "_submission_id";
-/// The language the form was shown in, so that errors and the thank-you page stay in it.
-const LANG_FIELD: &str = "_lang";
-/// The invitation token of a personal link (`?t=` on the form's URL).
-const TOKEN_FIELD: &str = "_t";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Per worker (create_app runs once per worker), so it needs no sharing across threads.
@@ -43,7 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(poster::qr_svg)
         .service(poster::poster_page)
         .service(form_page)
-        .service(form_submit)
+        .service(form_post::form_submit)
         .service(thanks_page);
 }
 
@@ -68,15 +59,21 @@ fn error_page_with(
 ) -> HttpResponse {
     let ui = ctx.ui;
     let status = actix_web::ResponseError::status_code(&err);
-    let (title, body) = match &err {
-        ApiError::SiteNotFound(_) | ApiError::SurveyNotFound(_) => {
+    let (title, body) = match err.service() {
+        _ if matches!(err, ApiError::PayloadTooLarge(_)) => (ui.too_large_title, ui.too_large_body),
+        Some(ServiceError::SiteNotFound(_) | ServiceError::SurveyNotFound(_)) => {
             (ui.not_found_title, ui.not_found_body)
         }
-        ApiError::PayloadTooLarge(_) => (ui.too_large_title, ui.too_large_body),
-        ApiError::InvitationUsed => (ui.invitation_used_title, ui.invitation_used_body),
-        ApiError::InvitationExpired => (ui.invitation_expired_title, ui.invitation_expired_body),
-        ApiError::InvitationUnknown => (ui.invitation_unknown_title, ui.invitation_unknown_body),
-        ApiError::Store(_) | ApiError::Unavailable if status == StatusCode::SERVICE_UNAVAILABLE => {
+        Some(ServiceError::InvitationUsed) => (ui.invitation_used_title, ui.invitation_used_body),
+        Some(ServiceError::InvitationExpired) => {
+            (ui.invitation_expired_title, ui.invitation_expired_body)
+        }
+        Some(ServiceError::InvitationUnknown) => {
+            (ui.invitation_unknown_title, ui.invitation_unknown_body)
+        }
+        Some(ServiceError::Store(_) | ServiceError::Unavailable)
+            if status == StatusCode::SERVICE_UNAVAILABLE =>
+        {
             (ui.unavailable_title, ui.unavailable_body)
         }
         _ if status.is_server_error() => (ui.server_error_title, ui.server_error_body),
@@ -116,7 +113,7 @@ fn find_survey(
         return Err(Box::new(error_page(
             state,
             &ctx,
-            ApiError::SiteNotFound(site.to_string()),
+            ServiceError::SiteNotFound(site.to_string()).into(),
         )));
     };
     match runtime.site.survey(survey).cloned() {
@@ -129,7 +126,7 @@ fn find_survey(
             Err(Box::new(error_page(
                 state,
                 &ctx,
-                ApiError::SurveyNotFound(survey.to_string()),
+                ServiceError::SurveyNotFound(survey.to_string()).into(),
             )))
         }
     }
@@ -149,23 +146,6 @@ fn invitation_page(
         lang: None,
     };
     error_page_with(state, ctx, err, Some(link))
-}
-
-/// Whether an invitation token admits a response now (a store read).
-async fn check_invitation(
-    state: &AppState,
-    site: &str,
-    survey: &str,
-    token: &str,
-) -> Result<String, ApiError> {
-    let hash = crate::domain::invitation::token_sha256(token).ok_or(ApiError::InvitationUnknown)?;
-    let store = Arc::clone(&state.store);
-    let lookup = hash.clone();
-    let found = web::block(move || store.invitation(&lookup))
-        .await
-        .map_err(|_| ApiError::Unavailable)??;
-    crate::domain::invitation::check(found.as_ref(), site, survey, crate::domain::time::now_ms())?;
-    Ok(hash)
 }
 
 fn form_url(runtime: &SiteRuntime, survey: &Survey) -> String {
@@ -220,8 +200,9 @@ async fn form_page(
     if let Some(token) = &visit.token {
         // A personal link: checked now so that a used or expired one says so before the
         // patient answers anything. Rendered each time: the page carries the token.
-        if let Err(e) = check_invitation(&state, &site, &survey.id, token).await {
-            return invitation_page(&state, &ctx, &runtime, &survey, e);
+        let checked = crate::services::invitations::check_link(&state, &site, &survey.id, token);
+        if let Err(e) = checked.await {
+            return invitation_page(&state, &ctx, &runtime, &survey, e.into());
         }
         ctx.switch_base = Some(format!("{}?t={token}", form_url(&runtime, &survey)));
         ctx.token = Some(token.clone());
@@ -246,106 +227,6 @@ async fn form_page(
     });
     match page {
         Ok(page) => html(StatusCode::OK, page),
-        Err(e) => error_page(&state, &ctx, e),
-    }
-}
-
-/// The form's own fields (those starting with `_`).
-#[derive(Default)]
-struct FormMeta {
-    submission_id: Option<Uuid>,
-    lang: Option<String>,
-    token: Option<String>,
-}
-
-/// Splits the posted fields into answers (by question id) and the form's own fields. Fields
-/// that name no question are dropped: a form loaded before the survey changed must still go
-/// through.
-fn read_fields(survey: &Survey, fields: Vec<(String, String)>) -> (FormValues, FormMeta) {
-    let mut values = FormValues::new();
-    let mut meta = FormMeta::default();
-    for (name, value) in fields {
-        let value_if_set = || Some(value.trim().to_string()).filter(|v| !v.is_empty());
-        match name.as_str() {
-            SUBMISSION_FIELD => meta.submission_id = Uuid::parse_str(value.trim()).ok(),
-            LANG_FIELD => meta.lang = value_if_set(),
-            TOKEN_FIELD => meta.token = value_if_set(),
-            _ if survey.question(&name).is_some() => {
-                values.entry(name).or_default().push(value);
-            }
-            _ => {}
-        }
-    }
-    (values, meta)
-}
-
-#[post("/s/{site}/{survey}")]
-async fn form_submit(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: Result<FormFields, ApiError>,
-) -> HttpResponse {
-    let (site, survey) = path.into_inner();
-    let mut visit = Visit::of(&req);
-    let (runtime, survey, ctx) = match find_survey(&state, &site, &survey, &visit) {
-        Ok(found) => found,
-        Err(page) => return *page,
-    };
-    let fields = match body {
-        Ok(FormFields(fields)) => fields,
-        Err(e) => return error_page(&state, &ctx, e),
-    };
-    let (values, meta) = read_fields(&survey, fields);
-    visit.lang = meta.lang.or(visit.lang);
-    visit.token = meta.token.or(visit.token);
-    let mut ctx = PageContext::new(Some(&runtime), Some(&survey), &visit);
-    ctx.switch_base = Some(match &visit.token {
-        Some(t) => format!("{}?t={t}", form_url(&runtime, &survey)),
-        None => form_url(&runtime, &survey),
-    });
-    ctx.token = visit.token.clone();
-    let answers = values
-        .iter()
-        .map(|(id, v)| (id.clone(), RawAnswer::Form(v.clone())))
-        .collect();
-    let submission = Submission {
-        site: runtime.site.id().to_string(),
-        survey: survey.id.clone(),
-        answers,
-        submission_id: meta.submission_id,
-        language: Some(ctx.lang.clone()),
-    };
-    let outcome = match &visit.token {
-        None => submit(&state, submission).await,
-        Some(token) => match crate::domain::invitation::token_sha256(token) {
-            Some(hash) => submit_invited(&state, submission, hash).await,
-            None => Err(ApiError::InvitationUnknown),
-        },
-    };
-    match outcome {
-        Ok(_) => HttpResponse::SeeOther()
-            .insert_header((
-                header::LOCATION,
-                format!(
-                    "{}/thanks{}",
-                    form_url(&runtime, &survey),
-                    ctx.lang_query('?')
-                ),
-            ))
-            .finish(),
-        Err(ApiError::InvalidAnswers(errors)) => {
-            let id = meta.submission_id.unwrap_or_else(Uuid::new_v4).to_string();
-            match render_form(&state, &ctx, &runtime, &survey, &id, &values, &errors) {
-                Ok(page) => html(StatusCode::UNPROCESSABLE_ENTITY, page),
-                Err(e) => error_page(&state, &ctx, e),
-            }
-        }
-        Err(
-            e @ (ApiError::InvitationUnknown
-            | ApiError::InvitationUsed
-            | ApiError::InvitationExpired),
-        ) => invitation_page(&state, &ctx, &runtime, &survey, e),
         Err(e) => error_page(&state, &ctx, e),
     }
 }
@@ -390,7 +271,7 @@ async fn site_index(
         return error_page(
             &state,
             &PageContext::new(None, None, &visit),
-            ApiError::SiteNotFound(path.into_inner()),
+            ServiceError::SiteNotFound(path.into_inner()).into(),
         );
     };
     let mut ctx = PageContext::new(Some(&runtime), None, &visit);
@@ -451,7 +332,7 @@ mod tests {
     use crate::store::StoreError;
     use std::path::PathBuf;
 
-    fn fixture_state(data: &std::path::Path) -> AppState {
+    async fn fixture_state(data: &std::path::Path) -> AppState {
         let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         AppState::open(Config {
             data: data.to_path_buf(),
@@ -460,6 +341,7 @@ mod tests {
             templates: repo.join("templates"),
             ..Config::default()
         })
+        .await
         .expect("fixture state opens")
     }
 
@@ -476,14 +358,14 @@ mod tests {
     #[actix_web::test]
     async fn store_failures_get_friendly_pages_without_internal_messages() {
         let dir = tempfile::tempdir().unwrap();
-        let state = fixture_state(&dir.path().join("data"));
+        let state = fixture_state(&dir.path().join("data")).await;
         let ctx = PageContext::new(
             state.sites.get("test-clinic").as_deref(),
             None,
             &Visit::default(),
         );
 
-        let unavailable = ApiError::Store(StoreError::Durability("disk full (secret)".into()));
+        let unavailable: ApiError = StoreError::Durability("disk full (secret)".into()).into();
         let (status, retry, html) = page(error_page(&state, &ctx, unavailable)).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(retry.as_deref(), Some("30"));
@@ -492,7 +374,7 @@ mod tests {
         assert!(html.contains("<header class=\"site\"><p>Test Clinic</p></header>"));
         assert!(!html.contains("secret"));
 
-        let corrupt = ApiError::Store(StoreError::Corrupt("bad record (secret)".into()));
+        let corrupt: ApiError = StoreError::Corrupt("bad record (secret)".into()).into();
         let (status, retry, html) = page(error_page(&state, &ctx, corrupt)).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(retry, None);
@@ -502,32 +384,5 @@ mod tests {
         let (status, _, html) = page(error_page(&state, &ctx, ApiError::BodyTimeout)).await;
         assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
         assert!(html.contains("<h1>We could not read your answers</h1>"));
-    }
-
-    #[test]
-    fn only_question_fields_are_answers() {
-        let survey: Survey = toml::from_str(
-            "id = \"s\"\ngroup = \"g\"\ntitle = \"T\"\n\
-             [[questions]]\nid = \"a\"\nkind = \"text\"\ntext = \"A\"\n",
-        )
-        .unwrap();
-        let id = Uuid::new_v4();
-        let (values, meta) = read_fields(
-            &survey,
-            vec![
-                ("_submission_id".into(), id.to_string()),
-                ("_lang".into(), "es".into()),
-                ("_t".into(), " ".into()),
-                ("a".into(), "one".into()),
-                ("a".into(), "two".into()),
-                ("_other".into(), "x".into()),
-                ("gone".into(), "y".into()),
-            ],
-        );
-        assert_eq!(meta.submission_id, Some(id));
-        assert_eq!(meta.lang.as_deref(), Some("es"));
-        assert_eq!(meta.token, None);
-        assert_eq!(values.len(), 1);
-        assert_eq!(values["a"], ["one", "two"]);
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{find_survey, form_url, html, qr, render, Visit};
 use crate::app::AppState;
-use crate::errors::ApiError;
+use crate::http::error::ApiError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{route, web, HttpRequest, HttpResponse};
 use serde::Serialize;

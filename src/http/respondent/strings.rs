@@ -60,6 +60,8 @@ pub struct Ui {
     pub invitation_unknown_body: &'static str,
     /// Link to the survey's public form from an invitation page.
     pub invitation_public_link: &'static str,
+    /// The form's hidden id was already used with other answers.
+    pub already_sent: &'static str,
     pub poster_why: &'static str,
     pub poster_scan: &'static str,
     pub poster_type: &'static str,
@@ -116,6 +118,7 @@ pub const EN: Ui = Ui {
     invitation_unknown_title: "We do not recognise this link",
     invitation_unknown_body: "The link may be incomplete or mistyped. Please check that you copied all of it, ask the front desk for a new link, or use the clinic's public survey link.",
     invitation_public_link: "Open the public survey",
+    already_sent: "This form was already sent with other answers, which were kept. To send these answers as well, send the form again.",
     poster_why: "Your answers help the clinic make the patient portal easier for everyone to use.",
     poster_scan: "Scan the code with your phone's camera.",
     poster_type: "Or type this address:",
@@ -171,6 +174,7 @@ pub const ES: Ui = Ui {
     invitation_unknown_title: "No reconocemos este enlace",
     invitation_unknown_body: "Puede que el enlace esté incompleto o tenga un error. Revise que lo copió completo, pida un enlace nuevo en la recepción o use el enlace público de la encuesta de la clínica.",
     invitation_public_link: "Abrir la encuesta pública",
+    already_sent: "Este formulario ya se envió con otras respuestas, que se guardaron. Para enviar también estas respuestas, envíe el formulario otra vez.",
     poster_why: "Sus respuestas ayudan a la clínica a que el portal del paciente sea más fácil de usar para todos.",
     poster_scan: "Escanee el código con la cámara de su teléfono.",
     poster_type: "O escriba esta dirección:",

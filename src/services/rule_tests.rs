@@ -1,10 +1,11 @@
 //! `rules/tests/*.toml`: each case runs the whole pipeline (validation, `show_if`, enabled
 //! plugins, then the site's rules) without storing anything and compares what came out.
 
-use super::compile::{locate_in_source, locate_in_toml};
-use super::{RuleInput, RuleOutcome, RuleTestReport, SiteRules};
-use crate::survey::load::line_col;
-use crate::survey::{validate, Answers, RawAnswer, Site, Survey};
+use super::evaluate::{evaluate, Evaluation, Hooks};
+use crate::plugins::{RuleOutcome, SiteRules};
+use crate::report::{build_report, Tally};
+use crate::survey::load::{line_col, locate as locate_in_source, locate_in_file as locate_in_toml};
+use crate::survey::{RawAnswer, Site, Survey};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -62,6 +63,14 @@ struct Case {
 /// The id every rule-test response gets.
 const TEST_RESPONSE_ID: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000);
 const TEST_SUBMITTED_AT: &str = "2026-01-01T09:00:00.000Z";
+
+/// Outcome of a site's `rules/tests/*.toml` cases.
+#[derive(Debug, Default)]
+pub struct RuleTestReport {
+    pub cases: usize,
+    /// `file:line:col: message` per failure.
+    pub problems: Vec<String>,
+}
 
 pub fn run_rule_tests(site: &Site, rules: &SiteRules) -> RuleTestReport {
     let mut report = RuleTestReport::default();
@@ -133,7 +142,7 @@ fn run_review_case(
     rules: &SiteRules,
     case: &ReviewCase,
 ) -> Vec<(Option<&'static str>, String)> {
-    let mut tally = crate::report::Tally::default();
+    let mut tally = Tally::default();
     let mut failures = Vec::new();
     for (i, group) in case.responses.iter().enumerate() {
         let Some(survey) = site.survey(&group.survey) else {
@@ -147,8 +156,15 @@ fn run_review_case(
             ));
             continue;
         };
-        let answers = match validated(survey, &group.answers) {
-            Ok(a) => a,
+        let outcome = match evaluated(
+            site,
+            rules,
+            survey,
+            &group.answers,
+            TEST_SUBMITTED_AT,
+            Hooks::TagsOnly,
+        ) {
+            Ok(e) => e.outcome,
             Err(problems) => {
                 failures.push((
                     Some("responses"),
@@ -157,16 +173,6 @@ fn run_review_case(
                 continue;
             }
         };
-        let facts = super::convert::ResponseFacts {
-            id: TEST_RESPONSE_ID,
-            site: site.id(),
-            survey: &survey.id,
-            survey_version: survey.version,
-            group: &survey.group,
-            submitted_at: TEST_SUBMITTED_AT,
-            answers: &answers,
-        };
-        let outcome = rules.run(&facts, false);
         failures.extend(outcome.errors.iter().map(|e| (None, rule_error_text(e))));
         *tally.respondents.entry(survey.group.clone()).or_default() += group.count;
         let mut codes: Vec<&str> = outcome.tags.iter().map(|t| t.code.as_str()).collect();
@@ -181,7 +187,7 @@ fn run_review_case(
     if !failures.is_empty() {
         return failures;
     }
-    let report = crate::report::build_report(site, &tally);
+    let report = build_report(site, &tally);
     let outcome = rules.review(&report);
     failures.extend(outcome.errors.iter().map(|e| (None, rule_error_text(e))));
     if let Some(expected) = &case.expect_actions {
@@ -203,14 +209,29 @@ fn rule_error_text(e: &crate::domain::RuleError) -> String {
     )
 }
 
-/// Each failure of one case as (the field it is about, message).
-/// A case's TOML answers validated as a submission would be; the problems joined otherwise.
-fn validated(survey: &Survey, answers: &toml::Table) -> Result<Answers, String> {
+/// A case's TOML answers evaluated as a submission would be; the problems joined otherwise.
+fn evaluated(
+    site: &Site,
+    rules: &SiteRules,
+    survey: &Survey,
+    answers: &toml::Table,
+    submitted_at: &str,
+    hooks: Hooks,
+) -> Result<Evaluation, String> {
     let raw: BTreeMap<String, RawAnswer> = answers
         .iter()
         .map(|(k, v)| (k.clone(), RawAnswer::Json(toml_to_json(v))))
         .collect();
-    validate(survey, &raw).map_err(|errors| {
+    evaluate(
+        site,
+        rules,
+        survey,
+        &raw,
+        TEST_RESPONSE_ID,
+        submitted_at,
+        hooks,
+    )
+    .map_err(|errors| {
         errors
             .iter()
             .map(|e| format!("{}: {}", e.field, e.message))
@@ -219,6 +240,7 @@ fn validated(survey: &Survey, answers: &toml::Table) -> Result<Answers, String> 
     })
 }
 
+/// Each failure of one case as (the field it is about, message).
 fn run_case(site: &Site, rules: &SiteRules, case: &Case) -> Vec<(Option<&'static str>, String)> {
     let Some(survey) = site.survey(&case.survey) else {
         return vec![(
@@ -226,8 +248,9 @@ fn run_case(site: &Site, rules: &SiteRules, case: &Case) -> Vec<(Option<&'static
             format!("the site has no survey \"{}\"", case.survey),
         )];
     };
-    let answers = match validated(survey, &case.answers) {
-        Ok(a) => a,
+    let submitted_at = case.submitted_at.as_deref().unwrap_or(TEST_SUBMITTED_AT);
+    let outcome = match evaluated(site, rules, survey, &case.answers, submitted_at, Hooks::All) {
+        Ok(e) => e.outcome,
         Err(problems) => {
             return vec![(
                 Some("answers"),
@@ -235,13 +258,6 @@ fn run_case(site: &Site, rules: &SiteRules, case: &Case) -> Vec<(Option<&'static
             )];
         }
     };
-    let outcome = rules.evaluate(&RuleInput {
-        id: TEST_RESPONSE_ID,
-        site,
-        survey,
-        submitted_at: case.submitted_at.as_deref().unwrap_or(TEST_SUBMITTED_AT),
-        answers: &answers,
-    });
     let mut failures = Vec::new();
     for e in &outcome.errors {
         failures.push((None, rule_error_text(e)));

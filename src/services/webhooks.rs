@@ -1,16 +1,24 @@
-//! The webhook delivery worker: sends pending outbox entries, retries with exponential backoff
-//! and jitter, dead-letters after the retry span. Endpoints are independent: each has its own
-//! concurrency limit, so a dead help desk never delays another.
+//! The webhook delivery worker: claims due deliveries from the store with a lease, sends
+//! them, retries with exponential backoff and jitter, dead-letters after the retry span.
+//! Endpoints are independent: each has its own concurrency limit, so a dead help desk never
+//! delays another.
+//!
+//! The lease is what keeps two workers (two nodes on one database) from sending one delivery
+//! twice: an attempt starts only while enough of its lease is left for the request to finish
+//! (its timeout), and recording it needs the lease still held. A worker that dies leaves its
+//! claims to any worker once the lease is over.
 
 use super::signing::{secret_bytes, sign};
-use crate::app::AppState;
+use super::Chorus;
 use crate::domain::time::now_ms;
-use crate::domain::{Delivery, DeliveryStatus};
+use crate::domain::{AttemptRecord, Delivery, DeliveryStatus};
+use crate::store::Claim;
 use rand::Rng;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -23,6 +31,10 @@ pub struct RetryPolicy {
     /// Attempts per second across all endpoints: a burst of follow-ups is spread out so that
     /// deliveries never crowd out submissions (and never flood a help desk).
     pub max_per_second: u32,
+    /// How long a claim holds a delivery for this worker.
+    pub lease: Duration,
+    /// Deliveries this worker holds at most at once.
+    pub max_in_flight: usize,
 }
 
 impl Default for RetryPolicy {
@@ -34,6 +46,8 @@ impl Default for RetryPolicy {
             request_timeout: Duration::from_secs(10),
             per_endpoint: 16,
             max_per_second: 500,
+            lease: Duration::from_secs(300),
+            max_in_flight: 64,
         }
     }
 }
@@ -64,17 +78,14 @@ enum Attempt {
 }
 
 pub struct DeliveryWorker {
-    state: Arc<AppState>,
+    chorus: Arc<Chorus>,
     client: reqwest::Client,
     policy: RetryPolicy,
     endpoints: parking_lot::Mutex<HashMap<(String, String), Arc<Semaphore>>>,
-    in_flight: parking_lot::Mutex<HashSet<uuid::Uuid>>,
+    in_flight: AtomicUsize,
     /// The earliest instant the next attempt may start (the pacing of `max_per_second`).
     next_slot: parking_lot::Mutex<tokio::time::Instant>,
 }
-
-/// Wakes the worker when new deliveries are stored.
-pub type OutboxSignal = Notify;
 
 fn redirect_policy() -> reqwest::redirect::Policy {
     // Follow redirects only within the same host: a webhook URL must not send signed data elsewhere.
@@ -96,7 +107,7 @@ fn redirect_policy() -> reqwest::redirect::Policy {
 }
 
 impl DeliveryWorker {
-    pub fn new(state: Arc<AppState>, policy: RetryPolicy) -> Arc<DeliveryWorker> {
+    pub fn new(chorus: Arc<Chorus>, policy: RetryPolicy) -> Arc<DeliveryWorker> {
         let client = reqwest::Client::builder()
             .timeout(policy.request_timeout)
             .connect_timeout(policy.request_timeout)
@@ -105,38 +116,49 @@ impl DeliveryWorker {
             .build()
             .expect("build the webhook HTTP client");
         Arc::new(DeliveryWorker {
-            state,
+            chorus,
             client,
             policy,
             endpoints: Default::default(),
-            in_flight: Default::default(),
+            in_flight: AtomicUsize::new(0),
             next_slot: parking_lot::Mutex::new(tokio::time::Instant::now()),
         })
     }
 
-    /// Runs forever on the current runtime: picks due entries and sends them.
+    /// Runs forever on the current runtime: claims due deliveries and sends them.
     pub async fn run(self: Arc<Self>) {
         loop {
-            let store = self.state.store.clone();
-            let due =
-                tokio::task::spawn_blocking(move || store.due_deliveries(now_ms(), 1000)).await;
+            let free = self
+                .policy
+                .max_in_flight
+                .saturating_sub(self.in_flight.load(Ordering::SeqCst));
             let mut wait = Duration::from_millis(500);
-            match due {
-                Ok(Ok(list)) => {
-                    if list.len() == 1000 {
-                        wait = Duration::from_millis(10);
-                    }
-                    for d in list {
-                        if self.in_flight.lock().insert(d.id) {
+            if free > 0 {
+                let now = now_ms();
+                let claim = Claim {
+                    node: self.chorus.node.clone(),
+                    now_ms: now,
+                    lease_until_ms: now + self.policy.lease.as_millis() as i64,
+                    limit: free,
+                };
+                match self.chorus.store.claim_deliveries(&claim).await {
+                    Ok(list) => {
+                        if list.len() == free {
+                            wait = Duration::from_millis(10);
+                        }
+                        for d in list {
+                            self.in_flight.fetch_add(1, Ordering::SeqCst);
                             let worker = Arc::clone(&self);
-                            actix_web::rt::spawn(async move { worker.deliver(d).await });
+                            tokio::spawn(async move {
+                                worker.deliver(d).await;
+                                worker.in_flight.fetch_sub(1, Ordering::SeqCst);
+                            });
                         }
                     }
+                    Err(e) => tracing::error!(error = %e, "cannot read the webhook outbox"),
                 }
-                Ok(Err(e)) => tracing::error!(error = %e, "cannot read the webhook outbox"),
-                Err(_) => return,
             }
-            let _ = tokio::time::timeout(wait, self.state.outbox.notified()).await;
+            let _ = tokio::time::timeout(wait, self.chorus.outbox.notified()).await;
         }
     }
 
@@ -148,57 +170,74 @@ impl DeliveryWorker {
         )
     }
 
-    async fn deliver(self: Arc<Self>, mut d: Delivery) {
+    /// Whether an attempt started now ends (at its timeout) before the lease does.
+    fn time_left(&self, d: &Delivery) -> bool {
+        let margin = self.policy.request_timeout.as_millis() as i64 * 2;
+        d.lease
+            .as_ref()
+            .is_some_and(|l| now_ms() + margin < l.until_ms)
+    }
+
+    async fn deliver(&self, d: Delivery) {
         let permit = self.endpoint(&d).acquire_owned().await;
-        // The due list was read a moment ago: an attempt that finished since then (and left
-        // `in_flight`) must not be repeated from that stale copy.
-        if !self.still_due(&d).await {
-            self.in_flight.lock().remove(&d.id);
+        self.pace().await;
+        if !self.time_left(&d) {
+            // Waited too long for the endpoint: leave it to whoever claims it after the lease.
             return;
         }
-        self.pace().await;
         let outcome = self.attempt(&d).await;
         drop(permit);
-        let old_next = d.next_attempt_ms;
+        let record = self.record_of(&d, outcome);
+        let recorded = self
+            .chorus
+            .store
+            .record_attempt(&d.site, d.id, &self.chorus.node, &record)
+            .await;
+        if let Err(e) = recorded {
+            tracing::error!(delivery = %d.id, error = %e, "cannot record a webhook attempt; it will be retried");
+        }
+    }
+
+    fn record_of(&self, d: &Delivery, outcome: Attempt) -> AttemptRecord {
         let now = now_ms();
-        d.attempts += 1;
+        let attempts = d.attempts + 1;
+        let mut record = AttemptRecord {
+            status: DeliveryStatus::Pending,
+            next_attempt_ms: d.next_attempt_ms,
+            last_error: None,
+            last_status: None,
+            delivered_at_ms: None,
+        };
         match outcome {
             Attempt::Delivered(status) => {
-                d.status = DeliveryStatus::Delivered;
-                d.last_status = Some(status);
-                d.last_error = None;
-                d.delivered_at_ms = Some(now);
+                record.status = DeliveryStatus::Delivered;
+                record.last_status = Some(status);
+                record.delivered_at_ms = Some(now);
             }
             Attempt::Retry {
                 error,
                 status,
                 after,
             } => {
-                d.last_error = Some(error);
-                d.last_status = status;
-                let wait = after.unwrap_or_else(|| self.policy.backoff(d.attempts));
+                record.last_error = Some(error);
+                record.last_status = status;
+                let wait = after.unwrap_or_else(|| self.policy.backoff(attempts));
                 let next = now + wait.as_millis() as i64;
                 if next > d.created_at_ms + self.policy.span.as_millis() as i64 {
-                    d.status = DeliveryStatus::Failed;
-                    tracing::warn!(delivery = %d.id, attempts = d.attempts, "webhook dead-lettered after the retry span");
+                    record.status = DeliveryStatus::Failed;
+                    tracing::warn!(delivery = %d.id, attempts, "webhook dead-lettered after the retry span");
                 } else {
-                    d.next_attempt_ms = next;
+                    record.next_attempt_ms = next;
                 }
             }
             Attempt::Fail { error, status } => {
                 tracing::warn!(delivery = %d.id, status, "webhook refused; dead-lettered");
-                d.status = DeliveryStatus::Failed;
-                d.last_error = Some(error);
-                d.last_status = status;
+                record.status = DeliveryStatus::Failed;
+                record.last_error = Some(error);
+                record.last_status = status;
             }
         }
-        let store = self.state.store.clone();
-        let id = d.id;
-        let saved = tokio::task::spawn_blocking(move || store.update_delivery(old_next, &d)).await;
-        if !matches!(saved, Ok(Ok(()))) {
-            tracing::error!(delivery = %id, "cannot record a webhook attempt; it will be retried");
-        }
-        self.in_flight.lock().remove(&id);
+        record
     }
 
     /// Waits for this attempt's slot: at most `max_per_second` attempts start each second.
@@ -213,15 +252,8 @@ impl DeliveryWorker {
         tokio::time::sleep_until(slot).await;
     }
 
-    async fn still_due(&self, d: &Delivery) -> bool {
-        let store = self.state.store.clone();
-        let (site, id, next) = (d.site.clone(), d.id, d.next_attempt_ms);
-        let current = tokio::task::spawn_blocking(move || store.get_delivery(&site, id)).await;
-        matches!(current, Ok(Ok(Some(c))) if c.status == DeliveryStatus::Pending && c.next_attempt_ms == next)
-    }
-
     async fn attempt(&self, d: &Delivery) -> Attempt {
-        let Some(site) = self.state.sites.get(&d.site) else {
+        let Some(site) = self.chorus.sites.get(&d.site) else {
             return Attempt::Fail {
                 error: format!("site \"{}\" is no longer served", d.site),
                 status: None,

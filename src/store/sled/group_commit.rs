@@ -4,8 +4,10 @@
 //! request would serialize writers; instead each writer takes a ticket after its write and
 //! waits until a flush that started after the ticket has finished.
 
-use super::{DurableFuture, StoreError};
+use crate::store::StoreError;
 use parking_lot::{Condvar, Mutex};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -24,12 +26,14 @@ struct Shared {
     flushed: watch::Sender<Flushed>,
 }
 
-pub(crate) struct GroupCommit {
+pub(super) struct GroupCommit {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
-pub(crate) type FlushFn = Box<dyn Fn() -> Result<(), String> + Send>;
+pub(super) type DurableFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
+
+pub(super) type FlushFn = Box<dyn Fn() -> Result<(), String> + Send>;
 
 impl GroupCommit {
     pub fn start(flush: FlushFn) -> Self {

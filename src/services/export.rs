@@ -1,4 +1,4 @@
-//! One CSV layout for responses, shared by `chorus export` and the admin download.
+//! Responses as CSV or JSON lines: one layout for `chorus export` and the admin download.
 
 use crate::domain::StoredResponse;
 use crate::survey::Survey;
@@ -76,4 +76,69 @@ pub fn row(r: &StoredResponse, columns: &[String]) -> Vec<String> {
         .collect();
     row.push(neutralise(other.join(" | ")));
     row
+}
+
+/// Writes every response a query names as CSV (header first), reading the store page by page.
+pub async fn write_csv(
+    store: &dyn crate::store::Store,
+    surveys: &[Arc<Survey>],
+    mut query: crate::store::ResponseQuery,
+    out: &mut dyn std::io::Write,
+) -> Result<u64, ExportError> {
+    let columns = question_columns(surveys);
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header(&columns))?;
+    query.limit = crate::store::MAX_PAGE;
+    let mut n = 0;
+    loop {
+        let page = store.list_responses(&query).await?;
+        for r in &page.items {
+            w.write_record(row(r, &columns))?;
+            n += 1;
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    w.flush().map_err(csv::Error::from)?;
+    Ok(n)
+}
+
+/// Writes every response a query names as JSON lines.
+pub async fn write_jsonl(
+    store: &dyn crate::store::Store,
+    mut query: crate::store::ResponseQuery,
+    out: &mut dyn std::io::Write,
+) -> Result<u64, ExportError> {
+    query.limit = crate::store::MAX_PAGE;
+    let mut n = 0;
+    loop {
+        let page = store.list_responses(&query).await?;
+        for r in &page.items {
+            serde_json::to_writer(&mut *out, r).map_err(|e| ExportError::Write(e.to_string()))?;
+            out.write_all(b"\n")
+                .map_err(|e| ExportError::Write(e.to_string()))?;
+            n += 1;
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    Ok(n)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot write the export: {0}")]
+    Write(String),
+}
+
+impl From<csv::Error> for ExportError {
+    fn from(e: csv::Error) -> Self {
+        ExportError::Write(e.to_string())
+    }
 }

@@ -1,0 +1,118 @@
+//! The one error type of the service layer. Each variant has a stable `code()`; `http::error`
+//! is the one place that turns it into a status and the SPEC error body.
+
+use crate::domain::InvitationProblem;
+use crate::store::StoreError;
+use crate::survey::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("no site \"{0}\"")]
+    SiteNotFound(String),
+    #[error("site has no survey \"{0}\"")]
+    SurveyNotFound(String),
+    #[error("no response \"{0}\"")]
+    ResponseNotFound(String),
+    #[error("no follow-up \"{0}\"")]
+    FollowUpNotFound(String),
+    #[error("no webhook delivery \"{0}\"")]
+    DeliveryNotFound(String),
+    #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
+    InvalidAnswers(Vec<FieldError>),
+    #[error("invalid query parameter {field}: {message}")]
+    InvalidQuery { field: String, message: String },
+    #[error("request body does not match the expected shape: {message}")]
+    InvalidBody {
+        message: String,
+        field: Option<String>,
+    },
+    /// A task status change the lifecycle does not allow; the message says what is possible.
+    #[error("{0}")]
+    TransitionRefused(String),
+    #[error("this delivery was already delivered")]
+    AlreadyDelivered,
+    #[error("a re-tag of \"{0}\" is already running; GET this path for its progress")]
+    RetagRunning(String),
+    /// The idempotency key (or submission id) was used for another request; nothing of that
+    /// request is told.
+    #[error("this idempotency key was already used for a different request; send a new key")]
+    IdempotencyKeyReused,
+    #[error("this invitation link is not known")]
+    InvitationUnknown,
+    #[error("this invitation link has already been used")]
+    InvitationUsed,
+    #[error("this invitation link has expired")]
+    InvitationExpired,
+    /// A reload found problems; the running version of the site is kept.
+    #[error("the site has {} problem(s), the running version is kept: {}", .0.len(), .0.first().map(String::as_str).unwrap_or(""))]
+    SiteInvalid(Vec<String>),
+    #[error("the server is busy or shutting down")]
+    Unavailable,
+    #[error("the store is unavailable: {0}")]
+    Store(StoreError),
+}
+
+impl ServiceError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::SiteNotFound(_) => "site_not_found",
+            ServiceError::SurveyNotFound(_) => "survey_not_found",
+            ServiceError::ResponseNotFound(_) => "response_not_found",
+            ServiceError::FollowUpNotFound(_) => "follow_up_not_found",
+            ServiceError::DeliveryNotFound(_) => "delivery_not_found",
+            ServiceError::InvalidAnswers(_) => "invalid_answer",
+            ServiceError::InvalidQuery { .. } => "invalid_query",
+            ServiceError::InvalidBody { .. } => "invalid_body",
+            // One public code for every refused change of state, as before these were apart.
+            ServiceError::TransitionRefused(_)
+            | ServiceError::AlreadyDelivered
+            | ServiceError::RetagRunning(_) => "conflict",
+            ServiceError::IdempotencyKeyReused => "idempotency_key_reused",
+            ServiceError::InvitationUnknown => "invitation_unknown",
+            ServiceError::InvitationUsed => "invitation_used",
+            ServiceError::InvitationExpired => "invitation_expired",
+            ServiceError::SiteInvalid(_) => "site_invalid",
+            ServiceError::Unavailable => "unavailable",
+            ServiceError::Store(_) => "store_unavailable",
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ServiceError::InvalidAnswers(errors) => errors.first().map(|e| e.field.as_str()),
+            ServiceError::InvalidBody { field, .. } => field.as_deref(),
+            ServiceError::InvalidQuery { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    pub fn invalid_query(field: &str, message: impl Into<String>) -> ServiceError {
+        ServiceError::InvalidQuery {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid_body(field: &str, message: impl Into<String>) -> ServiceError {
+        ServiceError::InvalidBody {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::Store(e)
+    }
+}
+
+impl From<InvitationProblem> for ServiceError {
+    fn from(problem: InvitationProblem) -> Self {
+        match problem {
+            InvitationProblem::Unknown => ServiceError::InvitationUnknown,
+            InvitationProblem::Used => ServiceError::InvitationUsed,
+            InvitationProblem::Expired => ServiceError::InvitationExpired,
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The report of a site: the counts the store answers, summed into a tally, then the pure
+//! report (`report::build_report`).
+
+use super::{Chorus, ServiceError};
+use crate::domain::time::parse_instant_ms;
+use crate::report::{build_report, Report, Tally};
+use crate::store::CountQuery;
+use crate::survey::Site;
+use std::collections::BTreeMap;
+
+/// What a report covers: `since` inclusive, `until` exclusive (milliseconds since the epoch).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportFilter {
+    pub survey: Option<String>,
+    pub since_ms: Option<u64>,
+    pub until_ms: Option<u64>,
+}
+
+impl ReportFilter {
+    /// Checks `survey`, `since` and `until` against the site; an empty value counts as absent
+    /// (as an HTML form sends it).
+    pub fn parse(
+        site: &Site,
+        survey: Option<&str>,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<ReportFilter, ServiceError> {
+        fn present(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|s| !s.is_empty())
+        }
+        let survey = present(survey).map(str::to_string);
+        if let Some(s) = &survey {
+            if site.survey(s).is_none() {
+                return Err(ServiceError::SurveyNotFound(s.clone()));
+            }
+        }
+        let instant = |field: &str, v: Option<&str>| {
+            present(v)
+                .map(|v| parse_instant_ms(v).map_err(|m| ServiceError::invalid_query(field, m)))
+                .transpose()
+        };
+        let since_ms = instant("since", since)?;
+        let until_ms = instant("until", until)?;
+        if let (Some(s), Some(u)) = (since_ms, until_ms) {
+            if u <= s {
+                return Err(ServiceError::invalid_query(
+                    "until",
+                    "must be later than since",
+                ));
+            }
+        }
+        Ok(ReportFilter {
+            survey,
+            since_ms,
+            until_ms,
+        })
+    }
+}
+
+/// The report of a site for a filter: the one call the API, the pages and the review make.
+pub async fn site_report(
+    chorus: &Chorus,
+    site: &Site,
+    filter: &ReportFilter,
+) -> Result<Report, ServiceError> {
+    let rows = chorus
+        .store
+        .report_counts(&CountQuery {
+            site: site.id().to_string(),
+            survey: filter.survey.clone(),
+            since_ms: filter.since_ms,
+            until_ms: filter.until_ms,
+            by_day: false,
+        })
+        .await?;
+    let mut tally = Tally::default();
+    for row in &rows {
+        tally.add(&row.key.group, row.counts.respondents, &row.counts.tagged);
+    }
+    Ok(build_report(site, &tally))
+}
+
+/// Respondents per group for every day that has any, in day order.
+pub async fn respondents_by_day(
+    chorus: &Chorus,
+    site: &str,
+) -> Result<BTreeMap<u64, BTreeMap<String, u64>>, ServiceError> {
+    let rows = chorus
+        .store
+        .report_counts(&CountQuery {
+            site: site.to_string(),
+            by_day: true,
+            ..CountQuery::default()
+        })
+        .await?;
+    let mut out: BTreeMap<u64, BTreeMap<String, u64>> = BTreeMap::new();
+    for row in rows {
+        if let Some(day) = row.key.day {
+            *out.entry(day)
+                .or_default()
+                .entry(row.key.group)
+                .or_default() += row.counts.respondents;
+        }
+    }
+    Ok(out)
+}

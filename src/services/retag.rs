@@ -1,0 +1,172 @@
+//! Re-tagging: re-runs a site's current `tag` hooks over its stored responses, in the
+//! background, so that a new or fixed rule also applies to past data.
+//!
+//! The run is a job in the store, held by this node under a lease that each saved batch
+//! extends: a second start is refused while the lease is live, and a run whose node stopped is
+//! taken over (`resume`, called by `chorus serve`) and continues after its cursor, the last
+//! response re-tagged. Only a response's tags and its tag-hook errors change; its follow-ups
+//! never do, and no follow-up hook runs.
+
+use super::{Chorus, ServiceError};
+use crate::domain::time::{now_ms, now_rfc3339};
+use crate::domain::{Lease, RetagProgress, RetagStatus, RuleError, StoredResponse};
+use crate::store::{ResponseQuery, StoreError, TagUpdate};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Responses re-tagged between two progress saves.
+const BATCH: usize = 100;
+/// How long a run stays this node's without a saved batch.
+const LEASE: Duration = Duration::from_secs(120);
+
+fn lease(chorus: &Chorus) -> Lease {
+    Lease {
+        node: chorus.node.clone(),
+        until_ms: now_ms() + LEASE.as_millis() as i64,
+    }
+}
+
+/// Starts re-tagging a site (or takes over an interrupted run). Refused while one is running.
+pub async fn start(chorus: Arc<Chorus>, site: &str) -> Result<RetagProgress, ServiceError> {
+    chorus.site(site)?;
+    let start = Uuid::now_v7();
+    let fresh = RetagProgress {
+        status: RetagStatus::Running,
+        started_at: now_rfc3339(),
+        finished_at: None,
+        total: chorus.store.count_responses(site).await?,
+        done: 0,
+        changed: 0,
+        with_errors: 0,
+        // Responses from the next millisecond on are tagged by the current rules already.
+        until_ms: crate::domain::time::ms_of_id(start) + 1,
+        cursor: None,
+        message: None,
+    };
+    let progress = match chorus
+        .store
+        .start_retag(site, &lease(&chorus), now_ms(), &fresh)
+        .await
+    {
+        Ok(p) => p,
+        Err(StoreError::LeaseHeld) => return Err(ServiceError::RetagRunning(site.to_string())),
+        Err(e) => return Err(e.into()),
+    };
+    let site = site.to_string();
+    tokio::spawn(async move {
+        if let Err(e) = run(&chorus, &site).await {
+            tracing::error!(site = %site, error = %e, "re-tag failed");
+            if let Ok(Some(mut p)) = chorus.store.retag_progress(&site).await {
+                p.status = RetagStatus::Failed;
+                p.finished_at = Some(now_rfc3339());
+                p.message = Some(e.to_string());
+                let _ = chorus.store.save_retag(&site, &lease(&chorus), &p).await;
+            }
+        }
+    });
+    Ok(progress)
+}
+
+/// Takes over every re-tag a stopped process left running (called once by `chorus serve`).
+pub async fn resume(chorus: Arc<Chorus>) {
+    let sites = match chorus.store.interrupted_retags(now_ms()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read re-tag progress");
+            return;
+        }
+    };
+    for site in sites {
+        tracing::info!(site = %site, "resuming an interrupted re-tag");
+        if let Err(e) = start(Arc::clone(&chorus), &site).await {
+            tracing::error!(site = %site, error = %e, "cannot resume the re-tag");
+        }
+    }
+}
+
+async fn run(chorus: &Chorus, site: &str) -> Result<(), ServiceError> {
+    loop {
+        let Some(mut progress) = chorus.store.retag_progress(site).await? else {
+            return Ok(());
+        };
+        if progress.status != RetagStatus::Running {
+            return Ok(());
+        }
+        // The rules as they are now: a reload during the run applies to the next batch.
+        let runtime = chorus.site(site)?;
+        let page = chorus
+            .store
+            .list_responses(&ResponseQuery {
+                site: site.to_string(),
+                until_ms: Some(progress.until_ms),
+                after: progress.cursor,
+                limit: BATCH,
+                ..ResponseQuery::default()
+            })
+            .await?;
+        let responses = page.items;
+        let retagged = chorus
+            .run(move || {
+                responses
+                    .into_iter()
+                    .map(|r| {
+                        let (tags, errors) = runtime.rules.retag(&r);
+                        (r, tags, errors)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        for (response, tags, tag_errors) in retagged {
+            let update = TagUpdate {
+                site: site.to_string(),
+                survey: response.survey.clone(),
+                id: response.id,
+                rule_errors: kept_errors(&response, &tag_errors),
+                tags,
+            };
+            if chorus.store.update_tags(&update).await? {
+                progress.changed += 1;
+            }
+            if !tag_errors.is_empty() {
+                progress.with_errors += 1;
+            }
+            progress.done += 1;
+            progress.cursor = Some(response.id);
+        }
+        if page.next.is_none() {
+            progress.status = RetagStatus::Done;
+            progress.finished_at = Some(now_rfc3339());
+            progress.total = progress.total.max(progress.done);
+        }
+        // The batch is durable before its progress is saved, and the progress before the next
+        // batch starts.
+        chorus
+            .store
+            .save_retag(site, &lease(chorus), &progress)
+            .await?;
+        if progress.status == RetagStatus::Done {
+            tracing::info!(
+                site = %site,
+                done = progress.done,
+                changed = progress.changed,
+                "re-tag finished"
+            );
+            return Ok(());
+        }
+    }
+}
+
+/// The rule errors a re-tagged response keeps: the new tag-hook errors, then its follow-up
+/// errors as they were.
+fn kept_errors(stored: &StoredResponse, tag_errors: &[RuleError]) -> Vec<RuleError> {
+    let mut errors = tag_errors.to_vec();
+    errors.extend(
+        stored
+            .rule_errors
+            .iter()
+            .filter(|e| e.hook != "tag")
+            .cloned(),
+    );
+    errors
+}

@@ -1,0 +1,249 @@
+//! Web-login sessions (in the store) and the login rate limiter (in memory).
+//!
+//! A session id is 256 random bits; the store keeps only its SHA-256, so a copy of the store
+//! does not yield a usable cookie. Each session has its own CSRF token. Sessions survive a
+//! restart and are shared by every node on one store; a request refreshes the session's
+//! last-seen time in the store at most once a minute, so a session idle for the whole timeout
+//! ends (up to that minute early, never late). Failed logins are counted per account and per
+//! client address in memory only: addresses are never written to disk or logs.
+
+use super::{Chorus, ServiceError};
+use crate::domain::time::now_ms;
+use crate::domain::user::{constant_time_eq, random_hex};
+use crate::domain::Session;
+use parking_lot::Mutex;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// A session's last-seen time is written at most this often.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+fn key(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
+}
+
+/// What a request learns about its session.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub user: String,
+    pub csrf: String,
+}
+
+impl SessionInfo {
+    pub fn csrf_matches(&self, presented: &str) -> bool {
+        constant_time_eq(self.csrf.as_bytes(), presented.as_bytes())
+    }
+}
+
+/// How long an idle session lives.
+pub struct Sessions {
+    idle_ms: AtomicU64,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions {
+            idle_ms: AtomicU64::new(DEFAULT_IDLE_TIMEOUT.as_millis() as u64),
+        }
+    }
+}
+
+impl Sessions {
+    /// Inactivity after which a session ends (default 30 minutes).
+    pub fn set_idle_timeout(&self, idle: Duration) {
+        self.idle_ms
+            .store(idle.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_ms.load(Ordering::Relaxed))
+    }
+}
+
+/// Starts a session for `user`; returns the cookie value (never stored) and the session.
+pub async fn create(chorus: &Chorus, user: &str) -> Result<(String, SessionInfo), ServiceError> {
+    let id = random_hex();
+    let now = now_ms();
+    let idle = chorus.sessions.idle_timeout().as_millis() as i64;
+    // Ended sessions go when someone signs in, so the store never grows without end.
+    chorus.store.delete_idle_sessions(now - idle).await?;
+    let session = Session {
+        id_sha256: key(&id),
+        user: user.to_string(),
+        csrf: random_hex(),
+        created_ms: now,
+        last_seen_ms: now,
+    };
+    chorus.store.put_session(&session).await?;
+    let info = SessionInfo {
+        user: session.user,
+        csrf: session.csrf,
+    };
+    Ok((id, info))
+}
+
+/// The live session for a cookie value, its inactivity clock restarted; an expired one is
+/// removed and gives `None`.
+pub async fn touch(chorus: &Chorus, id: &str) -> Result<Option<SessionInfo>, ServiceError> {
+    let k = key(id);
+    let Some(session) = chorus.store.session(&k).await? else {
+        return Ok(None);
+    };
+    let now = now_ms();
+    let idle = chorus.sessions.idle_timeout().as_millis() as i64;
+    if now - session.last_seen_ms >= idle {
+        chorus.store.delete_session(&k).await?;
+        return Ok(None);
+    }
+    if now - session.last_seen_ms >= TOUCH_EVERY_MS {
+        chorus.store.touch_session(&k, now).await?;
+    }
+    Ok(Some(SessionInfo {
+        user: session.user,
+        csrf: session.csrf,
+    }))
+}
+
+pub async fn end(chorus: &Chorus, id: &str) -> Result<(), ServiceError> {
+    Ok(chorus.store.delete_session(&key(id)).await?)
+}
+
+/// How many sessions the store holds (live or not yet cleared).
+pub async fn count(chorus: &Chorus) -> Result<u64, ServiceError> {
+    Ok(chorus.store.session_count().await?)
+}
+
+/// An argon2id PHC string for a web-login password.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("cannot hash the password: {e}"))
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A hash to verify against when the account does not exist or has no password, so that
+/// the answer takes as long as for a real account.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password never matches").unwrap_or_default())
+}
+
+/// Whether `password` is the web-login password of `name` (argon2, on the work pool).
+pub async fn check_password(
+    chorus: &Chorus,
+    name: &str,
+    password: String,
+) -> Result<bool, ServiceError> {
+    let user = chorus.store.user(name).await?;
+    let hash = user.and_then(|u| u.password_hash);
+    let known = hash.is_some();
+    let matched = chorus
+        .run(move || verify_password(&password, hash.as_deref().unwrap_or(decoy_hash())))
+        .await?;
+    Ok(matched && known)
+}
+
+/// Failed-login counter: at most `max_failures` per account and per address within `window`.
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    max_failures: usize,
+    window: Duration,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        LoginLimiter::new(5, Duration::from_secs(15 * 60))
+    }
+}
+
+/// Upper bound on tracked keys, so a flood of addresses cannot grow memory without end.
+const MAX_TRACKED: usize = 100_000;
+
+impl LoginLimiter {
+    pub fn new(max_failures: usize, window: Duration) -> LoginLimiter {
+        LoginLimiter {
+            failures: Mutex::new(HashMap::new()),
+            max_failures,
+            window,
+        }
+    }
+
+    fn keys(account: &str, addr: &str) -> [String; 2] {
+        [format!("account:{account}"), format!("addr:{addr}")]
+    }
+
+    /// How long until another attempt is allowed, if the account or the address is blocked.
+    pub fn retry_after(&self, account: &str, addr: &str) -> Option<Duration> {
+        let mut failures = self.failures.lock();
+        let mut wait = None;
+        for k in Self::keys(account, addr) {
+            if let Some(list) = failures.get_mut(&k) {
+                while list.front().is_some_and(|t| t.elapsed() >= self.window) {
+                    list.pop_front();
+                }
+                if list.len() >= self.max_failures {
+                    let left = self.window.saturating_sub(list[0].elapsed());
+                    wait = Some(wait.map_or(left, |w: Duration| w.max(left)));
+                }
+            }
+        }
+        wait
+    }
+
+    pub fn failed(&self, account: &str, addr: &str) {
+        let mut failures = self.failures.lock();
+        if failures.len() >= MAX_TRACKED {
+            let window = self.window;
+            failures.retain(|_, l| l.back().is_some_and(|t| t.elapsed() < window));
+        }
+        for k in Self::keys(account, addr) {
+            failures.entry(k).or_default().push_back(Instant::now());
+        }
+    }
+
+    /// A successful login clears the account's failures (the address keeps its own).
+    pub fn succeeded(&self, account: &str) {
+        self.failures.lock().remove(&format!("account:{account}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_blocks_after_five_failures() {
+        let l = LoginLimiter::default();
+        for _ in 0..4 {
+            l.failed("ann", "10.0.0.1");
+        }
+        assert!(l.retry_after("ann", "10.0.0.2").is_none());
+        l.failed("ann", "10.0.0.1");
+        assert!(l.retry_after("ann", "10.0.0.2").is_some(), "per account");
+        assert!(l.retry_after("bob", "10.0.0.1").is_some(), "per address");
+        assert!(l.retry_after("bob", "10.0.0.2").is_none());
+        l.succeeded("ann");
+        assert!(l.retry_after("ann", "10.0.0.2").is_none());
+    }
+
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

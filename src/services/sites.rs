@@ -1,0 +1,221 @@
+//! The running sites: each one's definition with its compiled rules, swapped atomically on
+//! reload so that in-flight submissions finish on the version they started with; and reloading
+//! on SIGHUP.
+
+use crate::plugins::{Limits, SiteRules};
+use crate::survey::{load_site, load_sites, LoadError, Site};
+use arc_swap::ArcSwap;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub struct SiteRuntime {
+    pub site: Site,
+    pub rules: SiteRules,
+    /// Hex SHA-256 of the files this version was loaded from (see `digest`).
+    pub digest: String,
+}
+
+impl SiteRuntime {
+    pub fn build(
+        site: Site,
+        plugins_dir: &Path,
+        limits: &Limits,
+    ) -> Result<SiteRuntime, Vec<LoadError>> {
+        let rules = SiteRules::compile_with_limits(&site, plugins_dir, limits.clone())?;
+        let digest = digest(&site, &rules);
+        Ok(SiteRuntime {
+            site,
+            rules,
+            digest,
+        })
+    }
+}
+
+/// A content hash of a site: every file under its folder (site.toml, surveys, rules, rule
+/// tests) and the text of every enabled plugin, so that any change of what the site runs
+/// changes it, and nothing else does.
+fn digest(site: &Site, rules: &SiteRules) -> String {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&site.dir, &mut files);
+    files.sort();
+    let mut hash = Sha256::new();
+    for path in files {
+        hash.update(
+            path.strip_prefix(&site.dir)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        hash.update([0]);
+        hash.update(std::fs::read(&path).unwrap_or_default());
+        hash.update([0]);
+    }
+    for script in rules.scripts() {
+        hash.update(script.source.as_bytes());
+        hash.update([0]);
+        hash.update(script.text.as_bytes());
+        hash.update([0]);
+    }
+    hex::encode(hash.finalize())
+}
+
+fn build_all(
+    sites_dir: &Path,
+    plugins_dir: &Path,
+    limits: &Limits,
+) -> Result<BTreeMap<String, Arc<SiteRuntime>>, Vec<LoadError>> {
+    let mut map = BTreeMap::new();
+    let mut errors = Vec::new();
+    for site in load_sites(sites_dir)? {
+        let id = site.config.id.clone();
+        match SiteRuntime::build(site, plugins_dir, limits) {
+            Ok(rt) => {
+                map.insert(id, Arc::new(rt));
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(map)
+    } else {
+        Err(errors)
+    }
+}
+
+pub struct SiteRegistry {
+    sites: ArcSwap<BTreeMap<String, Arc<SiteRuntime>>>,
+    sites_dir: PathBuf,
+    plugins_dir: PathBuf,
+    limits: Limits,
+}
+
+impl SiteRegistry {
+    /// Loads and compiles every site with the default script limits; any problem anywhere
+    /// fails the whole load.
+    pub fn load(sites_dir: &Path, plugins_dir: &Path) -> Result<SiteRegistry, Vec<LoadError>> {
+        SiteRegistry::load_with_limits(sites_dir, plugins_dir, Limits::default())
+    }
+
+    /// As `load`, with these script limits for every site (and every later reload).
+    pub fn load_with_limits(
+        sites_dir: &Path,
+        plugins_dir: &Path,
+        limits: Limits,
+    ) -> Result<SiteRegistry, Vec<LoadError>> {
+        Ok(SiteRegistry {
+            sites: ArcSwap::from_pointee(build_all(sites_dir, plugins_dir, &limits)?),
+            sites_dir: sites_dir.to_path_buf(),
+            plugins_dir: plugins_dir.to_path_buf(),
+            limits,
+        })
+    }
+
+    /// A registry with no site (for commands that need only the store).
+    pub fn empty() -> SiteRegistry {
+        SiteRegistry {
+            sites: ArcSwap::from_pointee(BTreeMap::new()),
+            sites_dir: PathBuf::new(),
+            plugins_dir: PathBuf::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<SiteRuntime>> {
+        self.sites.load().get(id).cloned()
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.sites.load().keys().cloned().collect()
+    }
+
+    /// Re-reads one site from disk; the running version is replaced only if all of it is valid.
+    pub fn reload(&self, id: &str) -> Result<(), Vec<LoadError>> {
+        let dir = self.sites_dir.join(id);
+        let runtime = Arc::new(SiteRuntime::build(
+            load_site(&dir)?,
+            &self.plugins_dir,
+            &self.limits,
+        )?);
+        self.sites.rcu(|current| {
+            let mut next = BTreeMap::clone(current);
+            next.insert(id.to_string(), Arc::clone(&runtime));
+            next
+        });
+        Ok(())
+    }
+
+    /// Re-reads every site (SIGHUP): all of them are swapped in together only if all are valid.
+    pub fn reload_all(&self) -> Result<(), Vec<LoadError>> {
+        let map = build_all(&self.sites_dir, &self.plugins_dir, &self.limits)?;
+        self.sites.store(Arc::new(map));
+        Ok(())
+    }
+}
+
+/// Listens for SIGHUP and re-reads every site each time; a broken file keeps the running
+/// version and is logged as `file:line:col: message`. Must be called inside a tokio runtime.
+pub fn reload_on_sighup(chorus: std::sync::Arc<super::Chorus>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGHUP; reload through the API");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            let c = std::sync::Arc::clone(&chorus);
+            match chorus.work.run(move || c.sites.reload_all()).await {
+                Some(Ok(())) => tracing::info!("SIGHUP: sites reloaded"),
+                Some(Err(errors)) => {
+                    for e in &errors {
+                        tracing::warn!(problem = %e, "SIGHUP: reload refused, keeping the running sites");
+                    }
+                }
+                None => tracing::error!("SIGHUP: reload failed"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = chorus;
+}
+
+/// Re-reads one site from disk; a broken file keeps the running version, and every problem
+/// comes back as `file:line:col: message` (and goes to the log).
+pub async fn reload_site(
+    chorus: &super::Chorus,
+    id: &str,
+) -> Result<Arc<SiteRuntime>, super::ServiceError> {
+    chorus.site(id)?;
+    let (registry, site) = (chorus.sites.clone(), id.to_string());
+    let reloaded = chorus
+        .work
+        .run(move || registry.reload(&site))
+        .await
+        .ok_or(super::ServiceError::Unavailable)?;
+    if let Err(errors) = reloaded {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        for line in &lines {
+            tracing::warn!(problem = %line, "reload refused, keeping the running version");
+        }
+        return Err(super::ServiceError::SiteInvalid(lines));
+    }
+    chorus.site(id)
+}

@@ -1,0 +1,88 @@
+//! Users: the first admin of a new install, adding users, setting a web-login password.
+
+use super::sessions::hash_password;
+use super::ServiceError;
+use crate::domain::time::now_rfc3339;
+use crate::domain::user::{new_token, token_sha256};
+use crate::domain::{Role, User, ALL_SITES};
+use crate::store::Store;
+
+/// Why a user cannot be added or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("--name may use letters, digits and - _ . @ (at most 64)")]
+    BadName,
+    #[error("a user named \"{0}\" already exists")]
+    Exists(String),
+    #[error("no user named \"{0}\"")]
+    Unknown(String),
+    #[error("the password must have at least 12 characters")]
+    ShortPassword,
+    #[error("{0}")]
+    Hash(String),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<crate::store::StoreError> for UserError {
+    fn from(e: crate::store::StoreError) -> Self {
+        UserError::Service(e.into())
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+}
+
+/// Creates a user and returns its API token (shown once; only its hash is stored).
+pub async fn add(
+    store: &dyn Store,
+    name: &str,
+    site: &str,
+    role: Role,
+) -> Result<String, UserError> {
+    if !valid_name(name) {
+        return Err(UserError::BadName);
+    }
+    if store.user(name).await?.is_some() {
+        return Err(UserError::Exists(name.to_string()));
+    }
+    let token = new_token();
+    store
+        .put_user(&User {
+            name: name.to_string(),
+            site: site.to_string(),
+            role,
+            token_sha256: token_sha256(&token),
+            password_hash: None,
+            created_at: now_rfc3339(),
+        })
+        .await?;
+    Ok(token)
+}
+
+/// On a store without users: the all-sites admin "admin", with its token.
+pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserError> {
+    if store.user_count().await? > 0 {
+        return Ok(None);
+    }
+    add(store, "admin", ALL_SITES, Role::Admin).await.map(Some)
+}
+
+/// Sets the web-login password of a user (12 characters or more, stored as argon2id).
+pub async fn set_password(store: &dyn Store, name: &str, password: &str) -> Result<(), UserError> {
+    let mut user = store
+        .user(name)
+        .await?
+        .ok_or_else(|| UserError::Unknown(name.to_string()))?;
+    if password.chars().count() < 12 {
+        return Err(UserError::ShortPassword);
+    }
+    user.password_hash = Some(hash_password(password).map_err(UserError::Hash)?);
+    store.put_user(&user).await?;
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The sled side of `chorus backup` and `chorus restore`: every record out in the order of the
+//! backup format (docs/backup-format.md), and records of a backup in, with their indexes.
+
+use super::jobs::{retag_key, review_key};
+use super::keys;
+use super::{decode, encode, Db};
+use crate::domain::{RetagProgress, ReviewState};
+use crate::store::{BackupRecord, IdempotencyRecord, StoreError};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc::Sender;
+
+fn send(tx: &Sender<BackupRecord>, record: BackupRecord) -> Result<(), StoreError> {
+    tx.blocking_send(record)
+        .map_err(|_| StoreError::Backend("the backup writer stopped".into()))
+}
+
+fn each<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    mut f: impl FnMut(sled::IVec, T) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for kv in tree.iter() {
+        let (k, v) = kv?;
+        f(k, decode(&v)?)?;
+    }
+    Ok(())
+}
+
+impl Db {
+    pub(super) fn export(&self, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
+        each(&self.users, |_, u| send(tx, BackupRecord::User(u)))?;
+        each(&self.sessions, |_, s| send(tx, BackupRecord::Session(s)))?;
+        each(&self.invitations, |k, invitation| {
+            let token_sha256 = String::from_utf8_lossy(&k).into_owned();
+            send(
+                tx,
+                BackupRecord::Invitation {
+                    token_sha256,
+                    invitation,
+                },
+            )
+        })?;
+        each(&self.responses, |_, r| send(tx, BackupRecord::Response(r)))?;
+        for kv in self.idempotency.iter() {
+            let (k, _) = kv?;
+            let Some(site) = keys::segment_of(&k, 0) else {
+                continue;
+            };
+            let site = String::from_utf8_lossy(site).into_owned();
+            if let Some((record, _)) = self.bound_response(&site, &k)? {
+                send(tx, BackupRecord::IdempotencyKey(record))?;
+            }
+        }
+        each(&self.tasks, |_, t| send(tx, BackupRecord::Task(t)))?;
+        each(&self.outbox, |_, d| send(tx, BackupRecord::Delivery(d)))?;
+        each(&self.rule_errors, |k, entry| {
+            let site = keys::segment_of(&k, 0).unwrap_or_default();
+            let site = String::from_utf8_lossy(site).into_owned();
+            send(tx, BackupRecord::RuleError { site, entry })
+        })?;
+        for (site, progress) in self.jobs_of::<RetagProgress>("retag")? {
+            send(tx, BackupRecord::Retag { site, progress })?;
+        }
+        for (site, state) in self.jobs_of::<ReviewState>("review")? {
+            send(tx, BackupRecord::Review { site, state })?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn import(&self, records: &[BackupRecord]) -> Result<(), StoreError> {
+        for record in records {
+            match record {
+                BackupRecord::User(u) => {
+                    self.users.insert(u.name.as_bytes(), encode(u)?)?;
+                    self.tokens
+                        .insert(u.token_sha256.as_bytes(), u.name.as_bytes())?;
+                }
+                BackupRecord::Session(s) => {
+                    self.sessions.insert(s.id_sha256.as_bytes(), encode(s)?)?;
+                }
+                BackupRecord::Invitation {
+                    token_sha256,
+                    invitation,
+                } => {
+                    self.invitations
+                        .insert(token_sha256.as_bytes(), encode(invitation)?)?;
+                }
+                BackupRecord::Response(r) => {
+                    self.responses
+                        .insert(keys::response_key(&r.site, &r.survey, r.id), encode(r)?)?;
+                    self.counts.record(r);
+                }
+                BackupRecord::IdempotencyKey(k) => {
+                    let record: &IdempotencyRecord = k;
+                    self.idempotency
+                        .insert(keys::entity_key(&k.site, k.key), encode(record)?)?;
+                }
+                BackupRecord::Task(t) => {
+                    self.put_task(t, false)?;
+                }
+                BackupRecord::Delivery(d) => {
+                    // A lease belongs to a process of the store the backup was taken from.
+                    let mut d = d.clone();
+                    d.lease = None;
+                    self.put_delivery(&d, false)?;
+                }
+                BackupRecord::RuleError { site, entry } => self.put_rule_error(site, entry)?,
+                BackupRecord::Retag { site, progress } => {
+                    self.put_job(&retag_key(site), progress)?
+                }
+                BackupRecord::Review { site, state } => self.put_job(&review_key(site), state)?,
+            }
+        }
+        self.flush()
+    }
+}

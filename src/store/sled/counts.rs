@@ -1,0 +1,231 @@
+//! The report counts of the sled backend: per site × survey × survey version × group × UTC day,
+//! the number of respondents and of respondents tagged with each code, kept in memory. Built by
+//! `recover` from the stored responses, then kept current by every insert and re-tag. A report
+//! sums whole days from here and reads only the partial days at the edges of a `since`/`until`
+//! window from the responses. The counts hold no answers and no ids.
+
+use super::{decode, Db};
+use crate::domain::time::{day_of_id, DAY_MS};
+use crate::domain::StoredResponse;
+use crate::store::{CountKey, CountQuery, CountRow, Counts, ResponseQuery, StoreError};
+use parking_lot::RwLock;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// (survey, survey version, group) → day → counts.
+type SiteCounts = BTreeMap<(String, u32, String), BTreeMap<u64, Counts>>;
+
+#[derive(Default)]
+pub(super) struct ReportIndex {
+    sites: RwLock<HashMap<String, SiteCounts>>,
+}
+
+fn day_counts<'a>(site: &'a mut SiteCounts, r: &StoredResponse) -> &'a mut Counts {
+    site.entry((r.survey.clone(), r.survey_version, r.group.clone()))
+        .or_default()
+        .entry(day_of_id(r.id))
+        .or_default()
+}
+
+impl ReportIndex {
+    pub fn clear(&self) {
+        self.sites.write().clear();
+    }
+
+    /// Counts a newly stored response (exactly once per response).
+    pub fn record(&self, r: &StoredResponse) {
+        let mut sites = self.sites.write();
+        let site = match sites.get_mut(&r.site) {
+            Some(s) => s,
+            None => sites.entry(r.site.clone()).or_default(),
+        };
+        let counts = day_counts(site, r);
+        counts.respondents += 1;
+        for code in r.distinct_codes() {
+            // Counting a known code allocates nothing.
+            match counts.tagged.get_mut(code) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.tagged.insert(code.to_string(), 1);
+                }
+            }
+        }
+    }
+
+    /// Keeps the counts right when a stored response's tags were replaced.
+    pub fn retagged(&self, before: &StoredResponse, after: &StoredResponse) {
+        let (old, new) = (before.distinct_codes(), after.distinct_codes());
+        if old == new {
+            return;
+        }
+        let mut sites = self.sites.write();
+        let counts = day_counts(sites.entry(after.site.clone()).or_default(), after);
+        for code in old.difference(&new) {
+            if let Some(n) = counts.tagged.get_mut(*code) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    counts.tagged.remove(*code);
+                }
+            }
+        }
+        for code in new.difference(&old) {
+            *counts.tagged.entry(code.to_string()).or_default() += 1;
+        }
+    }
+
+    pub fn surveys(&self, site: &str) -> Vec<String> {
+        let sites = self.sites.read();
+        let mut out: Vec<String> = Vec::new();
+        for (survey, _, _) in sites.get(site).into_iter().flat_map(|s| s.keys()) {
+            if out.last() != Some(survey) {
+                out.push(survey.clone());
+            }
+        }
+        out
+    }
+
+    pub fn has_group(&self, site: &str, survey: &str, group: &str) -> bool {
+        let sites = self.sites.read();
+        sites
+            .get(site)
+            .is_some_and(|s| s.keys().any(|(sv, _, g)| sv == survey && g == group))
+    }
+
+    /// The days on which some response of the survey has the tag, in order.
+    pub fn days_with_tag(&self, site: &str, survey: &str, tag: &str) -> Vec<u64> {
+        let sites = self.sites.read();
+        let mut days = BTreeSet::new();
+        for ((sv, _, _), by_day) in sites.get(site).into_iter().flatten() {
+            if sv == survey {
+                days.extend(
+                    by_day
+                        .iter()
+                        .filter(|(_, c)| c.tagged.get(tag).is_some_and(|n| *n > 0))
+                        .map(|(d, _)| *d),
+                );
+            }
+        }
+        days.into_iter().collect()
+    }
+
+    pub fn respondents(&self, site: &str) -> u64 {
+        let sites = self.sites.read();
+        sites
+            .get(site)
+            .into_iter()
+            .flat_map(|s| s.values())
+            .flat_map(|days| days.values())
+            .map(|c| c.respondents)
+            .sum()
+    }
+
+    /// Sums the whole days in `[from, until)` (day numbers).
+    fn add_days(
+        &self,
+        q: &CountQuery,
+        from: Option<u64>,
+        until: Option<u64>,
+        rows: &mut BTreeMap<CountKey, Counts>,
+    ) {
+        let sites = self.sites.read();
+        let Some(site) = sites.get(&q.site) else {
+            return;
+        };
+        for ((survey, version, group), days) in site {
+            if q.survey.as_ref().is_some_and(|want| want != survey) {
+                continue;
+            }
+            for (day, c) in days.range(from.unwrap_or(0)..until.unwrap_or(u64::MAX)) {
+                let key = CountKey {
+                    survey: survey.clone(),
+                    survey_version: *version,
+                    group: group.clone(),
+                    day: q.by_day.then_some(*day),
+                };
+                rows.entry(key).or_default().add(c);
+            }
+        }
+    }
+}
+
+impl Db {
+    /// The counts for a window: whole UTC days from the index, the partial days at its edges
+    /// read from the responses.
+    pub(super) fn report_counts(&self, q: &CountQuery) -> Result<Vec<CountRow>, StoreError> {
+        let mut rows = BTreeMap::new();
+        let (since, until) = (q.since_ms, q.until_ms);
+        if since.zip(until).is_some_and(|(s, u)| s >= u) {
+            return Ok(Vec::new());
+        }
+        // Whole days inside the window: [first_full, end_full).
+        let first_full = since.map(|s| s.div_ceil(DAY_MS));
+        let end_full = until.map(|u| u / DAY_MS);
+        if first_full.zip(end_full).is_some_and(|(f, e)| f >= e) {
+            // No whole day inside: at most two partial days; read them.
+            self.add_scanned(q, since, until, &mut rows)?;
+        } else {
+            self.counts.add_days(q, first_full, end_full, &mut rows);
+            if let Some((s, f)) = since.zip(first_full) {
+                if s < f * DAY_MS {
+                    self.add_scanned(q, Some(s), Some(f * DAY_MS), &mut rows)?;
+                }
+            }
+            if let Some((u, e)) = until.zip(end_full) {
+                if u > e * DAY_MS {
+                    self.add_scanned(q, Some(e * DAY_MS), Some(u), &mut rows)?;
+                }
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(key, counts)| CountRow { key, counts })
+            .collect())
+    }
+
+    fn add_scanned(
+        &self,
+        q: &CountQuery,
+        since_ms: Option<u64>,
+        until_ms: Option<u64>,
+        rows: &mut BTreeMap<CountKey, Counts>,
+    ) -> Result<(), StoreError> {
+        let scan = self.scan_responses(&ResponseQuery {
+            site: q.site.clone(),
+            survey: q.survey.clone(),
+            since_ms,
+            until_ms,
+            ..ResponseQuery::default()
+        });
+        for kv in scan {
+            let (_, v) = kv?;
+            let r: StoredResponse = decode(&v)?;
+            let key = CountKey {
+                survey: r.survey.clone(),
+                survey_version: r.survey_version,
+                group: r.group.clone(),
+                day: q.by_day.then(|| day_of_id(r.id)),
+            };
+            rows.entry(key).or_default().add_response(&r);
+        }
+        Ok(())
+    }
+
+    /// Counts every stored response again.
+    pub(super) fn rebuild_counts(&self) -> Result<u64, StoreError> {
+        self.counts.clear();
+        let mut n = 0;
+        for kv in self.responses.iter() {
+            let (_, v) = kv?;
+            self.counts.record(&decode(&v)?);
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::store::ReportStore for super::SledStore {
+    async fn report_counts(&self, query: &CountQuery) -> Result<Vec<CountRow>, StoreError> {
+        let q = query.clone();
+        self.read(move |db| db.report_counts(&q)).await
+    }
+}

@@ -1,0 +1,177 @@
+//! The sled backend: one tree per entity plus index trees (see `keys`), blocking calls on the
+//! backend's own work pool, and a group commit that makes every write durable before the call
+//! returns.
+//!
+//! sled's multi-tree transactions serialize with the flusher (1,377 responses/s against 10,125
+//! with plain inserts, measured here), so a response and the records derived from it (tasks,
+//! deliveries, index entries) are plain inserts in an order that a crash can only cut short:
+//! the record that is the truth first, the derived ones after. `recover` re-derives what an
+//! unclean stop cut off. Index entries are written before the record they point at changes and
+//! removed after, and every reader checks an entry against its record, so a stale entry is
+//! skipped (and dropped), never followed.
+
+mod accounts;
+mod backup;
+mod counts;
+mod deliveries;
+mod group_commit;
+mod jobs;
+mod keys;
+mod merge;
+mod recover;
+mod responses;
+mod tasks;
+
+use crate::pool::WorkPool;
+use crate::store::StoreError;
+use counts::ReportIndex;
+use group_commit::GroupCommit;
+use parking_lot::Mutex;
+use serde::de::DeserializeOwned;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What a data directory holds; `recover` migrates older ones.
+const SCHEMA_VERSION: u32 = 2;
+/// Stripes serializing writers of the same idempotency key.
+const KEY_STRIPES: usize = 64;
+
+pub struct SledStore {
+    db: Arc<Db>,
+    pool: WorkPool,
+}
+
+/// The trees, shared with the pool's threads.
+struct Db {
+    db: sled::Db,
+    meta: sled::Tree,
+    responses: sled::Tree,
+    idempotency: sled::Tree,
+    invitations: sled::Tree,
+    users: sled::Tree,
+    tokens: sled::Tree,
+    sessions: sled::Tree,
+    tasks: sled::Tree,
+    task_index: sled::Tree,
+    outbox: sled::Tree,
+    outbox_pending: sled::Tree,
+    delivery_index: sled::Tree,
+    rule_errors: sled::Tree,
+    jobs: sled::Tree,
+    counts: ReportIndex,
+    key_locks: Vec<Mutex<()>>,
+    commit: GroupCommit,
+}
+
+fn backend(e: sled::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        backend(e)
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(StoreError::corrupt)
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Backend(format!("cannot encode: {e}")))
+}
+
+impl SledStore {
+    /// Opens (or creates) the data directory; `threads` run its blocking calls.
+    pub fn open(dir: &Path, cache_capacity_bytes: u64, threads: usize) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_capacity_bytes)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::Locked(dir.display().to_string())
+                }
+                other => backend(other),
+            })?;
+        let open = |name: &str| db.open_tree(name).map_err(backend);
+        let flush_db = db.clone();
+        let commit = GroupCommit::start(Box::new(move || {
+            flush_db.flush().map(|_| ()).map_err(|e| e.to_string())
+        }));
+        let db = Db {
+            meta: open("meta")?,
+            responses: open("responses")?,
+            // Named `submissions` before idempotency keys were bound to a request.
+            idempotency: open("submissions")?,
+            invitations: open("invitations")?,
+            users: open("users")?,
+            tokens: open("tokens")?,
+            sessions: open("sessions")?,
+            tasks: open("tasks")?,
+            task_index: open("task_index")?,
+            outbox: open("outbox")?,
+            outbox_pending: open("outbox_pending")?,
+            delivery_index: open("delivery_index")?,
+            rule_errors: open("rule_errors")?,
+            jobs: open("jobs")?,
+            counts: ReportIndex::default(),
+            key_locks: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
+            commit,
+            db,
+        };
+        Ok(SledStore {
+            db: Arc::new(db),
+            pool: WorkPool::new("chorus-sled", threads),
+        })
+    }
+
+    /// Runs `f` on the backend's pool.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = Arc::clone(&self.db);
+        self.pool
+            .run(move || f(&db))
+            .await
+            .unwrap_or_else(|| Err(StoreError::Backend("a store call failed".into())))
+    }
+
+    /// As `read`, and returns once what `f` wrote is on disk.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let out = self.read(f).await?;
+        self.db.commit.durable().await?;
+        Ok(out)
+    }
+}
+
+impl Db {
+    fn get<T: DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        tree.get(key)?.map(|v| decode(&v)).transpose()
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(backend)
+    }
+
+    /// The stripe lock of an idempotency key.
+    fn key_lock(&self, key: uuid::Uuid) -> parking_lot::MutexGuard<'_, ()> {
+        self.key_locks[(key.as_u128() % KEY_STRIPES as u128) as usize].lock()
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        self.db.commit.stop();
+    }
+}

@@ -1,0 +1,256 @@
+//! Opening a data directory: the schema check and migration, the run marker that tells a
+//! clean stop from a crash, the repair of derived records a crash cut off, and the release of
+//! the leases a dead process held.
+
+use super::jobs::retag_key;
+use super::keys;
+use super::{decode, encode, Db, SledStore, SCHEMA_VERSION};
+use crate::domain::time::{min_id_at_ms, now_ms};
+use crate::domain::{records_for, Delivery, StoredResponse, Task};
+use crate::store::{BackupRecord, RecordSink, Recovery, Store, StoreError};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// `{started_ms, clean}` of the current or last run.
+#[derive(Serialize, Deserialize)]
+struct Run {
+    started_ms: i64,
+    clean: bool,
+}
+
+impl Db {
+    fn schema(&self) -> Result<u32, StoreError> {
+        match self.meta.get("schema")? {
+            // A new directory, or one of the first schema (which wrote "1").
+            None => Ok(if self.responses.is_empty() && self.users.is_empty() {
+                SCHEMA_VERSION
+            } else {
+                1
+            }),
+            Some(v) => String::from_utf8_lossy(&v)
+                .parse()
+                .map_err(|_| StoreError::Corrupt("the schema version is unreadable".into())),
+        }
+    }
+
+    /// Schema 1 had no task or delivery index; build them from the records.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let found = self.schema()?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                found: found.to_string(),
+                supported: SCHEMA_VERSION.to_string(),
+            });
+        }
+        if found < 2 {
+            tracing::info!("migrating the data directory to schema 2 (task and delivery indexes)");
+            for v in self.tasks.iter().values() {
+                self.task_index
+                    .insert(keys::task_index_key(&decode::<Task>(&v?)?), &[])?;
+            }
+            for v in self.outbox.iter().values() {
+                let d: Delivery = decode(&v?)?;
+                self.delivery_index
+                    .insert(keys::delivery_index_key(&d.site, d.status, d.id), &[])?;
+            }
+            let retags: Vec<(String, serde_json::Value)> = self
+                .db
+                .open_tree("retag")?
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv?;
+                    Ok((String::from_utf8_lossy(&k).into_owned(), decode(&v)?))
+                })
+                .collect::<Result<_, StoreError>>()?;
+            for (site, progress) in retags {
+                self.put_job(&retag_key(&site), progress)?;
+            }
+        }
+        self.meta
+            .insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
+        Ok(())
+    }
+
+    /// Writes again the derived records of responses stored since `since_ms` that are missing.
+    fn repair_since(&self, since_ms: i64) -> Result<u64, StoreError> {
+        let from = min_id_at_ms(since_ms.max(0) as u64);
+        let mut repaired = 0;
+        for kv in self.responses.iter() {
+            let (k, v) = kv?;
+            if keys::id_of(&k).is_none_or(|id| id < from) {
+                continue;
+            }
+            let r: StoredResponse = decode(&v)?;
+            if !r.follow_ups.is_empty() || !r.rule_errors.is_empty() {
+                repaired += self.put_derived(&r, &records_for(&r), true)?;
+            }
+        }
+        Ok(repaired)
+    }
+
+    /// Ends the delivery leases of the previous run: their deliveries are due at once.
+    fn release_delivery_leases(&self) -> Result<u64, StoreError> {
+        let mut released = 0;
+        for kv in self.outbox_pending.iter() {
+            let (slot, key) = kv?;
+            let Some(mut d) = self.get::<Delivery>(&self.outbox, &key)? else {
+                continue;
+            };
+            if d.lease.take().is_some() {
+                self.put_delivery(&d, false)?;
+                self.outbox_pending.remove(slot)?;
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
+    fn recover(&self) -> Result<Recovery, StoreError> {
+        self.migrate()?;
+        let previous: Option<Run> = self.get(&self.meta, b"run")?;
+        let mut recovery = Recovery::default();
+        if let Some(run) = previous.filter(|r| !r.clean) {
+            recovery.unclean = true;
+            recovery.repaired = self.repair_since(run.started_ms)?;
+        }
+        recovery.released = self.release_delivery_leases()? + self.release_job_leases()?;
+        self.rebuild_counts()?;
+        let run = Run {
+            started_ms: now_ms(),
+            clean: false,
+        };
+        self.meta.insert("run", encode(&run)?)?;
+        self.flush()?;
+        Ok(recovery)
+    }
+}
+
+#[async_trait]
+impl Store for SledStore {
+    async fn recover(&self) -> Result<Recovery, StoreError> {
+        self.read(|db| db.recover()).await
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        self.read(|db| db.meta.get("schema").map(|_| ()).map_err(Into::into))
+            .await
+    }
+
+    async fn close(&self) -> Result<(), StoreError> {
+        self.read(|db| {
+            if let Some(mut run) = db.get::<Run>(&db.meta, b"run")? {
+                run.clean = true;
+                db.meta.insert("run", encode(&run)?)?;
+            }
+            db.flush()
+        })
+        .await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.read(|db| Ok(db.responses.is_empty() && db.users.is_empty() && db.tasks.is_empty()))
+            .await
+    }
+
+    async fn export_records(&self, sink: &mut (dyn RecordSink + Send)) -> Result<u64, StoreError> {
+        // The pool thread reads, this task writes: records pass through a bounded channel.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<BackupRecord>(256);
+        let reading = self.read(move |db| db.export(&tx));
+        let writing = async {
+            let mut n = 0;
+            while let Some(record) = rx.recv().await {
+                sink.record(&record)?;
+                n += 1;
+            }
+            Ok::<u64, StoreError>(n)
+        };
+        let (read, written) = tokio::join!(reading, writing);
+        read?;
+        written
+    }
+
+    async fn import_records(&self, records: &[BackupRecord]) -> Result<(), StoreError> {
+        let records = records.to_vec();
+        self.write(move |db| db.import(&records)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Action, FollowUp, FollowUpRecords, Priority, TaskStatus};
+    use crate::store::{NewResponse, ResponseStore, TaskStore};
+    use uuid::Uuid;
+
+    fn response() -> StoredResponse {
+        let follow_up = |action| FollowUp {
+            id: Uuid::now_v7(),
+            source: "rule".into(),
+            action,
+        };
+        let id = Uuid::now_v7();
+        StoredResponse {
+            id,
+            site: "s".into(),
+            survey: "x".into(),
+            survey_version: 1,
+            group: "patient".into(),
+            submitted_at: crate::domain::time::rfc3339_of_id(id),
+            language: None,
+            submission_id: None,
+            answers: Default::default(),
+            tags: vec![],
+            rule_errors: vec![],
+            follow_ups: vec![
+                follow_up(Action::Task {
+                    queue: "q".into(),
+                    title: "Call back".into(),
+                    due_hours: Some(1),
+                    priority: Priority::Normal,
+                    note: None,
+                }),
+                follow_up(Action::Webhook {
+                    target: "helpdesk".into(),
+                    payload: None,
+                }),
+            ],
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_repair_writes_what_is_missing_once_and_never_resets_a_task() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 8 << 20, 1).unwrap();
+        store.recover().await.unwrap();
+        let r = response();
+        // The crash cut everything after the response record.
+        let new = NewResponse {
+            response: r.clone(),
+            follow_ups: FollowUpRecords::default(),
+            idempotency: None,
+            invitation: None,
+        };
+        store.insert_response(new).await.unwrap();
+        assert_eq!(
+            store.db.repair_since(0).unwrap(),
+            2,
+            "the task and the delivery"
+        );
+        let task_id = r.follow_ups[0].id;
+        let task = store.task("s", task_id).await.unwrap().unwrap();
+        let change = task
+            .change_to(TaskStatus::Claimed, "sam", None, "now".into())
+            .unwrap();
+        store
+            .transition_task("s", task_id, TaskStatus::Open, &change)
+            .await
+            .unwrap();
+        assert_eq!(store.db.repair_since(0).unwrap(), 0, "nothing is missing");
+        let task = store.task("s", task_id).await.unwrap().unwrap();
+        assert_eq!(
+            task.status,
+            TaskStatus::Claimed,
+            "a claimed task stays claimed"
+        );
+    }
+}
