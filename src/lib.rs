@@ -6,6 +6,7 @@ pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod errors;
+pub mod fhir;
 pub mod followups;
 pub mod http;
 pub mod invitations;
