@@ -3,6 +3,8 @@
 pub mod answers;
 pub mod definition;
 pub mod load;
+pub mod plain_language;
+pub mod readability;
 pub mod site;
 pub mod write;
 
