@@ -5,18 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn check(sites: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chorus"))
-        .arg("check")
-        .arg("--sites")
-        .arg(sites)
-        .arg("--plugins")
-        .arg(common::repo().join("tests/fixtures/plugins"))
-        .env("CHORUS_LOG", "warn")
-        .output()
-        .expect("run chorus check")
+    common::server::check(sites, &common::repo().join("tests/fixtures/plugins"))
 }
 
 fn text(bytes: &[u8]) -> String {

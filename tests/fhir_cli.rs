@@ -40,20 +40,33 @@ fn fixture_copy(tmp: &Path) -> std::path::PathBuf {
     sites
 }
 
+/// `chorus fhir questionnaire` on a demo survey, with extra arguments.
+fn fhir_questionnaire(survey: &str, extra: &[&str]) -> Output {
+    let args = [
+        "fhir",
+        "questionnaire",
+        "--site",
+        "demo-clinic",
+        "--survey",
+        survey,
+    ];
+    chorus(&[&args[..], extra].concat(), &demo_sites())
+}
+
+/// `chorus import questionnaire FILE --site test-clinic` with extra arguments.
+fn import(file: &Path, sites: &Path, extra: &[&str]) -> Output {
+    let args = [
+        "import",
+        "questionnaire",
+        file.to_str().unwrap(),
+        "--site",
+        "test-clinic",
+    ];
+    chorus(&[&args[..], extra].concat(), sites)
+}
+
 fn export(survey: &str, base: &str) -> Value {
-    let out = chorus(
-        &[
-            "fhir",
-            "questionnaire",
-            "--site",
-            "demo-clinic",
-            "--survey",
-            survey,
-            "--base-url",
-            base,
-        ],
-        &demo_sites(),
-    );
+    let out = fhir_questionnaire(survey, &["--base-url", base]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("one JSON document")
 }
@@ -83,18 +96,9 @@ fn fhir_questionnaire_takes_the_public_url_from_the_config_file() {
         "public_url = \"https://clinic.example.net/surveys\"\n",
     )
     .unwrap();
-    let out = chorus(
-        &[
-            "fhir",
-            "questionnaire",
-            "--site",
-            "demo-clinic",
-            "--survey",
-            "provider-enrollment",
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        &demo_sites(),
+    let out = fhir_questionnaire(
+        "provider-enrollment",
+        &["--config", config.to_str().unwrap()],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let q: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -106,9 +110,7 @@ fn fhir_questionnaire_takes_the_public_url_from_the_config_file() {
 
 #[test]
 fn fhir_questionnaire_names_what_is_wrong() {
-    let sites = demo_sites();
-    let args = ["fhir", "questionnaire", "--site", "demo-clinic", "--survey"];
-    let out = chorus(&[&args[..], &["nope"]].concat(), &sites);
+    let out = fhir_questionnaire("nope", &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).is_empty());
     assert!(
@@ -119,10 +121,7 @@ fn fhir_questionnaire_names_what_is_wrong() {
         "{}",
         text(&out.stderr)
     );
-    let out = chorus(
-        &[&args[..], &["patient-enrollment", "--base-url", "ftp://x"]].concat(),
-        &sites,
-    );
+    let out = fhir_questionnaire("patient-enrollment", &["--base-url", "ftp://x"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("must start with http:// or https://"));
 }
@@ -142,18 +141,7 @@ fn every_demo_survey_exports_and_imports_to_the_same_definition() {
         let q = export(id, "https://survey.example.org");
         std::fs::write(&file, serde_json::to_string(&q).unwrap()).unwrap();
         let output = sites.join(format!("test-clinic/surveys/{id}.toml"));
-        let out = chorus(
-            &[
-                "import",
-                "questionnaire",
-                file.to_str().unwrap(),
-                "--site",
-                "test-clinic",
-                "--output",
-                output.to_str().unwrap(),
-            ],
-            &sites,
-        );
+        let out = import(&file, &sites, &["--output", output.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert!(text(&out.stderr).contains(&format!("Imported survey \"{id}\"")));
         let imported: Survey = toml::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
@@ -164,22 +152,9 @@ fn every_demo_survey_exports_and_imports_to_the_same_definition() {
         .unwrap();
         assert_eq!(imported, original, "{id}");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_chorus"))
-        .arg("check")
-        .arg("--sites")
-        .arg(&sites)
-        .arg("--plugins")
-        .arg(common::repo().join("tests/fixtures/plugins"))
-        .env("CHORUS_LOG", "warn")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    let out = common::server::check(&sites, &common::repo().join("tests/fixtures/plugins"));
+    let printed = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{printed}");
 }
 
 #[test]
@@ -202,19 +177,10 @@ fn import_refuses_each_item_it_cannot_represent_and_writes_nothing() {
     )
     .unwrap();
     let output = tmp.path().join("phq.toml");
-    let out = chorus(
-        &[
-            "import",
-            "questionnaire",
-            file.to_str().unwrap(),
-            "--site",
-            "test-clinic",
-            "--group",
-            "patient",
-            "--output",
-            output.to_str().unwrap(),
-        ],
+    let out = import(
+        &file,
         &sites,
+        &["--group", "patient", "--output", output.to_str().unwrap()],
     );
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
@@ -242,22 +208,19 @@ fn import_checks_the_site_and_never_overwrites_a_file() {
         serde_json::to_string(&export("provider-enrollment", "https://x.org")).unwrap(),
     )
     .unwrap();
-    let run = |extra: &[&str]| {
-        let args = ["import", "questionnaire", file.to_str().unwrap(), "--site"];
-        chorus(&[&args[..], extra].concat(), &sites)
-    };
+    let run = |extra: &[&str]| import(&file, &sites, extra);
     // A group the site does not have.
-    let out = run(&["test-clinic", "--group", "staff"]);
+    let out = run(&["--group", "staff"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("group \"staff\" is not one of the site's groups"));
     // A survey id the site already uses.
-    let out = run(&["test-clinic", "--id", "every-kind"]);
+    let out = run(&["--id", "every-kind"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("already has a survey \"every-kind\": pass --id"));
     // An existing output file stays as it was.
     let existing = tmp.path().join("existing.toml");
     std::fs::write(&existing, "keep me").unwrap();
-    let out = run(&["test-clinic", "--output", existing.to_str().unwrap()]);
+    let out = run(&["--output", existing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("cannot create"),
@@ -266,12 +229,12 @@ fn import_checks_the_site_and_never_overwrites_a_file() {
     );
     assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
     // Without --output the survey goes to standard output.
-    let out = run(&["test-clinic"]);
+    let out = run(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("id = \"provider-enrollment\"\n"));
     // Not JSON at all.
     std::fs::write(&file, "<Questionnaire/>").unwrap();
-    let out = run(&["test-clinic"]);
+    let out = run(&[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not a FHIR Questionnaire in JSON"));
 }
