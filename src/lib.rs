@@ -8,6 +8,7 @@ pub mod app;
 pub mod commands;
 pub mod config;
 pub mod domain;
+pub mod fhir;
 pub mod http;
 pub mod plugins;
 pub mod pool;

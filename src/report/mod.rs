@@ -5,6 +5,7 @@
 pub mod chart;
 pub mod insight;
 pub mod model;
+pub mod stats;
 pub mod tally;
 
 pub use model::{build_report, BarrierRow, ByGroup, Cell, GroupRow, Report};
