@@ -231,3 +231,50 @@ async fn cookie_is_secure_over_tls() {
     assert_eq!(cookie.secure(), Some(true));
     assert_eq!(cookie.http_only(), Some(true));
 }
+
+/// Sessions live in the store: a restart keeps people signed in, the store holds only a hash
+/// of the cookie, and a page view does not write the session every time.
+#[actix_web::test]
+async fn a_restart_keeps_people_signed_in() {
+    let t = admin_state().await;
+    add_person(&t.state, "ann", "clinic-a", Role::Viewer).await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let cookie = sign_in(&app, "ann", PASSWORD).await.session.unwrap();
+    let key = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(cookie.value().as_bytes()))
+    };
+    let stored = t
+        .state
+        .store
+        .session(&key)
+        .await
+        .unwrap()
+        .expect("stored by its hash");
+    let backup = {
+        use common::TestStore;
+        t.state.store.backup_text().await.unwrap()
+    };
+    assert!(
+        !backup.contains(cookie.value()),
+        "the cookie value is never stored"
+    );
+    let (status, _, _) = get_page(&app, &cookie, "/admin/sites/clinic-a").await;
+    assert_eq!(status, StatusCode::OK);
+    let after = t.state.store.session(&key).await.unwrap().unwrap();
+    assert_eq!(
+        after.last_seen_ms, stored.last_seen_ms,
+        "seen again within a minute: not written again"
+    );
+
+    let config = t.state.config.clone();
+    let common::TestState { dir, state } = t;
+    drop(app);
+    drop(state);
+    let state = actix_web::web::Data::new(chorus::AppState::open(config).await.unwrap());
+    let app = test::init_service(create_app(state.clone())).await;
+    let (status, _, page) = get_page(&app, &cookie, "/admin/sites/clinic-a").await;
+    assert_eq!(status, StatusCode::OK, "still signed in after the restart");
+    assert!(page.contains("Signed in as ann"));
+    drop(dir);
+}

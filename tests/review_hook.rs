@@ -342,3 +342,27 @@ async fn the_background_loop_reviews_after_a_change() {
         .expect("a run is recorded");
     assert!(last.opened.len() + last.already_open.len() == 1, "{last:?}");
 }
+
+/// What the last review saw is in the store: after a restart an unchanged report under
+/// unchanged rules is not reviewed again, and the last run is still shown.
+#[actix_web::test]
+async fn the_review_state_survives_a_restart() {
+    let t = common::demo_state().await;
+    let app = test::init_service(chorus::create_app(t.state.clone())).await;
+    send!(app, "patient-enrollment", failed_patient(), 5);
+    send!(app, "leadership-enrollment", leader(), 5);
+    let runs = review_changed(&t.state).await;
+    assert_eq!(runs.len(), 1);
+    let config = t.state.config.clone();
+    let common::TestState { dir, state } = t;
+    drop(app);
+    drop(state);
+    let state = chorus::AppState::open(config).await.unwrap();
+    assert!(review_changed(&state).await.is_empty(), "nothing changed");
+    let last = last_run(&state, SITE)
+        .await
+        .unwrap()
+        .expect("the last run is kept");
+    assert_eq!(last.id, runs[0].id);
+    drop(dir);
+}

@@ -282,3 +282,100 @@ async fn retry_after_is_honoured_and_4xx_dead_letters_until_replayed() {
     .await;
     assert_eq!(again.status(), 409, "a delivered entry is not sent again");
 }
+
+/// A claim leases a delivery to one node: another node gets nothing while the lease is live,
+/// takes it once the lease is over, and the first node can then no longer record an attempt.
+#[actix_web::test]
+async fn a_claim_holds_a_delivery_for_one_node_until_its_lease_ends() {
+    let t = state_with_hooks("http://127.0.0.1:9/unused", "http://127.0.0.1:9/unused").await;
+    let r = store_with_actions(
+        &t.state,
+        "hook-clinic",
+        "patient",
+        &now_rfc3339(),
+        vec![webhook("helpdesk")],
+    )
+    .await;
+    let store = &t.state.store;
+    let now = now_ms();
+    let claim = |node: &str, now_ms: i64| chorus::store::Claim {
+        node: node.into(),
+        now_ms,
+        lease_until_ms: now_ms + 60_000,
+        limit: 10,
+    };
+    let a = store.claim_deliveries(&claim("a", now)).await.unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].id, r.follow_ups[0].id);
+    assert!(store
+        .claim_deliveries(&claim("b", now + 1))
+        .await
+        .unwrap()
+        .is_empty());
+    // A minute on, node a is presumed dead: b takes the delivery over.
+    let b = store
+        .claim_deliveries(&claim("b", now + 60_001))
+        .await
+        .unwrap();
+    assert_eq!(b.len(), 1);
+    let attempt = chorus::domain::AttemptRecord {
+        status: DeliveryStatus::Delivered,
+        next_attempt_ms: now,
+        last_error: None,
+        last_status: Some(200),
+        delivered_at_ms: Some(now),
+    };
+    let late = store
+        .record_attempt("hook-clinic", b[0].id, "a", &attempt)
+        .await;
+    assert!(
+        matches!(late, Err(chorus::store::StoreError::LeaseLost)),
+        "{late:?}"
+    );
+    let recorded = store
+        .record_attempt("hook-clinic", b[0].id, "b", &attempt)
+        .await
+        .unwrap();
+    assert_eq!(recorded.status, DeliveryStatus::Delivered);
+    assert_eq!(recorded.attempts, 1);
+    assert!(recorded.lease.is_none());
+    let later = claim("c", now + 10 * 60_000);
+    assert!(store.claim_deliveries(&later).await.unwrap().is_empty());
+}
+
+/// Two workers of two nodes on one store: every delivery reaches the receiver once.
+#[actix_web::test]
+async fn two_nodes_never_send_one_delivery_twice() {
+    let receiver = Receiver::start(|_| (200, vec![]));
+    let t = state_with_hooks(&receiver.url, "http://127.0.0.1:9/unused").await;
+    let mut ids = std::collections::BTreeSet::new();
+    for _ in 0..120 {
+        let r = store_with_actions(
+            &t.state,
+            "hook-clinic",
+            "patient",
+            &now_rfc3339(),
+            vec![webhook("helpdesk")],
+        )
+        .await;
+        ids.insert(format!("msg_{}", r.follow_ups[0].id.simple()));
+    }
+    let config = t.state.config.clone();
+    let other = std::sync::Arc::new(chorus::services::Chorus::new(
+        t.state.store.clone(),
+        chorus::services::sites::SiteRegistry::load(&config.sites, &config.plugins).unwrap(),
+        2,
+    ));
+    assert_ne!(other.node, t.state.node, "another node");
+    actix_web::rt::spawn(DeliveryWorker::new(t.state.chorus.clone(), fast_policy()).run());
+    actix_web::rt::spawn(DeliveryWorker::new(other, fast_policy()).run());
+    wait_for(&t.state, "hook-clinic", |l| {
+        l.iter().all(|d| d.status == DeliveryStatus::Delivered)
+    })
+    .await;
+    let got = receiver.received();
+    let sent: Vec<&String> = got.iter().map(|g| &g.headers["webhook-id"]).collect();
+    assert_eq!(sent.len(), 120, "one request per delivery");
+    let unique: std::collections::BTreeSet<String> = sent.into_iter().cloned().collect();
+    assert_eq!(unique, ids);
+}

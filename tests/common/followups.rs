@@ -5,15 +5,9 @@ use chorus::domain::{Action, FollowUp, StoredResponse};
 use chorus::AppState;
 use uuid::Uuid;
 
-/// Stores a response of `site`/`survey` carrying these actions, as the pipeline would.
-pub async fn store_with_actions(
-    state: &AppState,
-    site: &str,
-    survey: &str,
-    submitted_at: &str,
-    actions: Vec<Action>,
-) -> StoredResponse {
-    let response = StoredResponse {
+/// A response of `site`/`survey` tagged `enrollment_technical`, without follow-ups.
+pub fn response(site: &str, survey: &str, submitted_at: &str) -> StoredResponse {
+    StoredResponse {
         id: Uuid::now_v7(),
         site: site.into(),
         survey: survey.into(),
@@ -28,15 +22,27 @@ pub async fn store_with_actions(
             source: "test".into(),
         }],
         rule_errors: vec![],
-        follow_ups: actions
-            .into_iter()
-            .map(|action| FollowUp {
-                id: Uuid::now_v7(),
-                source: "test_rule".into(),
-                action,
-            })
-            .collect(),
-    };
+        follow_ups: vec![],
+    }
+}
+
+/// Stores a response of `site`/`survey` carrying these actions, as the pipeline would.
+pub async fn store_with_actions(
+    state: &AppState,
+    site: &str,
+    survey: &str,
+    submitted_at: &str,
+    actions: Vec<Action>,
+) -> StoredResponse {
+    let mut response = response(site, survey, submitted_at);
+    response.follow_ups = actions
+        .into_iter()
+        .map(|action| FollowUp {
+            id: Uuid::now_v7(),
+            source: "test_rule".into(),
+            action,
+        })
+        .collect();
     state.store.insert(&response).await.unwrap();
     state.outbox.notify_one();
     response
