@@ -28,15 +28,7 @@ fn a_body_that_stalls_gets_408_and_stores_nothing() {
     assert!(answer.contains("body_timeout"), "{answer}");
 
     let token = std::fs::read_to_string(data.join("initial-admin-token")).unwrap();
-    let list: serde_json::Value = reqwest::blocking::Client::new()
-        .get(format!(
-            "{}/api/v1/sites/demo-clinic/responses",
-            server.base
-        ))
-        .bearer_auth(token.trim())
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list =
+        common::server::get_json(&server.base, "/api/v1/sites/demo-clinic/responses", &token);
     assert_eq!(list["responses"].as_array().unwrap().len(), 0);
 }

@@ -247,3 +247,40 @@ async fn retag_needs_an_admin() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(t.state.store.retag_progress(SITE).await.unwrap().is_none());
 }
+
+/// A re-tag is a job one node holds under a lease: a start while another node's lease is live
+/// is refused, and a resume leaves a live run alone.
+#[actix_web::test]
+async fn a_re_tag_another_node_holds_is_not_started_twice() {
+    let t = common::demo_state().await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let admin = common::add_user(&t.state, "root", SITE, Role::Admin).await;
+    let running = RetagProgress {
+        status: RetagStatus::Running,
+        started_at: "2026-01-01T00:00:00.000Z".into(),
+        finished_at: None,
+        total: 0,
+        done: 0,
+        changed: 0,
+        with_errors: 0,
+        until_ms: 1,
+        cursor: None,
+        message: None,
+    };
+    let live = chorus::domain::Lease {
+        node: "another-node".into(),
+        until_ms: chorus::domain::time::now_ms() + 600_000,
+    };
+    t.state
+        .store
+        .start_retag(SITE, &live, chorus::domain::time::now_ms(), &running)
+        .await
+        .unwrap();
+    let url = format!("/api/v1/sites/{SITE}/retag");
+    let (status, body) = call(&app, "POST", &url, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "conflict");
+    chorus::services::retag::resume(t.state.chorus.clone()).await;
+    let progress = t.state.store.retag_progress(SITE).await.unwrap().unwrap();
+    assert_eq!(progress, running, "the other node's run is left alone");
+}

@@ -62,6 +62,18 @@ fn webhook(target: &str) -> Action {
     }
 }
 
+/// A hook-clinic response with one webhook action to `target`, stored now.
+async fn stored_webhook(state: &chorus::AppState, target: &str) -> chorus::domain::StoredResponse {
+    store_with_actions(
+        state,
+        "hook-clinic",
+        "patient",
+        &now_rfc3339(),
+        vec![webhook(target)],
+    )
+    .await
+}
+
 /// Polls the outbox until `done` holds (bounded; the test fails if it never does).
 async fn wait_for(
     state: &chorus::AppState,
@@ -92,14 +104,7 @@ async fn retries_keep_one_webhook_id_and_a_valid_signature() {
     });
     let t = state_with_hooks(&receiver.url, "http://127.0.0.1:9/unused").await;
     actix_web::rt::spawn(DeliveryWorker::new(t.state.chorus.clone(), fast_policy()).run());
-    let r = store_with_actions(
-        &t.state,
-        "hook-clinic",
-        "patient",
-        &now_rfc3339(),
-        vec![webhook("helpdesk")],
-    )
-    .await;
+    let r = stored_webhook(&t.state, "helpdesk").await;
 
     let list = wait_for(&t.state, "hook-clinic", |l| {
         l.iter().all(|d| d.status == DeliveryStatus::Delivered)
@@ -140,24 +145,10 @@ async fn a_dead_endpoint_does_not_delay_another() {
     let t = state_with_hooks(&up.url, "http://127.0.0.1:9/hooks/chorus").await;
     actix_web::rt::spawn(DeliveryWorker::new(t.state.chorus.clone(), fast_policy()).run());
     for _ in 0..5 {
-        store_with_actions(
-            &t.state,
-            "hook-clinic",
-            "patient",
-            &now_rfc3339(),
-            vec![webhook("down")],
-        )
-        .await;
+        stored_webhook(&t.state, "down").await;
     }
     for _ in 0..20 {
-        store_with_actions(
-            &t.state,
-            "hook-clinic",
-            "patient",
-            &now_rfc3339(),
-            vec![webhook("helpdesk")],
-        )
-        .await;
+        stored_webhook(&t.state, "helpdesk").await;
     }
     let list = wait_for(&t.state, "hook-clinic", |l| {
         l.iter()
@@ -198,22 +189,8 @@ async fn retry_after_is_honoured_and_4xx_dead_letters_until_replayed() {
     let app = test::init_service(create_app(t.state.clone())).await;
     actix_web::rt::spawn(DeliveryWorker::new(t.state.chorus.clone(), fast_policy()).run());
     let before = now_ms();
-    store_with_actions(
-        &t.state,
-        "hook-clinic",
-        "patient",
-        &now_rfc3339(),
-        vec![webhook("helpdesk")],
-    )
-    .await;
-    store_with_actions(
-        &t.state,
-        "hook-clinic",
-        "patient",
-        &now_rfc3339(),
-        vec![webhook("down")],
-    )
-    .await;
+    stored_webhook(&t.state, "helpdesk").await;
+    stored_webhook(&t.state, "down").await;
 
     let list = wait_for(&t.state, "hook-clinic", |l| {
         l.iter().all(|d| d.attempts >= 1)
@@ -288,14 +265,7 @@ async fn retry_after_is_honoured_and_4xx_dead_letters_until_replayed() {
 #[actix_web::test]
 async fn a_claim_holds_a_delivery_for_one_node_until_its_lease_ends() {
     let t = state_with_hooks("http://127.0.0.1:9/unused", "http://127.0.0.1:9/unused").await;
-    let r = store_with_actions(
-        &t.state,
-        "hook-clinic",
-        "patient",
-        &now_rfc3339(),
-        vec![webhook("helpdesk")],
-    )
-    .await;
+    let r = stored_webhook(&t.state, "helpdesk").await;
     let store = &t.state.store;
     let now = now_ms();
     let claim = |node: &str, now_ms: i64| chorus::store::Claim {
@@ -350,14 +320,7 @@ async fn two_nodes_never_send_one_delivery_twice() {
     let t = state_with_hooks(&receiver.url, "http://127.0.0.1:9/unused").await;
     let mut ids = std::collections::BTreeSet::new();
     for _ in 0..120 {
-        let r = store_with_actions(
-            &t.state,
-            "hook-clinic",
-            "patient",
-            &now_rfc3339(),
-            vec![webhook("helpdesk")],
-        )
-        .await;
+        let r = stored_webhook(&t.state, "helpdesk").await;
         ids.insert(format!("msg_{}", r.follow_ups[0].id.simple()));
     }
     let config = t.state.config.clone();

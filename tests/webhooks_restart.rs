@@ -4,7 +4,7 @@
 mod common;
 
 use common::receiver::Receiver;
-use common::server::{free_port, Server};
+use common::server::{free_port, get_json, Server};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -70,17 +70,11 @@ fn deliveries_pending_at_kill_9_are_sent_after_restart() {
         follow_ups.insert(hooks[0]["id"].as_str().unwrap().to_string());
     }
     // Let the worker try (and fail: nothing listens yet), then crash.
-    std::thread::sleep(Duration::from_millis(500));
-    server.kill9();
-
-    let receiver = Receiver::start_on(port, |_| (200, vec![]));
-    let server = Server::start_opts(&data, &sites.path().join(""), &[], &envs);
     let token = std::fs::read_to_string(data.join("initial-admin-token")).unwrap();
-    let mut delivered = 0;
-    for _ in 0..240 {
+    let attempted = || -> bool {
         let list: Value = client
             .get(format!(
-                "{}/api/v1/sites/demo-clinic/deliveries?status=delivered",
+                "{}/api/v1/sites/demo-clinic/deliveries",
                 server.base
             ))
             .bearer_auth(token.trim())
@@ -88,6 +82,30 @@ fn deliveries_pending_at_kill_9_are_sent_after_restart() {
             .unwrap()
             .json()
             .unwrap();
+        list["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["attempts"].as_u64() > Some(0))
+    };
+    for _ in 0..400 {
+        if attempted() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(
+        attempted(),
+        "every delivery was tried once before the crash"
+    );
+    server.kill9();
+
+    let receiver = Receiver::start_on(port, |_| (200, vec![]));
+    let server = Server::start_opts(&data, &sites.path().join(""), &[], &envs);
+    let mut delivered = 0;
+    for _ in 0..240 {
+        let path = "/api/v1/sites/demo-clinic/deliveries?status=delivered";
+        let list = get_json(&server.base, path, &token);
         delivered = list["deliveries"].as_array().unwrap().len();
         if delivered == follow_ups.len() {
             break;

@@ -30,6 +30,28 @@ pub struct TaskAction<'a> {
     pub note: Option<&'a str>,
 }
 
+impl<'a> TaskAction<'a> {
+    /// The fields of a `task` action; `None` for another action.
+    pub fn of(action: &'a Action) -> Option<TaskAction<'a>> {
+        match action {
+            Action::Task {
+                queue,
+                title,
+                due_hours,
+                priority,
+                note,
+            } => Some(TaskAction {
+                queue,
+                title,
+                due_hours: *due_hours,
+                priority: *priority,
+                note: note.as_deref(),
+            }),
+            Action::Webhook { .. } => None,
+        }
+    }
+}
+
 /// A new open task; due `due_hours` after `created_ms`.
 pub fn new_task(
     id: Uuid,
@@ -98,46 +120,35 @@ pub fn records_for(response: &StoredResponse) -> FollowUpRecords {
         survey: response.survey.clone(),
     };
     for f in &response.follow_ups {
-        match &f.action {
-            Action::Task {
-                queue,
-                title,
-                due_hours,
-                priority,
-                note,
-            } => records.tasks.push(new_task(
+        if let Some(task) = TaskAction::of(&f.action) {
+            let (at, ms) = (&response.submitted_at, submitted_ms);
+            let task = new_task(
                 f.id,
                 &response.site,
                 origin.clone(),
                 &f.source,
-                TaskAction {
-                    queue,
-                    title,
-                    due_hours: *due_hours,
-                    priority: *priority,
-                    note: note.as_deref(),
-                },
-                &response.submitted_at,
+                task,
+                at,
+                ms,
+            );
+            records.tasks.push(task);
+        } else if let Action::Webhook { target, payload } = &f.action {
+            let body = serde_json::json!({
+                "type": "chorus.follow_up",
+                "site": response.site,
+                "response_id": response.id,
+                "follow_up_id": f.id,
+                "tags": response.tag_codes(),
+                "payload": payload.clone().unwrap_or_else(|| serde_json::json!({})),
+            });
+            records.deliveries.push(new_delivery(
+                f.id,
+                &response.site,
+                origin.clone(),
+                target,
+                body.to_string(),
                 submitted_ms,
-            )),
-            Action::Webhook { target, payload } => {
-                let body = serde_json::json!({
-                    "type": "chorus.follow_up",
-                    "site": response.site,
-                    "response_id": response.id,
-                    "follow_up_id": f.id,
-                    "tags": response.tag_codes(),
-                    "payload": payload.clone().unwrap_or_else(|| serde_json::json!({})),
-                });
-                records.deliveries.push(new_delivery(
-                    f.id,
-                    &response.site,
-                    origin.clone(),
-                    target,
-                    body.to_string(),
-                    submitted_ms,
-                ));
-            }
+            ));
         }
     }
     records

@@ -131,6 +131,22 @@ pub fn build(limits: &Limits, facts: &SiteFacts) -> Engine {
 }
 
 fn register_api(engine: &mut Engine, facts: &SiteFacts) {
+    register_answer_checks(engine);
+    register_words(engine);
+    register_keyword_sets(engine);
+    register_answer_tables(engine);
+    let webhooks = facts.webhooks.clone();
+    engine.register_fn("has_webhook", move |name: &str| {
+        webhooks.iter().any(|w| w == name)
+    });
+    let codebook = facts.codebook.clone();
+    engine.register_fn("in_codebook", move |code: &str| {
+        codebook.iter().any(|c| c == code)
+    });
+}
+
+/// `in`, `type_of` and `is_answered` for answers, unanswered ones included.
+fn register_answer_checks(engine: &mut Engine) {
     // `x in ()` is false, so `"error" in response.answers.what_happened` works when the question
     // was not answered.
     engine.register_fn("contains", |_: (), _: Dynamic| false);
@@ -155,7 +171,10 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
     engine.register_fn("is_answered", |_: &mut ImmutableString| true);
     engine.register_fn("is_answered", |_: &mut Array| true);
     engine.register_fn("is_answered", |_: i64| true);
+}
 
+/// Words of a text and keyword matching on plain lists and maps.
+fn register_words(engine: &mut Engine) {
     engine.register_fn("words", |t: &str| -> Array {
         text::words(t).into_iter().map(Dynamic::from).collect()
     });
@@ -174,7 +193,9 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
         KeywordSet::lenient_map(map).codes_in(t)
     });
     engine.register_fn("keyword_tags", |_: &mut Map, _: ()| Array::new());
+}
 
+fn register_keyword_sets(engine: &mut Engine) {
     // Keyword lists compiled once, in a top-level `const` (see docs/rules.md).
     engine.register_type_with_name::<KeywordSet>("KeywordSet");
     engine.register_fn("keyword_set", |map: Map| {
@@ -200,7 +221,9 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
     engine.register_fn("has_any_word", |_: (), _: KeywordSet| false);
     engine.register_fn("matching_words", |t: &str, set: KeywordSet| set.matching(t));
     engine.register_fn("matching_words", |_: (), _: KeywordSet| Array::new());
+}
 
+fn register_answer_tables(engine: &mut Engine) {
     // Tags from structured answers by table, compiled once in a top-level `const`.
     engine.register_type_with_name::<AnswerTable>("AnswerTable");
     engine.register_fn("answer_table", |map: Map| {
@@ -212,15 +235,6 @@ fn register_api(engine: &mut Engine, facts: &SiteFacts) {
     });
     engine.register_fn("answer_tags", |answers: &mut Map, table: Map| {
         AnswerTable::lenient(&table).tags(answers)
-    });
-
-    let webhooks = facts.webhooks.clone();
-    engine.register_fn("has_webhook", move |name: &str| {
-        webhooks.iter().any(|w| w == name)
-    });
-    let codebook = facts.codebook.clone();
-    engine.register_fn("in_codebook", move |code: &str| {
-        codebook.iter().any(|c| c == code)
     });
 }
 

@@ -60,6 +60,41 @@ pub struct Bar {
     pub title: String,
 }
 
+/// The bar of the `i`th group at height `y`: its share, or why there is none.
+fn bar(i: usize, group: &str, cell: &Cell, y: u32) -> Bar {
+    let (width, value, title) = match cell {
+        Cell::Counted { count, share } => {
+            let w = (share * f64::from(PLOT_WIDTH)).round() as u32;
+            (
+                w,
+                percent(*share),
+                format!(
+                    "{}: {} ({count} respondent{})",
+                    group_title(group),
+                    percent(*share),
+                    if *count == 1 { "" } else { "s" }
+                ),
+            )
+        }
+        Cell::Suppressed { .. } => (
+            0,
+            "too few respondents".to_string(),
+            format!("{}: too few respondents to show", group_title(group)),
+        ),
+    };
+    Bar {
+        x: LEFT,
+        y,
+        width,
+        height: BAR_HEIGHT,
+        colour: GROUP_COLOURS[i % GROUP_COLOURS.len()],
+        value,
+        value_x: LEFT + width + 4,
+        value_y: y + BAR_HEIGHT - 2,
+        title,
+    }
+}
+
 /// The chart of the barriers that any group named, in the report's (gap) order.
 pub fn layout(report: &Report, site_name: &str) -> Chart {
     let groups: Vec<&str> = report.groups.iter().map(|g| g.group.as_str()).collect();
@@ -90,38 +125,7 @@ pub fn layout(report: &Report, site_name: &str) -> Chart {
         let mut bar_y = y + LABEL_HEIGHT;
         let mut bars = Vec::new();
         for (i, (g, cell)) in b.by_group.0.iter().enumerate() {
-            let colour = GROUP_COLOURS[i % GROUP_COLOURS.len()];
-            let (width, value, title) = match cell {
-                Cell::Counted { count, share } => {
-                    let w = (share * f64::from(PLOT_WIDTH)).round() as u32;
-                    (
-                        w,
-                        percent(*share),
-                        format!(
-                            "{}: {} ({count} respondent{})",
-                            group_title(g),
-                            percent(*share),
-                            if *count == 1 { "" } else { "s" }
-                        ),
-                    )
-                }
-                Cell::Suppressed { .. } => (
-                    0,
-                    "too few respondents".to_string(),
-                    format!("{}: too few respondents to show", group_title(g)),
-                ),
-            };
-            bars.push(Bar {
-                x: LEFT,
-                y: bar_y,
-                width,
-                height: BAR_HEIGHT,
-                colour,
-                value,
-                value_x: LEFT + width + 4,
-                value_y: bar_y + BAR_HEIGHT - 2,
-                title,
-            });
+            bars.push(bar(i, g, cell, bar_y));
             bar_y += BAR_HEIGHT + BAR_GAP;
         }
         rows.push(ChartRow {

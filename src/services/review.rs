@@ -218,61 +218,40 @@ fn plan(
     };
     let mut records = FollowUpRecords::default();
     for (source, action) in actions {
-        match action {
-            Action::Task {
-                queue,
-                title,
-                due_hours,
-                priority,
-                note,
-            } => {
-                let open_already = active
-                    .iter()
-                    .chain(records.tasks.iter())
-                    .any(|t| same_task(t, &source, &queue, &title));
-                if open_already {
-                    run.already_open.push(title);
-                    continue;
-                }
-                run.opened.push(title.clone());
-                let action = TaskAction {
-                    queue: &queue,
-                    title: &title,
-                    due_hours,
-                    priority,
-                    note: note.as_deref(),
-                };
-                // A review task belongs to the site's report, not to a response.
-                let task = new_task(
-                    Uuid::now_v7(),
-                    site,
-                    Origin::Review,
-                    &source,
-                    action,
-                    &at,
-                    now,
-                );
-                records.tasks.push(task);
+        if let Some(task) = TaskAction::of(&action) {
+            let open_already = active
+                .iter()
+                .chain(records.tasks.iter())
+                .any(|t| same_task(t, &source, task.queue, task.title));
+            if open_already {
+                run.already_open.push(task.title.to_string());
+                continue;
             }
-            Action::Webhook { target, payload } => {
-                let follow_up_id = Uuid::now_v7();
-                let body = serde_json::json!({
-                    "type": "chorus.review",
-                    "site": site,
-                    "follow_up_id": follow_up_id,
-                    "source": source,
-                    "payload": payload.unwrap_or_else(|| serde_json::json!({})),
-                });
-                run.webhooks.push(target.clone());
-                records.deliveries.push(new_delivery(
-                    follow_up_id,
-                    site,
-                    Origin::Review,
-                    &target,
-                    body.to_string(),
-                    now,
-                ));
-            }
+            run.opened.push(task.title.to_string());
+            // A review task belongs to the site's report, not to a response.
+            let task = new_task(
+                Uuid::now_v7(),
+                site,
+                Origin::Review,
+                &source,
+                task,
+                &at,
+                now,
+            );
+            records.tasks.push(task);
+        } else if let Action::Webhook { target, payload } = action {
+            let follow_up_id = Uuid::now_v7();
+            let body = serde_json::json!({
+                "type": "chorus.review",
+                "site": site,
+                "follow_up_id": follow_up_id,
+                "source": source,
+                "payload": payload.unwrap_or_else(|| serde_json::json!({})),
+            });
+            run.webhooks.push(target.clone());
+            let body = body.to_string();
+            let delivery = new_delivery(follow_up_id, site, Origin::Review, &target, body, now);
+            records.deliveries.push(delivery);
         }
     }
     (run, records)

@@ -314,89 +314,108 @@ pub fn check_definition(survey: &Survey, groups: &[String]) -> Vec<(String, Stri
             "a survey needs at least one question".into(),
         ));
     }
-    for (i, q) in survey.questions.iter().enumerate() {
-        let at = |field: &str| format!("questions.{i}.{field}");
-        if !id_ok(&q.id, '_') {
-            problems.push((
-                at("id"),
-                format!("question id \"{}\" may use only a-z, 0-9 and _", q.id),
-            ));
+    for i in 0..survey.questions.len() {
+        question_problems(survey, i, &mut problems);
+    }
+    problems
+}
+
+/// The problems of question `i` of a survey (its id, options, bounds and `show_if`).
+fn question_problems(survey: &Survey, i: usize, problems: &mut Vec<(String, String)>) {
+    let q = &survey.questions[i];
+    let id_ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    let at = |field: &str| format!("questions.{i}.{field}");
+    if !id_ok(&q.id) {
+        problems.push((
+            at("id"),
+            format!("question id \"{}\" may use only a-z, 0-9 and _", q.id),
+        ));
+    }
+    if survey.questions[..i].iter().any(|p| p.id == q.id) {
+        problems.push((at("id"), format!("question id \"{}\" is used twice", q.id)));
+    }
+    if q.kind.has_options() {
+        if q.options.is_empty() {
+            problems.push((at("kind"), format!("\"{}\" needs options", q.id)));
         }
-        if survey.questions[..i].iter().any(|p| p.id == q.id) {
-            problems.push((at("id"), format!("question id \"{}\" is used twice", q.id)));
-        }
-        if q.kind.has_options() {
-            if q.options.is_empty() {
-                problems.push((at("kind"), format!("\"{}\" needs options", q.id)));
-            }
-            for (j, o) in q.options.iter().enumerate() {
-                if q.options[..j].iter().any(|p| p.value == o.value) {
-                    problems.push((
-                        format!("questions.{i}.options.{j}"),
-                        format!("option \"{}\" is listed twice", o.value),
-                    ));
-                }
-            }
-        } else if !q.options.is_empty() {
-            problems.push((
-                at("options"),
-                format!("a {:?} question takes no options", q.kind),
-            ));
-        }
-        if q.kind == QuestionKind::Scale {
-            let (min, max) = q.scale_bounds();
-            if min >= max || max - min + 1 > MAX_SCALE_POINTS {
+        for (j, o) in q.options.iter().enumerate() {
+            if q.options[..j].iter().any(|p| p.value == o.value) {
                 problems.push((
-                    at("min"),
-                    format!("scale {min}..{max} must have 2 to {MAX_SCALE_POINTS} points"),
+                    format!("questions.{i}.options.{j}"),
+                    format!("option \"{}\" is listed twice", o.value),
                 ));
             }
         }
-        if let (QuestionKind::Number, Some(min), Some(max)) = (q.kind, q.min, q.max) {
-            if min > max {
-                problems.push((at("min"), format!("min {min} is above max {max}")));
-            }
-        }
-        if q.max_length.is_some() && q.kind != QuestionKind::Text {
+    } else if !q.options.is_empty() {
+        problems.push((
+            at("options"),
+            format!("a {:?} question takes no options", q.kind),
+        ));
+    }
+    if q.kind == QuestionKind::Scale {
+        let (min, max) = q.scale_bounds();
+        if min >= max || max - min + 1 > MAX_SCALE_POINTS {
             problems.push((
-                at("max_length"),
-                "max_length applies to text questions only".into(),
+                at("min"),
+                format!("scale {min}..{max} must have 2 to {MAX_SCALE_POINTS} points"),
             ));
         }
-        if let Some(cond) = &q.show_if {
-            let earlier = survey.questions[..i].iter().find(|p| p.id == cond.question);
-            match earlier {
-                None => problems.push((
-                    at("show_if"),
-                    format!(
-                        "show_if refers to \"{}\", which is not an earlier question",
-                        cond.question
-                    ),
-                )),
-                Some(target) => {
-                    let literals = cond
-                        .equals
-                        .iter()
-                        .chain(cond.not_equals.iter())
-                        .chain(cond.any_of.iter().flatten());
-                    let mut count = 0;
-                    for lit in literals {
-                        count += 1;
-                        if let Some(msg) = literal_problem(target, lit) {
-                            problems.push((at("show_if"), msg));
-                        }
-                    }
-                    if count == 0 {
-                        problems.push((
-                            at("show_if"),
-                            "show_if needs equals, not_equals or any_of".into(),
-                        ));
-                    }
-                }
-            }
+    }
+    if let (QuestionKind::Number, Some(min), Some(max)) = (q.kind, q.min, q.max) {
+        if min > max {
+            problems.push((at("min"), format!("min {min} is above max {max}")));
         }
     }
-    problems
+    if q.max_length.is_some() && q.kind != QuestionKind::Text {
+        problems.push((
+            at("max_length"),
+            "max_length applies to text questions only".into(),
+        ));
+    }
+    if let Some(cond) = &q.show_if {
+        show_if_problems(survey, i, cond, problems);
+    }
+}
+
+/// A `show_if` must name an earlier question and compare it with values it can have.
+fn show_if_problems(
+    survey: &Survey,
+    i: usize,
+    cond: &ShowIf,
+    problems: &mut Vec<(String, String)>,
+) {
+    let at = format!("questions.{i}.show_if");
+    let Some(target) = survey.questions[..i].iter().find(|p| p.id == cond.question) else {
+        problems.push((
+            at,
+            format!(
+                "show_if refers to \"{}\", which is not an earlier question",
+                cond.question
+            ),
+        ));
+        return;
+    };
+    let literals: Vec<&Literal> = cond
+        .equals
+        .iter()
+        .chain(cond.not_equals.iter())
+        .chain(cond.any_of.iter().flatten())
+        .collect();
+    if literals.is_empty() {
+        problems.push((
+            at.clone(),
+            "show_if needs equals, not_equals or any_of".into(),
+        ));
+    }
+    for lit in literals {
+        if let Some(msg) = literal_problem(target, lit) {
+            problems.push((at.clone(), msg));
+        }
+    }
 }
 
 fn literal_problem(target: &Question, lit: &Literal) -> Option<String> {

@@ -152,28 +152,13 @@ pub fn codebook_for(config: &SiteConfig) -> Vec<Barrier> {
     codes
 }
 
-/// Problems in a site.toml beyond its syntax, as (path of the item, message).
-pub fn check_site_config(config: &SiteConfig, dir_name: &str) -> Vec<(String, String)> {
-    let mut problems = Vec::new();
-    let slug = |s: &str, extra: char| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == extra)
-    };
-    if !slug(&config.id, '-') {
-        problems.push((
-            "id".into(),
-            format!("site id \"{}\" may use only a-z, 0-9 and -", config.id),
-        ));
-    } else if config.id != dir_name {
-        problems.push((
-            "id".into(),
-            format!(
-                "site id \"{}\" must match its folder name \"{dir_name}\"",
-                config.id
-            ),
-        ));
-    }
+fn slug(s: &str, extra: char) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == extra)
+}
+
+fn group_problems(config: &SiteConfig, problems: &mut Vec<(String, String)>) {
     if config.groups.is_empty() {
         problems.push((
             "groups".into(),
@@ -194,9 +179,9 @@ pub fn check_site_config(config: &SiteConfig, dir_name: &str) -> Vec<(String, St
             ));
         }
     }
-    if config.min_cell == 0 {
-        problems.push(("min_cell".into(), "min_cell must be at least 1".into()));
-    }
+}
+
+fn barrier_problems(config: &SiteConfig, problems: &mut Vec<(String, String)>) {
     for (i, b) in config.barriers.iter().enumerate() {
         if !slug(&b.code, '_') {
             problems.push((
@@ -213,6 +198,30 @@ pub fn check_site_config(config: &SiteConfig, dir_name: &str) -> Vec<(String, St
             ));
         }
     }
+}
+
+/// Problems in a site.toml beyond its syntax, as (path of the item, message).
+pub fn check_site_config(config: &SiteConfig, dir_name: &str) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    if !slug(&config.id, '-') {
+        problems.push((
+            "id".into(),
+            format!("site id \"{}\" may use only a-z, 0-9 and -", config.id),
+        ));
+    } else if config.id != dir_name {
+        problems.push((
+            "id".into(),
+            format!(
+                "site id \"{}\" must match its folder name \"{dir_name}\"",
+                config.id
+            ),
+        ));
+    }
+    group_problems(config, &mut problems);
+    if config.min_cell == 0 {
+        problems.push(("min_cell".into(), "min_cell must be at least 1".into()));
+    }
+    barrier_problems(config, &mut problems);
     for (i, w) in config.webhooks.iter().enumerate() {
         if config.webhooks[..i].iter().any(|p| p.name == w.name) {
             problems.push((

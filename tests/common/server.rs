@@ -46,6 +46,17 @@ pub fn check(sites: &Path, plugins: &Path) -> Output {
         .expect("run chorus check")
 }
 
+/// `GET base + path` with a bearer token, as JSON.
+pub fn get_json(base: &str, path: &str, token: &str) -> serde_json::Value {
+    reqwest::blocking::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token.trim())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
 pub struct Server {
     pub child: Child,
     pub base: String,
@@ -64,9 +75,17 @@ impl Server {
     }
 
     /// As `start`, with another sites folder, extra arguments and environment variables.
+    /// Without a `--config` of the test's own, the per-hook deadline is generous: these tests
+    /// are not about it, and a loaded machine must not fail them.
     pub fn start_opts(data: &Path, sites: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Server {
         let repo = super::repo();
         let port = free_port();
+        let config = data.with_extension("chorus.toml");
+        let mut extra: Vec<&str> = extra.to_vec();
+        if !extra.contains(&"--config") {
+            std::fs::write(&config, "rule_deadline_ms = 2000\n").expect("write the test config");
+            extra.extend(["--config", config.to_str().expect("a UTF-8 path")]);
+        }
         let child = Command::new(bin())
             .arg("serve")
             .arg("--bind")
@@ -79,7 +98,7 @@ impl Server {
             .arg(repo.join("plugins"))
             .arg("--templates")
             .arg(repo.join("templates"))
-            .args(extra)
+            .args(&extra)
             .envs(envs.iter().copied())
             .env("CHORUS_LOG", "warn")
             .stdout(Stdio::null())

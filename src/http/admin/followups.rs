@@ -138,6 +138,56 @@ fn wanted(status: &str) -> Result<Vec<TaskStatus>, ServiceError> {
     })
 }
 
+impl QueueFilter {
+    /// One of the page's task lists: the overdue tasks, or the others.
+    fn tasks(
+        &self,
+        site: &str,
+        overdue: bool,
+        limit: usize,
+        now: i64,
+    ) -> Result<TaskQuery, ServiceError> {
+        let (cursor, field) = if overdue {
+            (&self.overdue_cursor, "overdue_cursor")
+        } else {
+            (&self.cursor, "cursor")
+        };
+        Ok(TaskQuery {
+            site: site.to_string(),
+            statuses: wanted(&self.status)?,
+            queue: Some(self.queue.clone()).filter(|q| !q.is_empty()),
+            overdue: Some(OverdueFilter {
+                at_ms: now,
+                overdue,
+            }),
+            origin: None,
+            after: paging::cursor(field, Some(cursor))?,
+            limit,
+        })
+    }
+}
+
+/// The page's deliveries, newest first, and the link to the next page of them.
+async fn delivery_section(
+    state: &AppState,
+    site: &str,
+    f: &QueueFilter,
+    limit: usize,
+) -> Result<(Vec<DeliveryRow>, Option<String>), ApiError> {
+    let query = DeliveryQuery {
+        site: site.to_string(),
+        status: None,
+        newest_first: true,
+        after: paging::cursor("deliveries_cursor", Some(&f.deliveries_cursor))?,
+        limit,
+    };
+    let page = list_deliveries(state, &query).await?;
+    let next = page
+        .next
+        .map(|id| f.link(site, ("deliveries_cursor", &id.to_string())));
+    Ok((page.items.iter().map(delivery_row).collect(), next))
+}
+
 #[get("/sites/{site}/follow-ups")]
 async fn queue_page(
     state: web::Data<AppState>,
@@ -147,83 +197,39 @@ async fn queue_page(
     let f = filter.into_inner();
     let limit = paging::limit(f.limit)?;
     let now = now_ms();
-    let query = |overdue: bool, cursor: &str, field: &str| -> Result<TaskQuery, ServiceError> {
-        Ok(TaskQuery {
-            site: s.site.clone(),
-            statuses: wanted(&f.status)?,
-            queue: Some(f.queue.clone()).filter(|q| !q.is_empty()),
-            overdue: Some(OverdueFilter {
-                at_ms: now,
-                overdue,
-            }),
-            origin: None,
-            after: paging::cursor(field, Some(cursor))?,
-            limit,
-        })
-    };
     // Overdue first, then the rest by status; each list soonest due first.
-    let overdue = list_tasks(
-        &state,
-        &query(true, &f.overdue_cursor, "overdue_cursor")?,
-        "overdue_cursor",
-    )
-    .await?;
-    let rest = list_tasks(&state, &query(false, &f.cursor, "cursor")?, "cursor").await?;
-    let of = |status: TaskStatus| -> Vec<TaskRow> {
+    let overdue = f.tasks(&s.site, true, limit, now)?;
+    let overdue = list_tasks(&state, &overdue, "overdue_cursor").await?;
+    let rest = list_tasks(&state, &f.tasks(&s.site, false, limit, now)?, "cursor").await?;
+    let rows = |keep: &dyn Fn(&Task) -> bool| -> Vec<TaskRow> {
         rest.items
             .iter()
-            .filter(|t| t.status == status)
+            .filter(|t| keep(t))
             .map(|t| row(t, now))
             .collect()
     };
-    let closed: Vec<TaskRow> = rest
-        .items
-        .iter()
-        .filter(|t| !t.status.is_active())
-        .map(|t| row(t, now))
-        .collect();
     let is_admin = s.user.role >= Role::Admin;
-    let deliveries = if is_admin {
-        let q = DeliveryQuery {
-            site: s.site.clone(),
-            status: None,
-            newest_first: true,
-            after: paging::cursor("deliveries_cursor", Some(&f.deliveries_cursor))?,
-            limit,
-        };
-        Some(list_deliveries(&state, &q).await?)
+    let (deliveries, deliveries_next) = if is_admin {
+        delivery_section(&state, &s.site, &f, limit).await?
     } else {
-        None
+        (Vec::new(), None)
+    };
+    let next = |page_next: Option<uuid::Uuid>, field: &str| {
+        page_next.map(|id| f.link(&s.site, (field, &id.to_string())))
     };
     let mut ctx = base_context_for(&s);
     ctx.insert("site_id", &s.site);
     ctx.insert("site_name", &s.runtime.site.config.name);
-    ctx.insert(
-        "overdue",
-        &overdue
-            .items
-            .iter()
-            .map(|t| row(t, now))
-            .collect::<Vec<_>>(),
-    );
-    ctx.insert("open", &of(TaskStatus::Open));
-    ctx.insert("claimed", &of(TaskStatus::Claimed));
-    ctx.insert("closed", &closed);
-    let next = |page_next: Option<uuid::Uuid>, field: &str| {
-        page_next.map(|id| f.link(&s.site, (field, &id.to_string())))
-    };
+    let overdue_rows: Vec<TaskRow> = overdue.items.iter().map(|t| row(t, now)).collect();
+    ctx.insert("overdue", &overdue_rows);
+    ctx.insert("open", &rows(&|t| t.status == TaskStatus::Open));
+    ctx.insert("claimed", &rows(&|t| t.status == TaskStatus::Claimed));
+    ctx.insert("closed", &rows(&|t| !t.status.is_active()));
     ctx.insert("overdue_next", &next(overdue.next, "overdue_cursor"));
     ctx.insert("tasks_next", &next(rest.next, "cursor"));
     ctx.insert("queues", &state.store.task_queues(&s.site).await?);
     ctx.insert("is_admin", &is_admin);
-    let (delivery_rows, deliveries_next) = match deliveries {
-        Some(page) => (
-            page.items.iter().map(delivery_row).collect::<Vec<_>>(),
-            next(page.next, "deliveries_cursor"),
-        ),
-        None => (Vec::new(), None),
-    };
-    ctx.insert("deliveries", &delivery_rows);
+    ctx.insert("deliveries", &deliveries);
     ctx.insert("deliveries_next", &deliveries_next);
     ctx.insert("f", &f);
     Ok(html(render(&state, "admin/follow-ups.html", &ctx)?))

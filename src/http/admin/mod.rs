@@ -13,6 +13,7 @@ mod rules;
 
 use super::error::ApiError;
 use crate::app::AppState;
+use crate::domain::{Action, Priority, TaskAction};
 use actix_web::dev::ServiceResponse;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, HttpResponse};
@@ -66,6 +67,32 @@ pub(crate) fn base_context(session: &AdminSession) -> tera::Context {
     ctx.insert("user", &session.user.name);
     ctx.insert("csrf", &session.session.csrf);
     ctx
+}
+
+/// An action in words, for the pages: its kind, what it is, and its details.
+pub(crate) fn describe_action(action: &Action) -> (&'static str, String, String) {
+    match action {
+        Action::Webhook { target, payload } => (
+            "webhook",
+            format!("webhook to {target}"),
+            payload.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+        ),
+        Action::Task { .. } => TaskAction::of(action)
+            .map(describe_task)
+            .unwrap_or_default(),
+    }
+}
+
+fn describe_task(task: TaskAction<'_>) -> (&'static str, String, String) {
+    let mut details = vec![format!("queue {}", task.queue)];
+    if let Some(h) = task.due_hours {
+        details.push(format!("due in {h} h"));
+    }
+    if task.priority == Priority::High {
+        details.push("high priority".into());
+    }
+    details.extend(task.note.map(str::to_string));
+    ("task", task.title.to_string(), details.join("; "))
 }
 
 /// Error answers inside /admin are pages, not JSON: same status, the message escaped.

@@ -264,37 +264,13 @@ async fn follow_up_states(
 }
 
 fn follow_up_view(f: &crate::domain::FollowUp, states: &FollowUpStates) -> FollowUpView {
-    let status = states.get(&f.id).cloned();
-    match &f.action {
-        Action::Task {
-            queue,
-            title,
-            due_hours,
-            priority,
-            note,
-        } => FollowUpView {
-            status,
-            source: f.source.clone(),
-            kind: "task",
-            summary: title.clone(),
-            details: format!(
-                "queue {queue}; priority {}{}{}",
-                priority.as_str(),
-                due_hours
-                    .map(|h| format!("; due in {h} h"))
-                    .unwrap_or_default(),
-                note.as_ref()
-                    .map(|n| format!("; note: {n}"))
-                    .unwrap_or_default()
-            ),
-        },
-        Action::Webhook { target, payload } => FollowUpView {
-            status,
-            source: f.source.clone(),
-            kind: "webhook",
-            summary: format!("webhook to {target}"),
-            details: payload.as_ref().map(|p| p.to_string()).unwrap_or_default(),
-        },
+    let (kind, summary, details) = super::describe_action(&f.action);
+    FollowUpView {
+        status: states.get(&f.id).cloned(),
+        source: f.source.clone(),
+        kind,
+        summary,
+        details,
     }
 }
 

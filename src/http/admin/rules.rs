@@ -7,7 +7,7 @@ use super::extract::CsrfForm;
 use super::{render, SiteSession};
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
-use crate::domain::{Action, Priority, RuleError, RuleErrorEntry};
+use crate::domain::{Action, RuleError, RuleErrorEntry};
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
 use crate::services::evaluate::{evaluate, Evaluation, Hooks};
@@ -188,37 +188,12 @@ fn field_views(
 }
 
 fn action_view(source: String, action: &Action) -> ActionView {
-    match action {
-        Action::Task {
-            queue,
-            title,
-            due_hours,
-            priority,
-            note,
-        } => {
-            let mut details = vec![format!("queue {queue}")];
-            if let Some(h) = due_hours {
-                details.push(format!("due in {h} h"));
-            }
-            if *priority == Priority::High {
-                details.push("high priority".into());
-            }
-            if let Some(n) = note {
-                details.push(n.clone());
-            }
-            ActionView {
-                kind: "task",
-                summary: title.clone(),
-                details: details.join("; "),
-                source,
-            }
-        }
-        Action::Webhook { target, payload } => ActionView {
-            kind: "webhook",
-            summary: target.clone(),
-            details: payload.as_ref().map(|p| p.to_string()).unwrap_or_default(),
-            source,
-        },
+    let (kind, summary, details) = super::describe_action(action);
+    ActionView {
+        kind,
+        summary,
+        details,
+        source,
     }
 }
 
@@ -353,6 +328,32 @@ async fn rules_page(
     .await
 }
 
+/// What "try it" shows: the tags with their labels, the actions, the rule errors.
+fn tried(rt: &SiteRuntime, evaluation: Evaluation) -> TryResult {
+    let result = evaluation.outcome;
+    let tags = result
+        .tags
+        .iter()
+        .map(|t| {
+            let label = rt
+                .site
+                .barrier(&t.code)
+                .map(|b| b.label.clone())
+                .unwrap_or_default();
+            (t.code.clone(), label, t.source.clone())
+        })
+        .collect();
+    TryResult {
+        tags,
+        actions: result
+            .actions
+            .into_iter()
+            .map(|(source, a)| action_view(source, &a))
+            .collect(),
+        errors: result.errors,
+    }
+}
+
 /// Runs the site's hooks on the answers of the form; stores nothing and triggers nothing.
 #[post("/sites/{site}/rules/try")]
 async fn try_it(
@@ -394,38 +395,13 @@ async fn try_it(
         })
         .await?;
     let (outcome, status) = match checked {
-        Ok(Evaluation {
-            outcome: result, ..
-        }) => {
-            let tags = result
-                .tags
-                .iter()
-                .map(|t| {
-                    let label = rt
-                        .site
-                        .barrier(&t.code)
-                        .map(|b| b.label.clone())
-                        .unwrap_or_default();
-                    (t.code.clone(), label, t.source.clone())
-                })
-                .collect();
-            let tried = TryResult {
-                tags,
-                actions: result
-                    .actions
-                    .into_iter()
-                    .map(|(source, a)| action_view(source, &a))
-                    .collect(),
-                errors: result.errors,
-            };
-            (
-                Outcome {
-                    tried: Some(tried),
-                    ..Outcome::default()
-                },
-                StatusCode::OK,
-            )
-        }
+        Ok(evaluation) => (
+            Outcome {
+                tried: Some(tried(&rt, evaluation)),
+                ..Outcome::default()
+            },
+            StatusCode::OK,
+        ),
         Err(problems) => (
             Outcome {
                 problems,

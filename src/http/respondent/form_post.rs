@@ -8,7 +8,8 @@ use crate::app::AppState;
 use crate::domain::invitation::token_sha256;
 use crate::http::body::FormFields;
 use crate::http::error::ApiError;
-use crate::services::submit::{submit, Submission};
+use crate::services::sites::SiteRuntime;
+use crate::services::submit::{submit, Submission, Submitted};
 use crate::services::ServiceError;
 use crate::survey::{FieldError, RawAnswer, Survey};
 use actix_web::http::{header, StatusCode};
@@ -101,24 +102,57 @@ pub(super) async fn form_submit(
         invitation,
     };
     let outcome = submit(&state, submission).await;
+    let sent = Sent {
+        runtime: &runtime,
+        survey: &survey,
+        values: &values,
+        submission_id: meta.submission_id,
+    };
+    answer(&state, &ctx, sent, outcome)
+}
+
+/// What was posted, for the answer to it.
+struct Sent<'a> {
+    runtime: &'a SiteRuntime,
+    survey: &'a Survey,
+    values: &'a FormValues,
+    submission_id: Option<Uuid>,
+}
+
+/// The thank-you page once stored; otherwise the form again or the page that explains.
+fn answer(
+    state: &AppState,
+    ctx: &PageContext,
+    sent: Sent<'_>,
+    outcome: Result<Submitted, ServiceError>,
+) -> HttpResponse {
+    let Sent {
+        runtime,
+        survey,
+        values,
+        ..
+    } = sent;
+    let form_again = |id: String, problems: &[FieldError]| match render_form(
+        state, ctx, runtime, survey, &id, values, problems,
+    ) {
+        Ok(page) => html(StatusCode::UNPROCESSABLE_ENTITY, page),
+        Err(e) => error_page(state, ctx, e),
+    };
     match outcome {
         Ok(_) => HttpResponse::SeeOther()
             .insert_header((
                 header::LOCATION,
                 format!(
                     "{}/thanks{}",
-                    form_url(&runtime, &survey),
+                    form_url(runtime, survey),
                     ctx.lang_query('?')
                 ),
             ))
             .finish(),
-        Err(ServiceError::InvalidAnswers(errors)) => {
-            let id = meta.submission_id.unwrap_or_else(Uuid::new_v4).to_string();
-            match render_form(&state, &ctx, &runtime, &survey, &id, &values, &errors) {
-                Ok(page) => html(StatusCode::UNPROCESSABLE_ENTITY, page),
-                Err(e) => error_page(&state, &ctx, e),
-            }
-        }
+        Err(ServiceError::InvalidAnswers(errors)) => form_again(
+            sent.submission_id.unwrap_or_else(Uuid::new_v4).to_string(),
+            &errors,
+        ),
         Err(ServiceError::IdempotencyKeyReused) => {
             // The same form sent before with other answers (Back, change, send again): say so
             // and give the form a new id, so that sending it again stores these answers.
@@ -126,18 +160,14 @@ pub(super) async fn form_submit(
                 field: SUBMISSION_FIELD.into(),
                 message: ctx.ui.already_sent.into(),
             }];
-            let id = Uuid::new_v4().to_string();
-            match render_form(&state, &ctx, &runtime, &survey, &id, &values, &problem) {
-                Ok(page) => html(StatusCode::UNPROCESSABLE_ENTITY, page),
-                Err(e) => error_page(&state, &ctx, e),
-            }
+            form_again(Uuid::new_v4().to_string(), &problem)
         }
         Err(
             e @ (ServiceError::InvitationUnknown
             | ServiceError::InvitationUsed
             | ServiceError::InvitationExpired),
-        ) => invitation_page(&state, &ctx, &runtime, &survey, e.into()),
-        Err(e) => error_page(&state, &ctx, e.into()),
+        ) => invitation_page(state, ctx, runtime, survey, e.into()),
+        Err(e) => error_page(state, ctx, e.into()),
     }
 }
 

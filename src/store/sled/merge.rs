@@ -1,68 +1,28 @@
-//! Time-ordered merge of key-ordered scans whose keys end in a UUID v7.
+//! K-way merge of key-ordered scans into one ordered stream: each scan's keys share a prefix
+//! (of its own length), and the merge orders by what follows it. For responses that is the
+//! UUID v7 id (so time order across surveys), for the task index the due time and id.
 
-use super::keys;
 use crate::store::StoreError;
 use sled::IVec;
 use std::iter::Peekable;
-use uuid::Uuid;
 
 pub(super) type Scan = Box<dyn Iterator<Item = sled::Result<(IVec, IVec)>>>;
 
-/// K-way merge by the id at the end of each key (oldest first).
-pub(super) struct MergeByTime {
-    iters: Vec<Peekable<Scan>>,
-}
-
-impl MergeByTime {
-    pub fn new(scans: Vec<Scan>) -> Self {
-        MergeByTime {
-            iters: scans.into_iter().map(Iterator::peekable).collect(),
-        }
-    }
-}
-
-impl Iterator for MergeByTime {
-    type Item = Result<(IVec, IVec), StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let mut best: Option<(usize, Uuid)> = None;
-        for (i, it) in self.iters.iter_mut().enumerate() {
-            match it.peek() {
-                None => {}
-                Some(Err(_)) => {
-                    let err = it.next()?.err()?;
-                    return Some(Err(err.into()));
-                }
-                Some(Ok((k, _))) => {
-                    let id = keys::id_of(k).unwrap_or_default();
-                    if best.is_none_or(|(_, b)| id < b) {
-                        best = Some((i, id));
-                    }
-                }
-            }
-        }
-        let (i, _) = best?;
-        Some(self.iters[i].next()?.map_err(Into::into))
-    }
-}
-
-/// K-way merge of index scans by the key suffix after each scan's own prefix (for task index
-/// scans: due time, then id).
-pub(super) struct MergeBySuffix {
+pub(super) struct Merge {
     iters: Vec<(usize, Peekable<Scan>)>,
 }
 
-impl MergeBySuffix {
+impl Merge {
     /// Each scan with the length of the prefix its keys share.
     pub fn new(scans: Vec<(usize, Scan)>) -> Self {
-        MergeBySuffix {
+        Merge {
             iters: scans.into_iter().map(|(p, s)| (p, s.peekable())).collect(),
         }
     }
 }
 
-impl Iterator for MergeBySuffix {
-    type Item = Result<IVec, StoreError>;
+impl Iterator for Merge {
+    type Item = Result<(IVec, IVec), StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let mut best: Option<(usize, Vec<u8>)> = None;
@@ -82,6 +42,6 @@ impl Iterator for MergeBySuffix {
             }
         }
         let (i, _) = best?;
-        Some(self.iters[i].1.next()?.map(|(k, _)| k).map_err(Into::into))
+        Some(self.iters[i].1.next()?.map_err(Into::into))
     }
 }

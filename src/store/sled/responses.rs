@@ -2,7 +2,7 @@
 //! are derived from it and written right after it (see the module comment of `sled`).
 
 use super::keys;
-use super::merge::{MergeByTime, Scan};
+use super::merge::{Merge, Scan};
 use super::{decode, encode, Db, SledStore};
 use crate::domain::time::DAY_MS;
 use crate::domain::{Invitation, InvitationProblem, RuleErrorEntry, StoredResponse};
@@ -177,12 +177,12 @@ impl Db {
     }
 
     /// A time-ordered scan of the responses a query names (before the group and tag checks).
-    pub(super) fn scan_responses(&self, q: &ResponseQuery) -> MergeByTime {
+    pub(super) fn scan_responses(&self, q: &ResponseQuery) -> Merge {
         let surveys = match &q.survey {
             Some(s) => vec![s.clone()],
             None => self.surveys_of(&q.site),
         };
-        let mut scans: Vec<Scan> = Vec::new();
+        let mut scans: Vec<(usize, Scan)> = Vec::new();
         for survey in surveys {
             if let Some(g) = &q.group {
                 if !self.counts.has_group(&q.site, &survey, g) {
@@ -194,11 +194,13 @@ impl Db {
                 .tag
                 .as_ref()
                 .map(|t| self.counts.days_with_tag(&q.site, &survey, t));
+            let prefix = keys::survey_prefix(&q.site, &survey).len();
             for (from, until) in spans(q, days) {
-                scans.push(self.survey_scan(&q.site, &survey, from, until, q.after));
+                let scan = self.survey_scan(&q.site, &survey, from, until, q.after);
+                scans.push((prefix, scan));
             }
         }
-        MergeByTime::new(scans)
+        Merge::new(scans)
     }
 
     fn survey_scan(

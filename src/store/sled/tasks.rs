@@ -3,7 +3,7 @@
 //! filters name, so a page costs the page, not the site.
 
 use super::keys;
-use super::merge::{MergeBySuffix, Scan};
+use super::merge::{Merge, Scan};
 use super::responses::put;
 use super::{decode, encode, Db, SledStore};
 use crate::domain::{StatusChange, Task, TaskStatus};
@@ -90,8 +90,8 @@ impl Db {
             }
         }
         let mut items = Vec::new();
-        for key in MergeBySuffix::new(scans) {
-            let key = key?;
+        for kv in Merge::new(scans) {
+            let (key, _) = kv?;
             let Some(id) = keys::id_of(&key) else {
                 continue;
             };
@@ -112,39 +112,6 @@ impl Db {
             }
         }
         Ok(Page::of(items, q.limit, |t| t.id))
-    }
-
-    fn transition_task(
-        &self,
-        site: &str,
-        id: Uuid,
-        expected: TaskStatus,
-        change: &StatusChange,
-    ) -> Result<Task, StoreError> {
-        let key = keys::entity_key(site, id);
-        // Compare-and-swap: two staff members racing on one task cannot both win.
-        loop {
-            let Some(old) = self.tasks.get(&key)? else {
-                return Err(StoreError::NotFound);
-            };
-            let before: Task = decode(&old)?;
-            if before.status != expected {
-                return Err(StoreError::TaskStateChanged(before.status));
-            }
-            let mut after = before.clone();
-            after.apply(change.clone());
-            let new_entry = keys::task_index_key(&after);
-            self.task_index.insert(new_entry.as_slice(), &[])?;
-            if self
-                .tasks
-                .compare_and_swap(&key, Some(old), Some(encode(&after)?))?
-                .is_ok()
-            {
-                self.task_index.remove(keys::task_index_key(&before))?;
-                return Ok(after);
-            }
-            self.task_index.remove(new_entry)?;
-        }
     }
 }
 
@@ -216,8 +183,31 @@ impl TaskStore for SledStore {
         expected: TaskStatus,
         change: &StatusChange,
     ) -> Result<Task, StoreError> {
-        let (site, change) = (site.to_string(), change.clone());
-        self.write(move |db| db.transition_task(&site, id, expected, &change))
-            .await
+        let (key, change) = (keys::entity_key(site, id), change.clone());
+        // Compare-and-swap: two staff members racing on one task cannot both win.
+        self.write(move |db| loop {
+            let Some(old) = db.tasks.get(&key)? else {
+                return Err(StoreError::NotFound);
+            };
+            let before: Task = decode(&old)?;
+            if before.status != expected {
+                return Err(StoreError::TaskStateChanged(before.status));
+            }
+            let mut after = before.clone();
+            after.apply(change.clone());
+            let new_entry = keys::task_index_key(&after);
+            db.task_index.insert(new_entry.as_slice(), &[])?;
+            let new = encode(&after)?;
+            if db
+                .tasks
+                .compare_and_swap(&key, Some(old), Some(new))?
+                .is_ok()
+            {
+                db.task_index.remove(keys::task_index_key(&before))?;
+                return Ok(after);
+            }
+            db.task_index.remove(new_entry)?;
+        })
+        .await
     }
 }
