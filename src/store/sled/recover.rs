@@ -179,7 +179,7 @@ impl Store for SledStore {
 mod tests {
     use super::*;
     use crate::domain::{Action, FollowUp, FollowUpRecords, Priority, TaskStatus};
-    use crate::store::{NewResponse, ResponseStore, TaskStore};
+    use crate::store::{DeliveryStore, NewResponse, ResponseStore, TaskStore};
     use uuid::Uuid;
 
     fn response() -> StoredResponse {
@@ -252,5 +252,95 @@ mod tests {
             TaskStatus::Claimed,
             "a claimed task stays claimed"
         );
+    }
+
+    /// A data directory as the first schema wrote it opens, with its tasks, deliveries,
+    /// submission ids and re-tag progress usable.
+    #[actix_web::test]
+    async fn a_schema_1_directory_is_migrated() {
+        use crate::domain::{Delivery, RetagProgress, RetagStatus, Task};
+        use crate::store::{Claim, IdempotencyKey, Inserted, JobStore, TaskQuery};
+        let dir = tempfile::tempdir().unwrap();
+        let r = response();
+        let key = keys::response_key("s", "x", r.id);
+        let records = records_for(&r);
+        let (task, delivery) = (records.tasks[0].clone(), records.deliveries[0].clone());
+        let submission = Uuid::now_v7();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            let tree = |name: &str| db.open_tree(name).unwrap();
+            tree("meta").insert("schema", "1").unwrap();
+            let run = serde_json::json!({ "started_ms": 1, "clean": true });
+            tree("meta").insert("run", encode(&run).unwrap()).unwrap();
+            tree("responses").insert(&key, encode(&r).unwrap()).unwrap();
+            let sub_key = keys::entity_key("s", submission);
+            tree("submissions").insert(sub_key, key.as_slice()).unwrap();
+            // Stored before `origin` and leases existed.
+            let mut t = serde_json::to_value(&task).unwrap();
+            t.as_object_mut().unwrap().remove("origin");
+            tree("tasks")
+                .insert(keys::entity_key("s", task.id), encode(&t).unwrap())
+                .unwrap();
+            let mut d = serde_json::to_value(&delivery).unwrap();
+            d.as_object_mut().unwrap().remove("origin");
+            d.as_object_mut().unwrap().remove("survey");
+            let outbox_key = keys::entity_key("s", delivery.id);
+            tree("outbox")
+                .insert(&outbox_key, encode(&d).unwrap())
+                .unwrap();
+            let slot = keys::pending_key(delivery.next_attempt_ms, "s", delivery.id);
+            tree("outbox_pending").insert(slot, outbox_key).unwrap();
+            let progress = RetagProgress {
+                status: RetagStatus::Done,
+                started_at: "2026-01-01T00:00:00.000Z".into(),
+                finished_at: None,
+                total: 1,
+                done: 1,
+                changed: 0,
+                with_errors: 0,
+                until_ms: 1,
+                cursor: None,
+                message: None,
+            };
+            tree("retag")
+                .insert("s", encode(&progress).unwrap())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let store = SledStore::open(dir.path(), 8 << 20, 1).unwrap();
+        store.recover().await.unwrap();
+        assert_eq!(store.db.schema().unwrap(), SCHEMA_VERSION);
+        let open = TaskQuery {
+            site: "s".into(),
+            statuses: vec![TaskStatus::Open],
+            limit: 10,
+            ..TaskQuery::default()
+        };
+        let listed: Vec<Task> = store.list_tasks(&open).await.unwrap().items;
+        assert_eq!(listed.len(), 1, "the task is in the new index");
+        assert_eq!(listed[0].origin, task.origin);
+        let claim = Claim {
+            node: "n".into(),
+            now_ms: i64::MAX / 2,
+            lease_until_ms: i64::MAX / 2 + 1,
+            limit: 10,
+        };
+        let claimed: Vec<Delivery> = store.claim_deliveries(&claim).await.unwrap();
+        assert_eq!(claimed.len(), 1, "the pending delivery is still due");
+        let repeat = NewResponse {
+            response: response(),
+            follow_ups: FollowUpRecords::default(),
+            idempotency: Some(IdempotencyKey {
+                key: submission,
+                fingerprint: "any".into(),
+            }),
+            invitation: None,
+        };
+        match store.insert_response(repeat).await.unwrap() {
+            Inserted::Replayed(first) => assert_eq!(first.id, r.id),
+            other => panic!("an old submission id replays its response: {other:?}"),
+        }
+        let progress = store.retag_progress("s").await.unwrap().unwrap();
+        assert_eq!(progress.done, 1, "re-tag progress moved into the jobs tree");
     }
 }
