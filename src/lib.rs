@@ -5,6 +5,7 @@ pub mod args;
 pub mod auth;
 pub mod commands;
 pub mod config;
+pub mod csv_cell;
 pub mod errors;
 pub mod followups;
 pub mod http;

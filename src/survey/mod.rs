@@ -2,7 +2,9 @@
 
 pub mod answers;
 pub mod definition;
+pub mod language;
 pub mod load;
+pub mod sanitize;
 pub mod site;
 
 pub use answers::{is_shown, validate, AnswerValue, Answers, FieldError, RawAnswer};
