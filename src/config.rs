@@ -2,6 +2,7 @@
 
 use crate::args::{CommonArgs, ServeArgs};
 use crate::errors::StartupError;
+use crate::followups::address_policy::{AddressPolicy, AllowedRange};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,6 +25,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub deliver_webhooks: Option<bool>,
     pub rule_deadline_ms: Option<u64>,
+    pub webhook_allow_private: Option<Vec<AllowedRange>>,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +50,9 @@ pub struct Config {
     pub deliver_webhooks: bool,
     /// Wall-clock time one rule hook may run.
     pub rule_deadline: Duration,
+    /// Private, shared and loopback ranges webhooks may reach (none by default; see
+    /// `followups::address_policy`).
+    pub webhook_allow_private: Vec<AllowedRange>,
 }
 
 impl Default for Config {
@@ -67,6 +72,7 @@ impl Default for Config {
             public_url: None,
             deliver_webhooks: true,
             rule_deadline: Duration::from_millis(50),
+            webhook_allow_private: Vec::new(),
         }
     }
 }
@@ -97,6 +103,11 @@ fn read_file_config(explicit: Option<&Path>) -> Result<FileConfig, StartupError>
 }
 
 impl Config {
+    /// Where this server's webhooks may connect.
+    pub fn webhook_policy(&self) -> AddressPolicy {
+        AddressPolicy::new(&self.webhook_allow_private)
+    }
+
     /// Resolves the paths the offline commands need.
     pub fn for_command(common: &CommonArgs) -> Result<Config, StartupError> {
         Config::resolve(&ServeArgs {
@@ -140,6 +151,9 @@ impl Config {
             public_url: file
                 .public_url
                 .map(|u| u.trim().trim_end_matches('/').to_string()),
+            webhook_allow_private: file
+                .webhook_allow_private
+                .unwrap_or(d.webhook_allow_private),
         };
         if let Some(url) = &config.public_url {
             let rest = url

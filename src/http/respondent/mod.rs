@@ -458,6 +458,7 @@ mod tests {
             sites: repo.join("tests/fixtures/sites"),
             plugins: repo.join("tests/fixtures/plugins"),
             templates: repo.join("templates"),
+            webhook_allow_private: vec!["127.0.0.1/32".parse().unwrap()],
             ..Config::default()
         })
         .expect("fixture state opens")
