@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod csv_cell;
 pub mod errors;
+pub mod fhir;
 pub mod followups;
 pub mod http;
 pub mod invitations;
