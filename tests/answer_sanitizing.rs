@@ -9,7 +9,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use chorus::create_app;
 use chorus::response::StoredResponse;
-use chorus::store::ResponseQuery;
 use chorus::survey::AnswerValue;
 use common::server::{run, Server};
 use serde_json::{json, Value};
@@ -19,15 +18,7 @@ const HOSTILE: &str = "a\u{0}b\u{1b}[2J\u{1b}]0;pwned\u{7}c\u{9b}31md\u{7f}e\r\n
 const CLEANED: &str = "ab[2J]0;pwnedc31mde\nnext\nline\tend";
 
 fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
-    state
-        .store
-        .list_responses(&ResponseQuery {
-            site: "demo-clinic".into(),
-            limit: 1000,
-            ..Default::default()
-        })
-        .unwrap()
-        .responses
+    common::stored_responses(state, "demo-clinic")
 }
 
 fn answers(comments: &str) -> Value {

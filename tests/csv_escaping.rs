@@ -128,20 +128,8 @@ async fn the_admin_download_and_the_export_escape_every_cell() {
 fn invitation_links_are_written_through_the_same_escaping() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let out = run(
-        &[
-            "invite",
-            "--site",
-            "demo-clinic",
-            "--survey",
-            "patient-enrollment",
-            "--count",
-            "3",
-            "--base-url",
-            "https://survey.example.org",
-        ],
-        &data,
-    );
+    let args = "invite --site demo-clinic --survey patient-enrollment --count 3 --base-url https://survey.example.org";
+    let out = run(&args.split(' ').collect::<Vec<_>>(), &data);
     assert!(
         out.status.success(),
         "{}",

@@ -23,24 +23,10 @@ use std::time::{Duration, Instant};
 
 const SECRET: &str = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seQ==";
 
-/// A copy of the hook-clinic fixture whose two webhooks have these URLs (TOML strings, so
-/// escapes such as `\r\n` work).
+/// The hook-clinic fixture with these webhook URLs (TOML strings, so escapes such as `\r\n`
+/// work).
 fn hook_sites(helpdesk: &str, down: &str) -> PathBuf {
-    let sites = tempfile::tempdir().unwrap().keep();
-    let src = common::repo().join("tests/fixtures/webhook-sites/hook-clinic");
-    let dst = sites.join("hook-clinic");
-    std::fs::create_dir_all(dst.join("surveys")).unwrap();
-    std::fs::copy(
-        src.join("surveys/patient.toml"),
-        dst.join("surveys/patient.toml"),
-    )
-    .unwrap();
-    let toml = std::fs::read_to_string(src.join("site.toml"))
-        .unwrap()
-        .replacen("http://127.0.0.1:9/hooks/chorus", helpdesk, 1)
-        .replacen("http://127.0.0.1:9/hooks/chorus", down, 1);
-    std::fs::write(dst.join("site.toml"), toml).unwrap();
-    sites
+    common::followups::hook_clinic_sites(helpdesk, down)
 }
 
 fn chorus(args: &[&str], config_text: &str) -> Output {
@@ -201,69 +187,51 @@ fn hook_state(sites: PathBuf, allow: &[&str]) -> common::TestState {
     })
 }
 
-fn webhook() -> Action {
-    Action::Webhook {
-        target: "helpdesk".into(),
-        payload: None,
-    }
-}
-
-#[actix_web::test]
-async fn a_name_that_resolves_to_a_refused_address_is_never_contacted() {
+/// One webhook action to `http://localhost:PORT/…` (a receiver on 127.0.0.1) with these
+/// ranges allowed, delivered until it settles: what was recorded and what reached the receiver.
+async fn deliver_to_localhost(allow: &str, settled: DeliveryStatus) -> (Delivery, usize) {
     let receiver = Receiver::start(|_| (204, vec![]));
     let url = format!("http://localhost:{}/hooks/chorus", receiver.port);
-    // Loading passes: a name is judged when connecting, by every address it resolves to.
-    let t = hook_state(
-        hook_sites(&url, "http://127.0.0.2:9/down"),
-        &["127.0.0.2/32"],
-    );
+    // `down` uses the allowed address itself, so that the site loads.
+    let down = format!("http://{}:9/down", allow.trim_end_matches("/32"));
+    let t = hook_state(hook_sites(&url, &down), &[allow]);
     actix_web::rt::spawn(DeliveryWorker::new(t.state.clone().into_inner(), policy()).run());
+    let action = Action::Webhook {
+        target: "helpdesk".into(),
+        payload: None,
+    };
     store_with_actions(
         &t.state,
         "hook-clinic",
         "patient",
         &now_rfc3339(),
-        vec![webhook()],
+        vec![action],
     );
-    let list = wait_for(&t.state, |l| {
-        l.iter().all(|d| d.status == DeliveryStatus::Failed)
-    })
-    .await;
-    let error = list[0].last_error.as_deref().unwrap();
+    let list = wait_for(&t.state, |l| l.iter().all(|d| d.status == settled)).await;
+    (list[0].clone(), receiver.received().len())
+}
+
+#[actix_web::test]
+async fn a_name_that_resolves_to_a_refused_address_is_never_contacted() {
+    // Loading passes: a name is judged when connecting, by every address it resolves to.
+    let (delivery, received) = deliver_to_localhost("127.0.0.2/32", DeliveryStatus::Failed).await;
+    let error = delivery.last_error.as_deref().unwrap();
     assert!(
         error.starts_with("refused: localhost resolves to ")
             && error.contains("127.0.0.1 is a loopback address")
             && error.contains("webhook_allow_private"),
         "{error}"
     );
-    assert_eq!(list[0].attempts, 1, "a refusal is not retried");
-    assert!(
-        receiver.received().is_empty(),
-        "no request reached the receiver"
-    );
+    assert_eq!(delivery.attempts, 1, "a refusal is not retried");
+    assert_eq!(received, 0, "no request reached the receiver");
 }
 
 #[actix_web::test]
 async fn a_name_is_delivered_to_the_addresses_the_policy_allows() {
-    let receiver = Receiver::start(|_| (204, vec![]));
-    let url = format!("http://localhost:{}/hooks/chorus", receiver.port);
-    let t = hook_state(
-        hook_sites(&url, "http://127.0.0.1:9/down"),
-        &["127.0.0.1/32"],
-    );
-    actix_web::rt::spawn(DeliveryWorker::new(t.state.clone().into_inner(), policy()).run());
-    store_with_actions(
-        &t.state,
-        "hook-clinic",
-        "patient",
-        &now_rfc3339(),
-        vec![webhook()],
-    );
-    wait_for(&t.state, |l| {
-        l.iter().all(|d| d.status == DeliveryStatus::Delivered)
-    })
-    .await;
-    assert_eq!(receiver.received().len(), 1);
+    let (delivery, received) =
+        deliver_to_localhost("127.0.0.1/32", DeliveryStatus::Delivered).await;
+    assert_eq!(delivery.attempts, 1);
+    assert_eq!(received, 1);
 }
 
 /// Starts the real server on the demo site with these environment variables; returns its

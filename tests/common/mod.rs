@@ -57,6 +57,19 @@ pub fn fixture_state() -> TestState {
     state_with(fixture_config)
 }
 
+/// Every stored response of a site (up to 1,000), oldest first.
+pub fn stored_responses(state: &AppState, site: &str) -> Vec<chorus::response::StoredResponse> {
+    state
+        .store
+        .list_responses(&chorus::store::ResponseQuery {
+            site: site.into(),
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap()
+        .responses
+}
+
 /// Adds a user directly in the store and returns its bearer token.
 pub fn add_user(state: &AppState, name: &str, site: &str, role: chorus::store::Role) -> String {
     let token = chorus::auth::new_token();
