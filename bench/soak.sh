@@ -25,7 +25,8 @@ sed -i "s|http://127.0.0.1:9000/hooks/chorus|http://127.0.0.1:$rport/hooks/choru
 echo 'webhook_allow_private = ["127.0.0.1/32"]' > "$tmp/chorus.toml"
 "$out/examples/webhook_receiver" $rport >/dev/null 2>&1 & rpid=$!
 cpid=""
-trap 'kill -9 $cpid 2>/dev/null; kill $rpid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+# errexit holds inside the trap too: every step must succeed or the rest (the receiver) is left.
+trap '[ -z "$cpid" ] || kill -9 $cpid 2>/dev/null || true; kill $rpid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 serve() {
   CHORUS_LOG=warn "$out/chorus" serve --config "$tmp/chorus.toml" --bind 127.0.0.1:$cport \
