@@ -80,6 +80,7 @@ impl AppState {
                 deadline: config.rule_deadline,
                 ..Default::default()
             },
+            config.webhook_policy(),
         )
         .map_err(StartupError::Sites)?;
         let templates = load_templates(&config.templates)?;
@@ -156,6 +157,7 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
     runtime.block_on(async move {
         let state = web::Data::new(AppState::open(config).await?);
         ensure_initial_admin(&state).await?;
+        warn_about_webhook_secrets(&state);
         let config = state.config.clone();
         let app_state = state.clone();
         let server = HttpServer::new(move || create_app(app_state.clone()))
@@ -191,6 +193,23 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
         chorus.store.close().await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A webhook whose secret cannot be read would fail every delivery: say so once, at start,
+/// naming the webhook and the variable (never a secret). The admin pages say it too.
+fn warn_about_webhook_secrets(state: &AppState) {
+    for id in state.sites.ids() {
+        let Some(rt) = state.sites.get(&id) else {
+            continue;
+        };
+        for (webhook, problem) in crate::services::signing::secret_problems(&rt.site) {
+            tracing::warn!(
+                site = %id,
+                webhook = %webhook,
+                "webhook secret unavailable ({problem}): its deliveries stay pending until the server is restarted with it set"
+            );
+        }
+    }
 }
 
 /// On first start with no users: an all-sites admin whose token is printed once and written

@@ -2,6 +2,7 @@
 //! errors that stop a start before anything is served.
 
 use crate::commands::args::{CommonArgs, ServeArgs};
+use crate::services::address_policy::{AddressPolicy, AllowedRange};
 use crate::store::StoreError;
 use crate::survey::LoadError;
 use serde::Deserialize;
@@ -13,6 +14,9 @@ use std::time::Duration;
 pub enum StartupError {
     #[error("configuration: {0}")]
     Config(String),
+    /// What a command was given (a password, a name) is not acceptable; said as it is.
+    #[error("{0}")]
+    Input(String),
     #[error("{}", join_lines(.0))]
     Sites(Vec<LoadError>),
     #[error("templates: {0}")]
@@ -54,6 +58,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub deliver_webhooks: Option<bool>,
     pub rule_deadline_ms: Option<u64>,
+    pub webhook_allow_private: Option<Vec<AllowedRange>>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +83,9 @@ pub struct Config {
     pub deliver_webhooks: bool,
     /// Wall-clock time one rule hook may run.
     pub rule_deadline: Duration,
+    /// Private, shared and loopback ranges webhooks may reach (none by default; see
+    /// `services::address_policy`).
+    pub webhook_allow_private: Vec<AllowedRange>,
 }
 
 impl Default for Config {
@@ -97,6 +105,7 @@ impl Default for Config {
             public_url: None,
             deliver_webhooks: true,
             rule_deadline: Duration::from_millis(50),
+            webhook_allow_private: Vec::new(),
         }
     }
 }
@@ -127,6 +136,11 @@ fn read_file_config(explicit: Option<&Path>) -> Result<FileConfig, StartupError>
 }
 
 impl Config {
+    /// Where this server's webhooks may connect.
+    pub fn webhook_policy(&self) -> AddressPolicy {
+        AddressPolicy::new(&self.webhook_allow_private)
+    }
+
     /// Resolves the paths the offline commands need.
     pub fn for_command(common: &CommonArgs) -> Result<Config, StartupError> {
         Config::resolve(&ServeArgs {
@@ -170,6 +184,9 @@ impl Config {
             public_url: file
                 .public_url
                 .map(|u| u.trim().trim_end_matches('/').to_string()),
+            webhook_allow_private: file
+                .webhook_allow_private
+                .unwrap_or(d.webhook_allow_private),
         };
         if let Some(url) = &config.public_url {
             let rest = url

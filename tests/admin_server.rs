@@ -8,6 +8,15 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn set_password(data: &std::path::Path, name: &str, password: &str) {
+    let out = passwd(data, name, password);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn passwd(data: &std::path::Path, name: &str, password: &str) -> std::process::Output {
     let repo = common::repo();
     let mut child = Command::new(bin())
         .args(["user", "passwd", name, "--data"])
@@ -23,12 +32,36 @@ fn set_password(data: &std::path::Path, name: &str, password: &str) {
         .spawn()
         .unwrap();
     writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_short_password_is_refused_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let add = [
+        "user",
+        "add",
+        "--site",
+        "demo-clinic",
+        "--name",
+        "ana",
+        "--role",
+        "staff",
+    ];
+    assert!(run(&add, &data).status.success());
+    let out = passwd(&data, "ana", "short pw");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains(
+            "chorus: the password is too short: it has 8 character(s), it needs at least 12"
+        ),
+        "{stderr}"
     );
+    assert!(!stderr.contains("configuration"), "{stderr}");
+    // Nothing was set: a password of the right length still works afterwards.
+    set_password(&data, "ana", "twelve chars or more");
 }
 
 /// `name=value` of a Set-Cookie header, and the whole header.

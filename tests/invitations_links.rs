@@ -10,7 +10,6 @@ use chorus::create_app;
 use chorus::domain::invitation::{token_sha256, Invitation};
 use chorus::domain::Role;
 use chorus::domain::StoredResponse;
-use chorus::store::ResponseQuery;
 use common::TestStore;
 use serde_json::{json, Value};
 
@@ -18,16 +17,7 @@ const PATIENT: &str = "/s/demo-clinic/patient-enrollment";
 const CREATE: &str = "/api/v1/sites/demo-clinic/surveys/patient-enrollment/invitations";
 
 async fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
-    state
-        .store
-        .list_responses(&ResponseQuery {
-            site: "demo-clinic".into(),
-            limit: 1000,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .items
+    common::stored_responses(state, "demo-clinic").await
 }
 
 fn create(token: Option<&str>, body: Value) -> actix_http::Request {

@@ -9,21 +9,11 @@ use actix_web::test;
 use chorus::create_app;
 use chorus::domain::AnswerValue;
 use chorus::domain::StoredResponse;
-use chorus::store::ResponseQuery;
 
 const PATIENT: &str = "/s/demo-clinic/patient-enrollment";
 
 async fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
-    state
-        .store
-        .list_responses(&ResponseQuery {
-            site: "demo-clinic".into(),
-            limit: 1000,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .items
+    common::stored_responses(state, "demo-clinic").await
 }
 
 async fn get<B: actix_web::body::MessageBody>(

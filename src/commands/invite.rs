@@ -5,6 +5,7 @@ use super::{block_on, close, load_offline_site, open_offline_store, public_base,
 use crate::commands::args::InviteArgs;
 use crate::config::{Config, StartupError};
 use crate::domain::invitation::{check_request, link_path};
+use crate::services::csv_cell::SafeCsv;
 use crate::services::invitations::issue;
 use crate::services::sites::SiteRegistry;
 use crate::services::Chorus;
@@ -43,12 +44,12 @@ pub fn run(args: InviteArgs) -> Result<ExitCode, StartupError> {
         close(chorus.store.as_ref()).await?;
         Ok::<_, StartupError>(issued)
     })??;
-    let mut csv = csv::Writer::from_writer(out);
+    let mut csv = SafeCsv::new(out);
     let io = |e: csv::Error| StartupError::Io(format!("cannot write the links: {e}"));
-    csv.write_record(["url", "expires_at"]).map_err(io)?;
+    csv.write_row(["url", "expires_at"]).map_err(io)?;
     for i in &issued {
         let url = format!("{base}{}", link_path(site.id(), &args.survey, &i.token));
-        csv.write_record([url.as_str(), i.expires_at.as_str()])
+        csv.write_row([url.as_str(), i.expires_at.as_str()])
             .map_err(io)?;
     }
     csv.flush()

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 fn refused(e: UserError) -> StartupError {
     match e {
         UserError::Service(crate::services::ServiceError::Store(e)) => e.into(),
-        other => StartupError::Config(other.to_string()),
+        other => StartupError::Input(other.to_string()),
     }
 }
 
@@ -23,7 +23,7 @@ pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
             role,
             common,
         } => {
-            let role: Role = role.parse().map_err(StartupError::Config)?;
+            let role: Role = role.parse().map_err(StartupError::Input)?;
             let config = Config::for_command(&common)?;
             if site != ALL_SITES && !config.sites.join(&site).join("site.toml").is_file() {
                 return Err(StartupError::Config(format!(

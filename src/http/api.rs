@@ -104,6 +104,28 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<Uuid>, ApiError> {
     })))
 }
 
+fn into_submission(site: String, survey: String, body: NewResponse) -> Submission {
+    Submission {
+        site,
+        survey,
+        answers: body
+            .answers
+            .into_iter()
+            .map(|(k, v)| (k, RawAnswer::Json(v)))
+            .collect(),
+        idempotency_key: body.submission_id,
+        language: body.language,
+        invitation: None,
+    }
+}
+
+/// A JSON submission body as `POST .../responses` decodes it (without the Idempotency-Key
+/// header). Public for the fuzz targets.
+pub fn json_submission(site: &str, survey: &str, body: &[u8]) -> Result<Submission, ApiError> {
+    let body: NewResponse = super::body::decode_json(body)?;
+    Ok(into_submission(site.into(), survey.into(), body))
+}
+
 #[post("/sites/{site}/surveys/{survey}/responses")]
 async fn post_response(
     state: web::Data<AppState>,
@@ -112,28 +134,12 @@ async fn post_response(
     path: web::Path<(String, String)>,
     body: JsonBody<NewResponse>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
-    let idempotency_key = match body.submission_id {
-        Some(id) => Some(id),
-        None => idempotency_key(&req)?,
-    };
-    let answers = body
-        .answers
-        .into_iter()
-        .map(|(k, v)| (k, RawAnswer::Json(v)))
-        .collect();
-    let done = submit(
-        &state,
-        Submission {
-            site: site.0.site.id().to_string(),
-            survey: path.into_inner().1,
-            answers,
-            idempotency_key,
-            language: body.language,
-            invitation: None,
-        },
-    )
-    .await?;
+    let site = site.0.site.id().to_string();
+    let mut submission = into_submission(site, path.into_inner().1, body.0);
+    if submission.idempotency_key.is_none() {
+        submission.idempotency_key = idempotency_key(&req)?;
+    }
+    let done = submit(&state, submission).await?;
     let mut res = HttpResponse::Created();
     if done.replayed {
         res.insert_header(("Idempotent-Replayed", "true"));

@@ -87,9 +87,10 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::DeliveryNotFound(_)
         | S::InvitationUnknown => StatusCode::NOT_FOUND,
         S::InvitationUsed | S::InvitationExpired => StatusCode::GONE,
-        S::InvalidAnswers(_) | S::SiteInvalid(_) | S::IdempotencyKeyReused => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        S::InvalidAnswers(_)
+        | S::InvalidLanguage(_)
+        | S::SiteInvalid(_)
+        | S::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         S::InvalidQuery { .. } | S::InvalidBody { .. } => StatusCode::BAD_REQUEST,
         S::TransitionRefused(_) | S::AlreadyDelivered | S::RetagRunning(_) => StatusCode::CONFLICT,
         S::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,

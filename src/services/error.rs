@@ -19,6 +19,9 @@ pub enum ServiceError {
     DeliveryNotFound(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
+    /// The `language` of a submission is not one the site serves (the list it serves).
+    #[error("language is not one this site serves (it serves: {})", .0.join(", "))]
+    InvalidLanguage(Vec<String>),
     #[error("invalid query parameter {field}: {message}")]
     InvalidQuery { field: String, message: String },
     #[error("request body does not match the expected shape: {message}")]
@@ -61,6 +64,7 @@ impl ServiceError {
             ServiceError::FollowUpNotFound(_) => "follow_up_not_found",
             ServiceError::DeliveryNotFound(_) => "delivery_not_found",
             ServiceError::InvalidAnswers(_) => "invalid_answer",
+            ServiceError::InvalidLanguage(_) => "invalid_language",
             ServiceError::InvalidQuery { .. } => "invalid_query",
             ServiceError::InvalidBody { .. } => "invalid_body",
             // One public code for every refused change of state, as before these were apart.
@@ -81,6 +85,7 @@ impl ServiceError {
         match self {
             ServiceError::InvalidAnswers(errors) => errors.first().map(|e| e.field.as_str()),
             ServiceError::InvalidBody { field, .. } => field.as_deref(),
+            ServiceError::InvalidLanguage(_) => Some("language"),
             ServiceError::InvalidQuery { field, .. } => Some(field),
             _ => None,
         }

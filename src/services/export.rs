@@ -41,17 +41,8 @@ pub fn header(columns: &[String]) -> Vec<&str> {
         .collect()
 }
 
-/// Spreadsheet programs run cells that start with these as formulas; a leading apostrophe
-/// keeps respondent text inert (OWASP "CSV injection").
-fn neutralise(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell
-    }
-}
-
-/// One row; multi-choice values are joined by `;`.
+/// One row; multi-choice values are joined by `;`. Cells are raw: write them with
+/// [`super::csv_cell::SafeCsv`], which escapes every one.
 pub fn row(r: &StoredResponse, columns: &[String]) -> Vec<String> {
     let mut row = vec![
         r.id.to_string(),
@@ -66,7 +57,7 @@ pub fn row(r: &StoredResponse, columns: &[String]) -> Vec<String> {
     ];
     for c in columns {
         let value = r.answers.get(c).map(|a| a.as_form_values().join(";"));
-        row.push(neutralise(value.unwrap_or_default()));
+        row.push(value.unwrap_or_default());
     }
     let other: Vec<String> = r
         .answers
@@ -74,7 +65,7 @@ pub fn row(r: &StoredResponse, columns: &[String]) -> Vec<String> {
         .filter(|(k, _)| !columns.contains(k))
         .map(|(k, v)| format!("{k}={}", v.as_form_values().join(";")))
         .collect();
-    row.push(neutralise(other.join(" | ")));
+    row.push(other.join(" | "));
     row
 }
 
@@ -86,14 +77,14 @@ pub async fn write_csv(
     out: &mut dyn std::io::Write,
 ) -> Result<u64, ExportError> {
     let columns = question_columns(surveys);
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(header(&columns))?;
+    let mut w = super::csv_cell::SafeCsv::new(out);
+    w.write_row(header(&columns))?;
     query.limit = crate::store::MAX_PAGE;
     let mut n = 0;
     loop {
         let page = store.list_responses(&query).await?;
         for r in &page.items {
-            w.write_record(row(r, &columns))?;
+            w.write_row(row(r, &columns))?;
             n += 1;
         }
         match page.next {
@@ -101,7 +92,7 @@ pub async fn write_csv(
             None => break,
         }
     }
-    w.flush().map_err(csv::Error::from)?;
+    w.flush().map_err(|e| ExportError::Write(e.to_string()))?;
     Ok(n)
 }
 

@@ -2,6 +2,8 @@
 //! `Chorus` (the store, the running sites, the work pool, metrics and signals) and return
 //! `ServiceError`; they know nothing of actix.
 
+pub mod address_policy;
+pub mod csv_cell;
 mod error;
 pub mod evaluate;
 pub mod export;

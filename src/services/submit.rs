@@ -8,7 +8,7 @@ use crate::domain::time::rfc3339_of_id;
 use crate::domain::{records_for, Action, FollowUp, StoredResponse};
 use crate::services::sites::SiteRuntime;
 use crate::store::{IdempotencyKey, Inserted, InvitationUse, NewResponse};
-use crate::survey::{RawAnswer, Survey};
+use crate::survey::{language, RawAnswer, Survey};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -91,12 +91,31 @@ fn canonical(v: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// Builds the stored record: validated answers plus everything the hooks produced.
-fn build_response(
+/// Builds the stored record of a submission to a running site: validated answers plus
+/// everything the hooks produced; nothing is stored (the fuzz targets call it directly).
+pub fn build_response(
+    runtime: &SiteRuntime,
+    submission: &Submission,
+) -> Result<StoredResponse, ServiceError> {
+    let survey = runtime
+        .site
+        .survey(&submission.survey)
+        .ok_or_else(|| ServiceError::SurveyNotFound(submission.survey.clone()))?;
+    build_record(runtime, survey, submission)
+}
+
+fn build_record(
     runtime: &SiteRuntime,
     survey: &Survey,
     submission: &Submission,
 ) -> Result<StoredResponse, ServiceError> {
+    let language = match submission.language.as_deref() {
+        None => None,
+        Some(tag) => {
+            let served = language::served(&runtime.site, None);
+            Some(language::find(&served, tag).ok_or(ServiceError::InvalidLanguage(served))?)
+        }
+    };
     let id = Uuid::now_v7();
     let submitted_at = rfc3339_of_id(id);
     let evaluation = evaluate(
@@ -126,7 +145,7 @@ fn build_response(
         survey_version: survey.version,
         group: survey.group.clone(),
         submitted_at,
-        language: submission.language.clone(),
+        language,
         submission_id: submission.idempotency_key,
         answers: evaluation.answers,
         tags: evaluation.outcome.tags,
@@ -154,7 +173,7 @@ pub async fn submit(chorus: &Chorus, submission: Submission) -> Result<Submitted
                     submission.language.as_deref(),
                 ),
             });
-            let response = build_response(&runtime, &survey, &submission)?;
+            let response = build_record(&runtime, &survey, &submission)?;
             Ok::<_, ServiceError>(NewResponse {
                 follow_ups: records_for(&response),
                 response,

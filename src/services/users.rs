@@ -7,6 +7,9 @@ use crate::domain::user::{new_token, token_sha256};
 use crate::domain::{Role, User, ALL_SITES};
 use crate::store::Store;
 
+/// The shortest web-login password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
 /// Why a user cannot be added or changed.
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -16,8 +19,8 @@ pub enum UserError {
     Exists(String),
     #[error("no user named \"{0}\"")]
     Unknown(String),
-    #[error("the password must have at least 12 characters")]
-    ShortPassword,
+    #[error("the password is too short: it has {0} character(s), it needs at least {MIN_PASSWORD_CHARS}; nothing was changed")]
+    ShortPassword(usize),
     #[error("{0}")]
     Hash(String),
     #[error(transparent)]
@@ -79,8 +82,9 @@ pub async fn set_password(store: &dyn Store, name: &str, password: &str) -> Resu
         .user(name)
         .await?
         .ok_or_else(|| UserError::Unknown(name.to_string()))?;
-    if password.chars().count() < 12 {
-        return Err(UserError::ShortPassword);
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_CHARS {
+        return Err(UserError::ShortPassword(length));
     }
     user.password_hash = Some(hash_password(password).map_err(UserError::Hash)?);
     store.put_user(&user).await?;

@@ -22,6 +22,8 @@ pub fn repo() -> PathBuf {
 /// Config for the shipped demo site (`sites/`, `plugins/`, `templates/`) on a fresh data dir.
 /// The per-hook deadline is generous: these tests are not about it, and a loaded machine must
 /// not fail them.
+/// Webhooks may reach 127.0.0.1 (the demo help desk and the test receivers), as the
+/// repository's chorus.toml allows.
 pub fn demo_config(data: &Path) -> Config {
     Config {
         data: data.to_path_buf(),
@@ -29,6 +31,7 @@ pub fn demo_config(data: &Path) -> Config {
         plugins: repo().join("plugins"),
         templates: repo().join("templates"),
         rule_deadline: std::time::Duration::from_secs(2),
+        webhook_allow_private: vec!["127.0.0.1/32".parse().unwrap()],
         ..Config::default()
     }
 }
@@ -60,6 +63,20 @@ pub async fn demo_state() -> TestState {
 
 pub async fn fixture_state() -> TestState {
     state_with(fixture_config).await
+}
+
+/// Every stored response of a site (up to 1,000), oldest first.
+pub async fn stored_responses(state: &AppState, site: &str) -> Vec<StoredResponse> {
+    state
+        .store
+        .list_responses(&chorus::store::ResponseQuery {
+            site: site.into(),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
 }
 
 /// Adds a user directly in the store and returns its bearer token.

@@ -83,7 +83,11 @@ impl Server {
         let config = data.with_extension("chorus.toml");
         let mut extra: Vec<&str> = extra.to_vec();
         if !extra.contains(&"--config") {
-            std::fs::write(&config, "rule_deadline_ms = 2000\n").expect("write the test config");
+            // The checkout's own chorus.toml (which lets the demo's webhooks reach 127.0.0.1),
+            // with the longer deadline.
+            let own = std::fs::read_to_string(repo.join("chorus.toml")).unwrap_or_default();
+            std::fs::write(&config, format!("{own}\nrule_deadline_ms = 2000\n"))
+                .expect("write the test config");
             extra.extend(["--config", config.to_str().expect("a UTF-8 path")]);
         }
         let child = Command::new(bin())

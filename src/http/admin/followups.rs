@@ -15,6 +15,7 @@ use crate::http::error::ApiError;
 use crate::services::follow_ups::{
     change_task_status, list_deliveries, list_tasks, retry_delivery,
 };
+use crate::services::signing::secret_problems;
 use crate::services::{paging, ServiceError};
 use crate::store::{DeliveryQuery, OverdueFilter, TaskQuery};
 use actix_web::{get, post, web, HttpResponse};
@@ -232,6 +233,7 @@ async fn queue_page(
     ctx.insert("deliveries", &deliveries);
     ctx.insert("deliveries_next", &deliveries_next);
     ctx.insert("f", &f);
+    ctx.insert("webhook_problems", &secret_problems(&s.runtime.site));
     Ok(html(render(&state, "admin/follow-ups.html", &ctx)?))
 }
 

@@ -53,6 +53,19 @@ fn read_fields(survey: &Survey, fields: Vec<(String, String)>) -> (FormValues, F
     (values, meta)
 }
 
+/// A posted form body as the submission pipeline takes it: each question's values (fields
+/// that name no question dropped). Public for the fuzz targets.
+pub fn form_answers(
+    survey: &Survey,
+    body: &[u8],
+) -> Result<std::collections::BTreeMap<String, RawAnswer>, ApiError> {
+    let (values, _) = read_fields(survey, crate::http::body::decode_form(body)?);
+    Ok(values
+        .into_iter()
+        .map(|(id, v)| (id, RawAnswer::Form(v)))
+        .collect())
+}
+
 #[post("/s/{site}/{survey}")]
 pub(super) async fn form_submit(
     state: web::Data<AppState>,

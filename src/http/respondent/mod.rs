@@ -12,6 +12,7 @@ mod strings;
 mod view;
 
 pub use assets::StaticAssets;
+pub use form_post::form_answers;
 
 use crate::app::AppState;
 use crate::http::error::ApiError;
@@ -339,6 +340,7 @@ mod tests {
             sites: repo.join("tests/fixtures/sites"),
             plugins: repo.join("tests/fixtures/plugins"),
             templates: repo.join("templates"),
+            webhook_allow_private: vec!["127.0.0.1/32".parse().unwrap()],
             ..Config::default()
         })
         .await
