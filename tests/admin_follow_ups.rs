@@ -295,13 +295,12 @@ async fn site_admins_see_deliveries_and_retry_them() {
     assert!(page.contains("Webhook deliveries"));
     assert!(page.contains("<td>helpdesk</td>"));
     assert!(page.contains("<td>pending</td>"));
-    let before = t
-        .state
-        .store
-        .delivery("clinic-a", id)
-        .await
-        .unwrap()
-        .unwrap();
+    let store = t.state.store.clone();
+    let stored = |id| {
+        let store = store.clone();
+        async move { store.delivery("clinic-a", id).await.unwrap().unwrap() }
+    };
+    let before = stored(id).await;
     let (status, _, _) = post_form!(
         app,
         admin,
@@ -309,13 +308,7 @@ async fn site_admins_see_deliveries_and_retry_them() {
         [("csrf", csrf_of(&page).as_str())]
     );
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let after = t
-        .state
-        .store
-        .delivery("clinic-a", id)
-        .await
-        .unwrap()
-        .unwrap();
+    let after = stored(id).await;
     assert!(
         after.next_attempt_ms > before.next_attempt_ms,
         "scheduled now"
