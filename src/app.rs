@@ -34,6 +34,8 @@ pub struct AppState {
     pub reviews: crate::review::Reviews,
     /// Threads for the submission pipeline's CPU work (rules, validation, the store write).
     pub work: crate::pool::WorkPool,
+    /// The outcome of the scheduled backups (see `backups`).
+    pub backups: crate::backups::BackupStatus,
 }
 
 /// Loads and compiles the tera templates once; a broken template stops the start.
@@ -87,6 +89,7 @@ impl AppState {
             report.rebuild_site(&store, &site)?;
         }
         Ok(AppState {
+            backups: crate::backups::BackupStatus::new(&config),
             config,
             store: Arc::new(store),
             sites,

@@ -24,6 +24,11 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub deliver_webhooks: Option<bool>,
     pub rule_deadline_ms: Option<u64>,
+    /// How often to write a scheduled backup while serving: `"30m"`, `"1h"`, `"1d"`.
+    #[serde(default, deserialize_with = "crate::backups::deserialize_interval")]
+    pub backup_every: Option<Duration>,
+    pub backup_dir: Option<PathBuf>,
+    pub backup_keep: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +53,11 @@ pub struct Config {
     pub deliver_webhooks: bool,
     /// Wall-clock time one rule hook may run.
     pub rule_deadline: Duration,
+    /// Scheduled backups while serving (none when unset), into `backup_dir`, keeping the
+    /// newest `backup_keep`.
+    pub backup_every: Option<Duration>,
+    pub backup_dir: PathBuf,
+    pub backup_keep: usize,
 }
 
 impl Default for Config {
@@ -67,6 +77,9 @@ impl Default for Config {
             public_url: None,
             deliver_webhooks: true,
             rule_deadline: Duration::from_millis(50),
+            backup_every: None,
+            backup_dir: "backups".into(),
+            backup_keep: 7,
         }
     }
 }
@@ -140,7 +153,15 @@ impl Config {
             public_url: file
                 .public_url
                 .map(|u| u.trim().trim_end_matches('/').to_string()),
+            backup_every: file.backup_every,
+            backup_dir: file.backup_dir.unwrap_or(d.backup_dir),
+            backup_keep: file.backup_keep.unwrap_or(d.backup_keep),
         };
+        if config.backup_keep == 0 {
+            return Err(StartupError::Config(
+                "backup_keep must be at least 1".into(),
+            ));
+        }
         if let Some(url) = &config.public_url {
             let rest = url
                 .strip_prefix("https://")

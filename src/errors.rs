@@ -24,6 +24,9 @@ pub enum StartupError {
     },
     #[error("{0}")]
     Io(String),
+    /// The store was refused (damaged): the whole explanation.
+    #[error("{0}")]
+    Refused(String),
 }
 
 fn join_lines(errors: &[LoadError]) -> String {

@@ -3,8 +3,10 @@
 pub mod app;
 pub mod args;
 pub mod auth;
+pub mod backups;
 pub mod commands;
 pub mod config;
+pub mod durable_file;
 pub mod errors;
 pub mod followups;
 pub mod http;

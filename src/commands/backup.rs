@@ -10,19 +10,22 @@ use std::process::ExitCode;
 pub fn backup(args: BackupArgs) -> Result<ExitCode, StartupError> {
     let config = Config::for_command(&args.common)?;
     let store = open_offline_store(&config)?;
-    // Write beside the target and rename, so a failed backup never leaves a truncated file.
-    let tmp = args.file.with_extension("partial");
-    let file = std::fs::File::create(&tmp)
-        .map_err(|e| StartupError::Io(format!("cannot create {}: {e}", tmp.display())))?;
-    let mut out = std::io::BufWriter::new(file);
-    let count = store.backup(&mut out)?;
-    let file = out
-        .into_inner()
-        .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", tmp.display())))?;
-    file.sync_all()
-        .map_err(|e| StartupError::Io(format!("cannot sync {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, &args.file)
-        .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", args.file.display())))?;
+    // Written beside the target, synced and renamed: a failed backup never leaves a torn file.
+    let mut count = 0;
+    let mut store_error = None;
+    crate::durable_file::write_durably_with(&args.file, 0o600, &mut |f| {
+        let mut out = std::io::BufWriter::new(f);
+        count = store.backup(&mut out).map_err(|e| {
+            let message = e.to_string();
+            store_error = Some(e);
+            std::io::Error::other(message)
+        })?;
+        std::io::Write::flush(&mut out)
+    })
+    .map_err(|e| match store_error.take() {
+        Some(e) => StartupError::Store(e),
+        None => StartupError::Io(format!("cannot write {}: {e}", args.file.display())),
+    })?;
     eprintln!("Wrote {count} records to {}", args.file.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -7,12 +7,11 @@ use crate::config::Config;
 use crate::errors::StartupError;
 use crate::store::{Role, User, ALL_SITES};
 use actix_web::{web, HttpServer};
-use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
     let config = Config::resolve(&args)?;
-    let state = AppState::open(config)?;
+    let state = AppState::open(config.clone()).map_err(|e| super::with_backup_hint(e, &config))?;
     ensure_initial_admin(&state)?;
     if let Some(since) = state.store.begin_run(crate::followups::now_ms() as u64)? {
         let repaired = crate::followups::repair(&state, since)?;
@@ -49,6 +48,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
         crate::reload::reload_on_sighup(state.clone().into_inner());
         crate::retag::resume(state.clone().into_inner());
         actix_web::rt::spawn(crate::review::run_loop(state.clone().into_inner()));
+        actix_web::rt::spawn(crate::backups::run_loop(state.clone().into_inner()));
         for addr in server.addrs() {
             tracing::info!("serving on http://{addr}");
         }
@@ -69,6 +69,17 @@ fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
     if state.store.user_count()? > 0 {
         return Ok(());
     }
+    // A store with responses is not a new installation, whatever happened to its users.
+    for site in state.sites.ids() {
+        if state.store.count_responses(&site)? > 0 {
+            return Err(StartupError::Refused(format!(
+                "the store in {} holds responses but no users, so it is not a new \
+                 installation and no admin is created; add one with `chorus user add --site '*' \
+                 --name admin --role admin`",
+                state.config.data.display()
+            )));
+        }
+    }
     let token = new_token();
     state.store.put_user(&User {
         name: "admin".into(),
@@ -79,7 +90,7 @@ fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
         created_at: crate::submit::timestamp_of(uuid::Uuid::now_v7()),
     })?;
     let path = state.config.data.join("initial-admin-token");
-    write_secret(&path, &token)
+    crate::durable_file::write_durably(&path, format!("{token}\n").as_bytes(), 0o600)
         .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", path.display())))?;
     println!(
         "Created the all-sites admin \"admin\". Its API token (shown once, also in {}):",
@@ -87,17 +98,4 @@ fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
     );
     println!("{token}");
     Ok(())
-}
-
-fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path)?;
-    writeln!(f, "{secret}")?;
-    f.sync_all()
 }

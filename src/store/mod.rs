@@ -7,9 +7,12 @@ mod group_commit;
 mod keys;
 pub mod sled;
 mod sled_backup;
+mod sled_durable;
 mod sled_followups;
 mod sled_invitations;
 mod sled_merge;
+mod sled_record;
+mod sled_sync;
 
 use crate::followups::{Delivery, DeliveryStatus, FollowUpRecords, Task};
 use crate::invitations::{Invitation, InvitationProblem};
@@ -20,6 +23,9 @@ use std::pin::Pin;
 use uuid::Uuid;
 
 pub use self::sled::{SledStore, StoreOptions};
+pub use self::sled_backup::verify_backup;
+pub use self::sled_durable::StoreSummary;
+pub use self::sled_record::{Damage, StoreRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -33,6 +39,9 @@ pub enum StoreError {
     Durability(String),
     #[error("{0}")]
     Conflict(String),
+    /// The store is missing, unreadable or behind its record: refused before any write.
+    #[error("{0}")]
+    Damaged(Box<Damage>),
     #[error("backup file is not valid: {0}")]
     BadBackup(String),
     /// An invitation link that may not admit a response (nothing was written).

@@ -2,6 +2,7 @@
 
 use super::group_commit::GroupCommit;
 use super::keys;
+use super::sled_durable::Durability;
 use super::sled_followups::{put, EncodedFollowUps, TREE_OUTBOX, TREE_OUTBOX_PENDING, TREE_TASKS};
 use super::sled_merge::MergeByTime;
 use super::{
@@ -15,13 +16,13 @@ use parking_lot::Mutex;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 use uuid::Uuid;
 
-const TREE_RESPONSES: &str = "responses";
+use super::sled_record::{TREE_META, TREE_RESPONSES};
 const TREE_SUBMISSIONS: &str = "submissions";
 const TREE_USERS: &str = "users";
 const TREE_TOKENS: &str = "tokens";
-const TREE_META: &str = "meta";
 /// `site 0 response-id` → `RuleErrorEntry`, only for responses with rule errors.
 const TREE_RULE_ERRORS: &str = "rule_errors";
 /// `site` → `RetagProgress`.
@@ -61,6 +62,7 @@ pub struct SledStore {
     pub(super) rule_errors: sled::Tree,
     retag: sled::Tree,
     commit: GroupCommit,
+    pub(super) durability: Arc<Durability>,
     pub(super) submission_locks: Vec<Mutex<()>>,
 }
 
@@ -85,20 +87,14 @@ pub(super) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreErr
 
 impl SledStore {
     pub fn open(dir: &Path, options: &StoreOptions) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir)
+        crate::durable_file::create_dir_durably(dir)
             .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(options.cache_capacity_bytes)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked(dir.display().to_string())
-                }
-                other => backend(other),
-            })?;
+        // Refuses a store that is missing, unreadable or behind its record (sled_record).
+        let (db, opening) = super::sled_durable::open_sled(dir, options.cache_capacity_bytes)?;
+        let durability = Arc::new(Durability::start(dir, &db, &opening)?);
         let open = |name: &str| db.open_tree(name).map_err(backend);
         let meta = open(TREE_META)?;
+        let responses = open(TREE_RESPONSES)?;
         match meta.get("schema").map_err(backend)? {
             None => {
                 meta.insert("schema", SCHEMA_VERSION).map_err(backend)?;
@@ -112,12 +108,13 @@ impl SledStore {
                 )))
             }
         }
-        let flush_db = db.clone();
-        let commit = GroupCommit::start(Box::new(move || {
-            flush_db.flush().map(|_| ()).map_err(|e| e.to_string())
-        }));
+        let (flushing, recording) = (durability.clone(), durability.clone());
+        let commit = GroupCommit::start(
+            Box::new(move || flushing.flush()),
+            Box::new(move || recording.record_if_due()),
+        );
         Ok(SledStore {
-            responses: open(TREE_RESPONSES)?,
+            responses,
             submissions: open(TREE_SUBMISSIONS)?,
             invitations: open(super::sled_invitations::TREE_INVITATIONS)?,
             users: open(TREE_USERS)?,
@@ -130,6 +127,7 @@ impl SledStore {
             retag: open(TREE_RETAG)?,
             db,
             commit,
+            durability,
             submission_locks: (0..SUBMISSION_STRIPES).map(|_| Mutex::new(())).collect(),
         })
     }
@@ -330,7 +328,7 @@ impl Store for SledStore {
             run["clean"] = serde_json::Value::Bool(true);
             self.meta.insert(META_RUN, encode(&run)?).map_err(backend)?;
         }
-        self.flush()
+        self.durability.close()
     }
 
     fn update_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
@@ -577,7 +575,7 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(backend)
+        self.durability.flush_and_record()
     }
 
     fn health(&self) -> Result<(), StoreError> {
@@ -597,5 +595,8 @@ impl Store for SledStore {
 impl Drop for SledStore {
     fn drop(&mut self) {
         self.commit.stop();
+        if let Err(e) = self.durability.close() {
+            tracing::error!(error = %e, "final flush failed");
+        }
     }
 }
