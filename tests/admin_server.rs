@@ -3,43 +3,8 @@
 
 mod common;
 
-use common::server::{bin, run, Server};
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-fn set_password(data: &std::path::Path, name: &str, password: &str) {
-    let repo = common::repo();
-    let mut child = Command::new(bin())
-        .args(["user", "passwd", name, "--data"])
-        .arg(data)
-        .arg("--sites")
-        .arg(repo.join("sites"))
-        .arg("--plugins")
-        .arg(repo.join("plugins"))
-        .env("CHORUS_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `name=value` of a Set-Cookie header, and the whole header.
-fn cookie(res: &reqwest::blocking::Response, name: &str) -> Option<(String, String)> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| (v.split(';').next().unwrap().to_string(), v.to_string()))
-}
+use common::server::{run, Server};
+use common::signin::{cookie, set_password};
 
 #[test]
 fn sign_in_to_the_real_server() {

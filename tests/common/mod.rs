@@ -4,6 +4,7 @@
 pub mod followups;
 pub mod receiver;
 pub mod server;
+pub mod signin;
 
 use actix_web::web;
 use chorus::{AppState, Config};
