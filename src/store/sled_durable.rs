@@ -95,13 +95,22 @@ pub(super) fn open_sled(
 
 struct State {
     sync: DiskSync,
-    /// The commit counter of the last flush begun (what sled holds under `meta/commit`).
+    /// The commit counter of the last flush that bumped it (what sled holds under
+    /// `meta/commit`).
     commit: u64,
-    /// The counter and a stored response known durable (after the last `fdatasync`).
+    /// The counter and a stored response known durable (after the last bump's `fdatasync`).
     durable: (u64, Option<SampleResponse>),
     /// The counter in the record file, and when that was written.
-    recorded: (u64, Option<Instant>),
+    recorded: (u64, Instant),
+    /// Flushes since the last bump: writes the record does not cover yet.
+    unrecorded: u64,
     clean: bool,
+}
+
+impl State {
+    fn record_due(&self) -> bool {
+        self.recorded.1.elapsed() >= RECORD_EVERY
+    }
 }
 
 /// Durable flushes and the store record.
@@ -136,56 +145,70 @@ impl Durability {
                 sync,
                 commit,
                 durable: (commit, sample),
-                recorded: (commit, Some(Instant::now())),
+                recorded: (commit, Instant::now()),
+                unrecorded: 0,
                 clean: false,
             }),
         })
     }
 
     /// sled's flush, then `fdatasync`: once this returns, every write that returned before it
-    /// began survives a power cut. Bumps the commit counter inside the same flush.
+    /// began survives a power cut. When the record is due, the flush also carries the next
+    /// commit counter (so the counter costs one insert a second, not one per flush).
     pub fn flush(&self) -> Result<(), String> {
         let mut state = self.state.lock();
-        self.flush_locked(&mut state)
+        let bump = state.record_due();
+        self.flush_locked(&mut state, bump)
     }
 
-    fn flush_locked(&self, state: &mut State) -> Result<(), String> {
-        let commit = state.commit + 1;
-        self.meta
-            .insert(META_COMMIT, &commit.to_be_bytes())
-            .map_err(|e| e.to_string())?;
-        state.commit = commit;
-        // Taken before the flush, so the flush covers it.
-        let sample = SampleResponse::last_of(&self.responses).map_err(|e| e.to_string())?;
+    fn flush_locked(&self, state: &mut State, bump: bool) -> Result<(), String> {
+        let mut sample = None;
+        if bump {
+            self.meta
+                .insert(META_COMMIT, &(state.commit + 1).to_be_bytes())
+                .map_err(|e| e.to_string())?;
+            state.commit += 1;
+            // Taken before the flush, so the flush covers it.
+            sample = SampleResponse::last_of(&self.responses).map_err(|e| e.to_string())?;
+        }
         let started = SystemTime::now();
         self.db.flush().map_err(|e| e.to_string())?;
         state
             .sync
             .after_flush(started)
             .map_err(|e| format!("cannot sync the database: {e}"))?;
-        state.durable = (commit, sample);
+        if bump {
+            state.durable = (state.commit, sample);
+            state.unrecorded = 0;
+        } else {
+            state.unrecorded += 1;
+        }
         Ok(())
     }
 
-    /// Called by the group commit after it woke its writers: rewrites the record when it is
-    /// due. A failure is logged; the record only lags (it never claims more than is durable).
+    /// Called by the group commit after each flush and when idle: writes the record after a
+    /// flush that bumped the counter, or (idle) bumps it for flushes not recorded yet. A
+    /// failure is logged: the record then lags, it never claims more than is durable.
     pub fn record_if_due(&self) {
         let mut state = self.state.lock();
-        let due = state
-            .recorded
-            .1
-            .is_none_or(|at| at.elapsed() >= RECORD_EVERY);
-        if due && state.durable.0 > state.recorded.0 {
-            if let Err(e) = self.record_locked(&mut state) {
-                tracing::error!(error = %e, "cannot write the store record");
-            }
+        let result = if state.durable.0 > state.recorded.0 {
+            self.record_locked(&mut state)
+        } else if state.unrecorded > 0 && state.record_due() {
+            self.flush_locked(&mut state, true)
+                .map_err(std::io::Error::other)
+                .and_then(|()| self.record_locked(&mut state))
+        } else {
+            Ok(())
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "cannot write the store record");
         }
     }
 
     /// A flush and an immediate record (for rare writes: users, run markers, restores).
     pub fn flush_and_record(&self) -> Result<(), StoreError> {
         let mut state = self.state.lock();
-        self.flush_locked(&mut state)
+        self.flush_locked(&mut state, true)
             .map_err(StoreError::Durability)?;
         self.record_locked(&mut state)
             .map_err(|e| StoreError::Durability(format!("cannot write the store record: {e}")))
@@ -204,7 +227,7 @@ impl Durability {
             false => None,
         };
         write_record(&self.dir, &new_record(commit, sample, db_file))?;
-        state.recorded = (commit, Some(Instant::now()));
+        state.recorded = (commit, Instant::now());
         Ok(())
     }
 }
