@@ -33,6 +33,12 @@ pub enum Command {
     Restore(BackupArgs),
     /// Create single-use invitation links to a survey and write them as CSV (url, expires_at).
     Invite(InviteArgs),
+    /// Print surveys as HL7 FHIR R4 resources (docs/fhir.md).
+    #[command(subcommand)]
+    Fhir(FhirCommand),
+    /// Create a survey file from another format.
+    #[command(subcommand)]
+    Import(ImportCommand),
 }
 
 /// Paths and settings shared by `serve` and the offline commands; each may come from a flag,
@@ -140,6 +146,52 @@ pub struct InviteArgs {
     #[arg(long)]
     pub base_url: Option<String>,
     /// Write the CSV to this file instead of standard output
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FhirCommand {
+    /// Print one survey as a FHIR R4 Questionnaire (JSON).
+    Questionnaire(FhirQuestionnaireArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FhirQuestionnaireArgs {
+    #[arg(long)]
+    pub site: String,
+    #[arg(long)]
+    pub survey: String,
+    /// Public URL the Questionnaire's canonical URL is built on [default: public_url from
+    /// chorus.toml, else http://BIND]
+    #[arg(long)]
+    pub base_url: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Write a survey TOML from a FHIR R4 Questionnaire (JSON), refusing what it cannot represent.
+    Questionnaire(ImportQuestionnaireArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportQuestionnaireArgs {
+    /// The Questionnaire, as JSON
+    pub file: PathBuf,
+    /// The site the survey is for (its groups and default language are checked)
+    #[arg(long)]
+    pub site: String,
+    /// Stakeholder group [default: the Questionnaire's useContext of type "user"]
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Survey id [default: from a Chorus Questionnaire URL, else Questionnaire.id]
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Write the survey to this new file instead of standard output
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     #[command(flatten)]

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod durable_file;
 pub mod errors;
+pub mod fhir;
 pub mod followups;
 pub mod http;
 pub mod invitations;

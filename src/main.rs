@@ -20,6 +20,8 @@ fn main() -> ExitCode {
         Command::Backup(args) => chorus::commands::backup::backup(args),
         Command::Restore(args) => chorus::commands::backup::restore(args),
         Command::Invite(args) => chorus::commands::invite::run(args),
+        Command::Fhir(cmd) => chorus::commands::fhir::run(cmd),
+        Command::Import(cmd) => chorus::commands::fhir::import(cmd),
     };
     match result {
         Ok(code) => code,

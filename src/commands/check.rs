@@ -20,10 +20,16 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, StartupError> {
     };
     let mut failures = 0;
     let mut cases = 0;
+    let mut warnings = 0;
     for id in registry.ids() {
         let Some(rt) = registry.get(&id) else {
             continue;
         };
+        // Warnings only: they never change the exit status.
+        for warning in crate::survey::plain_language::reading_warnings(&rt.site) {
+            println!("{warning}");
+            warnings += 1;
+        }
         let report = crate::plugins::run_rule_tests(&rt.site, &rt.rules);
         cases += report.cases;
         for problem in &report.problems {
@@ -32,11 +38,16 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, StartupError> {
         failures += report.problems.len();
     }
     if failures > 0 {
-        eprintln!("{failures} problem(s) found");
+        eprintln!("{failures} problem(s) found, {warnings} plain-language warning(s)");
         return Ok(ExitCode::FAILURE);
     }
+    let warned = if warnings > 0 {
+        format!(", {warnings} plain-language warning(s)")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "ok: {} site(s), {cases} rule test case(s) passed",
+        "ok: {} site(s), {cases} rule test case(s) passed{warned}",
         registry.ids().len()
     );
     Ok(ExitCode::SUCCESS)

@@ -1,12 +1,11 @@
 //! `chorus invite --site S --survey X --count N`: single-use survey links, written as CSV
 //! (`url,expires_at`), for a clinic to print on after-visit summaries or send one by one.
 
-use super::open_offline_store;
+use super::{load_offline_site, open_offline_store, public_base, site_survey};
 use crate::args::InviteArgs;
 use crate::config::Config;
 use crate::errors::StartupError;
 use crate::invitations::{check_request, issue, link_path, now_ms};
-use crate::survey::load_site;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -15,27 +14,9 @@ pub fn run(args: InviteArgs) -> Result<ExitCode, StartupError> {
         StartupError::Config(format!("--{}: {message}", field.replace('_', "-")))
     })?;
     let config = Config::for_command(&args.common)?;
-    let site = load_site(&config.sites.join(&args.site)).map_err(StartupError::Sites)?;
-    if site.survey(&args.survey).is_none() {
-        let known: Vec<&str> = site.surveys.iter().map(|s| s.id.as_str()).collect();
-        return Err(StartupError::Config(format!(
-            "site \"{}\" has no survey \"{}\" (its surveys: {})",
-            args.site,
-            args.survey,
-            known.join(", ")
-        )));
-    }
-    let base = args
-        .base_url
-        .clone()
-        .or_else(|| config.public_url.clone())
-        .unwrap_or_else(|| format!("http://{}", config.bind));
-    let base = base.trim_end_matches('/').to_string();
-    if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(StartupError::Config(format!(
-            "--base-url \"{base}\" must start with http:// or https://"
-        )));
-    }
+    let site = load_offline_site(&config, &args.site)?;
+    site_survey(&site, &args.survey)?;
+    let base = public_base(args.base_url.as_deref(), &config)?;
     // Open the output before creating links, so that a bad path wastes none.
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(

@@ -4,6 +4,7 @@ pub mod backup;
 pub mod check;
 pub mod check_store;
 pub mod export;
+pub mod fhir;
 pub mod invite;
 pub mod serve;
 pub mod user;
@@ -11,6 +12,41 @@ pub mod user;
 use crate::config::Config;
 use crate::errors::StartupError;
 use crate::store::{SledStore, StoreError, StoreOptions};
+use crate::survey::{load_site, Site, Survey};
+use std::sync::Arc;
+
+/// Loads one site folder of the sites directory, every problem reported.
+pub fn load_offline_site(config: &Config, site: &str) -> Result<Site, StartupError> {
+    load_site(&config.sites.join(site)).map_err(StartupError::Sites)
+}
+
+/// A survey of a site, or an error listing the surveys it has.
+pub fn site_survey<'a>(site: &'a Site, survey: &str) -> Result<&'a Arc<Survey>, StartupError> {
+    site.survey(survey).ok_or_else(|| {
+        let known: Vec<&str> = site.surveys.iter().map(|s| s.id.as_str()).collect();
+        StartupError::Config(format!(
+            "site \"{}\" has no survey \"{survey}\" (its surveys: {})",
+            site.id(),
+            known.join(", ")
+        ))
+    })
+}
+
+/// The public URL links and canonical URLs start with: `--base-url`, else `public_url` from
+/// chorus.toml, else `http://BIND`; without a trailing slash.
+pub fn public_base(base_url: Option<&str>, config: &Config) -> Result<String, StartupError> {
+    let base = base_url
+        .map(str::to_string)
+        .or_else(|| config.public_url.clone())
+        .unwrap_or_else(|| format!("http://{}", config.bind));
+    let base = base.trim_end_matches('/').to_string();
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(StartupError::Config(format!(
+            "--base-url \"{base}\" must start with http:// or https://"
+        )));
+    }
+    Ok(base)
+}
 
 /// Opens the store of a stopped server (sled allows one process per data directory).
 pub fn open_offline_store(config: &Config) -> Result<SledStore, StartupError> {

@@ -9,6 +9,7 @@ pub mod index;
 pub mod insight;
 pub mod model;
 pub mod query;
+pub mod stats;
 
 pub use index::{ReportIndex, Tally};
 pub use model::{build_report, BarrierRow, ByGroup, Cell, GroupRow, Report};

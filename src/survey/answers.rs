@@ -93,6 +93,16 @@ pub fn validate(
     survey: &Survey,
     raw: &BTreeMap<String, RawAnswer>,
 ) -> Result<Answers, Vec<FieldError>> {
+    validate_reporting_hidden(survey, raw).0
+}
+
+/// As [`validate`], and also names the hidden questions that were answered anyway (for
+/// channels, such as FHIR, where such an answer is an error). A question whose condition
+/// question had an invalid answer is not named: whether it is shown is unknown.
+pub fn validate_reporting_hidden(
+    survey: &Survey,
+    raw: &BTreeMap<String, RawAnswer>,
+) -> (Result<Answers, Vec<FieldError>>, Vec<String>) {
     let mut errors = Vec::new();
     for id in raw.keys() {
         if survey.question(id).is_none() {
@@ -103,16 +113,33 @@ pub fn validate(
         }
     }
     let mut answers = Answers::new();
+    let mut hidden_answered = Vec::new();
+    let mut unknown: Vec<&str> = Vec::new();
     for q in &survey.questions {
         // Questions are evaluated in order, so a show_if sees only earlier, shown answers.
         if !is_shown(q.show_if.as_ref(), &answers) {
+            let depends_on_unknown = q
+                .show_if
+                .as_ref()
+                .is_some_and(|c| unknown.contains(&c.question.as_str()));
+            if depends_on_unknown {
+                unknown.push(&q.id);
+            } else if raw
+                .get(&q.id)
+                .is_some_and(|r| !matches!(parse_answer(q, r), Ok(None)))
+            {
+                hidden_answered.push(q.id.clone());
+            }
             continue;
         }
         match raw.get(&q.id).map(|r| parse_answer(q, r)) {
             Some(Ok(Some(value))) => {
                 answers.insert(q.id.clone(), value);
             }
-            Some(Err(message)) => errors.push(FieldError::new(&q.id, message)),
+            Some(Err(message)) => {
+                unknown.push(&q.id);
+                errors.push(FieldError::new(&q.id, message));
+            }
             None | Some(Ok(None)) => {
                 if q.required {
                     errors.push(FieldError::new(&q.id, required_message(q)));
@@ -120,11 +147,12 @@ pub fn validate(
             }
         }
     }
-    if errors.is_empty() {
+    let result = if errors.is_empty() {
         Ok(answers)
     } else {
         Err(errors)
-    }
+    };
+    (result, hidden_answered)
 }
 
 fn required_message(q: &Question) -> String {

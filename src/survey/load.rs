@@ -211,7 +211,7 @@ pub fn load_site(dir: &Path) -> Result<Site, Vec<LoadError>> {
 
 /// Problems in a survey's `[translations.<lang>]` tables: a language tag that is not one, or a
 /// translation of a question or option the survey does not have.
-fn check_translations(survey: &Survey) -> Vec<(String, String)> {
+pub fn check_translations(survey: &Survey) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     for (lang, translation) in &survey.translations {
         let tag_ok = lang.split('-').enumerate().all(|(i, part)| {

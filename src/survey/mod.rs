@@ -3,9 +3,14 @@
 pub mod answers;
 pub mod definition;
 pub mod load;
+pub mod plain_language;
+pub mod readability;
 pub mod site;
+pub mod write;
 
-pub use answers::{is_shown, validate, AnswerValue, Answers, FieldError, RawAnswer};
+pub use answers::{
+    is_shown, validate, validate_reporting_hidden, AnswerValue, Answers, FieldError, RawAnswer,
+};
 pub use definition::{ChoiceOption, Literal, Question, QuestionKind, ShowIf, Survey};
 pub use load::{load_site, load_sites, LoadError};
 pub use site::{Barrier, Site, SiteConfig, WebhookConfig};

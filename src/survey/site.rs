@@ -26,6 +26,22 @@ pub struct SiteConfig {
     /// Language of the survey texts as written (SPEC extension).
     #[serde(default = "default_language")]
     pub default_language: String,
+    /// `chorus check` warns about texts that read above this grade (SPEC extension,
+    /// docs/surveys.md "Plain language").
+    #[serde(default = "default_reading_grade_max")]
+    pub reading_grade_max: f64,
+    /// The groups whose surveys that check reads [default: "patient", where a site has it].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reading_groups: Option<Vec<String>>,
+}
+
+impl SiteConfig {
+    /// The groups the plain-language check applies to.
+    pub fn reading_groups(&self) -> Vec<String> {
+        self.reading_groups
+            .clone()
+            .unwrap_or_else(|| vec!["patient".to_string()])
+    }
 }
 
 fn default_min_cell() -> u32 {
@@ -33,6 +49,9 @@ fn default_min_cell() -> u32 {
 }
 fn default_language() -> String {
     "en".to_string()
+}
+fn default_reading_grade_max() -> f64 {
+    8.0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -208,6 +227,20 @@ pub fn check_site_config(config: &SiteConfig, dir_name: &str) -> Vec<(String, St
                     "webhook URL \"{}\" must start with http:// or https://",
                     w.url
                 ),
+            ));
+        }
+    }
+    if !(1.0..=20.0).contains(&config.reading_grade_max) {
+        problems.push((
+            "reading_grade_max".into(),
+            "reading_grade_max must be a grade from 1 to 20".into(),
+        ));
+    }
+    for (i, g) in config.reading_groups.iter().flatten().enumerate() {
+        if !config.groups.contains(g) {
+            problems.push((
+                format!("reading_groups.{i}"),
+                format!("reading group \"{g}\" is not one of the site's groups"),
             ));
         }
     }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod followups;
+pub mod python;
 pub mod receiver;
 pub mod server;
 pub mod signin;

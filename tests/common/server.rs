@@ -33,6 +33,19 @@ pub fn run(args: &[&str], data: &Path) -> Output {
         .expect("run chorus")
 }
 
+/// `chorus check` on a sites and a plugins folder.
+pub fn check(sites: &Path, plugins: &Path) -> Output {
+    Command::new(bin())
+        .arg("check")
+        .arg("--sites")
+        .arg(sites)
+        .arg("--plugins")
+        .arg(plugins)
+        .env("CHORUS_LOG", "warn")
+        .output()
+        .expect("run chorus check")
+}
+
 pub struct Server {
     pub child: Child,
     pub base: String,
