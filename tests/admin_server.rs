@@ -4,7 +4,7 @@
 mod common;
 
 use common::server::{run, Server};
-use common::signin::{cookie, set_password};
+use common::signin::{set_password, sign_in_with_header};
 
 #[test]
 fn sign_in_to_the_real_server() {
@@ -30,30 +30,7 @@ fn sign_in_to_the_real_server() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-
-    let form = client
-        .get(format!("{}/admin/login", server.base))
-        .send()
-        .unwrap();
-    assert_eq!(form.status(), 200);
-    let (login_cookie, _) = cookie(&form, "chorus_login").unwrap();
-    let html = form.text().unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).unwrap() + marker.len();
-    let csrf = &html[start..start + html[start..].find('"').unwrap()];
-
-    let res = client
-        .post(format!("{}/admin/login", server.base))
-        .header("Cookie", &login_cookie)
-        .form(&[
-            ("csrf", csrf),
-            ("name", "maria"),
-            ("password", "twelve chars or more"),
-        ])
-        .send()
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let (session, header) = cookie(&res, "chorus_session").expect("session cookie");
+    let (session, header) = sign_in_with_header(&server.base, "maria", "twelve chars or more");
     assert!(header.contains("HttpOnly"), "{header}");
     assert!(header.contains("SameSite=Lax"), "{header}");
     assert!(!header.contains("Secure"), "plain http: {header}");

@@ -70,6 +70,26 @@ fn poll<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     }
 }
 
+/// One acknowledged provider response; its id.
+fn submit(server: &Server) -> String {
+    let res = reqwest::blocking::Client::new()
+        .post(format!(
+            "{}/api/v1/sites/demo-clinic/surveys/provider-enrollment/responses",
+            server.base
+        ))
+        .json(
+            &json!({ "answers": { "role": "physician", "offer_to": "some",
+            "when_best": "check_out", "who_should": "nurse_ma", "help_available": "no" }}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json::<serde_json::Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 fn dashboard(server: &Server, session: &str) -> String {
     let res = reqwest::blocking::Client::new()
         .get(format!("{}/admin/sites/demo-clinic", server.base))
@@ -90,27 +110,7 @@ fn backups_are_written_while_serving_restore_whole_and_rotate() {
     );
     let (data, config) = setup(dir.path(), &settings);
     let server = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
-    let client = reqwest::blocking::Client::new();
-    let ids: Vec<String> = (0..10)
-        .map(|_| {
-            let res = client
-                .post(format!(
-                    "{}/api/v1/sites/demo-clinic/surveys/provider-enrollment/responses",
-                    server.base
-                ))
-                .json(
-                    &json!({ "answers": { "role": "physician", "offer_to": "some",
-                    "when_best": "check_out", "who_should": "nurse_ma", "help_available": "no" }}),
-                )
-                .send()
-                .unwrap();
-            assert_eq!(res.status(), 201);
-            res.json::<serde_json::Value>().unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let ids: Vec<String> = (0..10).map(|_| submit(&server)).collect();
 
     // A backup taken after the submissions holds all of them.
     let newest = poll("a backup with every response", || {
@@ -187,18 +187,7 @@ fn a_failed_backup_is_a_warning_on_the_dashboard_and_serving_goes_on() {
     assert!(page.contains("role=\"alert\""), "{page}");
     assert!(page.contains("There is no good backup yet"), "{page}");
     assert!(page.contains("none written yet"), "{page}");
-    let res = reqwest::blocking::Client::new()
-        .post(format!(
-            "{}/api/v1/sites/demo-clinic/surveys/provider-enrollment/responses",
-            server.base
-        ))
-        .json(
-            &json!({ "answers": { "role": "physician", "offer_to": "some",
-            "when_best": "check_out", "who_should": "nurse_ma", "help_available": "yes" }}),
-        )
-        .send()
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    submit(&server);
     assert!(server.terminate().success());
 }
 

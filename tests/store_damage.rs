@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::server::{bin, free_port, run, Server};
+use common::server::{free_port, run, serve_command, Server};
 use serde_json::json;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn stderr(o: &Output) -> String {
@@ -80,20 +80,7 @@ fn wait_until_recorded(data: &Path, id: &str) {
 /// Runs `serve` on `data`; a refused store makes it exit, a served one is stopped and fails
 /// the test.
 fn serve_refused(data: &Path) -> Output {
-    let repo = common::repo();
-    let mut child = Command::new(bin())
-        .arg("serve")
-        .arg("--bind")
-        .arg(format!("127.0.0.1:{}", free_port()))
-        .arg("--data")
-        .arg(data)
-        .arg("--sites")
-        .arg(repo.join("sites"))
-        .arg("--plugins")
-        .arg(repo.join("plugins"))
-        .arg("--templates")
-        .arg(repo.join("templates"))
-        .env("CHORUS_LOG", "warn")
+    let mut child = serve_command(data, &common::repo().join("sites"), free_port())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -165,20 +152,25 @@ fn a_truncated_database_is_refused() {
     assert_both_refuse(&data, "the database opened empty");
 }
 
-#[test]
-fn a_rolled_back_database_is_refused() {
-    let (_dir, data) = store_with(20);
+/// Keeps a copy of sled's files, serves `n` more responses, then puts the old files back.
+fn roll_back_after(data: &Path, n: usize) {
     let old = data.with_file_name("old");
     std::fs::create_dir(&old).unwrap();
     for name in ["db", "conf"] {
         std::fs::copy(data.join(name), old.join(name)).unwrap();
     }
-    let server = Server::start(&data);
-    submit(&server, 20);
+    let server = Server::start(data);
+    submit(&server, n);
     assert!(server.terminate().success());
     for name in ["db", "conf"] {
         std::fs::copy(old.join(name), data.join(name)).unwrap();
     }
+}
+
+#[test]
+fn a_rolled_back_database_is_refused() {
+    let (_dir, data) = store_with(20);
+    roll_back_after(&data, 20);
     // The older database is whole, only behind: it opens, at an older commit.
     assert_both_refuse(&data, "the database opened at commit");
 }
@@ -360,13 +352,7 @@ fn an_unreadable_record_is_refused() {
 #[test]
 fn deleting_the_record_accepts_the_store_as_it_is() {
     let (_dir, data) = store_with(20);
-    let old = data.with_file_name("old");
-    std::fs::create_dir(&old).unwrap();
-    std::fs::copy(data.join("db"), old.join("db")).unwrap();
-    let server = Server::start(&data);
-    submit(&server, 4);
-    assert!(server.terminate().success());
-    std::fs::copy(old.join("db"), data.join("db")).unwrap();
+    roll_back_after(&data, 4);
     assert_eq!(run(&["check-store"], &data).status.code(), Some(1));
     std::fs::remove_file(data.join("store-record.json")).unwrap();
     let out = run(&["check-store"], &data);

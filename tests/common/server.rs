@@ -16,21 +16,42 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Runs a chorus subcommand to completion with the repo's demo site and the given data dir.
-pub fn run(args: &[&str], data: &Path) -> Output {
-    let repo = super::repo();
-    Command::new(bin())
-        .args(args)
+/// A chorus subcommand with the repo's demo site and the given data dir.
+pub fn command(args: &[&str], data: &Path) -> Command {
+    command_with_sites(args, data, &super::repo().join("sites"))
+}
+
+fn command_with_sites(args: &[&str], data: &Path, sites: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.args(args)
         .arg("--data")
         .arg(data)
         .arg("--sites")
-        .arg(repo.join("sites"))
+        .arg(sites)
         .arg("--plugins")
-        .arg(repo.join("plugins"))
-        .env("CHORUS_LOG", "warn")
+        .arg(super::repo().join("plugins"))
+        .env("CHORUS_LOG", "warn");
+    c
+}
+
+/// Runs a chorus subcommand to completion with the repo's demo site and the given data dir.
+pub fn run(args: &[&str], data: &Path) -> Output {
+    command(args, data)
         .stdin(Stdio::null())
         .output()
         .expect("run chorus")
+}
+
+/// `chorus serve` on a port, with the repo's plugins and templates (not started yet).
+pub fn serve_command(data: &Path, sites: &Path, port: u16) -> Command {
+    let bind = format!("127.0.0.1:{port}");
+    let templates = super::repo().join("templates");
+    let templates = templates.to_str().expect("a UTF-8 path");
+    command_with_sites(
+        &["serve", "--bind", &bind, "--templates", templates],
+        data,
+        sites,
+    )
 }
 
 /// `chorus check` on a sites and a plugins folder.
@@ -65,23 +86,10 @@ impl Server {
 
     /// As `start`, with another sites folder, extra arguments and environment variables.
     pub fn start_opts(data: &Path, sites: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Server {
-        let repo = super::repo();
         let port = free_port();
-        let child = Command::new(bin())
-            .arg("serve")
-            .arg("--bind")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--data")
-            .arg(data)
-            .arg("--sites")
-            .arg(sites)
-            .arg("--plugins")
-            .arg(repo.join("plugins"))
-            .arg("--templates")
-            .arg(repo.join("templates"))
+        let child = serve_command(data, sites, port)
             .args(extra)
             .envs(envs.iter().copied())
-            .env("CHORUS_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -1,20 +1,12 @@
 //! Signing in to the real server over TCP, as a browser would (cookies by hand).
 
-use super::server::bin;
+use super::server::command;
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// Sets a web-login password with `chorus user passwd` (the server must be stopped).
 pub fn set_password(data: &std::path::Path, name: &str, password: &str) {
-    let repo = super::repo();
-    let mut child = Command::new(bin())
-        .args(["user", "passwd", name, "--data"])
-        .arg(data)
-        .arg("--sites")
-        .arg(repo.join("sites"))
-        .arg("--plugins")
-        .arg(repo.join("plugins"))
-        .env("CHORUS_LOG", "warn")
+    let mut child = command(&["user", "passwd", name], data)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -41,6 +33,11 @@ pub fn cookie(res: &reqwest::blocking::Response, name: &str) -> Option<(String, 
 
 /// Signs in through the login form; returns the session cookie (`name=value`).
 pub fn sign_in(base: &str, name: &str, password: &str) -> String {
+    sign_in_with_header(base, name, password).0
+}
+
+/// As `sign_in`, with the whole Set-Cookie header of the session cookie.
+pub fn sign_in_with_header(base: &str, name: &str, password: &str) -> (String, String) {
     let client = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -59,5 +56,5 @@ pub fn sign_in(base: &str, name: &str, password: &str) -> String {
         .send()
         .unwrap();
     assert_eq!(res.status(), 303, "sign-in refused");
-    cookie(&res, "chorus_session").expect("session cookie").0
+    cookie(&res, "chorus_session").expect("session cookie")
 }
