@@ -400,3 +400,28 @@ fn a_store_with_responses_but_no_users_gets_no_new_admin() {
     );
     assert!(!fresh.join("initial-admin-token").exists());
 }
+
+#[test]
+fn offline_commands_beside_a_running_server_copy_and_judge_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    submit(&server, 4);
+    // The running server's record says "not closed in order": that is no crash to copy after.
+    for args in [
+        &["check-store"][..],
+        &["export", "--site", "demo-clinic"][..],
+    ] {
+        let out = run(args, &data);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("in use by another Chorus process"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(!data.join("before-recovery").exists(), "files were copied");
+    assert!(server.terminate().success());
+    let out = run(&["check-store"], &data);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -5,6 +5,7 @@ use super::keys;
 use super::sled_durable::Durability;
 use super::sled_followups::{put, EncodedFollowUps, TREE_OUTBOX, TREE_OUTBOX_PENDING, TREE_TASKS};
 use super::sled_merge::MergeByTime;
+use super::sled_record::{TREE_META, TREE_RESPONSES};
 use super::{
     DurableFuture, Inserted, ResponseChange, ResponseIter, ResponsePage, ResponseQuery,
     RetagProgress, RetagStatus, RuleErrorEntry, Store, StoreError, User,
@@ -19,7 +20,6 @@ use std::path::Path;
 use std::sync::Arc;
 use uuid::Uuid;
 
-use super::sled_record::{TREE_META, TREE_RESPONSES};
 const TREE_SUBMISSIONS: &str = "submissions";
 const TREE_USERS: &str = "users";
 const TREE_TOKENS: &str = "tokens";
@@ -543,10 +543,7 @@ impl Store for SledStore {
                 tokens.insert(user.token_sha256.as_bytes(), user.name.as_bytes())?;
                 Ok(())
             });
-        result.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => backend(e),
-        })?;
+        result.map_err(from_transaction)?;
         self.flush()
     }
 

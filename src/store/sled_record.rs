@@ -226,9 +226,16 @@ pub(super) fn before_open(dir: &Path) -> Result<Opening, StoreError> {
     let Some(record) = &opening.record else {
         return Ok(opening);
     };
-    if !dir.join("db").is_file() {
-        let found = format!("the database file {} is missing", dir.join("db").display());
+    let db = dir.join("db");
+    if !db.is_file() {
+        let found = format!("the database file {} is missing", db.display());
         return Err(opening.refuse(dir, found));
+    }
+    // A running server holds sled's lock: never copy (or judge) the files under it.
+    let lock = std::fs::File::open(&db)
+        .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", db.display())))?;
+    if lock.try_lock().is_err() {
+        return Err(StoreError::Locked(dir.display().to_string()));
     }
     let untouched = record.clean
         && record.db_file.is_some()
