@@ -11,7 +11,7 @@ measure() {
   local url="http://127.0.0.1:$port$path"
   rm -rf "$data"
   CHORUS_LOG=warn "$bin" serve --bind "127.0.0.1:$port" --data "$data" --workers 2 \
-    --config /dev/null "$@" >/dev/null 2>&1 &
+    "$@" >/dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   wrk -t2 -c64 -d2s -s "$script" "$url" >/dev/null   # warm-up: per-thread script copies, caches

@@ -121,7 +121,9 @@ rport=$((20000 + RANDOM % 10000)) port=$((30000 + RANDOM % 10000))
 sed -i "s|http://127.0.0.1:9000/hooks/chorus|http://127.0.0.1:$rport/hooks/chorus|" "$tmp/sites/demo-clinic/site.toml"
 export DEMO_HELPDESK_SECRET="whsec_$(head -c 24 /dev/urandom | base64)"
 "$receiver" "$rport" >/dev/null 2>&1 & pids+=($!)
-printf 'deliver_webhooks = false\n' > "$tmp/recover.toml"
+# The receiver is a loopback address, which webhooks may reach only when allowed.
+printf 'webhook_allow_private = ["127.0.0.1/32"]\n' > "$tmp/serve.toml"
+printf 'webhook_allow_private = ["127.0.0.1/32"]\ndeliver_webhooks = false\n' > "$tmp/recover.toml"
 serve() {  # data port [extra args...]
   local data=$1 p=$2; shift 2
   CHORUS_LOG=warn "$bin" serve --data "$data" --sites "$tmp/sites" --bind "127.0.0.1:$p" \
@@ -130,7 +132,7 @@ serve() {  # data port [extra args...]
 }
 
 echo "== load: $clients clients, $images crash images at random moments ($profile build)"
-serve "$tmp/live/data" "$port" --config /dev/null
+serve "$tmp/live/data" "$port" --config "$tmp/serve.toml"
 wait_healthy "http://127.0.0.1:$port" "$spid" || { cat "$tmp/serve.log"; fail "chorus serve did not start"; }
 # The copies go to the same XFS (FICLONE needs it), the lists of acknowledged responses beside.
 "$tool" load "http://127.0.0.1:$port" "$tmp/xfs/inner.img" "$tmp/xfs" "$images" "$clients" ||

@@ -16,6 +16,8 @@ tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/off" && cp -r sites/demo-clinic "$tmp/off/" && rm -rf "$tmp/off/demo-clinic/rules"
 sed -i 's/^plugins = .*/plugins = []/; /^\[plugin_settings/,/^$/d' "$tmp/off/demo-clinic/site.toml"
+# Only the demo help desk's loopback address, as the repository's chorus.toml allows.
+echo 'webhook_allow_private = ["127.0.0.1/32"]' > "$tmp/chorus.toml"
 path="/api/v1/sites/demo-clinic/surveys/$survey/responses"
 . bench/measure.sh
 
@@ -23,7 +25,8 @@ path="/api/v1/sites/demo-clinic/surveys/$survey/responses"
 run() {
   local sites=sites
   [ "$1" = off ] && sites="$tmp/off"
-  measure "$bin" 18083 "$path" "$script" "$secs" "$tmp/data" --sites "$sites"
+  measure "$bin" 18083 "$path" "$script" "$secs" "$tmp/data" --sites "$sites" \
+    --config "$tmp/chorus.toml"
 }
 
 alternate "$rounds" "rules off" off on on

@@ -16,7 +16,7 @@ sed -i "s|http://127.0.0.1:9000/hooks/chorus|http://127.0.0.1:$rport/hooks/choru
 pids="$rpid"
 trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 serve() {  # $1 = deliver_webhooks
-  printf 'deliver_webhooks = %s\n' "$1" > "$tmp/chorus.toml"
+  printf 'deliver_webhooks = %s\nwebhook_allow_private = ["127.0.0.1/32"]\n' "$1" > "$tmp/chorus.toml"
   CHORUS_LOG=warn "$out/chorus" serve --config "$tmp/chorus.toml" --bind 127.0.0.1:$cport \
     --data "$tmp/data" --sites "$tmp/sites" --workers 2 >/dev/null 2>&1 &
   cpid=$!; pids="$rpid $cpid"

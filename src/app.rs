@@ -73,6 +73,7 @@ impl AppState {
                 deadline: config.rule_deadline,
                 ..Default::default()
             },
+            config.webhook_policy(),
         )
         .map_err(StartupError::Sites)?;
         let templates = load_templates(&config.templates)?;

@@ -2,6 +2,7 @@
 
 use crate::args::{CommonArgs, ServeArgs};
 use crate::errors::StartupError;
+use crate::followups::address_policy::{AddressPolicy, AllowedRange};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,6 +30,7 @@ pub struct FileConfig {
     pub backup_every: Option<Duration>,
     pub backup_dir: Option<PathBuf>,
     pub backup_keep: Option<usize>,
+    pub webhook_allow_private: Option<Vec<AllowedRange>>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +60,9 @@ pub struct Config {
     pub backup_every: Option<Duration>,
     pub backup_dir: PathBuf,
     pub backup_keep: usize,
+    /// Private, shared and loopback ranges webhooks may reach (none by default; see
+    /// `followups::address_policy`).
+    pub webhook_allow_private: Vec<AllowedRange>,
 }
 
 impl Default for Config {
@@ -80,6 +85,7 @@ impl Default for Config {
             backup_every: None,
             backup_dir: "backups".into(),
             backup_keep: 7,
+            webhook_allow_private: Vec::new(),
         }
     }
 }
@@ -110,6 +116,11 @@ fn read_file_config(explicit: Option<&Path>) -> Result<FileConfig, StartupError>
 }
 
 impl Config {
+    /// Where this server's webhooks may connect.
+    pub fn webhook_policy(&self) -> AddressPolicy {
+        AddressPolicy::new(&self.webhook_allow_private)
+    }
+
     /// Resolves the paths the offline commands need.
     pub fn for_command(common: &CommonArgs) -> Result<Config, StartupError> {
         Config::resolve(&ServeArgs {
@@ -156,6 +167,9 @@ impl Config {
             backup_every: file.backup_every,
             backup_dir: file.backup_dir.unwrap_or(d.backup_dir),
             backup_keep: file.backup_keep.unwrap_or(d.backup_keep),
+            webhook_allow_private: file
+                .webhook_allow_private
+                .unwrap_or(d.webhook_allow_private),
         };
         if config.backup_keep == 0 {
             return Err(StartupError::Config(

@@ -11,6 +11,9 @@ use serde::Serialize;
 pub enum StartupError {
     #[error("configuration: {0}")]
     Config(String),
+    /// What a command was given (a password, a name) is not acceptable; said as it is.
+    #[error("{0}")]
+    Input(String),
     #[error("{}", join_lines(.0))]
     Sites(Vec<LoadError>),
     #[error("templates: {0}")]
@@ -51,6 +54,9 @@ pub enum ApiError {
     DeliveryNotFound(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
+    /// The `language` of a submission is not one the site serves (the list it serves).
+    #[error("language is not one this site serves (it serves: {})", .0.join(", "))]
+    InvalidLanguage(Vec<String>),
     #[error("request body is not valid JSON: {0}")]
     MalformedJson(String),
     #[error("request body does not match the expected shape: {message}")]
@@ -118,6 +124,7 @@ impl ApiError {
             ApiError::FollowUpNotFound(_) => "follow_up_not_found",
             ApiError::DeliveryNotFound(_) => "delivery_not_found",
             ApiError::InvalidAnswers(_) => "invalid_answer",
+            ApiError::InvalidLanguage(_) => "invalid_language",
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::InvalidBody { .. } => "invalid_body",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -145,6 +152,7 @@ impl ApiError {
         match self {
             ApiError::InvalidAnswers(errors) => errors.first().map(|e| e.field.as_str()),
             ApiError::InvalidBody { field, .. } => field.as_deref(),
+            ApiError::InvalidLanguage(_) => Some("language"),
             ApiError::InvalidQuery { field, .. } => Some(field),
             _ => None,
         }
@@ -180,9 +188,9 @@ impl ResponseError for ApiError {
             | ApiError::DeliveryNotFound(_)
             | ApiError::InvitationUnknown => StatusCode::NOT_FOUND,
             ApiError::InvitationUsed | ApiError::InvitationExpired => StatusCode::GONE,
-            ApiError::InvalidAnswers(_) | ApiError::SiteInvalid(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::InvalidAnswers(_)
+            | ApiError::InvalidLanguage(_)
+            | ApiError::SiteInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MalformedJson(_)
             | ApiError::InvalidBody { .. }
             | ApiError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod backups;
 pub mod commands;
 pub mod config;
+pub mod csv_cell;
 pub mod durable_file;
 pub mod errors;
 pub mod fhir;

@@ -41,17 +41,8 @@ pub fn header(columns: &[String]) -> Vec<&str> {
         .collect()
 }
 
-/// Spreadsheet programs run cells that start with these as formulas; a leading apostrophe
-/// keeps respondent text inert (OWASP "CSV injection").
-fn neutralise(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell
-    }
-}
-
-/// One row; multi-choice values are joined by `;`.
+/// One row; multi-choice values are joined by `;`. Cells are raw: write them with
+/// [`crate::csv_cell::SafeCsv`], which escapes every one.
 pub fn row(r: &StoredResponse, columns: &[String]) -> Vec<String> {
     let mut row = vec![
         r.id.to_string(),
@@ -66,7 +57,7 @@ pub fn row(r: &StoredResponse, columns: &[String]) -> Vec<String> {
     ];
     for c in columns {
         let value = r.answers.get(c).map(|a| a.as_form_values().join(";"));
-        row.push(neutralise(value.unwrap_or_default()));
+        row.push(value.unwrap_or_default());
     }
     let other: Vec<String> = r
         .answers
@@ -74,6 +65,6 @@ pub fn row(r: &StoredResponse, columns: &[String]) -> Vec<String> {
         .filter(|(k, _)| !columns.contains(k))
         .map(|(k, v)| format!("{k}={}", v.as_form_values().join(";")))
         .collect();
-    row.push(neutralise(other.join(" | ")));
+    row.push(other.join(" | "));
     row
 }

@@ -8,7 +8,7 @@ use crate::plugins::RuleInput;
 use crate::response::{FollowUp, StoredResponse};
 use crate::sites::SiteRuntime;
 use crate::store::Inserted;
-use crate::survey::{validate, RawAnswer};
+use crate::survey::{language, validate, RawAnswer};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -53,6 +53,13 @@ pub fn build_response(
         .survey(&submission.survey)
         .ok_or_else(|| ApiError::SurveyNotFound(submission.survey.clone()))?;
     let answers = validate(survey, &submission.answers).map_err(ApiError::InvalidAnswers)?;
+    let language = match submission.language.as_deref() {
+        None => None,
+        Some(tag) => {
+            let served = language::served(&runtime.site, None);
+            Some(language::find(&served, tag).ok_or(ApiError::InvalidLanguage(served))?)
+        }
+    };
     let id = Uuid::now_v7();
     let submitted_at = timestamp_of(id);
     let outcome = runtime.rules.evaluate(&RuleInput {
@@ -78,7 +85,7 @@ pub fn build_response(
         survey_version: survey.version,
         group: survey.group.clone(),
         submitted_at,
-        language: submission.language.clone(),
+        language,
         submission_id: submission.submission_id,
         answers,
         tags: outcome.tags,

@@ -4,7 +4,36 @@
 mod common;
 
 use common::server::{run, Server};
-use common::signin::{set_password, sign_in_with_header};
+use common::signin::{passwd, set_password, sign_in_with_header};
+
+#[test]
+fn a_short_password_is_refused_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let add = [
+        "user",
+        "add",
+        "--site",
+        "demo-clinic",
+        "--name",
+        "ana",
+        "--role",
+        "staff",
+    ];
+    assert!(run(&add, &data).status.success());
+    let out = passwd(&data, "ana", "short pw");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "chorus: the password is too short: it has 8 character(s), it needs at least 12"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("configuration"), "{stderr}");
+    // Nothing was set: a password of the right length still works afterwards.
+    set_password(&data, "ana", "twelve chars or more");
+}
 
 #[test]
 fn sign_in_to_the_real_server() {

@@ -11,7 +11,11 @@ use std::time::Duration;
 fn a_body_that_stalls_gets_408_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("chorus.toml");
-    std::fs::write(&config, "body_timeout_secs = 1\n").unwrap();
+    std::fs::write(
+        &config,
+        "body_timeout_secs = 1\nwebhook_allow_private = [\"127.0.0.1/32\"]\n",
+    )
+    .unwrap();
     let data = dir.path().join("data");
     let server = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
     let addr = server.base.trim_start_matches("http://").to_string();

@@ -9,22 +9,14 @@ use actix_web::test;
 use chorus::create_app;
 use chorus::invitations::{token_sha256, Invitation};
 use chorus::response::StoredResponse;
-use chorus::store::{ResponseQuery, Role};
+use chorus::store::Role;
 use serde_json::{json, Value};
 
 const PATIENT: &str = "/s/demo-clinic/patient-enrollment";
 const CREATE: &str = "/api/v1/sites/demo-clinic/surveys/patient-enrollment/invitations";
 
 fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
-    state
-        .store
-        .list_responses(&ResponseQuery {
-            site: "demo-clinic".into(),
-            limit: 1000,
-            ..Default::default()
-        })
-        .unwrap()
-        .responses
+    common::stored_responses(state, "demo-clinic")
 }
 
 fn create(token: Option<&str>, body: Value) -> actix_http::Request {

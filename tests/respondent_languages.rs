@@ -8,21 +8,12 @@ use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use chorus::create_app;
 use chorus::response::StoredResponse;
-use chorus::store::ResponseQuery;
 use chorus::survey::AnswerValue;
 
 const PATIENT: &str = "/s/demo-clinic/patient-enrollment";
 
 fn stored(state: &chorus::AppState) -> Vec<StoredResponse> {
-    state
-        .store
-        .list_responses(&ResponseQuery {
-            site: "demo-clinic".into(),
-            limit: 1000,
-            ..Default::default()
-        })
-        .unwrap()
-        .responses
+    common::stored_responses(state, "demo-clinic")
 }
 
 async fn get<B: actix_web::body::MessageBody>(

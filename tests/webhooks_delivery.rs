@@ -20,20 +20,7 @@ const SECRET: &str = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seQ==";
 /// The hook-clinic fixture with its two webhooks pointed at the given URLs.
 fn state_with_hooks(helpdesk: &str, down: &str) -> common::TestState {
     std::env::set_var("HOOK_CLINIC_HELPDESK_SECRET", SECRET);
-    let sites = tempfile::tempdir().unwrap().keep();
-    let src = common::repo().join("tests/fixtures/webhook-sites/hook-clinic");
-    let dst = sites.join("hook-clinic");
-    std::fs::create_dir_all(dst.join("surveys")).unwrap();
-    std::fs::copy(
-        src.join("surveys/patient.toml"),
-        dst.join("surveys/patient.toml"),
-    )
-    .unwrap();
-    let toml = std::fs::read_to_string(src.join("site.toml")).unwrap();
-    let toml = toml
-        .replacen("http://127.0.0.1:9/hooks/chorus", helpdesk, 1)
-        .replacen("http://127.0.0.1:9/hooks/chorus", down, 1);
-    std::fs::write(dst.join("site.toml"), toml).unwrap();
+    let sites = common::followups::hook_clinic_sites(helpdesk, down);
     common::state_with(|data| chorus::Config {
         sites: sites.clone(),
         ..common::fixture_config(data)

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, StartupError> {
     let config = Config::for_command(&args.common)?;
-    let registry = match SiteRegistry::load(&config.sites, &config.plugins) {
+    let registry = match SiteRegistry::load(&config.sites, &config.plugins, config.webhook_policy())
+    {
         Ok(r) => r,
         Err(errors) => {
             for e in &errors {

@@ -3,6 +3,7 @@
 use super::open_offline_store;
 use crate::args::{ExportArgs, ExportFormat};
 use crate::config::Config;
+use crate::csv_cell::SafeCsv;
 use crate::errors::StartupError;
 use crate::response_csv;
 use crate::store::Store;
@@ -51,14 +52,12 @@ fn write_csv(
     let columns = load_site(&config.sites.join(site))
         .map(|def| response_csv::question_columns(&def.surveys))
         .unwrap_or_default();
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = SafeCsv::new(out);
     let err = |e: csv::Error| StartupError::Io(format!("cannot write the export: {e}"));
-    w.write_record(response_csv::header(&columns))
-        .map_err(err)?;
+    w.write_row(response_csv::header(&columns)).map_err(err)?;
     let mut n = 0;
     for r in store.scan_responses(site)? {
-        w.write_record(response_csv::row(&r?, &columns))
-            .map_err(err)?;
+        w.write_row(response_csv::row(&r?, &columns)).map_err(err)?;
         n += 1;
     }
     w.flush().map_err(|e| StartupError::Io(e.to_string()))?;

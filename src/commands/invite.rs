@@ -4,6 +4,7 @@
 use super::{load_offline_site, open_offline_store, public_base, site_survey};
 use crate::args::InviteArgs;
 use crate::config::Config;
+use crate::csv_cell::SafeCsv;
 use crate::errors::StartupError;
 use crate::invitations::{check_request, issue, link_path, now_ms};
 use std::io::Write;
@@ -34,12 +35,12 @@ pub fn run(args: InviteArgs) -> Result<ExitCode, StartupError> {
         args.expires_in_days,
         now_ms(),
     )?;
-    let mut csv = csv::Writer::from_writer(out);
+    let mut csv = SafeCsv::new(out);
     let io = |e: csv::Error| StartupError::Io(format!("cannot write the links: {e}"));
-    csv.write_record(["url", "expires_at"]).map_err(io)?;
+    csv.write_row(["url", "expires_at"]).map_err(io)?;
     for i in &issued {
         let url = format!("{base}{}", link_path(site.id(), &args.survey, &i.token));
-        csv.write_record([url.as_str(), i.expires_at.as_str()])
+        csv.write_row([url.as_str(), i.expires_at.as_str()])
             .map_err(io)?;
     }
     csv.flush()

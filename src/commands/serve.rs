@@ -13,6 +13,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
     let config = Config::resolve(&args)?;
     let state = AppState::open(config.clone()).map_err(|e| super::with_backup_hint(e, &config))?;
     ensure_initial_admin(&state)?;
+    warn_about_webhook_secrets(&state);
     if let Some(since) = state.store.begin_run(crate::followups::now_ms() as u64)? {
         let repaired = crate::followups::repair(&state, since)?;
         tracing::warn!(
@@ -61,6 +62,23 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
         state.store.end_run()?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A webhook whose secret cannot be read would fail every delivery: say so once, at start,
+/// naming the webhook and the variable (never a secret). The admin pages say it too.
+fn warn_about_webhook_secrets(state: &AppState) {
+    for id in state.sites.ids() {
+        let Some(rt) = state.sites.get(&id) else {
+            continue;
+        };
+        for (webhook, problem) in crate::followups::signing::secret_problems(&rt.site) {
+            tracing::warn!(
+                site = %id,
+                webhook = %webhook,
+                "webhook secret unavailable ({problem}): its deliveries stay pending until the server is restarted with it set"
+            );
+        }
+    }
 }
 
 /// On first start with no users: an all-sites admin whose token is printed once and written

@@ -9,6 +9,9 @@ use crate::store::{Role, Store, User, ALL_SITES};
 use std::io::BufRead;
 use std::process::ExitCode;
 
+/// The shortest password `chorus user passwd` accepts.
+const MIN_PASSWORD_CHARS: usize = 12;
+
 pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
     match cmd {
         UserCommand::Add {
@@ -17,14 +20,14 @@ pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
             role,
             common,
         } => {
-            let role: Role = role.parse().map_err(StartupError::Config)?;
+            let role: Role = role.parse().map_err(StartupError::Input)?;
             let valid_name = !name.is_empty()
                 && name.len() <= 64
                 && name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
             if !valid_name {
-                return Err(StartupError::Config(
+                return Err(StartupError::Input(
                     "--name may use letters, digits and - _ . @ (at most 64)".into(),
                 ));
             }
@@ -37,7 +40,7 @@ pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
             }
             let store = open_offline_store(&config)?;
             if store.user(&name)?.is_some() {
-                return Err(StartupError::Config(format!(
+                return Err(StartupError::Input(format!(
                     "a user named \"{name}\" already exists"
                 )));
             }
@@ -59,7 +62,7 @@ pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
             let store = open_offline_store(&config)?;
             let mut user = store
                 .user(&name)?
-                .ok_or_else(|| StartupError::Config(format!("no user named \"{name}\"")))?;
+                .ok_or_else(|| StartupError::Input(format!("no user named \"{name}\"")))?;
             eprintln!("Password for {name} (one line on standard input):");
             let mut line = String::new();
             std::io::stdin()
@@ -67,10 +70,11 @@ pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
                 .read_line(&mut line)
                 .map_err(|e| StartupError::Io(format!("cannot read the password: {e}")))?;
             let password = line.trim_end_matches(['\r', '\n']);
-            if password.chars().count() < 12 {
-                return Err(StartupError::Config(
-                    "the password must have at least 12 characters".into(),
-                ));
+            let length = password.chars().count();
+            if length < MIN_PASSWORD_CHARS {
+                return Err(StartupError::Input(format!(
+                    "the password is too short: it has {length} character(s), it needs at least {MIN_PASSWORD_CHARS}; nothing was changed"
+                )));
             }
             user.password_hash = Some(hash_password(password).map_err(StartupError::Io)?);
             store.put_user(&user)?;

@@ -2,7 +2,8 @@
 //! and jitter, dead-letters after the retry span. Endpoints are independent: each has its own
 //! concurrency limit, so a dead help desk never delays another.
 
-use super::signing::{secret_bytes, sign};
+use super::address_policy::{refusal_in, GuardedResolver};
+use super::signing::{secret_for, sign};
 use super::{now_ms, Delivery, DeliveryStatus};
 use crate::app::AppState;
 use rand::Rng;
@@ -96,10 +97,15 @@ fn redirect_policy() -> reqwest::redirect::Policy {
 
 impl DeliveryWorker {
     pub fn new(state: Arc<AppState>, policy: RetryPolicy) -> Arc<DeliveryWorker> {
+        let addresses = Arc::new(state.config.webhook_policy());
         let client = reqwest::Client::builder()
             .timeout(policy.request_timeout)
             .connect_timeout(policy.request_timeout)
             .redirect(redirect_policy())
+            // Every resolved address is checked before connecting; a proxy would resolve
+            // the receiver itself, past that check, so none is used.
+            .dns_resolver(Arc::new(GuardedResolver::new(addresses)))
+            .no_proxy()
             .user_agent(concat!("chorus-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("build the webhook HTTP client");
@@ -232,10 +238,15 @@ impl DeliveryWorker {
                 status: None,
             };
         };
-        let key = match std::env::var(&hook.secret_env)
-            .map_err(|_| format!("environment variable {} is not set", hook.secret_env))
-            .and_then(|s| secret_bytes(&s))
-        {
+        // A literal address is never resolved, so it is judged here; a name is judged by
+        // the resolver, for every address it resolves to.
+        if let Err(why) = self.state.config.webhook_policy().check_url(&hook.url) {
+            return Attempt::Fail {
+                error: format!("refused: {why}"),
+                status: None,
+            };
+        }
+        let key = match secret_for(hook) {
             Ok(k) => k,
             Err(error) => {
                 return Attempt::Retry {
@@ -259,6 +270,10 @@ impl DeliveryWorker {
             .send()
             .await;
         match sent {
+            Err(e) if refusal_in(&e).is_some() => Attempt::Fail {
+                error: format!("refused: {}", refusal_in(&e).unwrap_or_default()),
+                status: None,
+            },
             Err(e) => Attempt::Retry {
                 error: if e.is_timeout() {
                     "timed out".into()

@@ -2,6 +2,7 @@
 //! outbox. Records are built here from a response's actions and stored with the response in
 //! one transaction, so a crash never leaves an action without its task or delivery.
 
+pub mod address_policy;
 pub mod delivery;
 pub mod signing;
 

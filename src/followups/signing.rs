@@ -15,6 +15,33 @@ pub fn secret_bytes(secret: &str) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The key of a site webhook, read from the environment variable its `secret_env` names;
+/// the error says what is wrong (never the secret).
+pub fn secret_for(hook: &crate::survey::WebhookConfig) -> Result<Vec<u8>, String> {
+    let value = std::env::var(&hook.secret_env)
+        .map_err(|_| format!("environment variable {} is not set", hook.secret_env))?;
+    if value.is_empty() {
+        return Err(format!("environment variable {} is empty", hook.secret_env));
+    }
+    // Not the decoder's message: it may quote a byte of the secret.
+    secret_bytes(&value).map_err(|_| {
+        format!(
+            "environment variable {} starts with whsec_ but the rest is not valid base64",
+            hook.secret_env
+        )
+    })
+}
+
+/// Every webhook of a site whose secret cannot be read, with the reason, for the start-up
+/// log and the admin pages.
+pub fn secret_problems(site: &crate::survey::Site) -> Vec<(String, String)> {
+    site.config
+        .webhooks
+        .iter()
+        .filter_map(|h| secret_for(h).err().map(|why| (h.name.clone(), why)))
+        .collect()
+}
+
 pub fn sign(key: &[u8], webhook_id: &str, timestamp: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(webhook_id.as_bytes());

@@ -105,6 +105,27 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<Uuid>, ApiError> {
     })))
 }
 
+fn into_submission(site: String, survey: String, body: NewResponse) -> Submission {
+    Submission {
+        site,
+        survey,
+        answers: body
+            .answers
+            .into_iter()
+            .map(|(k, v)| (k, RawAnswer::Json(v)))
+            .collect(),
+        submission_id: body.submission_id,
+        language: body.language,
+    }
+}
+
+/// A JSON submission body as `POST .../responses` decodes it (without the Idempotency-Key
+/// header). Public for the fuzz targets.
+pub fn json_submission(site: &str, survey: &str, body: &[u8]) -> Result<Submission, ApiError> {
+    let body: NewResponse = super::body::decode_json(body)?;
+    Ok(into_submission(site.into(), survey.into(), body))
+}
+
 #[post("/sites/{site}/surveys/{survey}/responses")]
 async fn post_response(
     state: web::Data<AppState>,
@@ -113,27 +134,11 @@ async fn post_response(
     body: JsonBody<NewResponse>,
 ) -> Result<HttpResponse, ApiError> {
     let (site, survey) = path.into_inner();
-    let body = body.0;
-    let submission_id = match body.submission_id {
-        Some(id) => Some(id),
-        None => idempotency_key(&req)?,
-    };
-    let answers = body
-        .answers
-        .into_iter()
-        .map(|(k, v)| (k, RawAnswer::Json(v)))
-        .collect();
-    let done = submit(
-        &state,
-        Submission {
-            site,
-            survey,
-            answers,
-            submission_id,
-            language: body.language,
-        },
-    )
-    .await?;
+    let mut submission = into_submission(site, survey, body.0);
+    if submission.submission_id.is_none() {
+        submission.submission_id = idempotency_key(&req)?;
+    }
+    let done = submit(&state, submission).await?;
     let mut res = HttpResponse::Created();
     if done.replayed {
         res.insert_header(("Idempotent-Replayed", "true"));

@@ -61,18 +61,33 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 return Err(ApiError::UnsupportedMediaType("application/json"));
             }
             let bytes = read_limited(&req, &mut payload).await?;
-            serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
-                if e.classify() == serde_json::error::Category::Data {
-                    ApiError::InvalidBody {
-                        message: e.to_string(),
-                        field: None,
-                    }
-                } else {
-                    ApiError::MalformedJson(e.to_string())
-                }
-            })
+            decode_json(&bytes).map(JsonBody)
         })
     }
+}
+
+/// A JSON body decoded, with the error saying whether it was not JSON or not the shape.
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        if e.classify() == serde_json::error::Category::Data {
+            ApiError::InvalidBody {
+                message: e.to_string(),
+                field: None,
+            }
+        } else {
+            ApiError::MalformedJson(e.to_string())
+        }
+    })
+}
+
+/// A form body's fields in order, repeats kept.
+pub fn decode_form(bytes: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes).map_err(|e| {
+        ApiError::InvalidBody {
+            message: e.to_string(),
+            field: None,
+        }
+    })
 }
 
 #[allow(dead_code)] // used by the respondent pages
@@ -93,12 +108,7 @@ impl FromRequest for FormFields {
                 ));
             }
             let bytes = read_limited(&req, &mut payload).await?;
-            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                .map(FormFields)
-                .map_err(|e| ApiError::InvalidBody {
-                    message: e.to_string(),
-                    field: None,
-                })
+            decode_form(&bytes).map(FormFields)
         })
     }
 }

@@ -16,6 +16,12 @@ use actix_web::{web, HttpRequest};
 
 pub use respondent::StaticAssets;
 
+/// How the submission endpoints decode a body, callable without a request (fuzz/).
+pub mod decode {
+    pub use super::api::json_submission;
+    pub use super::respondent::form_answers;
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::metrics)

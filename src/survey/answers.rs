@@ -247,7 +247,8 @@ fn check_text(q: &Question, s: &str) -> Result<Option<AnswerValue>, String> {
             }
         }
         _ => {
-            let trimmed = s.trim();
+            let cleaned = super::sanitize::clean_text(s);
+            let trimmed = cleaned.trim();
             if trimmed.is_empty() {
                 return Ok(None);
             }

@@ -2,9 +2,11 @@
 
 pub mod answers;
 pub mod definition;
+pub mod language;
 pub mod load;
 pub mod plain_language;
 pub mod readability;
+pub mod sanitize;
 pub mod site;
 pub mod write;
 

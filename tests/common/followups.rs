@@ -45,6 +45,26 @@ pub fn store_with_actions(
     response
 }
 
+/// A copy of the hook-clinic fixture (tests/fixtures/webhook-sites) whose two webhooks, helpdesk
+/// and down, have these URLs; returns the sites folder.
+pub fn hook_clinic_sites(helpdesk: &str, down: &str) -> std::path::PathBuf {
+    let sites = tempfile::tempdir().unwrap().keep();
+    let src = super::repo().join("tests/fixtures/webhook-sites/hook-clinic");
+    let dst = sites.join("hook-clinic");
+    std::fs::create_dir_all(dst.join("surveys")).unwrap();
+    std::fs::copy(
+        src.join("surveys/patient.toml"),
+        dst.join("surveys/patient.toml"),
+    )
+    .unwrap();
+    let toml = std::fs::read_to_string(src.join("site.toml"))
+        .unwrap()
+        .replacen("http://127.0.0.1:9/hooks/chorus", helpdesk, 1)
+        .replacen("http://127.0.0.1:9/hooks/chorus", down, 1);
+    std::fs::write(dst.join("site.toml"), toml).unwrap();
+    sites
+}
+
 pub fn now_rfc3339() -> String {
     chorus::submit::timestamp_of(Uuid::now_v7())
 }

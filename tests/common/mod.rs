@@ -16,12 +16,15 @@ pub fn repo() -> PathBuf {
 }
 
 /// Config for the shipped demo site (`sites/`, `plugins/`, `templates/`) on a fresh data dir.
+/// Webhooks may reach 127.0.0.1 (the demo help desk and the test receivers), as the
+/// repository's chorus.toml allows.
 pub fn demo_config(data: &Path) -> Config {
     Config {
         data: data.to_path_buf(),
         sites: repo().join("sites"),
         plugins: repo().join("plugins"),
         templates: repo().join("templates"),
+        webhook_allow_private: vec!["127.0.0.1/32".parse().unwrap()],
         ..Config::default()
     }
 }
@@ -53,6 +56,19 @@ pub fn demo_state() -> TestState {
 
 pub fn fixture_state() -> TestState {
     state_with(fixture_config)
+}
+
+/// Every stored response of a site (up to 1,000), oldest first.
+pub fn stored_responses(state: &AppState, site: &str) -> Vec<chorus::response::StoredResponse> {
+    state
+        .store
+        .list_responses(&chorus::store::ResponseQuery {
+            site: site.into(),
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap()
+        .responses
 }
 
 /// Adds a user directly in the store and returns its bearer token.

@@ -6,6 +6,16 @@ use std::process::Stdio;
 
 /// Sets a web-login password with `chorus user passwd` (the server must be stopped).
 pub fn set_password(data: &std::path::Path, name: &str, password: &str) {
+    let out = passwd(data, name, password);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `chorus user passwd NAME` with `password` on its standard input.
+pub fn passwd(data: &std::path::Path, name: &str, password: &str) -> std::process::Output {
     let mut child = command(&["user", "passwd", name], data)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -13,12 +23,7 @@ pub fn set_password(data: &std::path::Path, name: &str, password: &str) {
         .spawn()
         .unwrap();
     writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    child.wait_with_output().unwrap()
 }
 
 /// `name=value` of a Set-Cookie header, and the whole header.

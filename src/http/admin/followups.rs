@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::auth::{Admin, Staff};
 use crate::errors::ApiError;
 use crate::followups::actions::{change_task_status, retry_delivery};
+use crate::followups::signing::secret_problems;
 use crate::followups::{now_ms, DeliveryStatus, Task, TaskStatus};
 use crate::response::Priority;
 use crate::store::Role;
@@ -179,6 +180,7 @@ async fn queue_page(
     ctx.insert("f", &filter.0);
     ctx.insert("is_admin", &is_admin);
     ctx.insert("deliveries", &deliveries);
+    ctx.insert("webhook_problems", &secret_problems(&runtime.site));
     Ok(html(render(&state, "admin/follow-ups.html", &ctx)?))
 }
 

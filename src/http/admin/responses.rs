@@ -4,6 +4,7 @@ use super::dashboard::base_context_for;
 use super::{html, render, SiteSession};
 use crate::app::AppState;
 use crate::auth::Viewer;
+use crate::csv_cell::SafeCsv;
 use crate::errors::ApiError;
 use crate::http::api::parse_instant_ms;
 use crate::response::{Action, StoredResponse};
@@ -182,15 +183,15 @@ fn write_csv(
     mut query: ResponseQuery,
 ) -> Result<Vec<u8>, ApiError> {
     let columns = response_csv::question_columns(&site.surveys);
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = SafeCsv::new(Vec::new());
     let csv_err = |e: csv::Error| ApiError::Render(format!("cannot write CSV: {e}"));
-    w.write_record(response_csv::header(&columns))
+    w.write_row(response_csv::header(&columns))
         .map_err(csv_err)?;
     query.limit = CSV_BATCH;
     loop {
         let page = store.list_responses(&query)?;
         for r in &page.responses {
-            w.write_record(response_csv::row(r, &columns))
+            w.write_row(response_csv::row(r, &columns))
                 .map_err(csv_err)?;
         }
         match page.next {

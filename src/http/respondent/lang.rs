@@ -2,6 +2,8 @@
 //! browser's `Accept-Language` (with q-values), then the site's default language. Only the
 //! languages the survey is written in are ever chosen.
 
+use crate::survey::language::find;
+
 /// Picks the page language from what the page can be shown in (`available`, the site's
 /// default first), an explicit choice and the `Accept-Language` header.
 pub fn choose(available: &[String], explicit: Option<&str>, accept: Option<&str>) -> String {
@@ -35,23 +37,6 @@ pub fn choose(available: &[String], explicit: Option<&str>, accept: Option<&str>
         }
     }
     default
-}
-
-/// `es-MX` matches `es-MX`, then `es`, then any other `es-…` (`pt` finds `pt-BR`); case does
-/// not matter.
-fn find(available: &[String], tag: &str) -> Option<String> {
-    let tag = tag.trim();
-    if tag.is_empty() || tag.len() > 35 {
-        return None;
-    }
-    let primary = |t: &str| t.split('-').next().unwrap_or_default().to_ascii_lowercase();
-    let wanted = primary(tag);
-    available
-        .iter()
-        .find(|a| a.eq_ignore_ascii_case(tag))
-        .or_else(|| available.iter().find(|a| a.eq_ignore_ascii_case(&wanted)))
-        .or_else(|| available.iter().find(|a| primary(a) == wanted))
-        .cloned()
 }
 
 /// A language's name in that language, for the language switch.

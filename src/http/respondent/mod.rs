@@ -279,6 +279,19 @@ fn read_fields(survey: &Survey, fields: Vec<(String, String)>) -> (FormValues, F
     (values, meta)
 }
 
+/// A posted form body as the submission pipeline takes it: each question's values (fields
+/// that name no question dropped). Public for the fuzz targets.
+pub fn form_answers(
+    survey: &Survey,
+    body: &[u8],
+) -> Result<std::collections::BTreeMap<String, RawAnswer>, ApiError> {
+    let (values, _) = read_fields(survey, super::body::decode_form(body)?);
+    Ok(values
+        .into_iter()
+        .map(|(id, v)| (id, RawAnswer::Form(v)))
+        .collect())
+}
+
 #[post("/s/{site}/{survey}")]
 async fn form_submit(
     state: web::Data<AppState>,
@@ -458,6 +471,7 @@ mod tests {
             sites: repo.join("tests/fixtures/sites"),
             plugins: repo.join("tests/fixtures/plugins"),
             templates: repo.join("templates"),
+            webhook_allow_private: vec!["127.0.0.1/32".parse().unwrap()],
             ..Config::default()
         })
         .expect("fixture state opens")

@@ -70,24 +70,11 @@ pub(super) struct PageContext {
 
 /// The languages a survey can be shown in: the site's default, then its translations.
 fn languages(runtime: Option<&SiteRuntime>, survey: Option<&Survey>) -> Vec<String> {
-    let Some(rt) = runtime else {
+    match runtime {
+        Some(rt) => crate::survey::language::served(&rt.site, survey),
         // No site: the languages of the interface itself.
-        return vec!["en".into(), "es".into()];
-    };
-    let default = rt.site.config.default_language.clone();
-    let mut out = vec![default];
-    let surveys: Vec<&Survey> = match survey {
-        Some(s) => vec![s],
-        None => rt.site.surveys.iter().map(|s| s.as_ref()).collect(),
-    };
-    for s in surveys {
-        for lang in s.translations.keys() {
-            if !out.contains(lang) {
-                out.push(lang.clone());
-            }
-        }
+        None => vec!["en".into(), "es".into()],
     }
-    out
 }
 
 impl PageContext {
