@@ -237,9 +237,8 @@ pub(super) fn before_open(dir: &Path) -> Result<Opening, StoreError> {
     if lock.try_lock().is_err() {
         return Err(StoreError::Locked(dir.display().to_string()));
     }
-    let untouched = record.clean
-        && record.db_file.is_some()
-        && record.db_file == FileStamp::of(&dir.join("db")).ok();
+    let untouched =
+        record.clean && record.db_file.is_some() && record.db_file == FileStamp::of(&db).ok();
     if !untouched && opening.copy.is_none() {
         match copy_sled_files(dir, &copy_dir) {
             Ok(()) => {
