@@ -81,7 +81,7 @@ struct Created<'a> {
 }
 
 /// An `Idempotency-Key` that is not a UUID is mapped to one by hashing, so any string works.
-fn idempotency_key(req: &HttpRequest) -> Result<Option<Uuid>, ApiError> {
+pub(super) fn idempotency_key(req: &HttpRequest) -> Result<Option<Uuid>, ApiError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };

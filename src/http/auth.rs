@@ -85,6 +85,25 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
+/// The user of the request's bearer token, whatever its site and role.
+pub(super) async fn token_user(req: &HttpRequest) -> Result<User, ApiError> {
+    let token = bearer(req)?;
+    state_of(req)?
+        .store
+        .user_by_token(&token_sha256(&token))
+        .await?
+        .ok_or(ApiError::InvalidToken)
+}
+
+/// May `user` act with role `R` on `site`? Checked before the site's existence, so a token of
+/// one site learns nothing about others.
+pub(super) fn check_access<R: MinRole>(user: &User, site: &str) -> Result<(), ApiError> {
+    if !user.can_access(site) || user.role < R::ROLE {
+        return Err(ApiError::Forbidden(R::DOING.to_string()));
+    }
+    Ok(())
+}
+
 impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -92,21 +111,12 @@ impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let token = bearer(&req)?;
-            let state = state_of(&req)?;
-            let site = req.match_info().get("site").unwrap_or_default().to_string();
-            let user = state
-                .store
-                .user_by_token(&token_sha256(&token))
-                .await?
-                .ok_or(ApiError::InvalidToken)?;
-            // Access before existence: a token of one site learns nothing about others.
-            if !user.can_access(&site) || user.role < R::ROLE {
-                return Err(ApiError::Forbidden(R::DOING.to_string()));
-            }
+            let user = token_user(&req).await?;
+            let site = req.match_info().get("site").unwrap_or_default();
+            check_access::<R>(&user, site)?;
             Ok(SiteUser {
+                site: state_of(&req)?.site(site)?,
                 user,
-                site: state.site(&site)?,
                 _role: PhantomData,
             })
         })

@@ -47,20 +47,45 @@ async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes,
 /// A JSON body (`Content-Type: application/json`).
 pub struct JsonBody<T>(pub T);
 
+/// A FHIR resource in JSON (`Content-Type: application/fhir+json`, or `application/json`).
+pub struct FhirBody<T>(pub T);
+
+/// Reads and decodes a JSON body whose Content-Type is one of `accepted` (the first is named
+/// in the error).
+fn json_body<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    accepted: &'static [&'static str],
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    let req = req.clone();
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if !accepted.contains(&req.content_type()) {
+            return Err(ApiError::UnsupportedMediaType(accepted[0]));
+        }
+        let bytes = read_limited(&req, &mut payload).await?;
+        decode_json(&bytes)
+    })
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if req.content_type() != "application/json" {
-                return Err(ApiError::UnsupportedMediaType("application/json"));
-            }
-            let bytes = read_limited(&req, &mut payload).await?;
-            decode_json(&bytes).map(JsonBody)
-        })
+        let body = json_body(req, payload, &["application/json"]);
+        Box::pin(async move { body.await.map(JsonBody) })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for FhirBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let accepted = &[crate::fhir::rest::FHIR_JSON, "application/json"];
+        let body = json_body(req, payload, accepted);
+        Box::pin(async move { body.await.map(FhirBody) })
     }
 }
 

@@ -83,11 +83,13 @@ fn service_status(e: &ServiceError) -> StatusCode {
         S::SiteNotFound(_)
         | S::SurveyNotFound(_)
         | S::ResponseNotFound(_)
+        | S::ResourceNotFound(_)
         | S::FollowUpNotFound(_)
         | S::DeliveryNotFound(_)
         | S::InvitationUnknown => StatusCode::NOT_FOUND,
         S::InvitationUsed | S::InvitationExpired => StatusCode::GONE,
         S::InvalidAnswers(_)
+        | S::InvalidResource(_)
         | S::InvalidLanguage(_)
         | S::SiteInvalid(_)
         | S::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,

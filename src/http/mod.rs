@@ -7,6 +7,7 @@ mod auth;
 mod body;
 mod common;
 mod error;
+mod fhir;
 mod followups;
 mod health;
 mod invitations;
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(invitations::configure)
                 .configure(rules::configure),
         )
+        .configure(fhir::configure)
         .configure(admin::configure)
         .configure(respondent::configure);
 }

@@ -13,12 +13,19 @@ pub enum ServiceError {
     SurveyNotFound(String),
     #[error("no response \"{0}\"")]
     ResponseNotFound(String),
+    /// A FHIR resource (`Questionnaire/<id>`, `QuestionnaireResponse/<id>`) this server lacks.
+    #[error("no {0} on this server")]
+    ResourceNotFound(String),
     #[error("no follow-up \"{0}\"")]
     FollowUpNotFound(String),
     #[error("no webhook delivery \"{0}\"")]
     DeliveryNotFound(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
+    /// A FHIR resource that cannot be taken as it is (docs/fhir.md): every problem, each item
+    /// named by its linkId.
+    #[error("{}", .0.first().map(|p| p.to_string()).unwrap_or_else(|| "invalid resource".into()))]
+    InvalidResource(Vec<crate::fhir::Problem>),
     /// The `language` of a submission is not one the site serves (the list it serves).
     #[error("language is not one this site serves (it serves: {})", .0.join(", "))]
     InvalidLanguage(Vec<String>),
@@ -61,9 +68,11 @@ impl ServiceError {
             ServiceError::SiteNotFound(_) => "site_not_found",
             ServiceError::SurveyNotFound(_) => "survey_not_found",
             ServiceError::ResponseNotFound(_) => "response_not_found",
+            ServiceError::ResourceNotFound(_) => "resource_not_found",
             ServiceError::FollowUpNotFound(_) => "follow_up_not_found",
             ServiceError::DeliveryNotFound(_) => "delivery_not_found",
             ServiceError::InvalidAnswers(_) => "invalid_answer",
+            ServiceError::InvalidResource(_) => "invalid_resource",
             ServiceError::InvalidLanguage(_) => "invalid_language",
             ServiceError::InvalidQuery { .. } => "invalid_query",
             ServiceError::InvalidBody { .. } => "invalid_body",
@@ -85,6 +94,7 @@ impl ServiceError {
         match self {
             ServiceError::InvalidAnswers(errors) => errors.first().map(|e| e.field.as_str()),
             ServiceError::InvalidBody { field, .. } => field.as_deref(),
+            ServiceError::InvalidResource(problems) => problems.first()?.link_id.as_deref(),
             ServiceError::InvalidLanguage(_) => Some("language"),
             ServiceError::InvalidQuery { field, .. } => Some(field),
             _ => None,

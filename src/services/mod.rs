@@ -8,6 +8,7 @@ pub mod csv_cell;
 mod error;
 pub mod evaluate;
 pub mod export;
+pub mod fhir;
 pub mod follow_ups;
 pub mod invitations;
 pub mod metrics;

@@ -1,6 +1,7 @@
 //! Shared test scaffolding: the real app on a temporary store.
 #![allow(dead_code)]
 
+pub mod fhir;
 pub mod followups;
 pub mod python;
 pub mod receiver;

@@ -1,0 +1,235 @@
+//! The FHIR R4 endpoint under `/fhir/r4` (docs/fhir.md, "The endpoint"): thin handlers that
+//! parse the search, call `services::fhir` and render `application/fhir+json`; every error is
+//! an OperationOutcome (`error.rs`).
+
+mod error;
+
+use super::api::idempotency_key;
+use super::auth::{check_access, token_user, Viewer};
+use super::body::FhirBody;
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::fhir::rest::{self, FHIR_JSON};
+use crate::fhir::{search, FhirBase, QuestionnaireResponse};
+use crate::services::fhir as service;
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use error::FhirError;
+use serde::Serialize;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let only = |allow: &'static str| {
+        web::to(move || async move { Err::<HttpResponse, _>(FhirError::MethodNotAllowed(allow)) })
+    };
+    cfg.service(
+        web::scope("/fhir/r4")
+            .service(
+                web::resource("/metadata")
+                    .route(web::get().to(metadata))
+                    .default_service(only("GET")),
+            )
+            .service(
+                web::resource("/Questionnaire")
+                    .route(web::get().to(search_questionnaires))
+                    .default_service(only("GET")),
+            )
+            .service(
+                web::resource("/Questionnaire/{id}")
+                    .route(web::get().to(read_questionnaire))
+                    .default_service(only("GET")),
+            )
+            .service(
+                web::resource("/QuestionnaireResponse")
+                    .route(web::get().to(search_responses))
+                    .route(web::post().to(create_response))
+                    .default_service(only("GET, POST")),
+            )
+            .service(
+                web::resource("/QuestionnaireResponse/{id}")
+                    .route(web::get().to(read_response))
+                    .default_service(only("GET")),
+            )
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(FhirError::NoEndpoint)
+            })),
+    );
+}
+
+/// The request accepts FHIR JSON (no `Accept`, or one naming it, JSON or a wildcard).
+struct Negotiated;
+
+impl FromRequest for Negotiated {
+    type Error = FhirError;
+    type Future = std::future::Ready<Result<Self, FhirError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let accepts = |value: &str| {
+            value.split(',').any(|range| {
+                let media = range.split(';').next().unwrap_or_default().trim();
+                matches!(
+                    media.to_ascii_lowercase().as_str(),
+                    FHIR_JSON
+                        | "application/json"
+                        | "application/json+fhir"
+                        | "application/*"
+                        | "*/*"
+                )
+            })
+        };
+        let headers: Vec<&str> = req
+            .headers()
+            .get_all(header::ACCEPT)
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ok = headers.is_empty() || headers.iter().any(|v| accepts(v));
+        std::future::ready(if ok {
+            Ok(Negotiated)
+        } else {
+            Err(FhirError::NotAcceptable)
+        })
+    }
+}
+
+/// The query's parameters in order, repeats kept.
+fn pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, FhirError> {
+    serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| crate::services::ServiceError::invalid_query("query", e.to_string()).into())
+}
+
+fn base(state: &AppState, req: &HttpRequest) -> (String, FhirBase) {
+    let public = super::public_base(state, req);
+    let fhir = FhirBase::new(&public);
+    (public, fhir)
+}
+
+fn fhir_json(status: StatusCode, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(FHIR_JSON)
+        .json(body)
+}
+
+/// A search's URL under the public base, with `_cursor` set to `cursor` (or left out).
+fn search_url(
+    base: &FhirBase,
+    resource_type: &str,
+    pairs: &[(String, String)],
+    cursor: Option<String>,
+) -> String {
+    let mut kept: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(name, _)| cursor.is_none() || name != "_cursor")
+        .cloned()
+        .collect();
+    kept.extend(cursor.map(|c| ("_cursor".to_string(), c)));
+    let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+    match query.is_empty() {
+        true => format!("{}/{resource_type}", base.as_str()),
+        false => format!("{}/{resource_type}?{query}", base.as_str()),
+    }
+}
+
+async fn metadata(
+    _: Negotiated,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    search::parse_read(&pairs(&req)?)?;
+    let (_, fhir) = base(&state, &req);
+    Ok(fhir_json(
+        StatusCode::OK,
+        &rest::capability_statement(&fhir),
+    ))
+}
+
+async fn read_questionnaire(
+    _: Negotiated,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, FhirError> {
+    search::parse_read(&pairs(&req)?)?;
+    let (public, _) = base(&state, &req);
+    let q = service::questionnaire(&state, &public, &id)?;
+    Ok(fhir_json(StatusCode::OK, &q))
+}
+
+async fn search_questionnaires(
+    _: Negotiated,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    let pairs = pairs(&req)?;
+    let search = search::parse_questionnaire_search(&pairs)?;
+    let (public, fhir) = base(&state, &req);
+    let entries = service::search_questionnaires(&state, &public, &search)
+        .into_iter()
+        .map(|q| (q.id.clone().unwrap_or_default(), q))
+        .collect();
+    let self_url = search_url(&fhir, "Questionnaire", &pairs, None);
+    let bundle = rest::searchset(&fhir, "Questionnaire", entries, self_url, None, true);
+    Ok(fhir_json(StatusCode::OK, &bundle))
+}
+
+async fn read_response(
+    _: Negotiated,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, FhirError> {
+    let user = token_user(&req).await?;
+    search::parse_read(&pairs(&req)?)?;
+    let (public, _) = base(&state, &req);
+    let resource = service::response(&state, &user, &public, &id).await?;
+    Ok(fhir_json(StatusCode::OK, &resource))
+}
+
+async fn search_responses(
+    _: Negotiated,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    let user = token_user(&req).await?;
+    let pairs = pairs(&req)?;
+    let search = search::parse_response_search(&pairs)?;
+    let site = service::response_search_site(&user, &search)?;
+    check_access::<Viewer>(&user, &site)?;
+    let (public, fhir) = base(&state, &req);
+    let page = service::search_responses(&state, &site, &public, &search).await?;
+    let kind = "QuestionnaireResponse";
+    let next = page
+        .next
+        .map(|c| search_url(&fhir, kind, &pairs, Some(c.to_string())));
+    let self_url = search_url(&fhir, kind, &pairs, None);
+    let entries = page
+        .items
+        .into_iter()
+        .map(|r| (r.id.clone().unwrap_or_default(), r))
+        .collect();
+    let whole = search.cursor.is_none();
+    let bundle = rest::searchset(&fhir, kind, entries, self_url, next, whole);
+    Ok(fhir_json(StatusCode::OK, &bundle))
+}
+
+async fn create_response(
+    _: Negotiated,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Result<FhirBody<QuestionnaireResponse>, ApiError>,
+) -> Result<HttpResponse, FhirError> {
+    search::parse_read(&pairs(&req)?)?;
+    let key = idempotency_key(&req)?;
+    let (public, fhir) = base(&state, &req);
+    let (done, resource) = service::submit_response(&state, &public, body?.0, key).await?;
+    let location = format!(
+        "{}/QuestionnaireResponse/{}",
+        fhir.as_str(),
+        done.response.id
+    );
+    let mut res = HttpResponse::Created();
+    res.insert_header((header::LOCATION, location));
+    if done.replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(res.content_type(FHIR_JSON).json(resource))
+}
