@@ -7,6 +7,19 @@ mod common;
 use common::server::{run, Server};
 use serde_json::{json, Value};
 
+fn export_fhir(data: &std::path::Path, base_url: &str) -> std::process::Output {
+    let args = [
+        "export",
+        "--site",
+        "demo-clinic",
+        "--format",
+        "fhir",
+        "--base-url",
+        base_url,
+    ];
+    run(&args, data)
+}
+
 #[test]
 fn every_response_is_one_questionnaire_response_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -44,18 +57,7 @@ fn every_response_is_one_questionnaire_response_line() {
     ids.push(leader["id"].as_str().unwrap().to_string());
     server.terminate();
 
-    let out = run(
-        &[
-            "export",
-            "--site",
-            "demo-clinic",
-            "--format",
-            "fhir",
-            "--base-url",
-            "https://survey.example.org/",
-        ],
-        &data,
-    );
+    let out = export_fhir(&data, "https://survey.example.org/");
     assert!(
         out.status.success(),
         "{}",
@@ -113,18 +115,7 @@ fn every_response_is_one_questionnaire_response_line() {
 fn a_bad_base_url_or_site_is_refused_before_the_store_is_opened() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let out = run(
-        &[
-            "export",
-            "--site",
-            "demo-clinic",
-            "--format",
-            "fhir",
-            "--base-url",
-            "survey.example.org",
-        ],
-        &data,
-    );
+    let out = export_fhir(&data, "survey.example.org");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("must start with http:// or https://"));
     let out = run(&["export", "--site", "nowhere", "--format", "fhir"], &data);

@@ -128,19 +128,18 @@ async fn a_posted_response_is_stored_tagged_followed_up_and_shown_everywhere() {
         .insert_header(("Authorization", format!("Bearer {token}")))
         .to_request();
     let report: Value = test::call_and_read_body_json(&app, req).await;
-    let patients = report["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["group"] == "patient")
-        .unwrap();
+    let find = |list: &str, key: &str, value: &str| {
+        report[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g[key] == value)
+            .unwrap()
+            .clone()
+    };
+    let patients = find("groups", "group", "patient");
     assert_eq!(patients["respondents"], 5, "{report}");
-    let technical = report["barriers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["code"] == "enrollment_technical")
-        .unwrap();
+    let technical = find("barriers", "code", "enrollment_technical");
     assert_eq!(technical["by_group"]["patient"]["count"], 5, "{report}");
 
     // The CSV (the layout of `chorus export` and the admin download) has its row.

@@ -43,38 +43,23 @@ impl From<SearchError> for FhirError {
     }
 }
 
-/// The issue type of what the JSON API would answer with `e`.
+/// The issue type of what the JSON API would answer with `e`, from its status (decided once,
+/// in `http::error`).
 fn issue_type(e: &ApiError) -> IssueType {
-    use ServiceError as S;
-    match e {
-        ApiError::Service(s) => match s {
-            S::SiteNotFound(_)
-            | S::SurveyNotFound(_)
-            | S::ResponseNotFound(_)
-            | S::ResourceNotFound(_)
-            | S::FollowUpNotFound(_)
-            | S::DeliveryNotFound(_)
-            | S::InvitationUnknown => IssueType::NotFound,
-            S::InvalidAnswers(_) | S::InvalidResource(_) | S::InvalidLanguage(_) => {
-                IssueType::Invalid
-            }
-            S::IdempotencyKeyReused => IssueType::Conflict,
-            S::InvalidQuery { .. } | S::InvalidBody { .. } => IssueType::Invalid,
-            S::Store(StoreError::Corrupt(_)) => IssueType::Exception,
-            S::Store(_) | S::Unavailable => IssueType::Transient,
-            _ => IssueType::Processing,
-        },
-        ApiError::MalformedJson(_) => IssueType::Structure,
-        ApiError::UnsupportedMediaType(_) => IssueType::NotSupported,
-        ApiError::PayloadTooLarge(_) => IssueType::TooCostly,
-        ApiError::BodyTimeout => IssueType::Timeout,
-        ApiError::MissingToken | ApiError::InvalidToken | ApiError::LoginRequired => {
-            IssueType::Login
-        }
-        ApiError::Forbidden(_) | ApiError::NotAllowed(_) | ApiError::CsrfRejected => {
-            IssueType::Forbidden
-        }
-        ApiError::Render(_) => IssueType::Exception,
+    match (e.status_code(), e.service()) {
+        (_, Some(ServiceError::IdempotencyKeyReused)) => IssueType::Conflict,
+        (_, _) if matches!(e, ApiError::MalformedJson(_)) => IssueType::Structure,
+        (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY, _) => IssueType::Invalid,
+        (StatusCode::UNAUTHORIZED | StatusCode::SEE_OTHER, _) => IssueType::Login,
+        (StatusCode::FORBIDDEN, _) => IssueType::Forbidden,
+        (StatusCode::NOT_FOUND | StatusCode::GONE, _) => IssueType::NotFound,
+        (StatusCode::CONFLICT, _) => IssueType::Conflict,
+        (StatusCode::REQUEST_TIMEOUT, _) => IssueType::Timeout,
+        (StatusCode::PAYLOAD_TOO_LARGE, _) => IssueType::TooCostly,
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, _) => IssueType::NotSupported,
+        (StatusCode::SERVICE_UNAVAILABLE, _) => IssueType::Transient,
+        (status, _) if status.is_server_error() => IssueType::Exception,
+        _ => IssueType::Processing,
     }
 }
 

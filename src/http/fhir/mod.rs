@@ -19,40 +19,29 @@ use error::FhirError;
 use serde::Serialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let only = |allow: &'static str| {
-        web::to(move || async move { Err::<HttpResponse, _>(FhirError::MethodNotAllowed(allow)) })
+    // A method the path does not take is a 405 OperationOutcome naming those it takes.
+    let resource = |path: &str, allow: &'static str| {
+        let refuse =
+            move || async move { Err::<HttpResponse, _>(FhirError::MethodNotAllowed(allow)) };
+        web::resource(path).default_service(web::to(refuse))
     };
+    let no_endpoint = || async { Err::<HttpResponse, _>(FhirError::NoEndpoint) };
     cfg.service(
         web::scope("/fhir/r4")
+            .service(resource("/metadata", "GET").route(web::get().to(metadata)))
+            .service(resource("/Questionnaire", "GET").route(web::get().to(search_questionnaires)))
             .service(
-                web::resource("/metadata")
-                    .route(web::get().to(metadata))
-                    .default_service(only("GET")),
+                resource("/Questionnaire/{id}", "GET").route(web::get().to(read_questionnaire)),
             )
             .service(
-                web::resource("/Questionnaire")
-                    .route(web::get().to(search_questionnaires))
-                    .default_service(only("GET")),
-            )
-            .service(
-                web::resource("/Questionnaire/{id}")
-                    .route(web::get().to(read_questionnaire))
-                    .default_service(only("GET")),
-            )
-            .service(
-                web::resource("/QuestionnaireResponse")
+                resource("/QuestionnaireResponse", "GET, POST")
                     .route(web::get().to(search_responses))
-                    .route(web::post().to(create_response))
-                    .default_service(only("GET, POST")),
+                    .route(web::post().to(create_response)),
             )
             .service(
-                web::resource("/QuestionnaireResponse/{id}")
-                    .route(web::get().to(read_response))
-                    .default_service(only("GET")),
+                resource("/QuestionnaireResponse/{id}", "GET").route(web::get().to(read_response)),
             )
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(FhirError::NoEndpoint)
-            })),
+            .default_service(web::to(no_endpoint)),
     );
 }
 
