@@ -156,11 +156,17 @@ async fn questionnaires_are_public_read_and_searched() {
     );
     let url = format!("{BASE}/Questionnaire/{PATIENT_ID}");
     let search = |query: String| get(&format!("/Questionnaire?{query}"), None);
-    let (_, one) = call(&app, search(format!("url={url}&version=1&status=active"))).await;
-    assert_eq!(entry_ids(&one), [PATIENT_ID]);
-    assert_eq!(one["total"], 1);
+    for query in [
+        format!("url={url}&version=1&status=active"),
+        format!("url={url}|1"),
+    ] {
+        let (_, one) = call(&app, search(query)).await;
+        assert_eq!(entry_ids(&one), [PATIENT_ID]);
+        assert_eq!(one["total"], 1);
+    }
     for query in [
         format!("url={url}&version=2"),
+        format!("url={url}|2"),
         "status=draft".to_string(),
         "url=https://elsewhere.org/Questionnaire/x".to_string(),
     ] {

@@ -212,7 +212,7 @@ pub fn capability_statement(base: &FhirBase) -> JsonResource {
                     "versioning": "no-version",
                     "readHistory": false,
                     "searchParam": [
-                        search_param("url", "uri", "The canonical URL, exactly"),
+                        search_param("url", "uri", "The canonical URL, exactly, with or without |version"),
                         search_param("version", "token", "The survey version, exactly"),
                         search_param("status", "token", "Always active"),
                     ]

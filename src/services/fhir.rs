@@ -34,7 +34,7 @@ pub fn questionnaire(
 }
 
 /// Every Questionnaire (the surveys of every site, by site and survey order) that matches all
-/// the filters given. Only the current version of a survey is served, always `active`.
+/// the filters given; `url` is the canonical URL, with or without `|version`. Only the current version of a survey is served, always `active`.
 pub fn search_questionnaires(
     chorus: &Chorus,
     public_base: &str,
@@ -52,7 +52,15 @@ pub fn search_questionnaires(
             let matches = |filter: &Option<String>, value: Option<&str>| {
                 filter.as_deref().is_none_or(|f| Some(f) == value)
             };
-            if matches(&search.url, q.url.as_deref())
+            // `url` may carry the version as a canonical does (`url|version`).
+            let versioned = format!(
+                "{}|{}",
+                q.url.as_deref().unwrap_or_default(),
+                survey.version
+            );
+            let url_matches = matches(&search.url, q.url.as_deref())
+                || matches(&search.url, Some(versioned.as_str()));
+            if url_matches
                 && matches(&search.version, q.version.as_deref())
                 && matches(&search.status, Some(q.status.as_str()))
             {
