@@ -14,35 +14,42 @@ use crate::fhir::{search, FhirBase, QuestionnaireResponse};
 use crate::services::fhir as service;
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use error::FhirError;
 use serde::Serialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // A method the path does not take is a 405 OperationOutcome naming those it takes.
-    let resource = |path: &str, allow: &'static str| {
-        let refuse =
-            move || async move { Err::<HttpResponse, _>(FhirError::MethodNotAllowed(allow)) };
-        web::resource(path).default_service(web::to(refuse))
-    };
-    let no_endpoint = || async { Err::<HttpResponse, _>(FhirError::NoEndpoint) };
     cfg.service(
         web::scope("/fhir/r4")
-            .service(resource("/metadata", "GET").route(web::get().to(metadata)))
-            .service(resource("/Questionnaire", "GET").route(web::get().to(search_questionnaires)))
-            .service(
-                resource("/Questionnaire/{id}", "GET").route(web::get().to(read_questionnaire)),
-            )
-            .service(
-                resource("/QuestionnaireResponse", "GET, POST")
-                    .route(web::get().to(search_responses))
-                    .route(web::post().to(create_response)),
-            )
-            .service(
-                resource("/QuestionnaireResponse/{id}", "GET").route(web::get().to(read_response)),
-            )
-            .default_service(web::to(no_endpoint)),
+            .service(metadata)
+            .service(search_questionnaires)
+            .service(read_questionnaire)
+            .service(search_responses)
+            .service(create_response)
+            .service(read_response)
+            .default_service(web::to(unmatched)),
     );
+}
+
+/// The methods each path of the endpoint takes (the routes below), for 405 and `Allow`.
+fn allowed_methods(path: &str) -> Option<&'static str> {
+    let rest = path.strip_prefix("/fhir/r4/")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    match segments.as_slice() {
+        ["metadata"] | ["Questionnaire"] | ["Questionnaire", _] => Some("GET"),
+        ["QuestionnaireResponse"] => Some("GET, POST"),
+        ["QuestionnaireResponse", _] => Some("GET"),
+        _ => None,
+    }
+}
+
+/// What no route took: a known path with another method is 405 naming those it takes, anything
+/// else under `/fhir/r4` is 404, both as OperationOutcome.
+async fn unmatched(req: HttpRequest) -> Result<HttpResponse, FhirError> {
+    Err(match allowed_methods(req.path()) {
+        Some(allow) => FhirError::MethodNotAllowed(allow),
+        None => FhirError::NoEndpoint,
+    })
 }
 
 /// The request accepts FHIR JSON (no `Accept`, or one naming it, JSON or a wildcard).
@@ -118,6 +125,7 @@ fn search_url(
     }
 }
 
+#[get("/metadata")]
 async fn metadata(
     _: Negotiated,
     state: web::Data<AppState>,
@@ -131,6 +139,7 @@ async fn metadata(
     ))
 }
 
+#[get("/Questionnaire/{id}")]
 async fn read_questionnaire(
     _: Negotiated,
     state: web::Data<AppState>,
@@ -143,6 +152,7 @@ async fn read_questionnaire(
     Ok(fhir_json(StatusCode::OK, &q))
 }
 
+#[get("/Questionnaire")]
 async fn search_questionnaires(
     _: Negotiated,
     state: web::Data<AppState>,
@@ -160,6 +170,7 @@ async fn search_questionnaires(
     Ok(fhir_json(StatusCode::OK, &bundle))
 }
 
+#[get("/QuestionnaireResponse/{id}")]
 async fn read_response(
     _: Negotiated,
     state: web::Data<AppState>,
@@ -173,6 +184,7 @@ async fn read_response(
     Ok(fhir_json(StatusCode::OK, &resource))
 }
 
+#[get("/QuestionnaireResponse")]
 async fn search_responses(
     _: Negotiated,
     state: web::Data<AppState>,
@@ -200,6 +212,7 @@ async fn search_responses(
     Ok(fhir_json(StatusCode::OK, &bundle))
 }
 
+#[post("/QuestionnaireResponse")]
 async fn create_response(
     _: Negotiated,
     state: web::Data<AppState>,
