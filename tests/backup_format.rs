@@ -49,6 +49,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
         TaskStatus::Claimed,
         "ada",
         None,
+        None,
     )
     .await
     .unwrap();

@@ -177,6 +177,14 @@ pub trait ReportStore: Send + Sync {
     /// Respondents and tagged respondents of a site, grouped by survey, survey version and
     /// group (and day); exact for any `since`/`until`.
     async fn report_counts(&self, query: &CountQuery) -> Result<Vec<CountRow>, StoreError>;
+    /// What became of the tasks opened in the window, per queue (sorted): opened, done, on
+    /// time, dismissed, outcomes and times to done. Exact for any `since`/`until`, and answered
+    /// from counts the backend keeps with every task it writes and every transition (or an
+    /// aggregate query), never by reading every task of the site.
+    async fn follow_up_counts(
+        &self,
+        query: &FollowUpCountQuery,
+    ) -> Result<Vec<QueueCounts>, StoreError>;
 }
 
 /// The whole store.

@@ -20,6 +20,7 @@ mod keys;
 mod merge;
 mod recover;
 mod responses;
+mod task_counts;
 mod tasks;
 
 use crate::pool::WorkPool;
@@ -30,6 +31,7 @@ use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::sync::Arc;
+use task_counts::TaskCountIndex;
 
 /// What a data directory holds; `recover` migrates older ones.
 const SCHEMA_VERSION: u32 = 2;
@@ -59,6 +61,7 @@ struct Db {
     rule_errors: sled::Tree,
     jobs: sled::Tree,
     counts: ReportIndex,
+    task_counts: TaskCountIndex,
     key_locks: Vec<Mutex<()>>,
     commit: GroupCommit,
 }
@@ -118,6 +121,7 @@ impl SledStore {
             rule_errors: open("rule_errors")?,
             jobs: open("jobs")?,
             counts: ReportIndex::default(),
+            task_counts: TaskCountIndex::default(),
             key_locks: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
             commit,
             db,

@@ -1,0 +1,352 @@
+//! What each group was asked (survey `asks`, by version), through the real report endpoint:
+//! `asked`, `count`, `share`, `ci` and `unprompted` per barrier and group; `{"asked": 0}` for a
+//! group whose survey does not ask, which takes no part in the gap; suppression that shows no
+//! number at all (not even unprompted mentions); `null` gaps sorting last; the survey API
+//! showing `asks`; `chorus check` refusing codes outside the codebook.
+
+mod common;
+
+use actix_web::http::StatusCode;
+use actix_web::test;
+use chorus::create_app;
+use chorus::domain::Role;
+use common::TestStore;
+use serde_json::{json, Value};
+
+const SITE: &str = "ask-clinic";
+
+macro_rules! get {
+    ($app:expr, $token:expr, $uri:expr) => {{
+        let mut req = test::TestRequest::get().uri(&$uri);
+        if let Some(token) = $token {
+            req = req.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let res = test::call_service(&$app, req.to_request()).await;
+        let status = res.status();
+        let body: Value = test::read_body_json(res).await;
+        (status, body)
+    }};
+}
+
+macro_rules! submit {
+    ($app:expr, $survey:expr, $answers:expr) => {{
+        let req = test::TestRequest::post()
+            .uri(&format!("/api/v1/sites/{SITE}/surveys/{}/responses", $survey))
+            .set_json(json!({ "answers": $answers }))
+            .to_request();
+        let res = test::call_service(&$app, req).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }};
+}
+
+pub fn cell<'a>(report: &'a Value, code: &str, group: &str) -> &'a Value {
+    let b = report["barriers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["code"] == code)
+        .unwrap_or_else(|| panic!("no barrier {code}"));
+    &b["by_group"][group]
+}
+
+fn barrier<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["barriers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["code"] == code)
+        .unwrap()
+}
+
+/// Version 1 patients (2 March, before the survey asked about errors), two version 2 patients
+/// and three providers in March; the rest is sent through the API now.
+async fn fixture(state: &chorus::AppState) {
+    let at = |survey: (&str, u32), group: &str, t: &str, tags: &[&str]| {
+        common::response_at(SITE, survey, group, t, tags)
+    };
+    let stored = [
+        at(
+            ("patient", 1),
+            "patient",
+            "2026-03-02T10:00:00Z",
+            &["awareness"],
+        ),
+        at(
+            ("patient", 1),
+            "patient",
+            "2026-03-02T10:01:00Z",
+            &["awareness"],
+        ),
+        // Named in version 1, which did not ask: an unprompted mention.
+        at(
+            ("patient", 1),
+            "patient",
+            "2026-03-02T10:02:00Z",
+            &["enrollment_technical"],
+        ),
+        at(("patient", 1), "patient", "2026-03-02T10:03:00Z", &[]),
+        at(
+            ("patient", 2),
+            "patient",
+            "2026-03-03T10:00:00Z",
+            &["enrollment_technical"],
+        ),
+        at(
+            ("patient", 2),
+            "patient",
+            "2026-03-03T10:01:00Z",
+            &["enrollment_technical"],
+        ),
+        at(
+            ("provider", 1),
+            "provider",
+            "2026-03-10T09:00:00Z",
+            &["awareness"],
+        ),
+        at(
+            ("provider", 1),
+            "provider",
+            "2026-03-10T09:01:00Z",
+            &["awareness"],
+        ),
+        at(
+            ("provider", 1),
+            "provider",
+            "2026-03-10T09:02:00Z",
+            &["awareness"],
+        ),
+    ];
+    for r in &stored {
+        state.store.insert(r).await.unwrap();
+    }
+}
+
+/// Now, through the API and the site's rule (the ticked barriers are the tags).
+async fn send_today<S, B>(app: &S)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    for barriers in [
+        json!(["awareness", "enrollment_technical"]),
+        json!(["enrollment_technical"]),
+        json!(["enrollment_technical", "wrong_messenger"]),
+        json!(["enrollment_technical"]),
+    ] {
+        submit!(app, "patient", json!({ "barriers": barriers }));
+    }
+    for barriers in [
+        json!(["wrong_messenger"]),
+        json!(["wrong_messenger", "awareness"]),
+        json!([]),
+    ] {
+        submit!(app, "provider", json!({ "barriers": barriers }));
+    }
+    for comments in ["", "", "", "sign-up showed an error"] {
+        let mut answers = json!({ "barriers": ["awareness"] });
+        if !comments.is_empty() {
+            answers["comments"] = json!(comments);
+        }
+        submit!(app, "leadership", answers);
+    }
+}
+
+#[actix_web::test]
+async fn cells_count_only_the_respondents_who_were_asked() {
+    let t = common::state_with(common::report_config).await;
+    fixture(&t.state).await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    send_today(&app).await;
+    let token = common::add_user(&t.state, "v", SITE, Role::Viewer).await;
+    let (status, r) = get!(app, Some(&token), format!("/api/v1/sites/{SITE}/report"));
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        r["groups"],
+        json!([
+            {"group": "patient", "respondents": 10},
+            {"group": "provider", "respondents": 6},
+            {"group": "leadership", "respondents": 4}
+        ])
+    );
+    // Awareness: every version asked it.
+    let a = cell(&r, "awareness", "patient");
+    assert_eq!(
+        (a["asked"].as_u64(), a["count"].as_u64()),
+        (Some(10), Some(3))
+    );
+    // Errors: only version 2 asked (6 patients, 6 named it); version 1's one mention is apart.
+    assert_eq!(
+        cell(&r, "enrollment_technical", "patient"),
+        &json!({"asked": 6, "count": 6, "share": 1.0, "ci": [0.6097, 1.0], "unprompted": 1})
+    );
+    // Leaders are not asked about errors: one mentioned it in a comment.
+    assert_eq!(
+        cell(&r, "enrollment_technical", "leadership"),
+        &json!({"asked": 0, "unprompted": 1})
+    );
+    // Patients are not asked who should promote the portal; one ticked it anyway.
+    assert_eq!(
+        cell(&r, "wrong_messenger", "patient"),
+        &json!({"asked": 0, "unprompted": 1})
+    );
+    // The gap of "errors" is between the groups asked: patients 6/6 and providers 0/6.
+    let tech = barrier(&r, "enrollment_technical");
+    assert_eq!(tech["gap"], 1.0);
+    assert_eq!(tech["gap_groups"], json!(["patient", "provider"]));
+    assert_eq!(tech["evident"], true);
+    let ci = tech["gap_ci"].as_array().unwrap();
+    assert!(ci[0].as_f64().unwrap() > 0.0 && ci[1] == 1.0, "{tech}");
+    // "Who should promote it": providers 2/6 against leaders 0/4; patients take no part.
+    let who = barrier(&r, "wrong_messenger");
+    assert_eq!(who["gap_groups"], json!(["provider", "leadership"]));
+    assert_eq!(who["gap"], 0.3333);
+    assert_eq!(who["evident"], false);
+    // Asked of one group only (providers' survey asks every barrier): no gap, sorted last.
+    let overload = barrier(&r, "information_overload");
+    assert_eq!(overload["gap"], Value::Null);
+    assert_eq!(overload["gap_ci"], Value::Null);
+    assert_eq!(overload["gap_groups"], Value::Null);
+    assert_eq!(overload["evident"], false);
+    assert_eq!(
+        overload["by_group"],
+        json!({
+            "patient": {"asked": 0, "unprompted": 0},
+            "provider": {"asked": 6, "count": 0, "share": 0.0, "ci": [0.0, 0.3903], "unprompted": 0},
+            "leadership": {"asked": 0, "unprompted": 0}
+        })
+    );
+    let gaps: Vec<&Value> = r["barriers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| &b["gap"])
+        .collect();
+    let first_null = gaps.iter().position(|g| g.is_null()).unwrap();
+    assert!(gaps[first_null..].iter().all(|g| g.is_null()), "{gaps:?}");
+    assert!(gaps[..first_null]
+        .windows(2)
+        .all(|w| w[0].as_f64() >= w[1].as_f64()));
+    assert_eq!(r["barriers"][0]["code"], "enrollment_technical");
+}
+
+#[actix_web::test]
+async fn a_suppressed_cell_shows_no_number_at_all() {
+    let t = common::state_with(common::report_config).await;
+    fixture(&t.state).await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let token = common::add_user(&t.state, "v", SITE, Role::Viewer).await;
+    // 2 to 4 March: 6 patients, of whom 2 (version 2) were asked about errors: fewer than
+    // min_cell 3, so no count, share or unprompted mention shows, though version 1 had one.
+    let uri = format!("/api/v1/sites/{SITE}/report?since=2026-03-02&until=2026-03-05");
+    let (_, r) = get!(app, Some(&token), uri);
+    assert_eq!(
+        r["groups"][0],
+        json!({"group": "patient", "respondents": 6})
+    );
+    assert_eq!(
+        cell(&r, "enrollment_technical", "patient"),
+        &json!({"suppressed": true})
+    );
+    // Providers have no respondent in the window: suppressed everywhere, asked or not.
+    assert_eq!(
+        r["groups"][1],
+        json!({"group": "provider", "suppressed": true})
+    );
+    assert_eq!(
+        cell(&r, "awareness", "provider"),
+        &json!({"suppressed": true})
+    );
+    // A group not asked is shown as such only when it has min_cell respondents.
+    assert_eq!(
+        cell(&r, "wrong_messenger", "patient"),
+        &json!({"asked": 0, "unprompted": 0})
+    );
+    assert_eq!(
+        cell(&r, "wrong_messenger", "leadership"),
+        &json!({"suppressed": true})
+    );
+    // The one unprompted mention of the window is in the suppressed cell: it shows nowhere.
+    assert!(!r.to_string().contains("\"unprompted\":1"), "{r}");
+    // Version 1 alone (2 March): errors were not asked of anyone; the mention stays apart.
+    let uri = format!("/api/v1/sites/{SITE}/report?since=2026-03-02&until=2026-03-03");
+    let (_, r) = get!(app, Some(&token), uri);
+    assert_eq!(
+        cell(&r, "enrollment_technical", "patient"),
+        &json!({"asked": 0, "unprompted": 1})
+    );
+    let a = cell(&r, "awareness", "patient");
+    assert_eq!(
+        (a["asked"].as_u64(), a["count"].as_u64()),
+        (Some(4), Some(2))
+    );
+}
+
+#[actix_web::test]
+async fn surveys_show_what_they_ask_and_check_refuses_unknown_codes() {
+    let t = common::state_with(common::report_config).await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let (status, s) = get!(
+        app,
+        None::<&str>,
+        format!("/api/v1/sites/{SITE}/surveys/patient")
+    );
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(s["asks"], json!(["awareness", "enrollment_technical"]));
+    assert_eq!(s["asks_by_version"], json!({"1": ["awareness"]}));
+    let (_, s) = get!(
+        app,
+        None::<&str>,
+        format!("/api/v1/sites/{SITE}/surveys/provider")
+    );
+    assert!(s.get("asks").is_none(), "no asks: every barrier");
+
+    // A copy of the site with a code outside the codebook and a version that is not earlier.
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join(SITE);
+    copy_dir(
+        &common::repo()
+            .join("tests/fixtures/report-sites")
+            .join(SITE),
+        &site,
+    );
+    let file = site.join("surveys/patient.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace(
+            "asks = [\"awareness\", \"enrollment_technical\"]",
+            "asks = [\"awareness\", \"enrolment_technical\"]",
+        )
+        .replace("1 = [\"awareness\"]", "2 = [\"awareness\"]");
+    std::fs::write(&file, text).unwrap();
+    let out = common::server::check(dir.path(), &common::repo().join("tests/fixtures/plugins"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let path = file.display().to_string();
+    assert!(
+        stdout.contains(&format!(
+            "{path}:6:22: \"enrolment_technical\" is not a barrier code of the site's codebook"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{path}:9:5: \"2\" is not an earlier version")),
+        "{stdout}"
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
