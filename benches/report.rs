@@ -140,7 +140,12 @@ fn bench_report(c: &mut Criterion) {
             let writes = chunk.iter().map(|i| {
                 let response = response(*i, &mut rng);
                 let follow_ups = records_for(&response);
-                tasks.extend(follow_ups.tasks.iter().map(|t| (t.id, t.created_at.clone())));
+                tasks.extend(
+                    follow_ups
+                        .tasks
+                        .iter()
+                        .map(|t| (t.id, t.created_at.clone())),
+                );
                 store.insert_response(NewResponse {
                     response,
                     follow_ups,

@@ -3,9 +3,7 @@
 
 mod common;
 
-use common::server::{bin, run, Server};
-use std::io::Write;
-use std::process::{Command, Stdio};
+use common::server::{passwd, run, Server};
 
 fn set_password(data: &std::path::Path, name: &str, password: &str) {
     let out = passwd(data, name, password);
@@ -14,25 +12,6 @@ fn set_password(data: &std::path::Path, name: &str, password: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn passwd(data: &std::path::Path, name: &str, password: &str) -> std::process::Output {
-    let repo = common::repo();
-    let mut child = Command::new(bin())
-        .args(["user", "passwd", name, "--data"])
-        .arg(data)
-        .arg("--sites")
-        .arg(repo.join("sites"))
-        .arg("--plugins")
-        .arg(repo.join("plugins"))
-        .env("CHORUS_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[test]

@@ -76,7 +76,7 @@ async fn store_all(state: &chorus::AppState, responses: &[StoredResponse]) {
 
 /// A counted cell of everyone asked: its count and share, no unprompted mention, and a 95%
 /// interval around the share (its exact figures are checked against statsmodels in
-/// tests/report_statistics.rs).
+/// tests/report_stats.rs).
 fn assert_counted(cell: &Value, count: u64, share: f64) {
     assert_eq!(cell["count"], count, "{cell}");
     assert_eq!(cell["share"], share, "{cell}");

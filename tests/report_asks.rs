@@ -5,121 +5,14 @@
 //! showing `asks`; `chorus check` refusing codes outside the codebook.
 
 mod common;
+mod report_support;
 
 use actix_web::http::StatusCode;
 use actix_web::test;
 use chorus::create_app;
 use chorus::domain::Role;
-use common::TestStore;
+use report_support::{barrier, cell, fixture, SITE};
 use serde_json::{json, Value};
-
-const SITE: &str = "ask-clinic";
-
-macro_rules! get {
-    ($app:expr, $token:expr, $uri:expr) => {{
-        let mut req = test::TestRequest::get().uri(&$uri);
-        if let Some(token) = $token {
-            req = req.insert_header(("Authorization", format!("Bearer {token}")));
-        }
-        let res = test::call_service(&$app, req.to_request()).await;
-        let status = res.status();
-        let body: Value = test::read_body_json(res).await;
-        (status, body)
-    }};
-}
-
-macro_rules! submit {
-    ($app:expr, $survey:expr, $answers:expr) => {{
-        let req = test::TestRequest::post()
-            .uri(&format!("/api/v1/sites/{SITE}/surveys/{}/responses", $survey))
-            .set_json(json!({ "answers": $answers }))
-            .to_request();
-        let res = test::call_service(&$app, req).await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-    }};
-}
-
-pub fn cell<'a>(report: &'a Value, code: &str, group: &str) -> &'a Value {
-    let b = report["barriers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["code"] == code)
-        .unwrap_or_else(|| panic!("no barrier {code}"));
-    &b["by_group"][group]
-}
-
-fn barrier<'a>(report: &'a Value, code: &str) -> &'a Value {
-    report["barriers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["code"] == code)
-        .unwrap()
-}
-
-/// Version 1 patients (2 March, before the survey asked about errors), two version 2 patients
-/// and three providers in March; the rest is sent through the API now.
-async fn fixture(state: &chorus::AppState) {
-    let at = |survey: (&str, u32), group: &str, t: &str, tags: &[&str]| {
-        common::response_at(SITE, survey, group, t, tags)
-    };
-    let stored = [
-        at(
-            ("patient", 1),
-            "patient",
-            "2026-03-02T10:00:00Z",
-            &["awareness"],
-        ),
-        at(
-            ("patient", 1),
-            "patient",
-            "2026-03-02T10:01:00Z",
-            &["awareness"],
-        ),
-        // Named in version 1, which did not ask: an unprompted mention.
-        at(
-            ("patient", 1),
-            "patient",
-            "2026-03-02T10:02:00Z",
-            &["enrollment_technical"],
-        ),
-        at(("patient", 1), "patient", "2026-03-02T10:03:00Z", &[]),
-        at(
-            ("patient", 2),
-            "patient",
-            "2026-03-03T10:00:00Z",
-            &["enrollment_technical"],
-        ),
-        at(
-            ("patient", 2),
-            "patient",
-            "2026-03-03T10:01:00Z",
-            &["enrollment_technical"],
-        ),
-        at(
-            ("provider", 1),
-            "provider",
-            "2026-03-10T09:00:00Z",
-            &["awareness"],
-        ),
-        at(
-            ("provider", 1),
-            "provider",
-            "2026-03-10T09:01:00Z",
-            &["awareness"],
-        ),
-        at(
-            ("provider", 1),
-            "provider",
-            "2026-03-10T09:02:00Z",
-            &["awareness"],
-        ),
-    ];
-    for r in &stored {
-        state.store.insert(r).await.unwrap();
-    }
-}
 
 /// Now, through the API and the site's rule (the ticked barriers are the tags).
 async fn send_today<S, B>(app: &S)

@@ -110,7 +110,8 @@ fn bar(i: usize, group: &str, cell: &Cell, y: u32) -> Bar {
             ci,
             ..
         } => (
-            x_of(*share) - LEFT,
+            // At least a sliver, so that a 0% bar still shows its group's colour.
+            (x_of(*share) - LEFT).max(2),
             Some((x_of(ci[0]), x_of(ci[1]), y + BAR_HEIGHT / 2)),
             percent(*share),
             format!(
@@ -120,14 +121,15 @@ fn bar(i: usize, group: &str, cell: &Cell, y: u32) -> Bar {
                 percent(ci[1])
             ),
         ),
+        // A sliver in the group's colour says whose row it is.
         Cell::NotAsked { .. } => (
-            0,
+            3,
             None,
             "not asked".to_string(),
             format!("{who}: their survey does not ask about this"),
         ),
         Cell::Suppressed { .. } => (
-            0,
+            3,
             None,
             "too few".to_string(),
             format!("{who}: too few respondents to show"),

@@ -1,6 +1,7 @@
 //! Shared test scaffolding: the real app on a temporary store.
 #![allow(dead_code)]
 
+pub mod demo_seed;
 pub mod followups;
 pub mod python;
 pub mod receiver;

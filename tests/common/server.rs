@@ -33,6 +33,27 @@ pub fn run(args: &[&str], data: &Path) -> Output {
         .expect("run chorus")
 }
 
+/// `chorus user passwd NAME` with the password on stdin, on a stopped server's data.
+pub fn passwd(data: &Path, name: &str, password: &str) -> Output {
+    use std::io::Write;
+    let repo = super::repo();
+    let mut child = Command::new(bin())
+        .args(["user", "passwd", name, "--data"])
+        .arg(data)
+        .arg("--sites")
+        .arg(repo.join("sites"))
+        .arg("--plugins")
+        .arg(repo.join("plugins"))
+        .env("CHORUS_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// `chorus check` on a sites and a plugins folder.
 pub fn check(sites: &Path, plugins: &Path) -> Output {
     Command::new(bin())

@@ -28,7 +28,7 @@ pub struct TableCell {
     kind: &'static str,
     /// "7 of 10 (70%)".
     text: String,
-    /// "95% interval 40% to 89%".
+    /// The 95 % interval, "40–89%".
     interval: String,
     /// Mentions without being asked, when there are any.
     unprompted: u64,
@@ -45,7 +45,11 @@ fn table_cell(c: &Cell) -> TableCell {
         } => TableCell {
             kind: "counted",
             text: format!("{count} of {asked} ({})", percent(*share)),
-            interval: format!("95% interval {} to {}", percent(ci[0]), percent(ci[1])),
+            interval: format!(
+                "{}–{}",
+                percent(ci[0]).trim_end_matches('%'),
+                percent(ci[1])
+            ),
             unprompted: *unprompted,
         },
         Cell::NotAsked { unprompted, .. } => TableCell {

@@ -1,0 +1,128 @@
+//! The demo dashboard after a realistic day (tests/fixtures/demo-seed, sent through the API):
+//! its sentences are the study's real disagreements, from the evidence only — leaders blame
+//! awareness, patients tried and failed on glitches, providers want someone else to promote
+//! the portal at another moment; what could be chance is listed apart with the respondents it
+//! needs; unprompted mentions apart; the follow-ups in words; the trend charts with their text
+//! alternative; every chart text at 12 px or more.
+
+mod admin_support;
+mod common;
+
+use actix_web::http::StatusCode;
+use actix_web::test;
+use chorus::create_app;
+use chorus::domain::Role;
+
+/// The text between `<ul ... id="{id}">` and `</ul>`, split into its items.
+fn list(page: &str, id: &str) -> Vec<String> {
+    let start = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no list {id}"));
+    let end = start + page[start..].find("</ul>").unwrap();
+    page[start..end]
+        .split("<li>")
+        .skip(1)
+        .map(|li| li.trim_end_matches("</li>").replace("&quot;", "\""))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_demo_dashboard_tells_the_studys_disagreements() {
+    let t = common::demo_state().await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let staff = common::add_user(&t.state, "helper", "demo-clinic", Role::Staff).await;
+    common::demo_seed::send(&app, &t.state, &staff).await;
+    admin_support::add_person(&t.state, "ada", "demo-clinic", Role::Admin).await;
+    let cookie = admin_support::sign_in(&app, "ada", admin_support::PASSWORD)
+        .await
+        .session
+        .unwrap();
+    let (status, _, page) =
+        admin_support::get_page(&app, &cookie, "/admin/sites/demo-clinic").await;
+    assert_eq!(status, StatusCode::OK);
+
+    assert_eq!(
+        list(&page, "evident"),
+        [
+            "83% of leadership respondents name “Did not know about the portal”, against 25% of \
+             patient respondents: a gap of 58 points (95% interval 27 to 74 points).",
+            "54% of patient respondents name “Glitches, errors or lock-outs while enrolling”, \
+             against 8% of leadership respondents: a gap of 46 points (95% interval 15 to 61 \
+             points).",
+            "50% of provider respondents name “The visit is not the moment to talk about the \
+             portal”, against 8% of leadership respondents: a gap of 42 points (95% interval 6 \
+             to 66 points).",
+            "50% of provider respondents name “Disagreement about who should promote the \
+             portal”, against 8% of leadership respondents: a gap of 42 points (95% interval 6 \
+             to 66 points).",
+        ]
+    );
+    let too_few = list(&page, "too-few");
+    assert!(
+        too_few[0].starts_with(
+            "43% of provider respondents name “No one available to help with enrollment”, \
+             against 8% of leadership respondents, but with 12 leadership respondents asked \
+             that could be chance: about "
+        ),
+        "{too_few:?}"
+    );
+    assert_eq!(
+        list(&page, "unprompted"),
+        [
+            "2 patient respondents mentioned “The visit is not the moment to talk about the \
+             portal” without being asked.",
+            "2 patient respondents mentioned “Could not get to the enrollment desk” without \
+             being asked.",
+        ]
+    );
+    let follow_ups = list(&page, "follow-up-figures");
+    assert_eq!(
+        follow_ups[0],
+        "Of 16 patients who asked for a call back, 12 were done, 12 of them on time; half in \
+         under an hour. 7 enrolled, 3 not reached, 2 declined. 1 was dismissed; 3 are still \
+         open."
+    );
+    assert_eq!(
+        follow_ups[1],
+        "Of 6 reports for the practice manager, 3 were done, 3 of them on time; half in under \
+         an hour. 2 acted on, 1 no action. 3 are still open."
+    );
+    assert!(
+        follow_ups[2].starts_with("Fewer than 5 patients who could not get to the enrollment desk")
+    );
+
+    // Trends of the top barriers: a line chart each, with the same numbers as a table.
+    assert!(
+        page.contains("<title id=\"line-title-awareness\">"),
+        "{page}"
+    );
+    for label in [
+        "Did not know about the portal",
+        "Glitches, errors or lock-outs while enrolling",
+    ] {
+        assert!(page.contains(&format!("“{label}” per week: share of those asked")));
+    }
+    assert!(
+        page.contains("<td>83% (10 of 12)</td>"),
+        "the trend table's cells"
+    );
+    // Every text of every chart is at least 12 px at the chart's own size, and no chart is
+    // wider than a 390 px phone's column (358 px).
+    let mut from = 0;
+    let mut charts = 0;
+    while let Some(start) = page[from..].find("<svg") {
+        let start = from + start;
+        let end = start + page[start..].find("</svg>").unwrap() + "</svg>".len();
+        let doc = roxmltree::Document::parse(&page[start..end]).expect("well-formed SVG");
+        let root = doc.root_element();
+        let width: f64 = root.attribute("width").unwrap().parse().unwrap();
+        assert!(width <= 358.0, "{width}");
+        for text in root.descendants().filter(|n| n.has_tag_name("text")) {
+            let size: f64 = text.attribute("font-size").unwrap().parse().unwrap();
+            assert!(size >= 12.0, "{:?} at {size}", text.text());
+        }
+        charts += 1;
+        from = end;
+    }
+    assert_eq!(charts, 1 + 3, "the bar chart and three trend charts");
+}
