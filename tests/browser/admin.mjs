@@ -197,7 +197,8 @@ test("follow-ups page: done asks for the outcome", async ({ page }) => {
 async function screenshots(browser, dir) {
   mkdirSync(dir, { recursive: true });
   for (const s of [
-    { file: "dashboard-phone.png", width: 390, height: 844, full: true },
+    { file: "dashboard-phone.png", width: 390, height: 844, full: false },
+    { file: "dashboard-phone-full.png", width: 390, height: 844, full: true },
     { file: "dashboard-desktop.png", width: 1280, height: 900, full: true },
   ]) {
     const ctx = await browser.newContext({ viewport: { width: s.width, height: s.height }, deviceScaleFactor: 1 });
