@@ -3,6 +3,7 @@
 //! startup rebuild, and access control.
 
 mod common;
+mod report_support;
 
 use actix_web::http::StatusCode;
 use actix_web::test;
@@ -10,6 +11,7 @@ use chorus::create_app;
 use chorus::domain::Role;
 use chorus::domain::{StoredResponse, Tag};
 use common::TestStore;
+use report_support::barrier;
 use serde_json::{json, Value};
 
 fn response_at(
@@ -91,15 +93,6 @@ fn assert_counted(cell: &Value, count: u64, share: f64) {
         0.0 <= lo && lo <= share && share <= hi && hi <= 1.0,
         "{cell}"
     );
-}
-
-fn barrier<'a>(report: &'a Value, code: &str) -> &'a Value {
-    report["barriers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["code"] == code)
-        .unwrap_or_else(|| panic!("no barrier {code}"))
 }
 
 macro_rules! get_report {

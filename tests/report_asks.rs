@@ -6,24 +6,22 @@
 
 mod common;
 mod report_support;
+mod rules_common;
 
 use actix_web::http::StatusCode;
 use actix_web::test;
 use chorus::create_app;
 use chorus::domain::Role;
 use report_support::{barrier, cell, fixture, SITE};
+use rules_common::copy_dir;
 use serde_json::{json, Value};
 
-/// Now, through the API and the site's rule (the ticked barriers are the tags).
-async fn send_today<S, B>(app: &S)
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
+#[actix_web::test]
+async fn cells_count_only_the_respondents_who_were_asked() {
+    let t = common::state_with(common::report_config).await;
+    fixture(&t.state).await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    // Now, through the API and the site's rule (the ticked barriers are the tags).
     for barriers in [
         json!(["awareness", "enrollment_technical"]),
         json!(["enrollment_technical"]),
@@ -46,14 +44,6 @@ where
         }
         submit!(app, "leadership", answers);
     }
-}
-
-#[actix_web::test]
-async fn cells_count_only_the_respondents_who_were_asked() {
-    let t = common::state_with(common::report_config).await;
-    fixture(&t.state).await;
-    let app = test::init_service(create_app(t.state.clone())).await;
-    send_today(&app).await;
     let token = common::add_user(&t.state, "v", SITE, Role::Viewer).await;
     let (status, r) = get!(app, Some(&token), format!("/api/v1/sites/{SITE}/report"));
     assert_eq!(status, StatusCode::OK, "{r}");
@@ -229,17 +219,4 @@ async fn surveys_show_what_they_ask_and_check_refuses_unknown_codes() {
         stdout.contains(&format!("{path}:9:5: \"2\" is not an earlier version")),
         "{stdout}"
     );
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }

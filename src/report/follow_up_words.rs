@@ -97,6 +97,7 @@ fn are(n: u64) -> &'static str {
 mod tests {
     use super::*;
     use crate::report::follow_ups::{Outcomes, QueueFigures};
+    use crate::report::model::Ordered;
     use crate::survey::{codebook_for, QueueConfig, Site, SiteConfig};
 
     fn site() -> Site {
@@ -127,7 +128,7 @@ mod tests {
             dismissed: 3,
             on_time: 19,
             median_hours_to_done: Some(20.3),
-            outcomes: Outcomes(vec![("enrolled".into(), 12), ("not_reached".into(), 9)]),
+            outcomes: Ordered(vec![("enrolled".into(), 12), ("not_reached".into(), 9)]),
         });
         assert_eq!(
             queue_sentence(&site, &row),

@@ -2,10 +2,10 @@
 //! done, dismissed, done on time, the median time to done and the outcomes. A queue with fewer
 //! than `min_cell` tasks opened shows no numbers, like any small cell.
 
+use super::model::Ordered;
 use crate::domain::TaskTally;
 use crate::survey::Site;
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -39,19 +39,8 @@ pub struct QueueFigures {
     pub outcomes: Outcomes,
 }
 
-/// Outcome → count, serialized as a JSON object in the queue's order.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Outcomes(pub Vec<(String, u64)>);
-
-impl Serialize for Outcomes {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (outcome, n) in &self.0 {
-            map.serialize_entry(outcome, n)?;
-        }
-        map.end()
-    }
-}
+/// Outcome → count, in the queue's order.
+pub type Outcomes = Ordered<u64>;
 
 /// The rows of the queues the site lists (in its order, also without tasks) and of every other
 /// queue with tasks (by name).
@@ -87,7 +76,7 @@ pub fn queue_rows(site: &Site, by_queue: &BTreeMap<String, TaskTally>) -> Vec<Qu
                 dismissed: t.dismissed,
                 on_time: t.on_time,
                 median_hours_to_done: t.median_hours_to_done(),
-                outcomes: Outcomes(outcomes),
+                outcomes: Ordered(outcomes),
                 queue,
             })
         })

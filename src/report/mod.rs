@@ -13,5 +13,5 @@ pub mod stats;
 pub mod tally;
 pub mod trend;
 
-pub use model::{build_report, BarrierRow, ByGroup, Cell, GroupRow, Report};
+pub use model::{build_report, BarrierRow, ByGroup, Cell, GroupRow, Ordered, Report};
 pub use tally::Tally;

@@ -104,25 +104,29 @@ impl Cell {
     }
 }
 
-/// Group → cell, serialized as a JSON object in the site's group order.
+/// Name → value pairs serialized as a JSON object in their order (a group's cells in the
+/// site's group order, a queue's outcomes in its order).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ByGroup(pub Vec<(String, Cell)>);
+pub struct Ordered<V>(pub Vec<(String, V)>);
 
-impl Serialize for ByGroup {
+impl<V: Serialize> Serialize for Ordered<V> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (group, cell) in &self.0 {
-            map.serialize_entry(group, cell)?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
         }
         map.end()
     }
 }
 
-impl ByGroup {
-    pub fn get(&self, group: &str) -> Option<&Cell> {
-        self.0.iter().find(|(g, _)| g == group).map(|(_, c)| c)
+impl<V> Ordered<V> {
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 }
+
+/// Group → cell.
+pub type ByGroup = Ordered<Cell>;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BarrierRow {
@@ -233,7 +237,7 @@ pub fn build_report(site: &Site, tally: &Tally) -> Report {
         .codebook
         .iter()
         .map(|b| {
-            let by_group = ByGroup(
+            let by_group = Ordered(
                 respondents
                     .iter()
                     .map(|(g, n)| {

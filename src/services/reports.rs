@@ -82,16 +82,14 @@ pub async fn site_report(
     site: &Site,
     filter: &ReportFilter,
 ) -> Result<Report, ServiceError> {
-    let rows = chorus
-        .store
-        .report_counts(&CountQuery {
-            site: site.id().to_string(),
-            survey: filter.survey.clone(),
-            since_ms: filter.since_ms,
-            until_ms: filter.until_ms,
-            by_day: filter.interval.is_some(),
-        })
-        .await?;
+    let query = CountQuery {
+        site: site.id().to_string(),
+        survey: filter.survey.clone(),
+        since_ms: filter.since_ms,
+        until_ms: filter.until_ms,
+        by_day: filter.interval.is_some(),
+    };
+    let rows = chorus.store.report_counts(&query).await?;
     let mut tally = Tally::default();
     let mut by_day: BTreeMap<u64, Tally> = BTreeMap::new();
     for row in &rows {
@@ -106,12 +104,7 @@ pub async fn site_report(
     let mut report = build_report(site, &tally);
     let queues = chorus
         .store
-        .follow_up_counts(&FollowUpCountQuery {
-            site: site.id().to_string(),
-            survey: filter.survey.clone(),
-            since_ms: filter.since_ms,
-            until_ms: filter.until_ms,
-        })
+        .follow_up_counts(&FollowUpCountQuery::of(&query))
         .await?;
     let by_queue: BTreeMap<String, TaskTally> =
         queues.into_iter().map(|q| (q.queue, q.counts)).collect();

@@ -211,6 +211,20 @@ pub struct FollowUpCountQuery {
     pub until_ms: Option<u64>,
 }
 
+impl FollowUpCountQuery {
+    /// The tasks of the responses a count query covers (opened in its window).
+    pub fn of(q: &CountQuery) -> FollowUpCountQuery {
+        let (site, survey) = (q.site.clone(), q.survey.clone());
+        let (since_ms, until_ms) = (q.since_ms, q.until_ms);
+        FollowUpCountQuery {
+            site,
+            survey,
+            since_ms,
+            until_ms,
+        }
+    }
+}
+
 /// What became of the tasks of one queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueCounts {

@@ -12,7 +12,7 @@
 // sentences. Set CHORUS_SCREENSHOTS=DIR to save the dashboard on a phone and a desktop.
 // Prints one line per test and "N passed, N failed"; exits 1 on any failure.
 
-import { chromium } from "playwright-core";
+import { assertAccessible, finish, launchBrowser, runTests } from "./common.mjs";
 import { readFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,10 +26,8 @@ if (!base || !token || !password) {
   console.error("usage: CHORUS_ADMIN_TOKEN=.. CHORUS_ADMIN_PASSWORD=.. node tests/browser/admin.mjs BASE_URL");
   process.exit(2);
 }
-const axeSource = path.join(here, "node_modules", "axe-core", "axe.min.js");
 const seed = JSON.parse(readFileSync(path.join(here, "..", "fixtures", "demo-seed", "seed.json"), "utf8"));
 const site = "demo-clinic";
-const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const PHONE = { width: 390, height: 844 };
 
 // ---------------------------------------------------------------- helpers
@@ -78,24 +76,6 @@ async function signIn(page) {
   await page.fill("#name", "admin");
   await page.fill("#password", password);
   await Promise.all([page.waitForURL(/\/admin\/sites\//), page.click("button[type=submit]")]);
-}
-
-/** Runs axe-core in the page: no violation of WCAG 2.1 A or AA. */
-async function assertAccessible(page, what) {
-  await page.addScriptTag({ path: axeSource });
-  const result = await page.evaluate(
-    async (tags) => {
-      const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags } });
-      return r.violations.map((v) => ({
-        id: v.id,
-        impact: v.impact,
-        help: v.help,
-        nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
-      }));
-    },
-    WCAG,
-  );
-  assert.deepEqual(result, [], `axe violations on ${what}:\n${JSON.stringify(result, null, 2)}`);
 }
 
 /** At 390 px the page itself never scrolls sideways, and every SVG text renders at 12 px or
@@ -213,35 +193,18 @@ async function screenshots(browser, dir) {
 
 // ---------------------------------------------------------------- runner
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
-let passed = 0;
-let failed = 0;
-const only = process.env.CHORUS_BROWSER_ONLY;
+const browser = await launchBrowser();
+let result = { passed: 0, failed: 0 };
 try {
   await sendSeed();
   console.log("ok - the demo seed sent through the API");
   // Before the tests, which work one more task.
   if (process.env.CHORUS_SCREENSHOTS) await screenshots(browser, process.env.CHORUS_SCREENSHOTS);
-  for (const t of tests) {
-    if (only && !t.name.includes(only)) continue;
-    const ctx = await browser.newContext({ bypassCSP: true, locale: "en-US" });
-    try {
-      await t.fn({ page: await ctx.newPage(), browser });
-      passed++;
-      console.log(`ok - ${t.name}`);
-    } catch (e) {
-      failed++;
-      console.log(`not ok - ${t.name}\n  ${String(e.stack || e).split("\n").join("\n  ")}`);
-    } finally {
-      await ctx.close();
-    }
-  }
+  result = await runTests(browser, tests, async (b) => {
+    const ctx = await b.newContext({ bypassCSP: true, locale: "en-US" });
+    return { args: { page: await ctx.newPage(), browser: b }, close: () => ctx.close() };
+  });
 } finally {
   await browser.close();
 }
-console.log(`browser: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish(result);

@@ -16,18 +16,24 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Runs a chorus subcommand to completion with the repo's demo site and the given data dir.
-pub fn run(args: &[&str], data: &Path) -> Output {
+/// A chorus subcommand with the repo's demo site and the given data dir.
+fn command(args: &[&str], data: &Path) -> Command {
     let repo = super::repo();
-    Command::new(bin())
-        .args(args)
+    let mut c = Command::new(bin());
+    c.args(args)
         .arg("--data")
         .arg(data)
         .arg("--sites")
         .arg(repo.join("sites"))
         .arg("--plugins")
         .arg(repo.join("plugins"))
-        .env("CHORUS_LOG", "warn")
+        .env("CHORUS_LOG", "warn");
+    c
+}
+
+/// Runs a chorus subcommand to completion with the repo's demo site and the given data dir.
+pub fn run(args: &[&str], data: &Path) -> Output {
+    command(args, data)
         .stdin(Stdio::null())
         .output()
         .expect("run chorus")
@@ -36,15 +42,7 @@ pub fn run(args: &[&str], data: &Path) -> Output {
 /// `chorus user passwd NAME` with the password on stdin, on a stopped server's data.
 pub fn passwd(data: &Path, name: &str, password: &str) -> Output {
     use std::io::Write;
-    let repo = super::repo();
-    let mut child = Command::new(bin())
-        .args(["user", "passwd", name, "--data"])
-        .arg(data)
-        .arg("--sites")
-        .arg(repo.join("sites"))
-        .arg("--plugins")
-        .arg(repo.join("plugins"))
-        .env("CHORUS_LOG", "warn")
+    let mut child = command(&["user", "passwd", name], data)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

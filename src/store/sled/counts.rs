@@ -239,13 +239,7 @@ impl Db {
     /// Counts every stored response again.
     pub(super) fn rebuild_counts(&self) -> Result<u64, StoreError> {
         self.counts.clear();
-        let mut n = 0;
-        for kv in self.responses.iter() {
-            let (_, v) = kv?;
-            self.counts.record(&decode(&v)?);
-            n += 1;
-        }
-        Ok(n)
+        self.each_record(&self.responses, |r: StoredResponse| self.counts.record(&r))
     }
 }
 

@@ -164,6 +164,21 @@ impl Db {
         tree.get(key)?.map(|v| decode(&v)).transpose()
     }
 
+    /// Calls `f` with every record of a tree, in key order; returns how many.
+    fn each_record<T: DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        mut f: impl FnMut(T),
+    ) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for kv in tree.iter() {
+            let (_, v) = kv?;
+            f(decode(&v)?);
+            n += 1;
+        }
+        Ok(n)
+    }
+
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(backend)
     }

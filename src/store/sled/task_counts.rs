@@ -125,12 +125,6 @@ impl Db {
     /// Counts every stored task again.
     pub(super) fn rebuild_task_counts(&self) -> Result<u64, StoreError> {
         self.task_counts.clear();
-        let mut n = 0;
-        for kv in self.tasks.iter() {
-            let (_, v) = kv?;
-            self.task_counts.count(&decode(&v)?);
-            n += 1;
-        }
-        Ok(n)
+        self.each_record(&self.tasks, |t: Task| self.task_counts.count(&t))
     }
 }
