@@ -8,7 +8,8 @@
 
 mod common;
 
-use common::server::{passwd, run, Server};
+use common::server::{run, Server};
+use common::signin::set_password;
 use std::path::Path;
 use std::process::Command;
 
@@ -106,12 +107,7 @@ fn admin_pages_work_in_a_real_browser() {
     );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let password = "a browser test passphrase";
-    let out = passwd(&data, "admin", password);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    set_password(&data, "admin", password);
     let server = Server::start(&data);
     run_script(
         "admin.mjs",

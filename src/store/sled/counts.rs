@@ -4,7 +4,7 @@
 //! sums whole days from here and reads only the partial days at the edges of a `since`/`until`
 //! window from the responses. The counts hold no answers and no ids.
 
-use super::{decode, Db};
+use super::{decode, each, Db};
 use crate::domain::time::{day_of_id, DAY_MS};
 use crate::domain::StoredResponse;
 use crate::store::{CountKey, CountQuery, CountRow, Counts, ResponseQuery, StoreError};
@@ -237,9 +237,12 @@ impl Db {
     }
 
     /// Counts every stored response again.
-    pub(super) fn rebuild_counts(&self) -> Result<u64, StoreError> {
+    pub(super) fn rebuild_counts(&self) -> Result<(), StoreError> {
         self.counts.clear();
-        self.each_record(&self.responses, |r: StoredResponse| self.counts.record(&r))
+        each(&self.responses, |_, r: StoredResponse| {
+            self.counts.record(&r);
+            Ok(())
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 //! edges of a `since`/`until` window are read from the tasks (whose ids are in time order).
 
 use super::counts::day_window;
-use super::{decode, keys, Db};
+use super::{decode, each, keys, Db};
 use crate::domain::time::{day_of_id, min_id_at_ms, ms_of_id};
 use crate::domain::{Origin, Task, TaskTally};
 use crate::store::{FollowUpCountQuery, QueueCounts, StoreError};
@@ -123,8 +123,11 @@ impl Db {
     }
 
     /// Counts every stored task again.
-    pub(super) fn rebuild_task_counts(&self) -> Result<u64, StoreError> {
+    pub(super) fn rebuild_task_counts(&self) -> Result<(), StoreError> {
         self.task_counts.clear();
-        self.each_record(&self.tasks, |t: Task| self.task_counts.count(&t))
+        each(&self.tasks, |_, t: Task| {
+            self.task_counts.count(&t);
+            Ok(())
+        })
     }
 }
