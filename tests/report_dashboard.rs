@@ -12,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::test;
 use chorus::create_app;
 use chorus::domain::Role;
+use serde_json::json;
 
 /// The text between `<ul ... id="{id}">` and `</ul>`, split into its items.
 fn list(page: &str, id: &str) -> Vec<String> {
@@ -125,4 +126,77 @@ async fn the_demo_dashboard_tells_the_studys_disagreements() {
         from = end;
     }
     assert_eq!(charts, 1 + 3, "the bar chart and three trend charts");
+}
+
+/// The dashboard of `state`'s demo site, signed in as an admin.
+async fn dashboard<S, B>(app: &S, cookie: &actix_web::cookie::Cookie<'static>) -> String
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let (status, _, page) = admin_support::get_page(app, cookie, "/admin/sites/demo-clinic").await;
+    assert_eq!(status, StatusCode::OK);
+    page
+}
+
+/// Without evidence the dashboard lists no disagreement: it says so in one sentence, first
+/// with no groups to compare, then with a large gap between five leaders and five patients
+/// that could be chance (listed apart with the respondents it would need).
+#[actix_web::test]
+async fn without_evidence_the_dashboard_says_so_in_one_sentence() {
+    let t = common::demo_state().await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    admin_support::add_person(&t.state, "ada", "demo-clinic", Role::Admin).await;
+    let cookie = admin_support::sign_in(&app, "ada", admin_support::PASSWORD)
+        .await
+        .session
+        .unwrap();
+    let page = dashboard(&app, &cookie).await;
+    assert!(
+        page.contains(
+            "<p id=\"none-evident\">No disagreement to report yet: at least two groups need 5 \
+             or more respondents who were asked about the same barrier.</p>"
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"evident\""));
+
+    // Five leaders blame awareness; three of five patients did not know about the portal.
+    let leader = json!({"role": "executive", "patient_barriers": ["dont_know"],
+        "who_should": "nurse_ma", "when_best": "check_out", "help_available": "yes"});
+    let unaware = json!({"aware": "no", "tried": "no", "why_not": ["didnt_know"],
+        "contact_ok": "no"});
+    let enrolled = json!({"aware": "yes", "tried": "yes", "enrolled": "yes",
+        "what_happened": ["no_problem"], "contact_ok": "no"});
+    let groups = json!([
+        {"survey": "leadership-enrollment", "count": 5, "answers": leader},
+        {"survey": "patient-enrollment", "count": 3, "answers": unaware},
+        {"survey": "patient-enrollment", "count": 2, "answers": enrolled},
+    ]);
+    common::demo_seed::send_responses(&app, &groups).await;
+    let page = dashboard(&app, &cookie).await;
+    assert!(
+        page.contains(
+            "<p id=\"none-evident\">No difference between the groups is clear yet: with this \
+             many respondents, each could be chance.</p>"
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"evident\""), "{page}");
+    // Of two groups of one size, the one that needs fewer grows: more patients at 60% would
+    // never do while five leaders at 100% could be as few as 57%; ten leaders at 100% against
+    // 3 of 5 patients is evident (statsmodels' newcomb interval: 0.0041 to 0.7693; with nine,
+    // -0.0114 to 0.7693).
+    assert_eq!(
+        list(&page, "too-few"),
+        [
+            "100% of leadership respondents name “Did not know about the portal”, against 60% of \
+          patient respondents, but with 5 leadership respondents asked that could be chance: \
+          about 5 more leadership respondents would tell, if the shares held."
+        ]
+    );
 }

@@ -86,17 +86,27 @@ fn evident_sentence(b: &BarrierRow, hi: (&str, f64), lo: (&str, f64)) -> String 
 }
 
 /// The sentence of a large gap that is not evident: how many more respondents the group with
-/// fewer of them asked would need, if both shares held, for the gap to become evident.
+/// fewer of them asked would need, if both shares held, for the gap to become evident (of two
+/// groups of one size, the one that needs fewer).
 fn too_few_sentence(b: &BarrierRow, hi: (&str, &Cell), lo: (&str, &Cell)) -> Option<String> {
     let ((hx, hn), (lx, ln)) = (hi.1.counted()?, lo.1.counted()?);
     let (hs, ls) = (hx as f64 / hn as f64, lx as f64 / ln as f64);
+    let grow_lo = (lo.0, ln, ls, hn, hs);
+    let grow_hi = (hi.0, hn, hs, ln, ls);
     // The smaller group grows; the other stays as it is.
-    let (small, small_n, small_share, fixed_n, fixed_share) = if ln <= hn {
-        (lo.0, ln, ls, hn, hs)
-    } else {
-        (hi.0, hn, hs, ln, ls)
+    let candidates = match ln.cmp(&hn) {
+        std::cmp::Ordering::Less => vec![grow_lo],
+        std::cmp::Ordering::Greater => vec![grow_hi],
+        std::cmp::Ordering::Equal => vec![grow_lo, grow_hi],
     };
-    let needed = respondents_needed(fixed_share, fixed_n, small_share);
+    let grown = candidates
+        .into_iter()
+        .map(|(group, n, share, fixed_n, fixed_share)| {
+            let needed = respondents_needed(fixed_share, fixed_n, share);
+            (group, n, needed)
+        })
+        .min_by_key(|(_, _, needed)| needed.unwrap_or(u64::MAX));
+    let (small, small_n, needed) = grown?;
     let tell = match needed {
         Some(m) if m > small_n => {
             let more = respondents(m - small_n, small);

@@ -29,14 +29,14 @@ where
     (status, test::read_body_json(res).await)
 }
 
-/// Sends the seed to the demo site; `staff` is a staff token of demo-clinic.
-pub async fn send<S, B>(app: &S, state: &chorus::AppState, staff: &str)
+/// Sends each entry's answers `count` times to its survey of the demo site, through the public
+/// API (`[{"survey", "count", "answers"}]`, as in the seed).
+pub async fn send_responses<S, B>(app: &S, groups: &Value)
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let seed = seed();
-    for group in seed["responses"].as_array().unwrap() {
+    for group in groups.as_array().unwrap() {
         let uri = format!(
             "/api/v1/sites/demo-clinic/surveys/{}/responses",
             group["survey"].as_str().unwrap()
@@ -46,6 +46,16 @@ where
             assert_eq!(status, 201, "{body}");
         }
     }
+}
+
+/// Sends the seed to the demo site; `staff` is a staff token of demo-clinic.
+pub async fn send<S, B>(app: &S, state: &chorus::AppState, staff: &str)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let seed = seed();
+    send_responses(app, &seed["responses"]).await;
     let tasks = state.store.all_tasks("demo-clinic").await.unwrap();
     for queue in seed["follow_ups"].as_array().unwrap() {
         let name = queue["queue"].as_str().unwrap();
