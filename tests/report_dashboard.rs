@@ -14,6 +14,8 @@ use chorus::create_app;
 use chorus::domain::Role;
 use serde_json::json;
 
+const DASHBOARD: &str = "/admin/sites/demo-clinic";
+
 /// The text between `<ul ... id="{id}">` and `</ul>`, split into its items.
 fn list(page: &str, id: &str) -> Vec<String> {
     let start = page
@@ -38,8 +40,7 @@ async fn the_demo_dashboard_tells_the_studys_disagreements() {
         .await
         .session
         .unwrap();
-    let (status, _, page) =
-        admin_support::get_page(&app, &cookie, "/admin/sites/demo-clinic").await;
+    let (status, _, page) = admin_support::get_page(&app, &cookie, DASHBOARD).await;
     assert_eq!(status, StatusCode::OK);
 
     assert_eq!(
@@ -128,21 +129,6 @@ async fn the_demo_dashboard_tells_the_studys_disagreements() {
     assert_eq!(charts, 1 + 3, "the bar chart and three trend charts");
 }
 
-/// The dashboard of `state`'s demo site, signed in as an admin.
-async fn dashboard<S, B>(app: &S, cookie: &actix_web::cookie::Cookie<'static>) -> String
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
-    let (status, _, page) = admin_support::get_page(app, cookie, "/admin/sites/demo-clinic").await;
-    assert_eq!(status, StatusCode::OK);
-    page
-}
-
 /// Without evidence the dashboard lists no disagreement: it says so in one sentence, first
 /// with no groups to compare, then with a large gap between five leaders and five patients
 /// that could be chance (listed apart with the respondents it would need).
@@ -155,7 +141,8 @@ async fn without_evidence_the_dashboard_says_so_in_one_sentence() {
         .await
         .session
         .unwrap();
-    let page = dashboard(&app, &cookie).await;
+    let (status, _, page) = admin_support::get_page(&app, &cookie, DASHBOARD).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         page.contains(
             "<p id=\"none-evident\">No disagreement to report yet: at least two groups need 5 \
@@ -178,7 +165,8 @@ async fn without_evidence_the_dashboard_says_so_in_one_sentence() {
         {"survey": "patient-enrollment", "count": 2, "answers": enrolled},
     ]);
     common::demo_seed::send_responses(&app, &groups).await;
-    let page = dashboard(&app, &cookie).await;
+    let (status, _, page) = admin_support::get_page(&app, &cookie, DASHBOARD).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         page.contains(
             "<p id=\"none-evident\">No difference between the groups is clear yet: with this \

@@ -149,7 +149,7 @@ impl ReportIndex {
 
 /// A `[since, until)` window (milliseconds) as the whole UTC days inside it, summed from
 /// counts, and the partial days at its edges, read from the records.
-pub(super) struct DayWindow {
+struct DayWindow {
     /// Day numbers `[from, until)`; `None` when no whole day is inside.
     pub whole: Option<(Option<u64>, Option<u64>)>,
     /// Millisecond spans `[since, until)` of the partial edge days.
@@ -157,7 +157,7 @@ pub(super) struct DayWindow {
 }
 
 /// The window's whole and partial days; `None` when it is empty.
-pub(super) fn day_window(since: Option<u64>, until: Option<u64>) -> Option<DayWindow> {
+fn day_window(since: Option<u64>, until: Option<u64>) -> Option<DayWindow> {
     if since.zip(until).is_some_and(|(s, u)| s >= u) {
         return None;
     }
@@ -188,20 +188,35 @@ pub(super) fn day_window(since: Option<u64>, until: Option<u64>) -> Option<DayWi
     })
 }
 
+/// Sums a `[since, until)` window: its whole days with `whole(from_day, until_day, out)`, the
+/// partial days at its edges with `edge(since_ms, until_ms, out)`; empty when it is empty.
+pub(super) fn sum_window<T: Default>(
+    (since, until): (Option<u64>, Option<u64>),
+    whole: impl FnOnce(Option<u64>, Option<u64>, &mut T),
+    mut edge: impl FnMut(Option<u64>, Option<u64>, &mut T) -> Result<(), StoreError>,
+) -> Result<T, StoreError> {
+    let mut out = T::default();
+    let Some(window) = day_window(since, until) else {
+        return Ok(out);
+    };
+    if let Some((from, until)) = window.whole {
+        whole(from, until, &mut out);
+    }
+    for (since, until) in window.edges {
+        edge(since, until, &mut out)?;
+    }
+    Ok(out)
+}
+
 impl Db {
     /// The counts for a window: whole UTC days from the index, the partial days at its edges
     /// read from the responses.
     pub(super) fn report_counts(&self, q: &CountQuery) -> Result<Vec<CountRow>, StoreError> {
-        let mut rows = BTreeMap::new();
-        let Some(window) = day_window(q.since_ms, q.until_ms) else {
-            return Ok(Vec::new());
-        };
-        if let Some((from, until)) = window.whole {
-            self.counts.add_days(q, from, until, &mut rows);
-        }
-        for (since, until) in window.edges {
-            self.add_scanned(q, since, until, &mut rows)?;
-        }
+        let rows: BTreeMap<CountKey, Counts> = sum_window(
+            (q.since_ms, q.until_ms),
+            |from, until, rows| self.counts.add_days(q, from, until, rows),
+            |since, until, rows| self.add_scanned(q, since, until, rows),
+        )?;
         Ok(rows
             .into_iter()
             .map(|(key, counts)| CountRow { key, counts })

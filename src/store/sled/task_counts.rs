@@ -4,7 +4,7 @@
 //! transition, so a report sums days instead of reading tasks; only the partial days at the
 //! edges of a `since`/`until` window are read from the tasks (whose ids are in time order).
 
-use super::counts::day_window;
+use super::counts::sum_window;
 use super::{decode, each, keys, Db};
 use crate::domain::time::{day_of_id, min_id_at_ms, ms_of_id};
 use crate::domain::{Origin, Task, TaskTally};
@@ -79,16 +79,11 @@ impl Db {
         &self,
         q: &FollowUpCountQuery,
     ) -> Result<Vec<QueueCounts>, StoreError> {
-        let mut out = BTreeMap::new();
-        let Some(window) = day_window(q.since_ms, q.until_ms) else {
-            return Ok(Vec::new());
-        };
-        if let Some((from, until)) = window.whole {
-            self.task_counts.add_days(q, from, until, &mut out);
-        }
-        for (since, until) in window.edges {
-            self.add_scanned_tasks(q, since, until, &mut out)?;
-        }
+        let out: BTreeMap<String, TaskTally> = sum_window(
+            (q.since_ms, q.until_ms),
+            |from, until, out| self.task_counts.add_days(q, from, until, out),
+            |since, until, out| self.add_scanned_tasks(q, since, until, out),
+        )?;
         Ok(out
             .into_iter()
             .filter(|(_, t)| !t.is_empty())
