@@ -14,7 +14,26 @@ use chorus::create_app;
 use chorus::domain::Role;
 use serde_json::json;
 
-const DASHBOARD: &str = "/admin/sites/demo-clinic";
+/// The session of a new admin of the demo site, signed in through the login form.
+macro_rules! admin_cookie {
+    ($t:expr, $app:expr) => {{
+        admin_support::add_person(&$t.state, "ada", "demo-clinic", Role::Admin).await;
+        admin_support::sign_in(&$app, "ada", admin_support::PASSWORD)
+            .await
+            .session
+            .unwrap()
+    }};
+}
+
+/// The demo site's dashboard (200).
+macro_rules! dashboard {
+    ($app:expr, $cookie:expr) => {{
+        let (status, _, page) =
+            admin_support::get_page(&$app, &$cookie, "/admin/sites/demo-clinic").await;
+        assert_eq!(status, StatusCode::OK);
+        page
+    }};
+}
 
 /// The text between `<ul ... id="{id}">` and `</ul>`, split into its items.
 fn list(page: &str, id: &str) -> Vec<String> {
@@ -35,13 +54,8 @@ async fn the_demo_dashboard_tells_the_studys_disagreements() {
     let app = test::init_service(create_app(t.state.clone())).await;
     let staff = common::add_user(&t.state, "helper", "demo-clinic", Role::Staff).await;
     common::demo_seed::send(&app, &t.state, &staff).await;
-    admin_support::add_person(&t.state, "ada", "demo-clinic", Role::Admin).await;
-    let cookie = admin_support::sign_in(&app, "ada", admin_support::PASSWORD)
-        .await
-        .session
-        .unwrap();
-    let (status, _, page) = admin_support::get_page(&app, &cookie, DASHBOARD).await;
-    assert_eq!(status, StatusCode::OK);
+    let cookie = admin_cookie!(t, app);
+    let page = dashboard!(app, cookie);
 
     assert_eq!(
         list(&page, "evident"),
@@ -136,13 +150,8 @@ async fn the_demo_dashboard_tells_the_studys_disagreements() {
 async fn without_evidence_the_dashboard_says_so_in_one_sentence() {
     let t = common::demo_state().await;
     let app = test::init_service(create_app(t.state.clone())).await;
-    admin_support::add_person(&t.state, "ada", "demo-clinic", Role::Admin).await;
-    let cookie = admin_support::sign_in(&app, "ada", admin_support::PASSWORD)
-        .await
-        .session
-        .unwrap();
-    let (status, _, page) = admin_support::get_page(&app, &cookie, DASHBOARD).await;
-    assert_eq!(status, StatusCode::OK);
+    let cookie = admin_cookie!(t, app);
+    let page = dashboard!(app, cookie);
     assert!(
         page.contains(
             "<p id=\"none-evident\">No disagreement to report yet: at least two groups need 5 \
@@ -165,8 +174,7 @@ async fn without_evidence_the_dashboard_says_so_in_one_sentence() {
         {"survey": "patient-enrollment", "count": 2, "answers": enrolled},
     ]);
     common::demo_seed::send_responses(&app, &groups).await;
-    let (status, _, page) = admin_support::get_page(&app, &cookie, DASHBOARD).await;
-    assert_eq!(status, StatusCode::OK);
+    let page = dashboard!(app, cookie);
     assert!(
         page.contains(
             "<p id=\"none-evident\">No difference between the groups is clear yet: with this \
