@@ -87,6 +87,8 @@ pub fn stored_response_resource(
                 anonymous: true,
                 questions: Vec::new(),
                 translations: BTreeMap::new(),
+                asks: None,
+                asks_by_version: BTreeMap::new(),
             };
             questionnaire_response(site, &gone, stored, public_base)
         }
