@@ -59,6 +59,7 @@ pub struct FileConfig {
     pub deliver_webhooks: Option<bool>,
     pub rule_deadline_ms: Option<u64>,
     pub webhook_allow_private: Option<Vec<AllowedRange>>,
+    pub trusted_proxies: Option<Vec<AllowedRange>>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +87,9 @@ pub struct Config {
     /// Private, shared and loopback ranges webhooks may reach (none by default; see
     /// `services::address_policy`).
     pub webhook_allow_private: Vec<AllowedRange>,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (none by
+    /// default: the TCP peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Config {
@@ -106,6 +110,7 @@ impl Default for Config {
             deliver_webhooks: true,
             rule_deadline: Duration::from_millis(50),
             webhook_allow_private: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -187,6 +192,9 @@ impl Config {
             webhook_allow_private: file
                 .webhook_allow_private
                 .unwrap_or(d.webhook_allow_private),
+            trusted_proxies: file.trusted_proxies.map_or(d.trusted_proxies, |list| {
+                list.into_iter().map(|r| r.0).collect()
+            }),
         };
         if let Some(url) = &config.public_url {
             let rest = url

@@ -23,4 +23,4 @@ pub use response::{
 pub use rule_error::{ErrorSource, RuleErrorEntry};
 pub use session::Session;
 pub use task::{StatusChange, Task, TaskStatus};
-pub use user::{Role, User, ALL_SITES};
+pub use user::{LoginFailures, Role, User, ALL_SITES};

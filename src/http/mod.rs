@@ -5,6 +5,7 @@ mod admin;
 mod api;
 mod auth;
 mod body;
+mod client_addr;
 mod common;
 mod error;
 mod followups;

@@ -9,6 +9,7 @@ pub mod evaluate;
 pub mod export;
 pub mod follow_ups;
 pub mod invitations;
+pub mod login_throttle;
 pub mod metrics;
 pub mod paging;
 pub mod reports;
@@ -39,7 +40,7 @@ pub struct Chorus {
     /// Wakes this process's delivery worker when new deliveries are stored.
     pub outbox: tokio::sync::Notify,
     pub sessions: sessions::Sessions,
-    pub login_limiter: sessions::LoginLimiter,
+    pub login_throttle: login_throttle::LoginThrottle,
     pub reviews: review::Reviews,
     /// This process's name in leases (random per start).
     pub node: String,
@@ -54,7 +55,7 @@ impl Chorus {
             metrics: metrics::Metrics::default(),
             outbox: tokio::sync::Notify::new(),
             sessions: sessions::Sessions::default(),
-            login_limiter: sessions::LoginLimiter::default(),
+            login_throttle: login_throttle::LoginThrottle::default(),
             reviews: review::Reviews::default(),
             node: format!("node-{}", uuid::Uuid::new_v4().simple()),
         }
