@@ -153,8 +153,9 @@ async fn dry_run(
         .map(|(k, v)| (k, RawAnswer::Json(v)))
         .collect();
     let id = Uuid::now_v7();
+    let site_id = rt.site.id().to_string();
     let evaluation = state
-        .run(move || {
+        .run_for_site(&site_id, move || {
             evaluate(
                 &rt.site,
                 &rt.rules,

@@ -34,7 +34,8 @@ use std::sync::Arc;
 pub struct Chorus {
     pub store: Arc<dyn Store>,
     pub sites: Arc<SiteRegistry>,
-    /// Threads for CPU work: validation and rules.
+    /// Threads for CPU work (validation and rules), shared fairly between sites: each site's
+    /// jobs queue apart and hold at most a share of the threads (`WorkPool::with_share`).
     pub work: WorkPool,
     pub metrics: metrics::Metrics,
     /// Wakes this process's delivery worker when new deliveries are stored.
@@ -47,11 +48,22 @@ pub struct Chorus {
 }
 
 impl Chorus {
+    /// `work_threads` threads for CPU work, half of them (at least one) for one site at most.
     pub fn new(store: Arc<dyn Store>, sites: SiteRegistry, work_threads: usize) -> Chorus {
+        Chorus::with_site_share(store, sites, work_threads, (work_threads / 2).max(1))
+    }
+
+    /// As `new`, with at most `per_site` threads running one site's work at a time.
+    pub fn with_site_share(
+        store: Arc<dyn Store>,
+        sites: SiteRegistry,
+        work_threads: usize,
+        per_site: usize,
+    ) -> Chorus {
         Chorus {
             store,
             sites: Arc::new(sites),
-            work: WorkPool::new("chorus-work", work_threads),
+            work: WorkPool::with_share("chorus-work", work_threads, per_site),
             metrics: metrics::Metrics::default(),
             outbox: tokio::sync::Notify::new(),
             sessions: sessions::Sessions::default(),
@@ -68,11 +80,24 @@ impl Chorus {
             .ok_or_else(|| ServiceError::SiteNotFound(id.to_string()))
     }
 
-    /// Runs CPU work (rules, validation) on the work pool.
+    /// Runs CPU work that belongs to no site (password checks) on the work pool.
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
         self.work.run(f).await.ok_or(ServiceError::Unavailable)
+    }
+
+    /// Runs a site's CPU work (validation, rules, reloads) in that site's share of the work
+    /// pool, so a site with slow rules waits behind its own work only.
+    pub async fn run_for_site<T: Send + 'static>(
+        &self,
+        site: &str,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        self.work
+            .run_as(site, f)
+            .await
+            .ok_or(ServiceError::Unavailable)
     }
 }

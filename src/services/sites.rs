@@ -233,7 +233,7 @@ pub async fn reload_site(
     let (registry, site) = (chorus.sites.clone(), id.to_string());
     let reloaded = chorus
         .work
-        .run(move || registry.reload(&site))
+        .run_as(id, move || registry.reload(&site))
         .await
         .ok_or(super::ServiceError::Unavailable)?;
     if let Err(errors) = reloaded {

@@ -381,7 +381,7 @@ async fn try_it(
     let runtime = rt.clone();
     let id = Uuid::now_v7();
     let checked = state
-        .run(move || {
+        .run_for_site(&s.site, move || {
             let at = rfc3339_of_id(id);
             evaluate(
                 &runtime.site,
