@@ -157,6 +157,7 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
     runtime.block_on(async move {
         let state = web::Data::new(AppState::open(config).await?);
         ensure_initial_admin(&state).await?;
+        report_broken_sites(&state);
         warn_about_webhook_secrets(&state);
         let config = state.config.clone();
         let app_state = state.clone();
@@ -193,6 +194,21 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
         chorus.store.close().await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A site whose files have problems does not run; the others do. Each problem is logged as
+/// `file:line:col: message` (also on `/healthz`, the admin pages and `chorus check`).
+fn report_broken_sites(state: &AppState) {
+    for (site, problems) in state.sites.broken() {
+        for problem in &problems {
+            tracing::error!(site = %site, "{problem}");
+        }
+        tracing::error!(
+            site = %site,
+            problems = problems.len(),
+            "site not started: fix its files, then reload it (POST /api/v1/sites/{site}/reload, the admin page, or SIGHUP)"
+        );
+    }
 }
 
 /// A webhook whose secret cannot be read would fail every delivery: say so once, at start,

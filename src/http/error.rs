@@ -94,7 +94,7 @@ fn service_status(e: &ServiceError) -> StatusCode {
         S::InvalidQuery { .. } | S::InvalidBody { .. } => StatusCode::BAD_REQUEST,
         S::TransitionRefused(_) | S::AlreadyDelivered | S::RetagRunning(_) => StatusCode::CONFLICT,
         S::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
-        S::Store(_) | S::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        S::Store(_) | S::Unavailable | S::SiteUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

@@ -1,13 +1,34 @@
-//! `GET /healthz` (200 when the store answers) and `GET /metrics` (Prometheus text).
+//! `GET /healthz` (200 when the store answers; the detail names sites that are not running)
+//! and `GET /metrics` (Prometheus text).
 
 use super::error::ApiError;
 use crate::app::AppState;
 use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Health {
+    /// `ok`, or `degraded` when a site is not running.
+    status: &'static str,
+    /// Running sites.
+    sites: usize,
+    /// Sites whose files keep them from running (their problems are on the admin pages).
+    broken_sites: Vec<String>,
+}
 
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.health().await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
+    let broken_sites: Vec<String> = state.sites.broken().into_keys().collect();
+    Ok(HttpResponse::Ok().json(Health {
+        status: if broken_sites.is_empty() {
+            "ok"
+        } else {
+            "degraded"
+        },
+        sites: state.sites.ids().len(),
+        broken_sites,
+    }))
 }
 
 #[get("/metrics")]

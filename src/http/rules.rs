@@ -1,6 +1,6 @@
 //! Admin endpoints of the rule layer: rule errors, reload, dry-run and re-tagging.
 
-use super::auth::{Admin, SiteUser};
+use super::auth::{Admin, SiteAccess, SiteUser};
 use super::body::JsonBody;
 use super::error::ApiError;
 use crate::app::AppState;
@@ -93,13 +93,14 @@ struct Reloaded<'a> {
 }
 
 /// Re-reads the site from disk; a broken file keeps the running version (422 with every
-/// problem as `file:line:col: message`).
+/// problem as `file:line:col: message`). A site that did not load at start (broken) comes in
+/// once its files are fixed.
 #[post("/sites/{site}/reload")]
 async fn reload(
     state: web::Data<AppState>,
-    user: SiteUser<Admin>,
+    user: SiteAccess<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    let rt = reload_site(&state, user.id()).await?;
+    let rt = reload_site(&state, &user.site).await?;
     Ok(HttpResponse::Ok().json(Reloaded {
         site: rt.site.id(),
         reloaded: true,

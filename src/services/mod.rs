@@ -73,11 +73,25 @@ impl Chorus {
         }
     }
 
-    /// The running site of that id, or `SiteNotFound`.
+    /// The running site of that id; `SiteUnavailable` when its files keep it from running,
+    /// `SiteNotFound` when there is no such site.
     pub fn site(&self, id: &str) -> Result<Arc<SiteRuntime>, ServiceError> {
-        self.sites
-            .get(id)
-            .ok_or_else(|| ServiceError::SiteNotFound(id.to_string()))
+        self.sites.get(id).ok_or_else(|| self.not_running(id))
+    }
+
+    /// Ok when the site runs or is broken (an admin may reload it); `SiteNotFound` otherwise.
+    pub fn known_site(&self, id: &str) -> Result<(), ServiceError> {
+        match self.sites.get(id).is_some() || self.sites.problems(id).is_some() {
+            true => Ok(()),
+            false => Err(ServiceError::SiteNotFound(id.to_string())),
+        }
+    }
+
+    fn not_running(&self, id: &str) -> ServiceError {
+        match self.sites.problems(id) {
+            Some(_) => ServiceError::SiteUnavailable(id.to_string()),
+            None => ServiceError::SiteNotFound(id.to_string()),
+        }
     }
 
     /// Runs CPU work that belongs to no site (password checks) on the work pool.

@@ -1,5 +1,6 @@
 //! `/admin` (site picker) and `/admin/sites/{site}` (the comparison dashboard).
 
+use super::extract::{BrokenSite, SitePage};
 use super::login::see_other;
 use super::{base_context, html, render, AdminSession, SiteSession};
 use crate::app::AppState;
@@ -15,6 +16,12 @@ use serde::Serialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(picker).service(picker_slash).service(dashboard);
+}
+
+#[derive(Serialize)]
+struct BrokenLink {
+    id: String,
+    problems: usize,
 }
 
 #[derive(Serialize)]
@@ -51,11 +58,21 @@ fn site_picker(state: &AppState, s: &AdminSession) -> Result<HttpResponse, ApiEr
             name: rt.site.config.name.clone(),
         })
         .collect();
-    if let [only] = sites.as_slice() {
+    let broken: Vec<BrokenLink> = state
+        .sites
+        .broken()
+        .into_iter()
+        .map(|(id, problems)| BrokenLink {
+            id,
+            problems: problems.len(),
+        })
+        .collect();
+    if let ([only], []) = (sites.as_slice(), broken.as_slice()) {
         return Ok(see_other(&format!("/admin/sites/{}", only.id)));
     }
     let mut ctx = base_context(s);
     ctx.insert("sites", &sites);
+    ctx.insert("broken", &broken);
     Ok(html(render(state, "admin/sites.html", &ctx)?))
 }
 
@@ -82,12 +99,35 @@ struct GroupHead {
     colour: &'static str,
 }
 
+/// The page of a site whose files keep it from running: its problems, and (for an admin) the
+/// reload button.
+pub(crate) fn broken_page(
+    state: &AppState,
+    b: &BrokenSite,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    let mut ctx = base_context(&b.session);
+    ctx.insert("broken_site", &b.site);
+    ctx.insert("problems", &b.problems);
+    ctx.insert("all_sites", &(b.session.user.site == ALL_SITES));
+    ctx.insert("can_admin", &(b.session.user.role >= Role::Admin));
+    let mut res = html(render(state, "admin/broken.html", &ctx)?);
+    *res.status_mut() = status;
+    Ok(res)
+}
+
 #[get("/sites/{site}")]
 async fn dashboard(
     state: web::Data<AppState>,
-    s: SiteSession<Viewer>,
+    page: SitePage<Viewer>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let s = match page {
+        SitePage::Running(s) => s,
+        SitePage::Broken(b) => {
+            return broken_page(&state, &b, actix_web::http::StatusCode::SERVICE_UNAVAILABLE)
+        }
+    };
     let runtime = s.runtime.clone();
     let filter = query.to_filter(&runtime.site)?;
     let report = site_report(&state, &runtime.site, &filter).await?;

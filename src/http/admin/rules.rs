@@ -2,8 +2,9 @@
 //! their source and their latest errors, the latest review run, a "try it" form generated from
 //! a chosen survey (a dry run: nothing is stored, nothing is sent) and "Reload from disk".
 
-use super::dashboard::base_context_for;
-use super::extract::CsrfForm;
+use super::dashboard::{base_context_for, broken_page};
+use super::extract::{CsrfForm, SitePage};
+use super::login::see_other;
 use super::{render, SiteSession};
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
@@ -418,9 +419,23 @@ async fn try_it(
 #[post("/sites/{site}/rules/reload")]
 async fn reload(
     state: web::Data<AppState>,
-    s: SiteSession<Admin>,
+    site: SitePage<Admin>,
     _form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
+    let s = match site {
+        SitePage::Running(s) => s,
+        SitePage::Broken(mut b) => {
+            // A site that did not start: in once its files are valid, else its new problems.
+            return match reload_site(&state, &b.site).await {
+                Ok(_) => Ok(see_other(&format!("/admin/sites/{}", b.site))),
+                Err(ServiceError::SiteInvalid(lines)) => {
+                    b.problems = lines;
+                    broken_page(&state, &b, StatusCode::UNPROCESSABLE_ENTITY)
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
+    };
     let result = match reload_site(&state, &s.site).await {
         Ok(_) => Ok(()),
         Err(ServiceError::SiteInvalid(lines)) => Err(lines),

@@ -65,6 +65,7 @@ fn error_page_with(
         Some(ServiceError::SiteNotFound(_) | ServiceError::SurveyNotFound(_)) => {
             (ui.not_found_title, ui.not_found_body)
         }
+        Some(ServiceError::SiteUnavailable(_)) => (ui.site_down_title, ui.site_down_body),
         Some(ServiceError::InvitationUsed) => (ui.invitation_used_title, ui.invitation_used_body),
         Some(ServiceError::InvitationExpired) => {
             (ui.invitation_expired_title, ui.invitation_expired_body)
@@ -109,13 +110,12 @@ fn find_survey(
     survey: &str,
     visit: &Visit,
 ) -> Result<(Arc<SiteRuntime>, Arc<Survey>, PageContext), Box<HttpResponse>> {
-    let Some(runtime) = state.sites.get(site) else {
-        let ctx = PageContext::new(None, None, visit);
-        return Err(Box::new(error_page(
-            state,
-            &ctx,
-            ServiceError::SiteNotFound(site.to_string()).into(),
-        )));
+    let runtime = match state.site(site) {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let ctx = PageContext::new(None, None, visit);
+            return Err(Box::new(error_page(state, &ctx, e.into())));
+        }
     };
     match runtime.site.survey(survey).cloned() {
         Some(found) => {
@@ -268,12 +268,9 @@ async fn site_index(
     path: web::Path<String>,
 ) -> HttpResponse {
     let visit = Visit::of(&req);
-    let Some(runtime) = state.sites.get(&path) else {
-        return error_page(
-            &state,
-            &PageContext::new(None, None, &visit),
-            ServiceError::SiteNotFound(path.into_inner()).into(),
-        );
+    let runtime = match state.site(&path) {
+        Ok(runtime) => runtime,
+        Err(e) => return error_page(&state, &PageContext::new(None, None, &visit), e.into()),
     };
     let mut ctx = PageContext::new(Some(&runtime), None, &visit);
     ctx.switch_base = Some(format!("/s/{}", runtime.site.id()));
