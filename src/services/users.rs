@@ -23,6 +23,9 @@ pub enum UserError {
     ShortPassword(usize),
     #[error("{0}")]
     Hash(String),
+    /// The store has no users but holds data: not a new installation.
+    #[error("the store holds responses but no users, so it is not a new installation")]
+    NotANewInstall,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -68,10 +71,15 @@ pub async fn add(
     Ok(token)
 }
 
-/// On a store without users: the all-sites admin "admin", with its token.
+/// On a store without users: the all-sites admin "admin", with its token. A store that holds
+/// responses or tasks but no users (its users were lost, or left out of a restore) gets none:
+/// `NotANewInstall`.
 pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserError> {
     if store.user_count().await? > 0 {
         return Ok(None);
+    }
+    if !store.is_empty().await? {
+        return Err(UserError::NotANewInstall);
     }
     add(store, "admin", ALL_SITES, Role::Admin).await.map(Some)
 }
