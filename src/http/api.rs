@@ -2,11 +2,11 @@
 
 use super::auth::{PublicSite, SiteUser, Viewer};
 use super::body::JsonBody;
-use super::common::instant_param;
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::{FollowUp, StoredResponse};
 use crate::services::paging;
+use crate::services::reports::ReportFilter;
 use crate::services::submit::{submit, Submission};
 use crate::services::ServiceError;
 use crate::store::ResponseQuery;
@@ -176,13 +176,21 @@ async fn list_responses(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    // The survey and the time range are checked as /report checks them: an unknown survey is
+    // 404, `until` not after `since` is 400.
+    let range = ReportFilter::parse(
+        &user.site.site,
+        q.survey.as_deref(),
+        q.since.as_deref(),
+        q.until.as_deref(),
+    )?;
     let query = ResponseQuery {
         site: user.id().to_string(),
-        survey: q.survey,
+        survey: range.survey,
         group: q.group,
         tag: q.tag,
-        since_ms: instant_param("since", q.since.as_deref())?,
-        until_ms: instant_param("until", q.until.as_deref())?,
+        since_ms: range.since_ms,
+        until_ms: range.until_ms,
         after: paging::cursor("cursor", q.cursor.as_deref())?,
         limit: paging::limit(q.limit)?,
     };

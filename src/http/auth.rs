@@ -142,3 +142,34 @@ impl<R: MinRole + 'static> FromRequest for SiteAccess<R> {
         })
     }
 }
+
+/// `/metrics` names every site: open only when the configuration says so
+/// (`metrics_public = true`), else to the bearer token of a user of every site (`*`).
+pub struct MetricsReader;
+
+impl FromRequest for MetricsReader {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            if state.config.metrics_public {
+                return Ok(MetricsReader);
+            }
+            let token = bearer(&req)?;
+            let user = state
+                .store
+                .user_by_token(&token_sha256(&token))
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            if user.site != crate::domain::ALL_SITES {
+                return Err(ApiError::Forbidden(
+                    "read the metrics (they name every site)".into(),
+                ));
+            }
+            Ok(MetricsReader)
+        })
+    }
+}

@@ -117,6 +117,9 @@ struct ErrorDetail<'a> {
     errors: Option<&'a [String]>,
 }
 
+/// The body of the 303 that sends an admin page without a session to the sign-in form.
+const SIGN_IN_PAGE: &str = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in · Chorus admin</title></head>\n<body><p>Please <a href=\"/admin/login\">sign in</a>.</p></body></html>\n";
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -153,7 +156,11 @@ impl ResponseError for ApiError {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
         if matches!(self, ApiError::LoginRequired) {
-            res.insert_header(("Location", "/admin/login"));
+            // A browser follows the Location; anything that shows the body shows a link.
+            return res
+                .insert_header(("Location", "/admin/login"))
+                .content_type("text/html; charset=utf-8")
+                .body(SIGN_IN_PAGE);
         }
         res.json(ErrorBody {
             error: ErrorDetail {

@@ -1,6 +1,7 @@
 //! `GET /healthz` (200 when the store answers; the detail names sites that are not running)
 //! and `GET /metrics` (Prometheus text).
 
+use super::auth::MetricsReader;
 use super::error::ApiError;
 use crate::app::AppState;
 use actix_web::{get, web, HttpResponse};
@@ -31,8 +32,10 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     }))
 }
 
+/// Prometheus text; it names sites and per-group counts, so it needs a token of a user of every
+/// site unless `metrics_public = true`.
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>, _reader: MetricsReader) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())
