@@ -18,6 +18,7 @@ use actix_web::{web, App, HttpServer};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
+use utoipa_actix_web::AppExt;
 
 /// What the HTTP layer holds: the services' context plus what only pages need.
 pub struct AppState {
@@ -125,8 +126,14 @@ pub fn create_app(
     >,
 > {
     let metrics_state = state.clone();
-    App::new()
-        .app_data(state)
+    // The routes and the OpenAPI document come from the same registrations.
+    let (app, document) = App::new()
+        .into_utoipa_app()
+        .configure(http::configure)
+        .split_for_parts();
+    app.app_data(state)
+        .app_data(web::Data::new(http::Contract::new(document)))
+        .default_service(web::to(http::unmatched))
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
             http::ApiError::from(crate::services::ServiceError::invalid_query(
                 "query",
@@ -134,7 +141,6 @@ pub fn create_app(
             ))
             .into()
         }))
-        .configure(http::configure)
         .wrap(security_headers())
         .wrap_fn(move |req, srv| {
             use actix_web::dev::Service as _;

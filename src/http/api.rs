@@ -14,9 +14,10 @@ use crate::survey::RawAnswer;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_surveys)
         .service(get_survey)
         .service(post_response)
@@ -31,6 +32,15 @@ struct SurveySummary<'a> {
     version: u32,
 }
 
+#[utoipa::path(
+    tag = "responses",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The site's surveys (id, group, title, version)", body = serde_json::Value),
+        (status = 404, description = "site_not_found or survey_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/sites/{site}/surveys")]
 async fn list_surveys(site: PublicSite) -> HttpResponse {
     let list: Vec<SurveySummary> = site
@@ -48,6 +58,15 @@ async fn list_surveys(site: PublicSite) -> HttpResponse {
     HttpResponse::Ok().json(list)
 }
 
+#[utoipa::path(
+    tag = "responses",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "The survey definition (SPEC 'Survey files')", body = serde_json::Value),
+        (status = 404, description = "site_not_found or survey_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/sites/{site}/surveys/{survey}")]
 async fn get_survey(
     site: PublicSite,
@@ -62,7 +81,7 @@ async fn get_survey(
     Ok(HttpResponse::Ok().json(survey.as_ref()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewResponse {
     answers: BTreeMap<String, serde_json::Value>,
@@ -73,7 +92,7 @@ struct NewResponse {
     language: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Created<'a> {
     id: Uuid,
     tags: Vec<String>,
@@ -126,6 +145,20 @@ pub fn json_submission(site: &str, survey: &str, body: &[u8]) -> Result<Submissi
     Ok(into_submission(site.into(), survey.into(), body))
 }
 
+#[utoipa::path(
+    tag = "responses",
+    params(crate::http::openapi::SurveyPath, ("Idempotency-Key" = Option<String>, Header, description = "Any 1-255 characters; a replay of the same survey and body answers the first result")),
+    request_body = NewResponse,
+    responses(
+        (status = 201, description = "Stored: id, tags, follow_ups; Idempotent-Replayed: true on a replay", body = Created),
+        (status = 400, description = "malformed_json or invalid_body", body = crate::http::error::ErrorBody),
+        (status = 413, description = "payload_too_large", body = crate::http::error::ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = crate::http::error::ErrorBody),
+        (status = 422, description = "invalid_answer, invalid_language or idempotency_key_reused", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found or survey_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[post("/sites/{site}/surveys/{survey}/responses")]
 async fn post_response(
     state: web::Data<AppState>,
@@ -151,7 +184,8 @@ async fn post_response(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     group: Option<String>,
@@ -169,6 +203,19 @@ struct ResponseList {
     next_cursor: Option<String>,
 }
 
+#[utoipa::path(
+    tag = "responses",
+    params(crate::http::openapi::SitePath, ListQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of responses, oldest first, and next_cursor", body = serde_json::Value),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/sites/{site}/responses")]
 async fn list_responses(
     state: web::Data<AppState>,

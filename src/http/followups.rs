@@ -14,15 +14,17 @@ use crate::services::{paging, ServiceError};
 use crate::store::{DeliveryQuery, OverdueFilter, TaskQuery};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_follow_ups)
         .service(update_follow_up)
         .service(list_delivery_page)
         .service(retry);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct FollowUpQuery {
     status: Option<String>,
@@ -50,6 +52,19 @@ fn view(task: Task, now: i64) -> TaskView {
 }
 
 /// Soonest due first (tasks without a due time last), then oldest first.
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SitePath, FollowUpQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of tasks and next_cursor", body = serde_json::Value),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/sites/{site}/follow-ups")]
 async fn list_follow_ups(
     state: web::Data<AppState>,
@@ -80,7 +95,7 @@ async fn list_follow_ups(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusChangeBody {
     status: String,
@@ -88,6 +103,24 @@ struct StatusChangeBody {
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SiteIdPath),
+    request_body = StatusChangeBody,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The task after the change", body = serde_json::Value),
+        (status = 400, description = "malformed_json or invalid_body", body = crate::http::error::ErrorBody),
+        (status = 413, description = "payload_too_large", body = crate::http::error::ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = crate::http::error::ErrorBody),
+        (status = 409, description = "conflict: the status change is not allowed", body = crate::http::error::ErrorBody),
+        (status = 404, description = "follow_up_not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[post("/sites/{site}/follow-ups/{id}")]
 async fn update_follow_up(
     state: web::Data<AppState>,
@@ -106,7 +139,8 @@ async fn update_follow_up(
     Ok(HttpResponse::Ok().json(view(task, now_ms())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DeliveryListQuery {
     status: Option<String>,
@@ -115,6 +149,19 @@ struct DeliveryListQuery {
 }
 
 /// Oldest first.
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SitePath, DeliveryListQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of webhook deliveries and next_cursor", body = serde_json::Value),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/sites/{site}/deliveries")]
 async fn list_delivery_page(
     state: web::Data<AppState>,
@@ -136,6 +183,20 @@ async fn list_delivery_page(
     })))
 }
 
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SiteIdPath),
+    security(("token" = [])),
+    responses(
+        (status = 202, description = "The delivery, pending again", body = serde_json::Value),
+        (status = 409, description = "conflict: already delivered", body = crate::http::error::ErrorBody),
+        (status = 404, description = "delivery_not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[post("/sites/{site}/deliveries/{id}/retry")]
 async fn retry(
     state: web::Data<AppState>,

@@ -7,7 +7,7 @@ use crate::app::AppState;
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Health {
     /// `ok`, or `degraded` when a site is not running.
     status: &'static str,
@@ -17,6 +17,13 @@ struct Health {
     broken_sites: Vec<String>,
 }
 
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "ok, or degraded with the sites that are not running", body = Health),
+        (status = 503, description = "store_unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.health().await?;
@@ -34,6 +41,15 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 
 /// Prometheus text; it names sites and per-group counts, so it needs a token of a user of every
 /// site unless `metrics_public = true`.
+#[utoipa::path(
+    tag = "operations",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Prometheus text", body = String, content_type = "text/plain"),
+        (status = 401, description = "missing_token or invalid_token (unless metrics_public)", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: not a user of every site", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>, _reader: MetricsReader) -> HttpResponse {
     HttpResponse::Ok()

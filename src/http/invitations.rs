@@ -9,12 +9,13 @@ use crate::services::invitations::issue;
 use crate::services::ServiceError;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_invitations);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewInvitations {
     count: u32,
@@ -35,6 +36,23 @@ struct Created<'a> {
     invitations: Vec<IssuedLink>,
 }
 
+#[utoipa::path(
+    tag = "responses",
+    params(crate::http::openapi::SurveyPath),
+    request_body = NewInvitations,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "The invitation links and when they expire", body = serde_json::Value),
+        (status = 400, description = "malformed_json or invalid_body", body = crate::http::error::ErrorBody),
+        (status = 413, description = "payload_too_large", body = crate::http::error::ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = crate::http::error::ErrorBody),
+        (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[post("/sites/{site}/surveys/{survey}/invitations")]
 async fn create_invitations(
     state: web::Data<AppState>,

@@ -13,9 +13,10 @@ use crate::survey::RawAnswer;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_rule_errors)
         .service(reload)
         .service(dry_run)
@@ -23,7 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(retag_progress);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RuleErrorQuery {
     limit: Option<usize>,
@@ -48,6 +50,19 @@ struct RuleErrorList {
 }
 
 /// Recent rule errors, newest first; `limit` counts responses (each may carry several errors).
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath, RuleErrorQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of rule errors, newest first, and next_cursor", body = serde_json::Value),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/sites/{site}/rule-errors")]
 async fn list_rule_errors(
     state: web::Data<AppState>,
@@ -95,6 +110,19 @@ struct Reloaded<'a> {
 /// Re-reads the site from disk; a broken file keeps the running version (422 with every
 /// problem as `file:line:col: message`). A site that did not load at start (broken) comes in
 /// once its files are fixed.
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Reloaded: site, reloaded, sources", body = serde_json::Value),
+        (status = 422, description = "site_invalid: errors lists every file:line:col: message", body = crate::http::error::ErrorBody),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[post("/sites/{site}/reload")]
 async fn reload(
     state: web::Data<AppState>,
@@ -108,7 +136,7 @@ async fn reload(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DryRunRequest {
     survey: String,
@@ -135,6 +163,24 @@ fn action_json(source: String, action: &Action) -> serde_json::Value {
 }
 
 /// Runs the site's hooks on posted answers; stores nothing and triggers nothing.
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    request_body = DryRunRequest,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "What the hooks return; nothing stored or sent", body = serde_json::Value),
+        (status = 400, description = "malformed_json or invalid_body", body = crate::http::error::ErrorBody),
+        (status = 413, description = "payload_too_large", body = crate::http::error::ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = crate::http::error::ErrorBody),
+        (status = 422, description = "invalid_answer", body = crate::http::error::ErrorBody),
+        (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[post("/sites/{site}/rules/dry-run")]
 async fn dry_run(
     state: web::Data<AppState>,
@@ -184,6 +230,19 @@ async fn dry_run(
 }
 
 /// Starts re-tagging the site's stored responses with the current tag hooks (202).
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    security(("token" = [])),
+    responses(
+        (status = 202, description = "The re-tag's progress", body = serde_json::Value),
+        (status = 409, description = "conflict: a re-tag is running", body = crate::http::error::ErrorBody),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[post("/sites/{site}/retag")]
 async fn start_retag(
     state: web::Data<AppState>,
@@ -194,6 +253,18 @@ async fn start_retag(
 }
 
 /// Progress of the latest re-tag of the site (`{"status": "never"}` before the first).
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The latest re-tag's progress ({status: never} before the first)", body = serde_json::Value),
+        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
+        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
+        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/sites/{site}/retag")]
 async fn retag_progress(
     state: web::Data<AppState>,

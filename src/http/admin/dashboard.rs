@@ -13,8 +13,9 @@ use crate::report::{chart, Cell};
 use crate::services::reports::{respondents_by_day, site_report};
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(picker).service(picker_slash).service(dashboard);
 }
 
@@ -30,11 +31,29 @@ struct SiteLink {
     name: String,
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    responses(
+        (status = 200, description = "The site picker (or the only site's dashboard)", body = String, content_type = "text/html"),
+        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
+        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
+        (status = 404, description = "no such site", body = String, content_type = "text/html")
+    )
+)]
 #[get("")]
 async fn picker(state: web::Data<AppState>, s: AdminSession) -> Result<HttpResponse, ApiError> {
     site_picker(&state, &s)
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    responses(
+        (status = 200, description = "As /admin", body = String, content_type = "text/html"),
+        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
+        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
+        (status = 404, description = "no such site", body = String, content_type = "text/html")
+    )
+)]
 #[get("/")]
 async fn picker_slash(
     state: web::Data<AppState>,
@@ -116,6 +135,16 @@ pub(crate) fn broken_page(
     Ok(res)
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The comparison dashboard (503: the site's problems)", body = String, content_type = "text/html"),
+        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
+        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
+        (status = 404, description = "no such site", body = String, content_type = "text/html")
+    )
+)]
 #[get("/sites/{site}")]
 async fn dashboard(
     state: web::Data<AppState>,

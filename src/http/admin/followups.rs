@@ -20,8 +20,9 @@ use crate::services::{paging, ServiceError};
 use crate::store::{DeliveryQuery, OverdueFilter, TaskQuery};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(queue_page).service(change).service(retry);
 }
 
@@ -189,6 +190,16 @@ async fn delivery_section(
     Ok((page.items.iter().map(delivery_row).collect(), next))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "Follow-up tasks and deliveries", body = String, content_type = "text/html"),
+        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
+        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
+        (status = 404, description = "no such site", body = String, content_type = "text/html")
+    )
+)]
 #[get("/sites/{site}/follow-ups")]
 async fn queue_page(
     state: web::Data<AppState>,
@@ -246,6 +257,16 @@ fn back_to(site: &str, form: &CsrfForm) -> String {
     format!("/admin/sites/{site}/follow-ups?{query}")
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SiteIdPath),
+    responses(
+        (status = 303, description = "Change a task's status (form, CSRF): back to the page", body = String, content_type = "text/html"),
+        (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
+        (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
+        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html")
+    )
+)]
 #[post("/sites/{site}/follow-ups/{id}")]
 async fn change(
     state: web::Data<AppState>,
@@ -264,6 +285,16 @@ async fn change(
     Ok(see_other(&back_to(&s.site, &form)))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SiteIdPath),
+    responses(
+        (status = 303, description = "Retry a delivery (form, CSRF): back to the page", body = String, content_type = "text/html"),
+        (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
+        (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
+        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html")
+    )
+)]
 #[post("/sites/{site}/deliveries/{id}/retry")]
 async fn retry(
     state: web::Data<AppState>,

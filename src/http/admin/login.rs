@@ -16,11 +16,12 @@ use crate::services::login_throttle::{self, Refusal};
 use crate::services::sessions;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 const LOGIN_COOKIE: &str = "chorus_login";
 const LOGIN_PATH: &str = "/admin/login";
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(login_form).service(login).service(logout);
 }
 
@@ -44,6 +45,12 @@ fn login_page(
         .body(body))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    responses(
+        (status = 200, description = "The sign-in form", body = String, content_type = "text/html")
+    )
+)]
 #[get("/login")]
 async fn login_form(
     state: web::Data<AppState>,
@@ -65,6 +72,15 @@ pub(crate) fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    responses(
+        (status = 303, description = "Signed in: to /admin", body = String, content_type = "text/html"),
+        (status = 200, description = "Wrong name or password: the form again", body = String, content_type = "text/html"),
+        (status = 403, description = "csrf_rejected", body = String, content_type = "text/html"),
+        (status = 429, description = "Too many failures (Retry-After)", body = String, content_type = "text/html")
+    )
+)]
 #[post("/login")]
 async fn login(
     state: web::Data<AppState>,
@@ -148,6 +164,13 @@ fn throttled(
     Ok(res)
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    responses(
+        (status = 303, description = "Signed out: to /admin/login", body = String, content_type = "text/html"),
+        (status = 403, description = "csrf_rejected", body = String, content_type = "text/html")
+    )
+)]
 #[post("/logout")]
 async fn logout(
     state: web::Data<AppState>,

@@ -20,13 +20,14 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 /// How many of the newest rule-error entries the page reads, and shows per source.
 const ERROR_ENTRIES: usize = 200;
 const ERRORS_PER_SOURCE: usize = 10;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(rules_page).service(try_it).service(reload);
 }
 
@@ -311,6 +312,16 @@ async fn page(
         .body(body))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The site's rules, errors and try-it form", body = String, content_type = "text/html"),
+        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
+        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
+        (status = 404, description = "no such site", body = String, content_type = "text/html")
+    )
+)]
 #[get("/sites/{site}/rules")]
 async fn rules_page(
     state: web::Data<AppState>,
@@ -356,6 +367,16 @@ fn tried(rt: &SiteRuntime, evaluation: Evaluation) -> TryResult {
 }
 
 /// Runs the site's hooks on the answers of the form; stores nothing and triggers nothing.
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 303, description = "Dry-run answers (form, CSRF): back to the page", body = String, content_type = "text/html"),
+        (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
+        (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
+        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html")
+    )
+)]
 #[post("/sites/{site}/rules/try")]
 async fn try_it(
     state: web::Data<AppState>,
@@ -416,6 +437,16 @@ async fn try_it(
 
 /// Re-reads the site from disk; a broken file keeps the running version and the page lists
 /// every problem as `file:line:col: message`.
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 303, description = "Reload the site from disk (form, CSRF): back to the page", body = String, content_type = "text/html"),
+        (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
+        (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
+        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html")
+    )
+)]
 #[post("/sites/{site}/rules/reload")]
 async fn reload(
     state: web::Data<AppState>,

@@ -66,6 +66,18 @@ pub fn form_answers(
         .collect())
 }
 
+#[utoipa::path(
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 303, description = "Stored: to the thank-you page", body = String, content_type = "text/html"),
+        (status = 400, description = "The form again with what to fix", body = String, content_type = "text/html"),
+        (status = 404, description = "not found", body = String, content_type = "text/html"),
+        (status = 413, description = "too large", body = String, content_type = "text/html"),
+        (status = 422, description = "The form again with what to fix", body = String, content_type = "text/html"),
+        (status = 503, description = "could not store now", body = String, content_type = "text/html")
+    )
+)]
 #[post("/s/{site}/{survey}")]
 pub(super) async fn form_submit(
     state: web::Data<AppState>,

@@ -24,10 +24,11 @@ use actix_web::{route, web, HttpRequest, HttpResponse};
 use page::{html, render, Link, PageContext, Visit};
 use serde::Serialize;
 use std::sync::Arc;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use view::{FormInput, FormValues};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     // Per worker (create_app runs once per worker), so it needs no sharing across threads.
     cfg.app_data(web::Data::new(cache::EmptyForms::default()))
         .service(static_file)
@@ -184,6 +185,17 @@ fn render_form(
     render(state, "form.html", ctx, title, |c| c.insert("form", &form))
 }
 
+#[utoipa::path(
+    get,
+    path = "/s/{site}/{survey}",
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "The survey form", body = String, content_type = "text/html"),
+        (status = 404, description = "not found", body = String, content_type = "text/html"),
+        (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
+    )
+)]
 #[route("/s/{site}/{survey}", method = "GET", method = "HEAD")]
 async fn form_page(
     state: web::Data<AppState>,
@@ -232,6 +244,17 @@ async fn form_page(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/s/{site}/{survey}/thanks",
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "The thank-you page", body = String, content_type = "text/html"),
+        (status = 404, description = "not found", body = String, content_type = "text/html"),
+        (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
+    )
+)]
 #[route("/s/{site}/{survey}/thanks", method = "GET", method = "HEAD")]
 async fn thanks_page(
     state: web::Data<AppState>,
@@ -261,6 +284,17 @@ struct SurveyLink {
     lang: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/s/{site}",
+    tag = "respondent pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The site's surveys", body = String, content_type = "text/html"),
+        (status = 404, description = "not found", body = String, content_type = "text/html"),
+        (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
+    )
+)]
 #[route("/s/{site}", method = "GET", method = "HEAD")]
 async fn site_index(
     state: web::Data<AppState>,
@@ -302,6 +336,17 @@ async fn site_index(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/static/{name}",
+    tag = "respondent pages",
+    params(("name" = String, Path, description = "File name")),
+    responses(
+        (status = 200, description = "A stylesheet or script (cached by content)", body = String, content_type = "text/css"),
+        (status = 404, description = "not found", body = String, content_type = "text/html"),
+        (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
+    )
+)]
 #[route("/static/{name}", method = "GET", method = "HEAD")]
 async fn static_file(
     state: web::Data<AppState>,

@@ -1,0 +1,205 @@
+//! The published contract: `GET /api/v1/openapi.json`, an OpenAPI 3.1 document generated from
+//! the handlers' `#[utoipa::path]` annotations as they are registered (utoipa-actix-web), so a
+//! route cannot be registered without being in it. Also what the default service uses to answer
+//! 405 with `Allow` for a known path and another method.
+
+use super::error::{ApiError, ERROR_CODES};
+use actix_web::http::Method;
+use actix_web::ResponseError;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use std::collections::BTreeMap;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::OpenApi as Document;
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Chorus",
+        description = "Feedback surveys of patients, providers and practice leadership on why patients do not enroll in the patient portal. See docs/api.md in the repository.",
+        license(name = "Proprietary")
+    ),
+    components(schemas(super::error::ErrorBody, super::error::ErrorDetail)),
+    tags(
+        (name = "responses", description = "Surveys and responses (public submission, staff listing)"),
+        (name = "follow-ups", description = "Tasks and webhook deliveries the rules created"),
+        (name = "rules", description = "Rule errors, reload, dry run, re-tagging"),
+        (name = "report", description = "The side-by-side report"),
+        (name = "operations", description = "Health, metrics and this document"),
+        (name = "admin pages", description = "HTML pages for site staff (a session cookie, not a token)"),
+        (name = "respondent pages", description = "HTML survey pages for respondents")
+    )
+)]
+pub struct ApiDoc;
+
+/// The bearer token of `chorus user add` (`Authorization: Bearer chorus_...`).
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The stable error codes, as the `code` enum of the error body.
+struct ErrorCodes;
+
+impl Modify for ErrorCodes {
+    fn modify(&self, doc: &mut Document) {
+        use utoipa::openapi::schema::{Object, Schema, Type};
+        use utoipa::openapi::RefOr;
+        let Some(components) = doc.components.as_mut() else {
+            return;
+        };
+        if let Some(RefOr::T(Schema::Object(detail))) = components.schemas.get_mut("ErrorDetail") {
+            let codes = Object::builder()
+                .schema_type(Type::String)
+                .enum_values(Some(ERROR_CODES.iter().copied()))
+                .description(Some(
+                    "Stable: clients branch on it (docs/api.md lists each).",
+                ))
+                .build();
+            detail.properties.insert("code".into(), codes.into());
+        }
+    }
+}
+
+/// The document as served, and which methods each path answers.
+pub struct Contract {
+    json: String,
+    methods: BTreeMap<String, Vec<Method>>,
+}
+
+impl Contract {
+    pub fn new(mut doc: Document) -> Contract {
+        let base = ApiDoc::openapi();
+        doc.info = base.info.clone();
+        doc.tags = base.tags.clone();
+        doc.merge(base);
+        // After the merge: the handlers' references brought these schemas in already.
+        BearerToken.modify(&mut doc);
+        ErrorCodes.modify(&mut doc);
+        respondent_pages_answer_head(&mut doc);
+        let methods = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| (path.clone(), methods_of(item)))
+            .collect();
+        Contract {
+            json: doc.to_json().expect("the document serializes"),
+            methods,
+        }
+    }
+
+    /// The methods a route pattern answers, if it is one of the document's paths.
+    pub fn methods(&self, pattern: &str) -> Option<&[Method]> {
+        self.methods.get(pattern).map(Vec::as_slice)
+    }
+}
+
+/// The respondent pages are registered for GET and HEAD (`#[route(..., method = "GET", method =
+/// "HEAD")]`); utoipa keeps one operation per handler, so HEAD is added here as GET's twin.
+fn respondent_pages_answer_head(doc: &mut Document) {
+    for item in doc.paths.paths.values_mut() {
+        let Some(get) = &item.get else { continue };
+        let tagged = get
+            .tags
+            .as_ref()
+            .is_some_and(|tags| tags.iter().any(|t| t == "respondent pages"));
+        if tagged && item.head.is_none() {
+            let mut head = get.clone();
+            head.operation_id = head.operation_id.map(|id| format!("{id}_head"));
+            item.head = Some(head);
+        }
+    }
+}
+
+fn methods_of(item: &utoipa::openapi::PathItem) -> Vec<Method> {
+    [
+        (&item.get, Method::GET),
+        (&item.head, Method::HEAD),
+        (&item.post, Method::POST),
+        (&item.put, Method::PUT),
+        (&item.patch, Method::PATCH),
+        (&item.delete, Method::DELETE),
+        (&item.options, Method::OPTIONS),
+    ]
+    .into_iter()
+    .filter(|(op, _)| op.is_some())
+    .map(|(_, m)| m)
+    .collect()
+}
+
+/// This document.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+#[get("/openapi.json")]
+async fn document(contract: web::Data<Contract>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(contract.json.clone())
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(document);
+}
+
+/// No route matched: a known path with another method is 405 with `Allow`; anything else 404.
+pub async fn unmatched(req: HttpRequest) -> HttpResponse {
+    let allowed = req
+        .resource_map()
+        .match_pattern(req.path())
+        .and_then(|pattern| {
+            let contract = req.app_data::<web::Data<Contract>>()?;
+            contract.methods(&pattern).map(<[Method]>::to_vec)
+        });
+    match allowed {
+        Some(methods) if !methods.is_empty() => {
+            let allow = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            ApiError::MethodNotAllowed(allow).error_response()
+        }
+        _ => ApiError::RouteNotFound.error_response(),
+    }
+}
+
+/// `{site}` of a path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct SitePath {
+    /// The site id (`[a-z0-9-]`).
+    site: String,
+}
+
+/// `{site}` and `{survey}` of a path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct SurveyPath {
+    /// The site id.
+    site: String,
+    /// The survey id.
+    survey: String,
+}
+
+/// `{site}` and `{id}` of a path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct SiteIdPath {
+    /// The site id.
+    site: String,
+    /// The record's id (a UUID; anything else is 404).
+    id: String,
+}
