@@ -125,3 +125,27 @@ async fn metrics_need_a_token_of_every_site_unless_configured_public() {
     let (status, _) = metrics_status(&app, None).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// JSON Schema calls `2.0` an integer, so a client generated from the document may send it
+/// (schemathesis did); `2.5` is still refused.
+#[actix_web::test]
+async fn a_whole_number_written_with_a_zero_fraction_is_a_count() {
+    let t = common::demo_state().await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let admin = common::add_user(&t.state, "a", "demo-clinic", Role::Admin).await;
+    let post = |body: Value| {
+        test::TestRequest::post()
+            .uri("/api/v1/sites/demo-clinic/surveys/patient-enrollment/invitations")
+            .insert_header(("Authorization", format!("Bearer {admin}")))
+            .set_json(body)
+            .to_request()
+    };
+    let res = test::call_service(&app, post(json!({ "count": 2.0, "expires_in_days": 3.0 }))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = test::read_body_json(res).await;
+    assert_eq!(body["invitations"].as_array().unwrap().len(), 2, "{body}");
+    let res = test::call_service(&app, post(json!({ "count": 2.5 }))).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = test::read_body_json(res).await;
+    assert_eq!(body["error"]["code"], "invalid_body");
+}

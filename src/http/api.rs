@@ -193,7 +193,10 @@ struct ListQuery {
     survey: Option<String>,
     since: Option<String>,
     until: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 

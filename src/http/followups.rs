@@ -30,7 +30,10 @@ struct FollowUpQuery {
     status: Option<String>,
     queue: Option<String>,
     overdue: Option<bool>,
+    /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -144,7 +147,10 @@ async fn update_follow_up(
 #[serde(deny_unknown_fields)]
 struct DeliveryListQuery {
     status: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 

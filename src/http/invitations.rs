@@ -18,8 +18,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewInvitations {
+    #[serde(deserialize_with = "super::body::whole_number")]
+    #[schema(minimum = 1, maximum = 1000)]
     count: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::body::optional_whole_number")]
+    #[schema(minimum = 1, maximum = 365)]
     expires_in_days: Option<u32>,
 }
 

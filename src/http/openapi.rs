@@ -203,3 +203,28 @@ pub struct SiteIdPath {
     /// The record's id (a UUID; anything else is 404).
     id: String,
 }
+
+/// The sign-in form (`csrf` from the form page, with its `chorus_login` cookie).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct LoginForm {
+    csrf: String,
+    name: String,
+    password: String,
+}
+
+/// An admin form: the session's CSRF token, and the form's own fields (a task's `status` and
+/// `reason`; the try-it form's `survey` and answers; the listing to return to).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AdminForm {
+    csrf: String,
+}
+
+/// The survey form: one field per question (a multi-choice repeats its field), the hidden
+/// submission id and the language.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SurveyForm {
+    submission_id: Option<String>,
+}

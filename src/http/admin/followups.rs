@@ -260,11 +260,13 @@ fn back_to(site: &str, form: &CsrfForm) -> String {
 #[utoipa::path(
     tag = "admin pages",
     params(crate::http::openapi::SiteIdPath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Change a task's status (form, CSRF): back to the page", body = String, content_type = "text/html"),
         (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
         (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
-        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html")
+        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
     )
 )]
 #[post("/sites/{site}/follow-ups/{id}")]
@@ -288,11 +290,13 @@ async fn change(
 #[utoipa::path(
     tag = "admin pages",
     params(crate::http::openapi::SiteIdPath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Retry a delivery (form, CSRF): back to the page", body = String, content_type = "text/html"),
         (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
         (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
-        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html")
+        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
     )
 )]
 #[post("/sites/{site}/deliveries/{id}/retry")]

@@ -74,11 +74,13 @@ pub(crate) fn see_other(location: &str) -> HttpResponse {
 
 #[utoipa::path(
     tag = "admin pages",
+    request_body(content = crate::http::openapi::LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Signed in: to /admin", body = String, content_type = "text/html"),
         (status = 200, description = "Wrong name or password: the form again", body = String, content_type = "text/html"),
         (status = 403, description = "csrf_rejected", body = String, content_type = "text/html"),
-        (status = 429, description = "Too many failures (Retry-After)", body = String, content_type = "text/html")
+        (status = 429, description = "Too many failures (Retry-After)", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
     )
 )]
 #[post("/login")]
@@ -166,9 +168,11 @@ fn throttled(
 
 #[utoipa::path(
     tag = "admin pages",
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Signed out: to /admin/login", body = String, content_type = "text/html"),
-        (status = 403, description = "csrf_rejected", body = String, content_type = "text/html")
+        (status = 403, description = "csrf_rejected", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
     )
 )]
 #[post("/logout")]

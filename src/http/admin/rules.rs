@@ -370,11 +370,13 @@ fn tried(rt: &SiteRuntime, evaluation: Evaluation) -> TryResult {
 #[utoipa::path(
     tag = "admin pages",
     params(crate::http::openapi::SitePath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Dry-run answers (form, CSRF): back to the page", body = String, content_type = "text/html"),
         (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
         (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
-        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html")
+        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
     )
 )]
 #[post("/sites/{site}/rules/try")]
@@ -440,11 +442,13 @@ async fn try_it(
 #[utoipa::path(
     tag = "admin pages",
     params(crate::http::openapi::SitePath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Reload the site from disk (form, CSRF): back to the page", body = String, content_type = "text/html"),
         (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
         (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
-        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html")
+        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
     )
 )]
 #[post("/sites/{site}/rules/reload")]

@@ -343,7 +343,7 @@ async fn site_index(
     params(("name" = String, Path, description = "File name")),
     responses(
         (status = 200, description = "A stylesheet or script (cached by content)", body = String, content_type = "text/css"),
-        (status = 404, description = "not found", body = String, content_type = "text/html"),
+        (status = 404, description = "not found", body = String, content_type = "text/plain"),
         (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
     )
 )]
