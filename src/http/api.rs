@@ -37,8 +37,7 @@ struct SurveySummary<'a> {
     params(crate::http::openapi::SitePath),
     responses(
         (status = 200, description = "The site's surveys (id, group, title, version)", body = serde_json::Value),
-        (status = 404, description = "site_not_found or survey_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::PublicErrors
     )
 )]
 #[get("/sites/{site}/surveys")]
@@ -63,8 +62,7 @@ async fn list_surveys(site: PublicSite) -> HttpResponse {
     params(crate::http::openapi::SurveyPath),
     responses(
         (status = 200, description = "The survey definition (SPEC 'Survey files')", body = serde_json::Value),
-        (status = 404, description = "site_not_found or survey_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::PublicErrors
     )
 )]
 #[get("/sites/{site}/surveys/{survey}")]
@@ -151,12 +149,9 @@ pub fn json_submission(site: &str, survey: &str, body: &[u8]) -> Result<Submissi
     request_body = NewResponse,
     responses(
         (status = 201, description = "Stored: id, tags, follow_ups; Idempotent-Replayed: true on a replay", body = Created),
-        (status = 400, description = "malformed_json or invalid_body", body = crate::http::error::ErrorBody),
-        (status = 413, description = "payload_too_large", body = crate::http::error::ErrorBody),
-        (status = 415, description = "unsupported_media_type", body = crate::http::error::ErrorBody),
+        crate::http::openapi::BodyErrors,
         (status = 422, description = "invalid_answer, invalid_language or idempotency_key_reused", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found or survey_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::PublicErrors
     )
 )]
 #[post("/sites/{site}/surveys/{survey}/responses")]
@@ -213,10 +208,8 @@ struct ResponseList {
     responses(
         (status = 200, description = "A page of responses, oldest first, and next_cursor", body = serde_json::Value),
         (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[get("/sites/{site}/responses")]

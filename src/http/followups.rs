@@ -66,10 +66,8 @@ fn view(task: Task, now: i64) -> TaskView {
     responses(
         (status = 200, description = "A page of tasks and next_cursor", body = serde_json::Value),
         (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[get("/sites/{site}/follow-ups")]
@@ -120,15 +118,11 @@ struct StatusChangeBody {
     security(("token" = [])),
     responses(
         (status = 200, description = "The task after the change", body = serde_json::Value),
-        (status = 400, description = "malformed_json or invalid_body", body = crate::http::error::ErrorBody),
-        (status = 413, description = "payload_too_large", body = crate::http::error::ErrorBody),
-        (status = 415, description = "unsupported_media_type", body = crate::http::error::ErrorBody),
+        crate::http::openapi::BodyErrors,
         (status = 409, description = "conflict: the status change is not allowed", body = crate::http::error::ErrorBody),
         (status = 404, description = "follow_up_not_found", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[post("/sites/{site}/follow-ups/{id}")]
@@ -178,10 +172,8 @@ struct DeliveryListQuery {
     responses(
         (status = 200, description = "A page of webhook deliveries and next_cursor", body = serde_json::Value),
         (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[get("/sites/{site}/deliveries")]
@@ -213,10 +205,8 @@ async fn list_delivery_page(
         (status = 202, description = "The delivery, pending again", body = serde_json::Value),
         (status = 409, description = "conflict: already delivered", body = crate::http::error::ErrorBody),
         (status = 404, description = "delivery_not_found", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[post("/sites/{site}/deliveries/{id}/retry")]

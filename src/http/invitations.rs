@@ -46,14 +46,10 @@ struct Created<'a> {
     security(("token" = [])),
     responses(
         (status = 201, description = "The invitation links and when they expire", body = serde_json::Value),
-        (status = 400, description = "malformed_json or invalid_body", body = crate::http::error::ErrorBody),
-        (status = 413, description = "payload_too_large", body = crate::http::error::ErrorBody),
-        (status = 415, description = "unsupported_media_type", body = crate::http::error::ErrorBody),
+        crate::http::openapi::BodyErrors,
         (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[post("/sites/{site}/surveys/{survey}/invitations")]

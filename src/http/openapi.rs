@@ -3,7 +3,7 @@
 //! route cannot be registered without being in it. Also what the default service uses to answer
 //! 405 with `Allow` for a known path and another method.
 
-use super::error::{ApiError, ERROR_CODES};
+use super::error::{ApiError, ErrorBody, ERROR_CODES};
 use actix_web::http::Method;
 use actix_web::ResponseError;
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -227,4 +227,91 @@ pub struct AdminForm {
 #[allow(dead_code)]
 pub struct SurveyForm {
     submission_id: Option<String>,
+}
+
+/// The answers of every endpoint that takes a token, beside its own and `PublicErrors`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum TokenErrors<'a> {
+    /// missing_token or invalid_token
+    #[response(status = 401)]
+    Unauthorized(ErrorBody<'a>),
+    /// forbidden: another site or too small a role
+    #[response(status = 403)]
+    Forbidden(ErrorBody<'a>),
+}
+
+/// The answers of every public endpoint of a site or survey, beside its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum PublicErrors<'a> {
+    /// site_not_found or survey_not_found
+    #[response(status = 404)]
+    NotFound(ErrorBody<'a>),
+    /// site_unavailable, store_unavailable or unavailable
+    #[response(status = 503)]
+    Unavailable(ErrorBody<'a>),
+}
+
+/// The answers of every endpoint that reads a JSON body, beside its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum BodyErrors<'a> {
+    /// malformed_json or invalid_body
+    #[response(status = 400)]
+    BadRequest(ErrorBody<'a>),
+    /// payload_too_large
+    #[response(status = 413)]
+    TooLarge(ErrorBody<'a>),
+    /// unsupported_media_type
+    #[response(status = 415)]
+    NotJson(ErrorBody<'a>),
+}
+
+/// The answers of an admin page besides its own: no session, no access, no such site.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum AdminPageErrors {
+    /// No session: to /admin/login (login_required)
+    #[response(status = 303, content_type = "text/html")]
+    SignIn(String),
+    /// forbidden
+    #[response(status = 403, content_type = "text/html")]
+    Forbidden(String),
+    /// no such site
+    #[response(status = 404, content_type = "text/html")]
+    NotFound(String),
+}
+
+/// The answers of an admin form post.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum AdminFormAnswers {
+    /// Done (or no session): back to the page, or to /admin/login
+    #[response(status = 303, content_type = "text/html")]
+    Done(String),
+    /// csrf_rejected or forbidden
+    #[response(status = 403, content_type = "text/html")]
+    Forbidden(String),
+    /// no such site or record
+    #[response(status = 404, content_type = "text/html")]
+    NotFound(String),
+    /// refused: the page with the problems
+    #[response(status = 422, content_type = "text/html")]
+    Refused(String),
+    /// Not a form (unsupported_media_type)
+    #[response(status = 415, content_type = "text/html")]
+    NotAForm(String),
+}
+
+/// The answers of a respondent page besides its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum PageErrors {
+    /// not found
+    #[response(status = 404, content_type = "text/html")]
+    NotFound(String),
+    /// the site is not running, or the store is unavailable
+    #[response(status = 503, content_type = "text/html")]
+    Unavailable(String),
 }

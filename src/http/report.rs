@@ -42,10 +42,8 @@ impl ReportQuery {
     responses(
         (status = 200, description = "The report (SPEC 'Report')", body = serde_json::Value),
         (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[get("/sites/{site}/report")]

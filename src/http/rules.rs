@@ -60,10 +60,8 @@ struct RuleErrorList {
     responses(
         (status = 200, description = "A page of rule errors, newest first, and next_cursor", body = serde_json::Value),
         (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[get("/sites/{site}/rule-errors")]
@@ -120,10 +118,8 @@ struct Reloaded<'a> {
     responses(
         (status = 200, description = "Reloaded: site, reloaded, sources", body = serde_json::Value),
         (status = 422, description = "site_invalid: errors lists every file:line:col: message", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[post("/sites/{site}/reload")]
@@ -173,15 +169,11 @@ fn action_json(source: String, action: &Action) -> serde_json::Value {
     security(("token" = [])),
     responses(
         (status = 200, description = "What the hooks return; nothing stored or sent", body = serde_json::Value),
-        (status = 400, description = "malformed_json or invalid_body", body = crate::http::error::ErrorBody),
-        (status = 413, description = "payload_too_large", body = crate::http::error::ErrorBody),
-        (status = 415, description = "unsupported_media_type", body = crate::http::error::ErrorBody),
+        crate::http::openapi::BodyErrors,
         (status = 422, description = "invalid_answer", body = crate::http::error::ErrorBody),
         (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[post("/sites/{site}/rules/dry-run")]
@@ -240,10 +232,8 @@ async fn dry_run(
     responses(
         (status = 202, description = "The re-tag's progress", body = serde_json::Value),
         (status = 409, description = "conflict: a re-tag is running", body = crate::http::error::ErrorBody),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[post("/sites/{site}/retag")]
@@ -262,10 +252,8 @@ async fn start_retag(
     security(("token" = [])),
     responses(
         (status = 200, description = "The latest re-tag's progress ({status: never} before the first)", body = serde_json::Value),
-        (status = 401, description = "missing_token or invalid_token", body = crate::http::error::ErrorBody),
-        (status = 403, description = "forbidden: another site or too small a role", body = crate::http::error::ErrorBody),
-        (status = 404, description = "site_not_found", body = crate::http::error::ErrorBody),
-        (status = 503, description = "site_unavailable, store_unavailable or unavailable", body = crate::http::error::ErrorBody)
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
     )
 )]
 #[get("/sites/{site}/retag")]

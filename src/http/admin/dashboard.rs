@@ -40,9 +40,7 @@ struct SiteLink {
     tag = "admin pages",
     responses(
         (status = 200, description = "The site picker (or the only site's dashboard)", body = String, content_type = "text/html"),
-        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
-        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site", body = String, content_type = "text/html")
+        crate::http::openapi::AdminPageErrors
     )
 )]
 #[get("")]
@@ -54,9 +52,7 @@ async fn picker(state: web::Data<AppState>, s: AdminSession) -> Result<HttpRespo
     tag = "admin pages",
     responses(
         (status = 200, description = "As /admin", body = String, content_type = "text/html"),
-        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
-        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site", body = String, content_type = "text/html")
+        crate::http::openapi::AdminPageErrors
     )
 )]
 #[get("/")]
@@ -129,9 +125,7 @@ pub(crate) fn broken_page(
     params(crate::http::openapi::SitePath),
     responses(
         (status = 200, description = "The comparison dashboard (503: the site's problems)", body = String, content_type = "text/html"),
-        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
-        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site", body = String, content_type = "text/html")
+        crate::http::openapi::AdminPageErrors
     )
 )]
 #[get("/sites/{site}")]

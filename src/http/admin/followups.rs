@@ -200,9 +200,7 @@ async fn delivery_section(
     params(crate::http::openapi::SitePath),
     responses(
         (status = 200, description = "Follow-up tasks and deliveries", body = String, content_type = "text/html"),
-        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
-        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site", body = String, content_type = "text/html")
+        crate::http::openapi::AdminPageErrors
     )
 )]
 #[get("/sites/{site}/follow-ups")]
@@ -270,13 +268,7 @@ fn back_to(site: &str, form: &CsrfForm) -> String {
     tag = "admin pages",
     params(crate::http::openapi::SiteIdPath),
     request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
-    responses(
-        (status = 303, description = "Change a task's status (form, CSRF): back to the page", body = String, content_type = "text/html"),
-        (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
-        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html"),
-        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
-    )
+    responses(crate::http::openapi::AdminFormAnswers)
 )]
 #[post("/sites/{site}/follow-ups/{id}")]
 async fn change(
@@ -301,13 +293,7 @@ async fn change(
     tag = "admin pages",
     params(crate::http::openapi::SiteIdPath),
     request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
-    responses(
-        (status = 303, description = "Retry a delivery (form, CSRF): back to the page", body = String, content_type = "text/html"),
-        (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
-        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html"),
-        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
-    )
+    responses(crate::http::openapi::AdminFormAnswers)
 )]
 #[post("/sites/{site}/deliveries/{id}/retry")]
 async fn retry(

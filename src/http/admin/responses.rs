@@ -131,9 +131,7 @@ fn choices(site: &Site) -> (Vec<Choice>, Vec<Choice>, Vec<Choice>) {
     params(crate::http::openapi::SitePath),
     responses(
         (status = 200, description = "Responses, paged", body = String, content_type = "text/html"),
-        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
-        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site", body = String, content_type = "text/html")
+        crate::http::openapi::AdminPageErrors
     )
 )]
 #[get("/sites/{site}/responses")]
@@ -178,9 +176,7 @@ async fn list_page(
     params(crate::http::openapi::SitePath),
     responses(
         (status = 200, description = "The responses as CSV", body = String, content_type = "text/html"),
-        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
-        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site", body = String, content_type = "text/html")
+        crate::http::openapi::AdminPageErrors
     )
 )]
 #[get("/sites/{site}/responses.csv")]
@@ -300,9 +296,7 @@ fn follow_up_view(f: &crate::domain::FollowUp, states: &FollowUpStates) -> Follo
     params(crate::http::openapi::SiteIdPath),
     responses(
         (status = 200, description = "One response", body = String, content_type = "text/html"),
-        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
-        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site", body = String, content_type = "text/html")
+        crate::http::openapi::AdminPageErrors
     )
 )]
 #[get("/sites/{site}/responses/{id}")]

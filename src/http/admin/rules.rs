@@ -317,9 +317,7 @@ async fn page(
     params(crate::http::openapi::SitePath),
     responses(
         (status = 200, description = "The site's rules, errors and try-it form", body = String, content_type = "text/html"),
-        (status = 303, description = "No session: to /admin/login (login_required)", body = String, content_type = "text/html"),
-        (status = 403, description = "forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site", body = String, content_type = "text/html")
+        crate::http::openapi::AdminPageErrors
     )
 )]
 #[get("/sites/{site}/rules")]
@@ -371,13 +369,7 @@ fn tried(rt: &SiteRuntime, evaluation: Evaluation) -> TryResult {
     tag = "admin pages",
     params(crate::http::openapi::SitePath),
     request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
-    responses(
-        (status = 303, description = "Dry-run answers (form, CSRF): back to the page", body = String, content_type = "text/html"),
-        (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
-        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html"),
-        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
-    )
+    responses(crate::http::openapi::AdminFormAnswers)
 )]
 #[post("/sites/{site}/rules/try")]
 async fn try_it(
@@ -443,13 +435,7 @@ async fn try_it(
     tag = "admin pages",
     params(crate::http::openapi::SitePath),
     request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
-    responses(
-        (status = 303, description = "Reload the site from disk (form, CSRF): back to the page", body = String, content_type = "text/html"),
-        (status = 403, description = "csrf_rejected or forbidden", body = String, content_type = "text/html"),
-        (status = 404, description = "no such site or record", body = String, content_type = "text/html"),
-        (status = 422, description = "refused: the page with the problems", body = String, content_type = "text/html"),
-        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
-    )
+    responses(crate::http::openapi::AdminFormAnswers)
 )]
 #[post("/sites/{site}/rules/reload")]
 async fn reload(

@@ -192,8 +192,7 @@ fn render_form(
     params(crate::http::openapi::SurveyPath),
     responses(
         (status = 200, description = "The survey form", body = String, content_type = "text/html"),
-        (status = 404, description = "not found", body = String, content_type = "text/html"),
-        (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
+        crate::http::openapi::PageErrors
     )
 )]
 #[route("/s/{site}/{survey}", method = "GET", method = "HEAD")]
@@ -251,8 +250,7 @@ async fn form_page(
     params(crate::http::openapi::SurveyPath),
     responses(
         (status = 200, description = "The thank-you page", body = String, content_type = "text/html"),
-        (status = 404, description = "not found", body = String, content_type = "text/html"),
-        (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
+        crate::http::openapi::PageErrors
     )
 )]
 #[route("/s/{site}/{survey}/thanks", method = "GET", method = "HEAD")]
@@ -291,8 +289,7 @@ struct SurveyLink {
     params(crate::http::openapi::SitePath),
     responses(
         (status = 200, description = "The site's surveys", body = String, content_type = "text/html"),
-        (status = 404, description = "not found", body = String, content_type = "text/html"),
-        (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
+        crate::http::openapi::PageErrors
     )
 )]
 #[route("/s/{site}", method = "GET", method = "HEAD")]

@@ -20,8 +20,7 @@ fn public_link(state: &AppState, req: &HttpRequest, path: &str, lang_query: &str
     params(crate::http::openapi::SurveyPath),
     responses(
         (status = 200, description = "The QR code of the survey link (image/svg+xml)", body = String, content_type = "image/svg+xml"),
-        (status = 404, description = "not found", body = String, content_type = "text/html"),
-        (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
+        crate::http::openapi::PageErrors
     )
 )]
 #[route("/s/{site}/{survey}/qr.svg", method = "GET", method = "HEAD")]
@@ -72,8 +71,7 @@ struct PosterView {
     params(crate::http::openapi::SurveyPath),
     responses(
         (status = 200, description = "A printable poster with the QR code", body = String, content_type = "text/html"),
-        (status = 404, description = "not found", body = String, content_type = "text/html"),
-        (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
+        crate::http::openapi::PageErrors
     )
 )]
 #[route("/s/{site}/{survey}/poster", method = "GET", method = "HEAD")]
