@@ -104,6 +104,15 @@ pub(super) fn check_access<R: MinRole>(user: &User, site: &str) -> Result<(), Ap
     Ok(())
 }
 
+/// The token's user, allowed at least role `R` on the `{site}` of the path (checked before
+/// anything is said about the site).
+async fn path_user<R: MinRole>(req: &HttpRequest) -> Result<(User, String), ApiError> {
+    let user = token_user(req).await?;
+    let site = req.match_info().get("site").unwrap_or_default().to_string();
+    check_access::<R>(&user, &site)?;
+    Ok((user, site))
+}
+
 impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -111,14 +120,66 @@ impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let user = token_user(&req).await?;
-            let site = req.match_info().get("site").unwrap_or_default();
-            check_access::<R>(&user, site)?;
+            let (user, site) = path_user::<R>(&req).await?;
             Ok(SiteUser {
-                site: state_of(&req)?.site(site)?,
+                site: state_of(&req)?.site(&site)?,
                 user,
                 _role: PhantomData,
             })
+        })
+    }
+}
+
+/// As `SiteUser`, for a site that runs or whose files keep it from running (reloading it).
+pub struct SiteAccess<R: MinRole> {
+    pub site: String,
+    _role: PhantomData<R>,
+}
+
+impl<R: MinRole + 'static> FromRequest for SiteAccess<R> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let (_, site) = path_user::<R>(&req).await?;
+            state_of(&req)?.known_site(&site)?;
+            Ok(SiteAccess {
+                site,
+                _role: PhantomData,
+            })
+        })
+    }
+}
+
+/// `/metrics` names every site: open only when the configuration says so
+/// (`metrics_public = true`), else to the bearer token of a user of every site (`*`).
+pub struct MetricsReader;
+
+impl FromRequest for MetricsReader {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            if state.config.metrics_public {
+                return Ok(MetricsReader);
+            }
+            let token = bearer(&req)?;
+            let user = state
+                .store
+                .user_by_token(&token_sha256(&token))
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            if user.site != crate::domain::ALL_SITES {
+                return Err(ApiError::Forbidden(
+                    "read the metrics (they name every site)".into(),
+                ));
+            }
+            Ok(MetricsReader)
         })
     }
 }

@@ -202,7 +202,9 @@ pub async fn submit_response(
     let language = qr.language.clone();
     let (site, base) = (runtime.clone(), public_base.to_string());
     let answers = chorus
-        .run(move || fhir::answers_from_questionnaire_response(&site.site, &survey, &qr, &base))
+        .run_for_site(&target.site, move || {
+            fhir::answers_from_questionnaire_response(&site.site, &survey, &qr, &base)
+        })
         .await?
         .map_err(ServiceError::InvalidResource)?;
     let done = submit(

@@ -17,10 +17,11 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use error::FhirError;
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
-        web::scope("/fhir/r4")
+        utoipa_actix_web::scope("/fhir/r4")
             .service(metadata)
             .service(search_questionnaires)
             .service(read_questionnaire)
@@ -125,6 +126,17 @@ fn search_url(
     }
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("_format" = Option<String>, Query, description = "json, application/json or application/fhir+json")
+    ),
+    responses(
+        (status = 200, description = "The CapabilityStatement: exactly what this endpoint supports", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "An unknown, repeated or malformed parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+    )
+)]
 #[get("/metadata")]
 async fn metadata(
     _: Negotiated,
@@ -139,6 +151,19 @@ async fn metadata(
     ))
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("id" = String, Path, description = "<site>.<survey>"),
+        ("_format" = Option<String>, Query, description = "json, application/json or application/fhir+json")
+    ),
+    responses(
+        (status = 200, description = "The survey's current version as a Questionnaire", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 404, description = "No such Questionnaire (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "An unknown, repeated or malformed parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+    )
+)]
 #[get("/Questionnaire/{id}")]
 async fn read_questionnaire(
     _: Negotiated,
@@ -152,6 +177,20 @@ async fn read_questionnaire(
     Ok(fhir_json(StatusCode::OK, &q))
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("url" = Option<String>, Query, description = "The canonical URL, with or without |version"),
+        ("version" = Option<String>, Query, description = "The survey version"),
+        ("status" = Option<String>, Query, description = "Always active"),
+        ("_format" = Option<String>, Query, description = "json, application/json or application/fhir+json")
+    ),
+    responses(
+        (status = 200, description = "A searchset Bundle of the matching Questionnaires, with total", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "An unknown, repeated or malformed parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+    )
+)]
 #[get("/Questionnaire")]
 async fn search_questionnaires(
     _: Negotiated,
@@ -170,6 +209,22 @@ async fn search_questionnaires(
     Ok(fhir_json(StatusCode::OK, &bundle))
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    security(("token" = [])),
+    params(
+        ("id" = String, Path, description = "The response id"),
+        ("_format" = Option<String>, Query, description = "json, application/json or application/fhir+json")
+    ),
+    responses(
+        (status = 200, description = "The stored response as a QuestionnaireResponse", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, description = "No or an unknown bearer token (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 404, description = "No such response in a site the token may read (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 503, description = "The store is unavailable (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "An unknown, repeated or malformed parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+    )
+)]
 #[get("/QuestionnaireResponse/{id}")]
 async fn read_response(
     _: Negotiated,
@@ -184,6 +239,25 @@ async fn read_response(
     Ok(fhir_json(StatusCode::OK, &resource))
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    security(("token" = [])),
+    params(
+        ("questionnaire" = Option<String>, Query, description = "The Questionnaire answered: canonical URL (|version keeps one version), Questionnaire/<id> or <id>"),
+        ("authored" = Option<String>, Query, description = "FHIR date search on the submission time (eq, ge, gt, le, lt, sa, eb); may be repeated"),
+        ("_count" = Option<u32>, Query, description = "1-1000, default 50"),
+        ("_cursor" = Option<String>, Query, description = "The next link's cursor"),
+        ("_format" = Option<String>, Query, description = "json, application/json or application/fhir+json")
+    ),
+    responses(
+        (status = 200, description = "A searchset Bundle of one page, oldest first; a next link while more match", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, description = "No or an unknown bearer token (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 403, description = "A token of another site (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 503, description = "The store is unavailable (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "An unknown, repeated or malformed parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+    )
+)]
 #[get("/QuestionnaireResponse")]
 async fn search_responses(
     _: Negotiated,
@@ -212,6 +286,24 @@ async fn search_responses(
     Ok(fhir_json(StatusCode::OK, &bundle))
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A completed QuestionnaireResponse of a Questionnaire of this server"),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Any 1-255 characters; the same request again answers the first result"),
+        ("_format" = Option<String>, Query, description = "json, application/json or application/fhir+json")
+    ),
+    responses(
+        (status = 201, description = "Stored: the QuestionnaireResponse, Location; Idempotent-Replayed: true on a replay", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "A malformed body or parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 408, description = "The body did not arrive in time (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 413, description = "The body is too large (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 415, description = "Not application/fhir+json or application/json (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 422, description = "Cannot be submitted: one issue per problem, the item's linkId in expression; or an idempotency key reused (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 503, description = "The store is unavailable (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+    )
+)]
 #[post("/QuestionnaireResponse")]
 async fn create_response(
     _: Negotiated,
