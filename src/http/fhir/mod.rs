@@ -19,6 +19,30 @@ use error::FhirError;
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+/// The answers of every FHIR read besides its own, as OperationOutcome.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum ReadErrors {
+    /// An unknown, repeated or malformed parameter
+    #[response(status = 400, content_type = "application/fhir+json")]
+    BadRequest(serde_json::Value),
+    /// Accept names neither FHIR JSON, JSON nor a wildcard
+    #[response(status = 406, content_type = "application/fhir+json")]
+    NotAcceptable(serde_json::Value),
+}
+
+/// The answers of a FHIR read that takes a token, besides its own, as OperationOutcome.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum TokenErrors {
+    /// No or an unknown bearer token
+    #[response(status = 401, content_type = "application/fhir+json")]
+    Unauthorized(serde_json::Value),
+    /// The store is unavailable
+    #[response(status = 503, content_type = "application/fhir+json")]
+    Unavailable(serde_json::Value),
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope("/fhir/r4")
@@ -133,8 +157,7 @@ fn search_url(
     ),
     responses(
         (status = 200, description = "The CapabilityStatement: exactly what this endpoint supports", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "An unknown, repeated or malformed parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+        ReadErrors
     )
 )]
 #[get("/metadata")]
@@ -160,8 +183,7 @@ async fn metadata(
     responses(
         (status = 200, description = "The survey's current version as a Questionnaire", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 404, description = "No such Questionnaire (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "An unknown, repeated or malformed parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+        ReadErrors
     )
 )]
 #[get("/Questionnaire/{id}")]
@@ -187,8 +209,7 @@ async fn read_questionnaire(
     ),
     responses(
         (status = 200, description = "A searchset Bundle of the matching Questionnaires, with total", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "An unknown, repeated or malformed parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+        ReadErrors
     )
 )]
 #[get("/Questionnaire")]
@@ -218,11 +239,9 @@ async fn search_questionnaires(
     ),
     responses(
         (status = 200, description = "The stored response as a QuestionnaireResponse", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "No or an unknown bearer token (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        TokenErrors,
         (status = 404, description = "No such response in a site the token may read (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 503, description = "The store is unavailable (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "An unknown, repeated or malformed parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+        ReadErrors
     )
 )]
 #[get("/QuestionnaireResponse/{id}")]
@@ -251,11 +270,9 @@ async fn read_response(
     ),
     responses(
         (status = 200, description = "A searchset Bundle of one page, oldest first; a next link while more match", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "No or an unknown bearer token (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
+        TokenErrors,
         (status = 403, description = "A token of another site (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 503, description = "The store is unavailable (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "An unknown, repeated or malformed parameter (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 406, description = "Accept names neither FHIR JSON, JSON nor a wildcard (OperationOutcome)", body = serde_json::Value, content_type = "application/fhir+json")
+        ReadErrors
     )
 )]
 #[get("/QuestionnaireResponse")]
