@@ -1,5 +1,6 @@
 //! Domain types: what Chorus stores and reasons about. Imports nothing else from the crate.
 
+pub mod channel;
 pub mod delivery;
 pub mod follow_up;
 pub mod invitation;
@@ -12,6 +13,7 @@ pub mod task;
 pub mod time;
 pub mod user;
 
+pub use channel::Channel;
 pub use delivery::{AttemptRecord, Delivery, DeliveryStatus, Lease};
 pub use follow_up::{new_delivery, new_task, records_for, FollowUpRecords, TaskAction};
 pub use invitation::{Invitation, InvitationProblem};

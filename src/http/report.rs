@@ -17,6 +17,7 @@ pub struct ReportQuery {
     pub survey: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
+    pub channel: Option<String>,
 }
 
 impl ReportQuery {
@@ -26,7 +27,8 @@ impl ReportQuery {
             self.survey.as_deref(),
             self.since.as_deref(),
             self.until.as_deref(),
-        )?)
+        )?
+        .with_channel(self.channel.as_deref())?)
     }
 }
 

@@ -161,6 +161,7 @@ mod tests {
                 by_group: ByGroup(cells.into_iter().map(|(g, c)| (g.to_string(), c)).collect()),
                 gap,
             }],
+            channels: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! `Tally` (counts the store answers) becomes the report, phrased for people (`insight`) and
 //! laid out as a chart (`chart`).
 
+pub mod channels;
 pub mod chart;
 pub mod insight;
 pub mod model;

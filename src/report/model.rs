@@ -12,6 +12,8 @@ pub struct Report {
     pub min_cell: u32,
     pub groups: Vec<GroupRow>,
     pub barriers: Vec<BarrierRow>,
+    /// Respondents per channel per group (SPEC extension; `services::reports` fills it).
+    pub channels: Vec<super::channels::ChannelRow>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -145,5 +147,6 @@ pub fn build_report(site: &Site, tally: &Tally) -> Report {
         min_cell: site.config.min_cell,
         groups,
         barriers,
+        channels: Vec::new(),
     }
 }

@@ -3,6 +3,8 @@
 
 use super::{Chorus, ServiceError};
 use crate::domain::time::parse_instant_ms;
+use crate::domain::Channel;
+use crate::report::channels::channel_rows;
 use crate::report::{build_report, Report, Tally};
 use crate::store::CountQuery;
 use crate::survey::Site;
@@ -14,6 +16,8 @@ pub struct ReportFilter {
     pub survey: Option<String>,
     pub since_ms: Option<u64>,
     pub until_ms: Option<u64>,
+    /// Only responses that arrived by this channel (`?channel=`).
+    pub channel: Option<Channel>,
 }
 
 impl ReportFilter {
@@ -53,7 +57,21 @@ impl ReportFilter {
             survey,
             since_ms,
             until_ms,
+            channel: None,
         })
+    }
+
+    /// The same filter for one channel (`kiosk`, `qr`, …; empty is every channel).
+    pub fn with_channel(mut self, channel: Option<&str>) -> Result<ReportFilter, ServiceError> {
+        self.channel = channel
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<Channel>()
+                    .map_err(|m| ServiceError::invalid_query("channel", m))
+            })
+            .transpose()?;
+        Ok(self)
     }
 }
 
@@ -71,13 +89,19 @@ pub async fn site_report(
             since_ms: filter.since_ms,
             until_ms: filter.until_ms,
             by_day: false,
+            channel: filter.channel,
         })
         .await?;
     let mut tally = Tally::default();
+    let mut by_channel: BTreeMap<(Option<Channel>, String), u64> = BTreeMap::new();
     for row in &rows {
         tally.add(&row.key.group, row.counts.respondents, &row.counts.tagged);
+        let key = (row.key.channel, row.key.group.clone());
+        *by_channel.entry(key).or_default() += row.counts.respondents;
     }
-    Ok(build_report(site, &tally))
+    let mut report = build_report(site, &tally);
+    report.channels = channel_rows(site, &by_channel);
+    Ok(report)
 }
 
 /// Respondents per group for every day that has any, in day order.

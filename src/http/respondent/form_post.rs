@@ -3,9 +3,10 @@
 
 use super::page::{html, PageContext, Visit};
 use super::view::FormValues;
-use super::{error_page, find_survey, form_url, invitation_page, render_form};
+use super::{error_page, find_survey, form_url, form_url_of, invitation_page, render_form};
 use crate::app::AppState;
 use crate::domain::invitation::token_sha256;
+use crate::domain::Channel;
 use crate::http::body::FormFields;
 use crate::http::error::ApiError;
 use crate::services::sites::SiteRuntime;
@@ -89,7 +90,7 @@ pub(super) async fn form_submit(
     let mut ctx = PageContext::new(Some(&runtime), Some(&survey), &visit);
     ctx.switch_base = Some(match &visit.token {
         Some(t) => format!("{}?t={t}", form_url(&runtime, &survey)),
-        None => form_url(&runtime, &survey),
+        None => form_url_of(&runtime, &survey, &ctx),
     });
     ctx.token = visit.token.clone();
     let answers = values
@@ -112,6 +113,12 @@ pub(super) async fn form_submit(
         answers,
         idempotency_key: meta.submission_id,
         language: Some(ctx.lang.clone()),
+        channel: match (&invitation, visit.qr) {
+            (Some(_), _) => Channel::Invitation,
+            (None, true) => Channel::Qr,
+            (None, false) => Channel::Link,
+        },
+        kiosk: None,
         invitation,
     };
     let outcome = submit(&state, submission).await;

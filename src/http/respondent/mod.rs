@@ -153,6 +153,16 @@ fn form_url(runtime: &SiteRuntime, survey: &Survey) -> String {
     format!("/s/{}/{}", runtime.site.id(), survey.id)
 }
 
+/// The form's address as the page came by it: with the QR code's marker, so that the post
+/// (and a language switch) keeps the `qr` channel.
+fn form_url_of(runtime: &SiteRuntime, survey: &Survey, ctx: &PageContext) -> String {
+    if ctx.qr {
+        format!("{}?{}", form_url(runtime, survey), page::QR_MARKER)
+    } else {
+        form_url(runtime, survey)
+    }
+}
+
 /// Renders the form, empty or with the answers sent and the problems found.
 fn render_form(
     state: &AppState,
@@ -167,7 +177,7 @@ fn render_form(
         FormInput {
             survey,
             translation: ctx.translation(survey),
-            action: form_url(runtime, survey),
+            action: form_url_of(runtime, survey, ctx),
             submission_id: submission_id.to_string(),
             lang: ctx.lang.clone(),
             token: ctx.token.clone(),
@@ -213,8 +223,10 @@ async fn form_page(
             Err(e) => error_page(&state, &ctx, e),
         };
     }
-    ctx.switch_base = Some(form_url(&runtime, &survey));
-    let page = forms.page(&survey, &ctx.lang, Uuid::new_v4(), || {
+    ctx.switch_base = Some(form_url_of(&runtime, &survey, &ctx));
+    // The QR code's form differs from the plain one by its action only.
+    let variant = format!("{}{}", ctx.lang, if ctx.qr { "|qr" } else { "" });
+    let page = forms.page(&survey, &variant, Uuid::new_v4(), || {
         let placeholder = cache::PLACEHOLDER;
         render_form(
             &state,

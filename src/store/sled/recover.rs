@@ -199,6 +199,8 @@ mod tests {
             submitted_at: crate::domain::time::rfc3339_of_id(id),
             language: None,
             submission_id: None,
+            channel: None,
+            kiosk: None,
             answers: Default::default(),
             tags: vec![],
             rule_errors: vec![],
