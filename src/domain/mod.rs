@@ -5,6 +5,7 @@ pub mod delivery;
 pub mod follow_up;
 pub mod invitation;
 pub mod jobs;
+pub mod kiosk;
 pub mod origin;
 pub mod response;
 pub mod rule_error;
@@ -18,6 +19,7 @@ pub use delivery::{AttemptRecord, Delivery, DeliveryStatus, Lease};
 pub use follow_up::{new_delivery, new_task, records_for, FollowUpRecords, TaskAction};
 pub use invitation::{Invitation, InvitationProblem};
 pub use jobs::{RetagProgress, RetagStatus, ReviewRun, ReviewState};
+pub use kiosk::Kiosk;
 pub use origin::{Origin, OriginKind};
 pub use response::{
     Action, AnswerValue, Answers, FollowUp, Priority, RuleError, StoredResponse, Tag,

@@ -10,6 +10,7 @@ mod error;
 mod followups;
 mod health;
 mod invitations;
+mod kiosks;
 mod report;
 mod respondent;
 mod rules;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(report::configure)
                 .configure(followups::configure)
                 .configure(invitations::configure)
+                .configure(kiosks::configure)
                 .configure(rules::configure),
         )
         .configure(admin::configure)

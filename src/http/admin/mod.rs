@@ -7,6 +7,7 @@
 mod dashboard;
 mod extract;
 mod followups;
+mod kiosks;
 mod login;
 mod responses;
 mod rules;
@@ -28,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(dashboard::configure)
             .configure(responses::configure)
             .configure(followups::configure)
-            .configure(rules::configure),
+            .configure(rules::configure)
+            .configure(kiosks::configure),
     );
 }
 

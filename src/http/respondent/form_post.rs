@@ -27,16 +27,19 @@ const TOKEN_FIELD: &str = "_t";
 
 /// The form's own fields (those starting with `_`).
 #[derive(Default)]
-struct FormMeta {
-    submission_id: Option<Uuid>,
-    lang: Option<String>,
+pub(super) struct FormMeta {
+    pub(super) submission_id: Option<Uuid>,
+    pub(super) lang: Option<String>,
     token: Option<String>,
 }
 
 /// Splits the posted fields into answers (by question id) and the form's own fields. Fields
 /// that name no question are dropped: a form loaded before the survey changed must still go
 /// through.
-fn read_fields(survey: &Survey, fields: Vec<(String, String)>) -> (FormValues, FormMeta) {
+pub(super) fn read_fields(
+    survey: &Survey,
+    fields: Vec<(String, String)>,
+) -> (FormValues, FormMeta) {
     let mut values = FormValues::new();
     let mut meta = FormMeta::default();
     for (name, value) in fields {

@@ -4,6 +4,8 @@
 mod assets;
 mod cache;
 mod form_post;
+mod kiosk;
+mod kiosk_strings;
 mod lang;
 mod page;
 mod poster;
@@ -34,6 +36,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(site_index)
         .service(poster::qr_svg)
         .service(poster::poster_page)
+        .service(kiosk::enrol_page)
+        .service(kiosk::enrol_submit)
+        .service(kiosk::start_page)
+        .service(kiosk::kiosk_form)
+        .service(kiosk::kiosk_submit)
+        .service(kiosk::kiosk_thanks)
         .service(form_page)
         .service(form_post::form_submit)
         .service(thanks_page);
@@ -173,11 +181,41 @@ fn render_form(
     values: &FormValues,
     errors: &[FieldError],
 ) -> Result<String, ApiError> {
+    let sent = SentForm {
+        submission_id,
+        values,
+        errors,
+    };
+    let action = form_url_of(runtime, survey, ctx);
+    render_form_as(state, ctx, survey, ("form.html", action), sent, |_| {})
+}
+
+/// A form's submission id, answers and problems, as a page renders them.
+struct SentForm<'a> {
+    submission_id: &'a str,
+    values: &'a FormValues,
+    errors: &'a [FieldError],
+}
+
+/// As `render_form`, with another template (which extends form.html) and form action.
+fn render_form_as(
+    state: &AppState,
+    ctx: &PageContext,
+    survey: &Survey,
+    (template, action): (&str, String),
+    sent: SentForm<'_>,
+    fill: impl FnOnce(&mut tera::Context),
+) -> Result<String, ApiError> {
+    let SentForm {
+        submission_id,
+        values,
+        errors,
+    } = sent;
     let form = view::form_view(
         FormInput {
             survey,
             translation: ctx.translation(survey),
-            action: form_url_of(runtime, survey, ctx),
+            action,
             submission_id: submission_id.to_string(),
             lang: ctx.lang.clone(),
             token: ctx.token.clone(),
@@ -191,7 +229,10 @@ fn render_form(
     } else {
         format!("{}{}", ctx.ui.error_title_prefix, form.title)
     };
-    render(state, "form.html", ctx, title, |c| c.insert("form", &form))
+    render(state, template, ctx, title, |c| {
+        c.insert("form", &form);
+        fill(c);
+    })
 }
 
 #[route("/s/{site}/{survey}", method = "GET", method = "HEAD")]

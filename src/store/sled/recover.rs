@@ -149,8 +149,13 @@ impl Store for SledStore {
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
-        self.read(|db| Ok(db.responses.is_empty() && db.users.is_empty() && db.tasks.is_empty()))
-            .await
+        self.read(|db| {
+            Ok(db.responses.is_empty()
+                && db.users.is_empty()
+                && db.tasks.is_empty()
+                && db.kiosks.is_empty())
+        })
+        .await
     }
 
     async fn export_records(&self, sink: &mut (dyn RecordSink + Send)) -> Result<u64, StoreError> {
