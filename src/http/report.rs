@@ -17,6 +17,8 @@ pub struct ReportQuery {
     pub survey: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// `week` or `month`: the cells per period as well.
+    pub interval: Option<String>,
     pub channel: Option<String>,
 }
 
@@ -28,6 +30,7 @@ impl ReportQuery {
             self.since.as_deref(),
             self.until.as_deref(),
         )?
+        .with_interval(self.interval.as_deref())?
         .with_channel(self.channel.as_deref())?)
     }
 }

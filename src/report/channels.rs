@@ -1,6 +1,7 @@
 //! Respondents per channel per group: how the responses of each group arrived. Each cell is
 //! suppressed below the site's `min_cell`, as every other count of the report is.
 
+use super::Ordered;
 use crate::domain::Channel;
 use crate::survey::Site;
 use serde::Serialize;
@@ -11,13 +12,7 @@ use std::collections::BTreeMap;
 pub struct ChannelRow {
     /// `null` for responses stored before channels were recorded.
     pub channel: Option<Channel>,
-    #[serde(serialize_with = "as_map")]
-    pub by_group: Vec<(String, ChannelCell)>,
-}
-
-/// Group → cell as a JSON object, in the site's group order.
-fn as_map<S: serde::Serializer>(cells: &[(String, ChannelCell)], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_map(cells.iter().map(|(g, c)| (g, c)))
+    pub by_group: Ordered<ChannelCell>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
@@ -39,20 +34,21 @@ pub fn channel_rows(
         .filter(|c| respondents.iter().any(|((rc, _), n)| rc == c && *n > 0))
         .map(|channel| ChannelRow {
             channel,
-            by_group: site
-                .config
-                .groups
-                .iter()
-                .map(|g| {
-                    let n = respondents.get(&(channel, g.clone())).copied().unwrap_or(0);
-                    let cell = if n < min_cell {
-                        ChannelCell::Suppressed { suppressed: true }
-                    } else {
-                        ChannelCell::Counted { respondents: n }
-                    };
-                    (g.clone(), cell)
-                })
-                .collect(),
+            by_group: Ordered(
+                site.config
+                    .groups
+                    .iter()
+                    .map(|g| {
+                        let n = respondents.get(&(channel, g.clone())).copied().unwrap_or(0);
+                        let cell = if n < min_cell {
+                            ChannelCell::Suppressed { suppressed: true }
+                        } else {
+                            ChannelCell::Counted { respondents: n }
+                        };
+                        (g.clone(), cell)
+                    })
+                    .collect(),
+            ),
         })
         .collect()
 }

@@ -25,6 +25,7 @@ mod record;
 mod recover;
 mod responses;
 mod sync;
+mod task_counts;
 mod tasks;
 
 use crate::pool::WorkPool;
@@ -36,6 +37,7 @@ use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::sync::Arc;
+use task_counts::TaskCountIndex;
 
 /// What a data directory holds; `recover` migrates older ones.
 const SCHEMA_VERSION: u32 = 2;
@@ -67,6 +69,7 @@ struct Db {
     kiosks: sled::Tree,
     kiosk_secrets: sled::Tree,
     counts: ReportIndex,
+    task_counts: TaskCountIndex,
     key_locks: Vec<Mutex<()>>,
     commit: GroupCommit,
     durability: Arc<Durability>,
@@ -84,6 +87,18 @@ impl From<sled::Error> for StoreError {
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(StoreError::corrupt)
+}
+
+/// Calls `f` with the key and the record of every entry of a tree, in key order.
+fn each<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    mut f: impl FnMut(sled::IVec, T) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for kv in tree.iter() {
+        let (k, v) = kv?;
+        f(k, decode(&v)?)?;
+    }
+    Ok(())
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -124,6 +139,7 @@ impl SledStore {
             kiosks: open("kiosks")?,
             kiosk_secrets: open("kiosk_secrets")?,
             counts: ReportIndex::default(),
+            task_counts: TaskCountIndex::default(),
             key_locks: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
             commit,
             durability,
