@@ -1,5 +1,5 @@
 // The waiting-room kiosk in a real browser: headless Chromium driven by playwright-core, with
-// axe-core for accessibility. Started by tests/browser_kiosk.rs against the real binary:
+// axe-core for accessibility. Started by tests/browser.rs against the real binary:
 //
 //   node tests/browser/kiosk.mjs BASE_URL DATA_DIR
 //
@@ -8,13 +8,11 @@
 // CHORUS_SCREENSHOTS=DIR to also save the start screen and the idle warning on a tablet.
 // Prints one line per test and "N passed, N failed"; exits 1 on any failure.
 
-import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { strict as assert } from "node:assert";
+import { assertAccessible, finish, launchBrowser, runTests } from "./common.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const base = process.argv[2];
 const dataDir = process.argv[3];
 if (!base || !dataDir) {
@@ -22,11 +20,9 @@ if (!base || !dataDir) {
   process.exit(2);
 }
 const adminToken = readFileSync(path.join(dataDir, "initial-admin-token"), "utf8").trim();
-const axeSource = path.join(here, "node_modules", "axe-core", "axe.min.js");
 const site = "demo-clinic";
 const survey = "patient-enrollment";
 const start = `${base}/s/${site}/${survey}/kiosk`;
-const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const WIDTHS = [390, 1024];
 
 async function api(method, url, body) {
@@ -67,17 +63,7 @@ async function assertKioskScreen(page, what, exempt = []) {
   const viewport = page.viewportSize();
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 768 });
-    await page.addScriptTag({ path: axeSource });
-    const violations = await page.evaluate(async ([tags, exempt]) => {
-      const rules = Object.fromEntries(exempt.map((id) => [id, { enabled: false }]));
-      const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, rules });
-      return r.violations.map((v) => ({
-        id: v.id,
-        help: v.help,
-        nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
-      }));
-    }, [WCAG, exempt]);
-    assert.deepEqual(violations, [], `axe on ${what} at ${width}px:\n${JSON.stringify(violations, null, 2)}`);
+    await assertAccessible(page, `${what} at ${width}px`, exempt);
     const r = await page.evaluate(() => {
       const se = document.scrollingElement;
       const small = [];
@@ -256,37 +242,24 @@ async function screenshots(browser, dir) {
   console.log(`screenshots in ${dir}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
-let passed = 0;
-let failed = 0;
-const only = process.env.CHORUS_BROWSER_ONLY;
+const browser = await launchBrowser();
+let result;
 try {
-  for (const t of tests) {
-    if (only && !t.name.includes(only)) continue;
-    // bypassCSP only lets the test inject axe-core; the pages themselves run under the CSP.
-    // Each test is a fresh tablet: its own cookies, its own history.
-    const ctx = await browser.newContext({ bypassCSP: true, locale: "en-US" });
-    const noScript = await browser.newContext({ bypassCSP: true, javaScriptEnabled: false, locale: "en-US" });
-    try {
-      await t.fn({ page: await ctx.newPage(), noScriptPage: await noScript.newPage() });
-      passed++;
-      console.log(`ok - ${t.name}`);
-    } catch (e) {
-      failed++;
-      console.log(`not ok - ${t.name}\n  ${String(e.stack || e).split("\n").join("\n  ")}`);
-    } finally {
-      await ctx.close();
-      await noScript.close();
-    }
-  }
+  // Each test is a fresh tablet: its own cookies, its own history. bypassCSP only lets the
+  // test inject axe-core; the pages themselves run under the CSP.
+  result = await runTests(browser, tests, async (b) => {
+    const ctx = await b.newContext({ bypassCSP: true, locale: "en-US" });
+    const noScript = await b.newContext({ bypassCSP: true, javaScriptEnabled: false, locale: "en-US" });
+    return {
+      args: { page: await ctx.newPage(), noScriptPage: await noScript.newPage() },
+      close: async () => {
+        await ctx.close();
+        await noScript.close();
+      },
+    };
+  });
   if (process.env.CHORUS_SCREENSHOTS) await screenshots(browser, process.env.CHORUS_SCREENSHOTS);
 } finally {
   await browser.close();
 }
-console.log(`kiosk browser: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish(result);
