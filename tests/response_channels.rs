@@ -31,21 +31,14 @@ fn form_post(uri: &str, extra: &[(&str, &str)]) -> actix_http::Request {
 }
 
 /// GET a JSON endpoint with a bearer token: (status, body).
-async fn api_get<S, B>(app: &S, token: &str, uri: &str) -> (StatusCode, Value)
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
-    let req = test::TestRequest::get()
-        .uri(uri)
-        .insert_header((header::AUTHORIZATION, format!("Bearer {token}")))
-        .to_request();
-    let res = test::call_service(app, req).await;
-    (res.status(), test::read_body_json(res).await)
+macro_rules! api_get {
+    ($app:expr, $token:expr, $uri:expr) => {{
+        let req = test::TestRequest::get()
+            .uri($uri)
+            .insert_header((header::AUTHORIZATION, format!("Bearer {}", $token)));
+        let res = test::call_service($app, req.to_request()).await;
+        (res.status(), test::read_body_json::<Value, _>(res).await)
+    }};
 }
 
 #[actix_web::test]
@@ -135,7 +128,7 @@ async fn each_way_in_records_its_channel_and_every_view_shows_it() {
     let signed = sign_in(&app, "ana", PASSWORD).await;
     let session = signed.session.expect("signed in");
     let token = common::add_user(&t.state, "reader", "clinic-a", Role::Viewer).await;
-    let (status, body) = api_get(&app, &token, "/api/v1/sites/clinic-a/responses").await;
+    let (status, body) = api_get!(&app, &token, "/api/v1/sites/clinic-a/responses");
     assert_eq!(status, StatusCode::OK, "{body}");
     let listed: Vec<Value> = body["responses"]
         .as_array()
@@ -219,7 +212,7 @@ async fn the_report_counts_respondents_per_channel_and_filters_by_one() {
     let token = common::add_user(&t.state, "reader", "clinic-a", Role::Viewer).await;
     let report = |q: &'static str| {
         let (app, token) = (&app, &token);
-        async move { api_get(app, token, &format!("/api/v1/sites/clinic-a/report{q}")).await }
+        async move { api_get!(app, token, &format!("/api/v1/sites/clinic-a/report{q}")) }
     };
     let (status, all) = report("").await;
     assert_eq!(status, StatusCode::OK);

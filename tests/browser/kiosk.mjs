@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { strict as assert } from "node:assert";
-import { assertAccessible, finish, launchBrowser, runTests } from "./common.mjs";
+import { apiClient, assertAccessible, assertFits, runScript } from "./common.mjs";
 
 const base = process.argv[2];
 const dataDir = process.argv[3];
@@ -25,19 +25,7 @@ const survey = "patient-enrollment";
 const start = `${base}/s/${site}/${survey}/kiosk`;
 const WIDTHS = [390, 1024];
 
-async function api(method, url, body) {
-  const res = await fetch(base + url, {
-    method,
-    headers: {
-      authorization: `Bearer ${adminToken}`,
-      ...(body ? { "content-type": "application/json" } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json();
-  assert.ok(res.ok, `${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const api = apiClient(base, adminToken);
 
 async function kioskResponses(kioskId) {
   const list = await api("GET", `/api/v1/sites/${site}/responses?survey=${survey}&limit=1000`);
@@ -62,23 +50,10 @@ async function enrol(page, settings = {}) {
 async function assertKioskScreen(page, what, exempt = []) {
   const viewport = page.viewportSize();
   for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 768 });
+    const height = width === 390 ? 844 : 768;
+    await page.setViewportSize({ width, height });
     await assertAccessible(page, `${what} at ${width}px`, exempt);
-    const r = await page.evaluate(() => {
-      const se = document.scrollingElement;
-      const small = [];
-      const targets = document.querySelectorAll(
-        "input:not([type=hidden]), textarea, select, button, a[href], .choice label",
-      );
-      for (const el of targets) {
-        const box = el.getBoundingClientRect();
-        if (box.width === 0 && box.height === 0) continue; // not shown
-        if (box.height < 44) small.push(`${el.tagName} "${(el.textContent || el.name).trim().slice(0, 30)}" ${Math.round(box.height)}px`);
-      }
-      return { scrollWidth: se.scrollWidth, clientWidth: se.clientWidth, small };
-    });
-    assert.ok(r.scrollWidth <= r.clientWidth, `${what} scrolls sideways at ${width}px`);
-    assert.deepEqual(r.small, [], `${what}: touch targets under 44px at ${width}px`);
+    await assertFits(page, what, width, height);
   }
   await page.setViewportSize(viewport);
 }
@@ -105,8 +80,8 @@ async function answerAndSend(page, comment) {
   await page.check('input[name="tried"][value="no"]');
   await page.check('input[name="contact_ok"][value="no"]');
   await page.fill('[name="comments"]', comment);
+  // The caller waits for what follows (the thank-you page changes its address at once).
   await page.getByRole("button", { name: "Send" }).click();
-  await page.waitForURL(`${start}/thanks`, { waitUntil: "commit" }).catch(() => {});
 }
 
 const tests = [];
@@ -242,24 +217,4 @@ async function screenshots(browser, dir) {
   console.log(`screenshots in ${dir}`);
 }
 
-const browser = await launchBrowser();
-let result;
-try {
-  // Each test is a fresh tablet: its own cookies, its own history. bypassCSP only lets the
-  // test inject axe-core; the pages themselves run under the CSP.
-  result = await runTests(browser, tests, async (b) => {
-    const ctx = await b.newContext({ bypassCSP: true, locale: "en-US" });
-    const noScript = await b.newContext({ bypassCSP: true, javaScriptEnabled: false, locale: "en-US" });
-    return {
-      args: { page: await ctx.newPage(), noScriptPage: await noScript.newPage() },
-      close: async () => {
-        await ctx.close();
-        await noScript.close();
-      },
-    };
-  });
-  if (process.env.CHORUS_SCREENSHOTS) await screenshots(browser, process.env.CHORUS_SCREENSHOTS);
-} finally {
-  await browser.close();
-}
-finish(result);
+await runScript(tests, screenshots);
