@@ -426,3 +426,41 @@ async fn a_kiosk_with_a_language_opens_in_it() {
     );
     assert!(form.contains("data-kiosk-idle=\"30\" data-kiosk-warning=\"30\""));
 }
+
+#[actix_web::test]
+async fn two_tablets_racing_with_one_enrolment_link_enrol_one() {
+    let t = common::demo_state().await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let admin = common::add_user(&t.state, "boss", "demo-clinic", Role::Admin).await;
+    let body = json!({"name": "Front desk", "survey": "patient-enrollment"});
+    let req = test::TestRequest::post().uri(KIOSKS).set_json(&body);
+    let (_, _, _, created) = call!(&app, req.insert_header(bearer(&admin)));
+    let created: Value = serde_json::from_str(&created).unwrap();
+    let url = created["enrolment_url"].as_str().unwrap();
+    let token = url.split("?t=").nth(1).unwrap().to_string();
+    let enrol = || {
+        test::call_service(
+            &app,
+            form_post("/s/demo-clinic/kiosk/enrol", None, &[("t", &token)]).to_request(),
+        )
+    };
+    let results = futures_util::future::join_all((0..8).map(|_| enrol())).await;
+    let enrolled: Vec<String> = results
+        .iter()
+        .filter(|r| r.status() == StatusCode::SEE_OTHER)
+        .flat_map(|r| {
+            r.response()
+                .cookies()
+                .map(|c| c.value().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(enrolled.len(), 1, "exactly one tablet gets the kiosk");
+    assert!(results
+        .iter()
+        .all(|r| r.status() == StatusCode::SEE_OTHER || r.status() == StatusCode::GONE));
+    // The cookie it got is the one the store holds.
+    let hash = hex::encode(sha2::Sha256::digest(enrolled[0].as_bytes()));
+    let kiosk = &t.state.store.list_kiosks("demo-clinic").await.unwrap()[0];
+    assert_eq!(kiosk.cookie_sha256.as_deref(), Some(hash.as_str()));
+}
