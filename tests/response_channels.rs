@@ -160,6 +160,20 @@ async fn each_way_in_records_its_channel_and_every_view_shows_it() {
     let (_, _, page) = get_page(&app, &session, &uri).await;
     assert!(page.contains("<dt>Channel</dt><dd>qr</dd>"));
 
+    // The dashboard: respondents per channel (clinic-a's min_cell is 2: one each is too few).
+    let (status, _, page) = get_page(&app, &session, "/admin/sites/clinic-a").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<h2 id=\"channels\">How the responses arrived</h2>"));
+    assert!(
+        page.contains("<th scope=\"row\">qr</th><td>fewer than 2</td>"),
+        "{page}"
+    );
+    assert!(page.contains("<th scope=\"row\">not recorded</th>"));
+    let (status, _, page) = get_page(&app, &session, "/admin/sites/clinic-a?channel=api").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<option value=\"api\" selected>api</option>"));
+    assert!(!page.contains("<th scope=\"row\">qr</th>"));
+
     // The CSV download: a channel column, empty for the old response.
     let (_, _, csv) = get_page(&app, &session, "/admin/sites/clinic-a/responses.csv").await;
     let mut rows = csv::Reader::from_reader(csv.as_bytes());
