@@ -355,6 +355,35 @@ async fn a_kiosk_opens_in_its_language_and_admins_manage_kiosks_on_a_page() {
     let at = page.find(marker).unwrap() + marker.len();
     let url = &page[at..][..page[at..].find('<').unwrap()];
     assert!(url.contains("/s/clinic-a/kiosk/enrol?t="), "{url}");
+    // The tablet enrols and a patient answers: the response's page names the kiosk.
+    let token = url.split("?t=").nth(1).unwrap();
+    let (_, _, cookies, _) = call!(
+        &app,
+        form_post("/s/clinic-a/kiosk/enrol", None, &[("t", token)])
+    );
+    let tablet = cookies
+        .into_iter()
+        .find(|c| c.name() == "chorus_kiosk")
+        .unwrap();
+    let id = uuid::Uuid::new_v4().to_string();
+    let answers = [("_submission_id", id.as_str()), ("tried", "no")];
+    let post = form_post(
+        "/s/clinic-a/patient-pulse/kiosk/form",
+        Some(&tablet),
+        &answers,
+    );
+    let (status, ..) = call!(&app, post);
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let response = &common::stored_responses(&t.state, "clinic-a").await[0];
+    let uri = format!("/admin/sites/clinic-a/responses/{}", response.id);
+    let (_, _, page) = admin_support::get_page(&app, &session, &uri).await;
+    let kiosk_id = response.kiosk.unwrap();
+    assert!(
+        page.contains(&format!(
+            "<dt>Channel</dt><dd>kiosk <span class=\"muted\">(kiosk “Lobby”, {kiosk_id})</span>"
+        )),
+        "{page}"
+    );
     // Shown once: the page afterwards lists it without the link.
     let (_, _, page) =
         admin_support::get_page(&app, &session, "/admin/sites/clinic-a/kiosks").await;

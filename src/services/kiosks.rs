@@ -94,6 +94,15 @@ pub async fn list(chorus: &Chorus, site: &str) -> Result<Vec<Kiosk>, ServiceErro
     Ok(chorus.store.list_kiosks(site).await?)
 }
 
+/// The name of a site's kiosk, for the pages that show a kiosk response (`None`: no such kiosk).
+pub async fn name_of(
+    chorus: &Chorus,
+    site: &str,
+    id: Uuid,
+) -> Result<Option<String>, ServiceError> {
+    Ok(chorus.store.kiosk(site, id).await?.map(|k| k.name))
+}
+
 pub async fn revoke(chorus: &Chorus, site: &str, id: Uuid) -> Result<Kiosk, ServiceError> {
     chorus
         .store

@@ -331,9 +331,14 @@ async fn detail(
             (t.code.clone(), label, t.source.clone())
         })
         .collect();
+    let kiosk_name = match response.kiosk {
+        Some(id) => crate::services::kiosks::name_of(&state, &s.site, id).await?,
+        None => None,
+    };
     let mut ctx = base_context_for(&s);
     ctx.insert("site_id", &s.site);
     ctx.insert("site_name", &runtime.site.config.name);
+    ctx.insert("kiosk_name", &kiosk_name);
     ctx.insert("r", &response);
     ctx.insert(
         "survey_title",
