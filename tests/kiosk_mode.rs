@@ -160,6 +160,13 @@ async fn a_kiosk_is_registered_enrolled_used_and_revoked() {
     let (status, _, _, page) = call!(&app, get(&enrol, None));
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("as the kiosk “Front desk”"), "{page}");
+    // Posted to another site's address, the token is refused and not used up.
+    let (status, _, cookies, _) = call!(
+        &app,
+        form_post("/s/other-clinic/kiosk/enrol", None, &[("t", &token)])
+    );
+    assert_eq!(status, StatusCode::GONE);
+    assert!(cookies.is_empty());
     let (status, h, cookies, _) = call!(
         &app,
         form_post("/s/demo-clinic/kiosk/enrol", None, &[("t", &token)])

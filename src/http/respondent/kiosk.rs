@@ -470,9 +470,15 @@ pub(super) async fn enrol_submit(
         Err(e) => return error_page(&state, &ctx, e),
     };
     let token = token_of(&fields).unwrap_or_default();
+    // A token of another site's kiosk is not used up by this site's address.
+    match kiosks::pending_enrolment(&state, path.as_str(), &token).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return enrol_invalid(&state, &ctx),
+        Err(e) => return error_page(&state, &ctx, e.into()),
+    }
     let (kiosk, cookie) = match kiosks::enrol(&state, &token).await {
-        Ok(Some(done)) if done.0.site == path.as_str() => done,
-        Ok(_) => return enrol_invalid(&state, &ctx),
+        Ok(Some(done)) => done,
+        Ok(None) => return enrol_invalid(&state, &ctx),
         Err(e) => return error_page(&state, &ctx, e.into()),
     };
     let cookie = Cookie::build(KIOSK_COOKIE, cookie)
