@@ -71,6 +71,8 @@ pub struct FileConfig {
     pub backup_dir: Option<PathBuf>,
     pub backup_keep: Option<usize>,
     pub webhook_allow_private: Option<Vec<AllowedRange>>,
+    pub trusted_proxies: Option<Vec<AllowedRange>>,
+    pub metrics_public: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +105,12 @@ pub struct Config {
     /// Private, shared and loopback ranges webhooks may reach (none by default; see
     /// `services::address_policy`).
     pub webhook_allow_private: Vec<AllowedRange>,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (none by
+    /// default: the TCP peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `/metrics` (which names sites and per-group counts) without a token. False by default:
+    /// it then needs the API token of a user of every site (`*`).
+    pub metrics_public: bool,
 }
 
 impl Default for Config {
@@ -126,6 +134,8 @@ impl Default for Config {
             backup_dir: "backups".into(),
             backup_keep: 7,
             webhook_allow_private: Vec::new(),
+            trusted_proxies: Vec::new(),
+            metrics_public: false,
         }
     }
 }
@@ -219,6 +229,10 @@ impl Config {
             webhook_allow_private: file
                 .webhook_allow_private
                 .unwrap_or(d.webhook_allow_private),
+            trusted_proxies: file.trusted_proxies.map_or(d.trusted_proxies, |list| {
+                list.into_iter().map(|r| r.0).collect()
+            }),
+            metrics_public: file.metrics_public.unwrap_or(d.metrics_public),
         };
         if config.backup_keep == 0 {
             return Err(StartupError::Config(

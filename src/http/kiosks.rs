@@ -10,9 +10,10 @@ use crate::services::kiosks::{self, NewKiosk};
 use crate::services::ServiceError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_kiosk)
         .service(list_kiosks)
         .service(revoke_kiosk);
@@ -28,16 +29,20 @@ pub(crate) fn start_path(k: &Kiosk) -> String {
     format!("/s/{}/{}/kiosk", k.site, k.survey)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewKioskBody {
     name: String,
     survey: String,
     #[serde(default)]
     language: Option<String>,
+    /// Seconds the thank-you page shows (default 15).
     #[serde(default)]
+    #[schema(minimum = 5, maximum = 300)]
     return_delay_s: Option<u32>,
+    /// Seconds an untouched form waits before the idle warning (default 180).
     #[serde(default)]
+    #[schema(minimum = 30, maximum = 3600)]
     idle_s: Option<u32>,
 }
 
@@ -79,6 +84,20 @@ impl KioskView {
     }
 }
 
+#[utoipa::path(
+    tag = "kiosks",
+    params(crate::http::openapi::SitePath),
+    request_body = NewKioskBody,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "The kiosk with its single-use enrolment_url (shown once)", body = serde_json::Value),
+        crate::http::openapi::BodyErrors,
+        (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
+        (status = 422, description = "invalid_language", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/kiosks")]
 async fn create_kiosk(
     state: web::Data<AppState>,
@@ -109,6 +128,16 @@ struct KioskList {
     kiosks: Vec<KioskView>,
 }
 
+#[utoipa::path(
+    tag = "kiosks",
+    params(crate::http::openapi::SitePath),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The site's kiosks, oldest first (never a hash)", body = serde_json::Value),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/kiosks")]
 async fn list_kiosks(
     state: web::Data<AppState>,
@@ -125,6 +154,17 @@ async fn list_kiosks(
     }))
 }
 
+#[utoipa::path(
+    tag = "kiosks",
+    params(crate::http::openapi::SiteIdPath),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The kiosk, revoked: its cookie and enrolment link stop working", body = serde_json::Value),
+        (status = 404, description = "kiosk_not_found", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/kiosks/{id}/revoke")]
 async fn revoke_kiosk(
     state: web::Data<AppState>,

@@ -18,8 +18,9 @@ pub use error::{Damage, StoreError};
 pub use query::*;
 
 use crate::domain::{
-    AttemptRecord, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, RetagProgress, ReviewState,
-    RuleErrorEntry, Session, StatusChange, StoredResponse, Task, TaskStatus, User,
+    AttemptRecord, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, LoginFailures,
+    RetagProgress, ReviewState, RuleErrorEntry, Session, StatusChange, StoredResponse, Task,
+    TaskStatus, User,
 };
 use async_trait::async_trait;
 use std::path::PathBuf;
@@ -103,6 +104,25 @@ pub trait UserStore: Send + Sync {
     async fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
     async fn user_by_token(&self, token_sha256: &str) -> Result<Option<User>, StoreError>;
     async fn user_count(&self) -> Result<u64, StoreError>;
+
+    /// The failed sign-ins counted under `account` (`domain::user::account_key` of a name).
+    async fn login_failures(&self, account: &str) -> Result<Option<LoginFailures>, StoreError>;
+    /// Counts one more failed sign-in under `account` at `at_ms`, atomically (concurrent
+    /// failures on any node all count); a count whose last failure is before
+    /// `forget_before_ms` starts again from one. Returns the new count.
+    async fn record_login_failure(
+        &self,
+        account: &str,
+        at_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<LoginFailures, StoreError>;
+    /// Forgets `account`'s failures (it signed in), and every other account's whose last
+    /// failure is before `forget_before_ms`, so names tried once do not pile up.
+    async fn clear_login_failures(
+        &self,
+        account: &str,
+        forget_before_ms: i64,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

@@ -15,8 +15,9 @@ use crate::services::kiosks::{self, NewKiosk};
 use crate::services::ServiceError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(kiosks_page)
         .service(register_kiosk)
         .service(revoke_kiosk);
@@ -69,6 +70,14 @@ async fn page(
     Ok(res)
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The site's kiosks and the form to register one", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/sites/{site}/kiosks")]
 async fn kiosks_page(
     state: web::Data<AppState>,
@@ -89,6 +98,15 @@ fn seconds(form: &CsrfForm, field: &str) -> Result<Option<u32>, ServiceError> {
     }
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Registered: the page with the enrolment link, shown once", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminFormAnswers
+    )
+)]
 #[post("/sites/{site}/kiosks")]
 async fn register_kiosk(
     state: web::Data<AppState>,
@@ -126,6 +144,12 @@ async fn register_kiosk(
     }
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SiteIdPath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(crate::http::openapi::AdminFormAnswers)
+)]
 #[post("/sites/{site}/kiosks/{id}/revoke")]
 async fn revoke_kiosk(
     state: web::Data<AppState>,
