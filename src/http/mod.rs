@@ -11,6 +11,7 @@ mod error;
 mod followups;
 mod health;
 mod invitations;
+mod kiosks;
 pub(crate) mod openapi;
 mod report;
 mod respondent;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(report::configure)
                 .configure(followups::configure)
                 .configure(invitations::configure)
+                .configure(kiosks::configure)
                 .configure(rules::configure),
         )
         .configure(admin::configure)

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "follow-ups", description = "Tasks and webhook deliveries the rules created"),
         (name = "rules", description = "Rule errors, reload, dry run, re-tagging"),
         (name = "report", description = "The side-by-side report"),
+        (name = "kiosks", description = "Waiting-room kiosks: register, list, revoke (docs/kiosk.md)"),
         (name = "operations", description = "Health, metrics and this document"),
         (name = "admin pages", description = "HTML pages for site staff (a session cookie, not a token)"),
         (name = "respondent pages", description = "HTML survey pages for respondents")

@@ -10,6 +10,7 @@ pub mod evaluate;
 pub mod export;
 pub mod follow_ups;
 pub mod invitations;
+pub mod kiosks;
 pub mod login_throttle;
 pub mod metrics;
 pub mod paging;
