@@ -27,6 +27,8 @@ fuzz_target!(|data: &[u8]| {
             idempotency_key: None,
             language: qr.language.clone(),
             invitation: None,
+            channel: chorus::domain::Channel::Fhir,
+            kiosk: None,
         };
         let Ok(response) = build_response(demo(), &submission) else {
             continue;

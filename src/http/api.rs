@@ -4,7 +4,7 @@ use super::auth::{PublicSite, SiteUser, Viewer};
 use super::body::JsonBody;
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::domain::{FollowUp, StoredResponse};
+use crate::domain::{Channel, FollowUp, StoredResponse};
 use crate::services::paging;
 use crate::services::reports::ReportFilter;
 use crate::services::submit::{submit, Submission};
@@ -133,6 +133,8 @@ fn into_submission(site: String, survey: String, body: NewResponse) -> Submissio
         idempotency_key: body.submission_id,
         language: body.language,
         invitation: None,
+        channel: Channel::Api,
+        kiosk: None,
     }
 }
 

@@ -52,6 +52,7 @@ pub const ERROR_CODES: &[&str] = &[
     "response_not_found",
     "follow_up_not_found",
     "delivery_not_found",
+    "kiosk_not_found",
     "invalid_answer",
     "invalid_language",
     "invalid_query",
@@ -128,6 +129,7 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::ResourceNotFound(_)
         | S::FollowUpNotFound(_)
         | S::DeliveryNotFound(_)
+        | S::KioskNotFound(_)
         | S::InvitationUnknown => StatusCode::NOT_FOUND,
         S::InvitationUsed | S::InvitationExpired => StatusCode::GONE,
         S::InvalidAnswers(_)
@@ -244,6 +246,7 @@ mod tests {
             ServiceError::ResponseNotFound(s()),
             ServiceError::FollowUpNotFound(s()),
             ServiceError::DeliveryNotFound(s()),
+            ServiceError::KioskNotFound(s()),
             ServiceError::InvalidAnswers(vec![]),
             ServiceError::InvalidLanguage(vec![]),
             ServiceError::invalid_query("f", "m"),

@@ -12,6 +12,7 @@ mod fhir;
 mod followups;
 mod health;
 mod invitations;
+mod kiosks;
 pub(crate) mod openapi;
 mod report;
 mod respondent;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(report::configure)
                 .configure(followups::configure)
                 .configure(invitations::configure)
+                .configure(kiosks::configure)
                 .configure(rules::configure),
         )
         .configure(fhir::configure)

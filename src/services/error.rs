@@ -24,6 +24,8 @@ pub enum ServiceError {
     FollowUpNotFound(String),
     #[error("no webhook delivery \"{0}\"")]
     DeliveryNotFound(String),
+    #[error("no kiosk \"{0}\"")]
+    KioskNotFound(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
     /// A FHIR resource that cannot be taken as it is (docs/fhir.md): every problem, each item
@@ -80,6 +82,7 @@ impl ServiceError {
             ServiceError::ResourceNotFound(_) => "resource_not_found",
             ServiceError::FollowUpNotFound(_) => "follow_up_not_found",
             ServiceError::DeliveryNotFound(_) => "delivery_not_found",
+            ServiceError::KioskNotFound(_) => "kiosk_not_found",
             ServiceError::InvalidAnswers(_) => "invalid_answer",
             ServiceError::InvalidResource(_) => "invalid_resource",
             ServiceError::InvalidLanguage(_) => "invalid_language",

@@ -216,6 +216,8 @@ pub async fn submit_response(
             idempotency_key,
             language,
             invitation: None,
+            channel: crate::domain::Channel::Fhir,
+            kiosk: None,
         },
     )
     .await?;

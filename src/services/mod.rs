@@ -11,6 +11,7 @@ pub mod export;
 pub mod fhir;
 pub mod follow_ups;
 pub mod invitations;
+pub mod kiosks;
 pub mod login_throttle;
 pub mod metrics;
 pub mod paging;

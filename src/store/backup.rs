@@ -5,8 +5,8 @@
 use super::query::IdempotencyRecord;
 use super::StoreError;
 use crate::domain::{
-    Delivery, Invitation, RetagProgress, ReviewState, RuleErrorEntry, Session, StoredResponse,
-    Task, User,
+    Delivery, Invitation, Kiosk, RetagProgress, ReviewState, RuleErrorEntry, Session,
+    StoredResponse, Task, User,
 };
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -51,6 +51,8 @@ pub enum BackupRecord {
         #[serde(flatten)]
         state: ReviewState,
     },
+    /// A waiting-room kiosk with the hashes of its secrets.
+    Kiosk(Kiosk),
 }
 
 /// Where a backend sends its records, in the order of the format.

@@ -20,12 +20,13 @@ for _ in $(seq 300); do
 done
 token=$(cat "$work/data/initial-admin-token")
 set +e
+# One worker: two sometimes end in schemathesis's own SystemError on Python 3.11 (docs/api.md).
 "${SCHEMATHESIS_VENV:-tests/.venv}/bin/schemathesis" --config-file tests/schemathesis/schemathesis.toml run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --url "http://127.0.0.1:$port" \
   --checks all \
   --max-time "$seconds" \
   --max-redirects 0 \
-  --workers 2 \
+  --workers 1 \
   --header "Authorization: Bearer $token" \
   --suppress-health-check too_slow,filter_too_much \
   "$@"

@@ -8,6 +8,7 @@ mod dashboard;
 mod dashboard_view;
 mod extract;
 mod followups;
+mod kiosks;
 mod login;
 mod responses;
 mod rules;
@@ -30,7 +31,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(dashboard::configure)
             .configure(responses::configure)
             .configure(followups::configure)
-            .configure(rules::configure),
+            .configure(rules::configure)
+            .configure(kiosks::configure),
     );
 }
 

@@ -19,6 +19,7 @@ mod durable;
 mod group_commit;
 mod jobs;
 mod keys;
+mod kiosks;
 mod merge;
 mod record;
 mod recover;
@@ -66,6 +67,8 @@ struct Db {
     delivery_index: sled::Tree,
     rule_errors: sled::Tree,
     jobs: sled::Tree,
+    kiosks: sled::Tree,
+    kiosk_secrets: sled::Tree,
     counts: ReportIndex,
     task_counts: TaskCountIndex,
     key_locks: Vec<Mutex<()>>,
@@ -135,6 +138,8 @@ impl SledStore {
             delivery_index: open("delivery_index")?,
             rule_errors: open("rule_errors")?,
             jobs: open("jobs")?,
+            kiosks: open("kiosks")?,
+            kiosk_secrets: open("kiosk_secrets")?,
             counts: ReportIndex::default(),
             task_counts: TaskCountIndex::default(),
             key_locks: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
