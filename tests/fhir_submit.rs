@@ -102,7 +102,11 @@ async fn a_posted_response_is_stored_tagged_followed_up_and_shown_everywhere() {
         chorus::domain::AnswerValue::Choices(vec!["error".into()])
     );
     assert!(r.has_tag("enrollment_technical"));
-    assert_eq!(r.channel, Some(chorus::domain::Channel::Fhir), "the channel is the server's");
+    assert_eq!(
+        r.channel,
+        Some(chorus::domain::Channel::Fhir),
+        "the channel is the server's"
+    );
     let tasks = t.state.store.all_tasks("demo-clinic").await.unwrap();
     assert_eq!(tasks.len(), 1, "the demo rule opens a call-back task");
     assert_eq!(tasks[0].queue, "enrollment-help");
