@@ -289,7 +289,8 @@ fn has_type(v: &Value, ty: &Value) -> bool {
 }
 
 /// A check of `v` against a schema of the document: the keywords utoipa writes (`$ref`, type,
-/// required, properties, additionalProperties, items, prefixItems, allOf, oneOf, anyOf, enum).
+/// required, properties, additionalProperties, items, prefixItems, allOf, oneOf, anyOf, enum,
+/// minimum, maximum).
 fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     let s = resolve(doc, schema);
     if !s["type"].is_null() && !has_type(v, &s["type"]) {
@@ -298,6 +299,16 @@ fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), Stri
     if let Some(values) = s["enum"].as_array() {
         if !values.contains(v) {
             return Err(format!("{at}: {v} is not one of {values:?}"));
+        }
+    }
+    if let (Some(n), Some(min)) = (v.as_f64(), s["minimum"].as_f64()) {
+        if n < min {
+            return Err(format!("{at}: {n} is below the minimum {min}"));
+        }
+    }
+    if let (Some(n), Some(max)) = (v.as_f64(), s["maximum"].as_f64()) {
+        if n > max {
+            return Err(format!("{at}: {n} is above the maximum {max}"));
         }
     }
     for part in s["allOf"].as_array().into_iter().flatten() {
@@ -418,6 +429,16 @@ async fn real_answers_fit_their_schemas() {
         "$",
     )
     .unwrap();
+    // Enough patients (min_cell 5) for counted cells beside suppressed and not-asked ones.
+    for _ in 0..5 {
+        let calm = serde_json::json!({"answers": {"aware": "yes", "tried": "no",
+            "why_not": ["no_device"], "contact_ok": "no"}});
+        let req = test::TestRequest::post()
+            .uri(submit)
+            .set_json(&calm)
+            .to_request();
+        assert_eq!(test::call_service(&app, req).await.status(), 201);
+    }
 
     let get = |uri: &str| {
         test::TestRequest::get()
@@ -445,6 +466,11 @@ async fn real_answers_fit_their_schemas() {
         assert!(!body[key].is_null(), "{uri}: no {key} in {body}");
         let schema = response_schema(&doc, "get", &format!("/api/v1/sites/{{site}}{path}"), "200");
         conforms(&doc, schema, &body, &uri).unwrap_or_else(|e| panic!("{e}"));
+        if key == "barriers" {
+            let cells = body["barriers"][0]["by_group"].as_object().unwrap();
+            assert!(cells["patient"]["share"].is_number(), "{body}");
+            assert_eq!(cells["provider"]["suppressed"], true, "{body}");
+        }
     }
     // The task, after a change, as POST .../follow-ups/{id} answers it.
     let res = test::call_service(&app, get("/api/v1/sites/demo-clinic/follow-ups")).await;
