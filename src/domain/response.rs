@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A validated answer, in the shape SPEC gives for each question kind.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum AnswerValue {
     Int(i64),
@@ -32,7 +32,7 @@ impl AnswerValue {
 /// Question id → validated answer. Questions left unanswered or hidden are absent.
 pub type Answers = BTreeMap<String, AnswerValue>;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct StoredResponse {
     pub id: Uuid,
     pub site: String,
@@ -75,14 +75,14 @@ impl StoredResponse {
 }
 
 /// A barrier code with the plugin or rule file that produced it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Tag {
     pub code: String,
     pub source: String,
 }
 
 /// A failure of one hook on one response; the response is stored regardless.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RuleError {
     /// Plugin name or rule file (`rules/<name>.rhai`).
     pub source: String,

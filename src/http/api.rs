@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_responses);
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SurveySummary<'a> {
     id: &'a str,
     group: &'a str,
@@ -36,7 +36,7 @@ struct SurveySummary<'a> {
     tag = "responses",
     params(crate::http::openapi::SitePath),
     responses(
-        (status = 200, description = "The site's surveys (id, group, title, version)", body = serde_json::Value),
+        (status = 200, description = "The site's surveys (id, group, title, version)", body = Vec<SurveySummary>),
         crate::http::openapi::PublicErrors
     )
 )]
@@ -61,7 +61,7 @@ async fn list_surveys(site: PublicSite) -> HttpResponse {
     tag = "responses",
     params(crate::http::openapi::SurveyPath),
     responses(
-        (status = 200, description = "The survey definition (SPEC 'Survey files')", body = serde_json::Value),
+        (status = 200, description = "The survey definition (SPEC 'Survey files')", body = crate::survey::Survey),
         crate::http::openapi::PublicErrors
     )
 )]
@@ -197,9 +197,10 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ResponseList {
     responses: Vec<StoredResponse>,
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
@@ -208,7 +209,7 @@ struct ResponseList {
     params(crate::http::openapi::SitePath, ListQuery),
     security(("token" = [])),
     responses(
-        (status = 200, description = "A page of responses, oldest first, and next_cursor", body = serde_json::Value),
+        (status = 200, description = "A page of responses, oldest first, and next_cursor", body = ResponseList),
         (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors

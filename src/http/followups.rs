@@ -37,7 +37,7 @@ struct FollowUpQuery {
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TaskView {
     #[serde(flatten)]
     task: Task,
@@ -47,6 +47,20 @@ struct TaskView {
     /// What came of a done task (also in its history).
     #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct TaskList {
+    follow_ups: Vec<TaskView>,
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct DeliveryList {
+    deliveries: Vec<Delivery>,
+    #[schema(required = true)]
+    next_cursor: Option<String>,
 }
 
 fn view(task: Task, now: i64) -> TaskView {
@@ -64,7 +78,7 @@ fn view(task: Task, now: i64) -> TaskView {
     params(crate::http::openapi::SitePath, FollowUpQuery),
     security(("token" = [])),
     responses(
-        (status = 200, description = "A page of tasks and next_cursor", body = serde_json::Value),
+        (status = 200, description = "A page of tasks and next_cursor", body = TaskList),
         (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors
@@ -94,10 +108,10 @@ async fn list_follow_ups(
     };
     let page = list_tasks(&state, &query, "cursor").await?;
     let list: Vec<TaskView> = page.items.into_iter().map(|t| view(t, now)).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "follow_ups": list,
-        "next_cursor": page.next.map(|id| id.to_string()),
-    })))
+    Ok(HttpResponse::Ok().json(TaskList {
+        follow_ups: list,
+        next_cursor: page.next.map(|id| id.to_string()),
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -117,7 +131,7 @@ struct StatusChangeBody {
     request_body = StatusChangeBody,
     security(("token" = [])),
     responses(
-        (status = 200, description = "The task after the change", body = serde_json::Value),
+        (status = 200, description = "The task after the change", body = TaskView),
         crate::http::openapi::BodyErrors,
         (status = 409, description = "conflict: the status change is not allowed", body = crate::http::error::ErrorBody),
         (status = 404, description = "follow_up_not_found", body = crate::http::error::ErrorBody),
@@ -170,7 +184,7 @@ struct DeliveryListQuery {
     params(crate::http::openapi::SitePath, DeliveryListQuery),
     security(("token" = [])),
     responses(
-        (status = 200, description = "A page of webhook deliveries and next_cursor", body = serde_json::Value),
+        (status = 200, description = "A page of webhook deliveries and next_cursor", body = DeliveryList),
         (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors
@@ -190,11 +204,10 @@ async fn list_delivery_page(
         limit: paging::limit(query.limit)?,
     };
     let page = list_deliveries(&state, &query).await?;
-    let list: Vec<Delivery> = page.items;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "deliveries": list,
-        "next_cursor": page.next.map(|id| id.to_string()),
-    })))
+    Ok(HttpResponse::Ok().json(DeliveryList {
+        deliveries: page.items,
+        next_cursor: page.next.map(|id| id.to_string()),
+    }))
 }
 
 #[utoipa::path(
@@ -202,7 +215,7 @@ async fn list_delivery_page(
     params(crate::http::openapi::SiteIdPath),
     security(("token" = [])),
     responses(
-        (status = 202, description = "The delivery, pending again", body = serde_json::Value),
+        (status = 202, description = "The delivery, pending again", body = Delivery),
         (status = 409, description = "conflict: already delivered", body = crate::http::error::ErrorBody),
         (status = 404, description = "delivery_not_found", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,

@@ -26,14 +26,15 @@ struct NewInvitations {
     expires_in_days: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct IssuedLink {
     url: String,
     expires_at: String,
 }
 
-#[derive(Serialize)]
-struct Created<'a> {
+/// The links `POST .../invitations` issued.
+#[derive(Serialize, utoipa::ToSchema)]
+struct IssuedLinks<'a> {
     site: &'a str,
     survey: String,
     invitations: Vec<IssuedLink>,
@@ -45,7 +46,7 @@ struct Created<'a> {
     request_body = NewInvitations,
     security(("token" = [])),
     responses(
-        (status = 201, description = "The invitation links and when they expire", body = serde_json::Value),
+        (status = 201, description = "The invitation links and when they expire", body = IssuedLinks),
         crate::http::openapi::BodyErrors,
         (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
@@ -74,7 +75,7 @@ async fn create_invitations(
             expires_at: i.expires_at,
         })
         .collect();
-    Ok(HttpResponse::Created().json(Created {
+    Ok(HttpResponse::Created().json(IssuedLinks {
         site: user.id(),
         survey,
         invitations,

@@ -42,7 +42,7 @@ impl ReportQuery {
     params(crate::http::openapi::SitePath, ReportQuery),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The report (SPEC 'Report')", body = serde_json::Value),
+        (status = 200, description = "The report (SPEC 'Report')", body = crate::report::Report),
         (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors

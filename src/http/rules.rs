@@ -5,7 +5,7 @@ use super::body::JsonBody;
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
-use crate::domain::{Action, Answers, ErrorSource, RuleError, Tag};
+use crate::domain::{Action, Answers, ErrorSource, RetagProgress, RuleError, Tag};
 use crate::services::evaluate::{evaluate, Hooks};
 use crate::services::sites::reload_site;
 use crate::services::{paging, retag, ServiceError};
@@ -36,7 +36,7 @@ struct RuleErrorQuery {
 }
 
 /// One rule error with the response it happened on.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RuleErrorItem {
     response_id: Uuid,
     survey: String,
@@ -46,9 +46,10 @@ struct RuleErrorItem {
     error: RuleError,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RuleErrorList {
     rule_errors: Vec<RuleErrorItem>,
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
@@ -58,7 +59,7 @@ struct RuleErrorList {
     params(crate::http::openapi::SitePath, RuleErrorQuery),
     security(("token" = [])),
     responses(
-        (status = 200, description = "A page of rule errors, newest first, and next_cursor", body = serde_json::Value),
+        (status = 200, description = "A page of rule errors, newest first, and next_cursor", body = RuleErrorList),
         (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors
@@ -100,7 +101,7 @@ async fn list_rule_errors(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Reloaded<'a> {
     site: &'a str,
     reloaded: bool,
@@ -116,7 +117,7 @@ struct Reloaded<'a> {
     params(crate::http::openapi::SitePath),
     security(("token" = [])),
     responses(
-        (status = 200, description = "Reloaded: site, reloaded, sources", body = serde_json::Value),
+        (status = 200, description = "Reloaded: site, reloaded, sources", body = Reloaded),
         (status = 422, description = "site_invalid: errors lists every file:line:col: message", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors
@@ -143,22 +144,36 @@ struct DryRunRequest {
     answers: BTreeMap<String, serde_json::Value>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct DryRunResult {
     survey: String,
     /// The answers as the hooks saw them: validated, hidden questions dropped.
     answers: Answers,
     tags: Vec<Tag>,
-    actions: Vec<serde_json::Value>,
+    actions: Vec<SourcedAction>,
     errors: Vec<RuleError>,
 }
 
-fn action_json(source: String, action: &Action) -> serde_json::Value {
-    let mut v = serde_json::to_value(action).unwrap_or_default();
-    if let serde_json::Value::Object(map) = &mut v {
-        map.insert("source".into(), serde_json::Value::String(source));
-    }
-    v
+/// An action with the plugin or rule file that returned it.
+#[derive(Serialize, utoipa::ToSchema)]
+struct SourcedAction {
+    source: String,
+    #[serde(flatten)]
+    action: Action,
+}
+
+/// The latest re-tag's progress, or `{"status": "never"}` before the first.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+enum RetagAnswer {
+    Progress(RetagProgress),
+    Never { status: NeverRetagged },
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum NeverRetagged {
+    Never,
 }
 
 /// Runs the site's hooks on posted answers; stores nothing and triggers nothing.
@@ -168,7 +183,7 @@ fn action_json(source: String, action: &Action) -> serde_json::Value {
     request_body = DryRunRequest,
     security(("token" = [])),
     responses(
-        (status = 200, description = "What the hooks return; nothing stored or sent", body = serde_json::Value),
+        (status = 200, description = "What the hooks return; nothing stored or sent", body = DryRunResult),
         crate::http::openapi::BodyErrors,
         (status = 422, description = "invalid_answer", body = crate::http::error::ErrorBody),
         (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
@@ -218,7 +233,7 @@ async fn dry_run(
             .outcome
             .actions
             .into_iter()
-            .map(|(source, action)| action_json(source, &action))
+            .map(|(source, action)| SourcedAction { source, action })
             .collect(),
         errors: evaluation.outcome.errors,
     }))
@@ -230,7 +245,7 @@ async fn dry_run(
     params(crate::http::openapi::SitePath),
     security(("token" = [])),
     responses(
-        (status = 202, description = "The re-tag's progress", body = serde_json::Value),
+        (status = 202, description = "The re-tag's progress", body = RetagProgress),
         (status = 409, description = "conflict: a re-tag is running", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors
@@ -251,7 +266,7 @@ async fn start_retag(
     params(crate::http::openapi::SitePath),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The latest re-tag's progress ({status: never} before the first)", body = serde_json::Value),
+        (status = 200, description = "The latest re-tag's progress ({status: never} before the first)", body = RetagAnswer),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors
     )
@@ -262,7 +277,9 @@ async fn retag_progress(
     user: SiteUser<Admin>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(match state.store.retag_progress(user.id()).await? {
-        Some(p) => HttpResponse::Ok().json(p),
-        None => HttpResponse::Ok().json(serde_json::json!({ "status": "never" })),
+        Some(p) => HttpResponse::Ok().json(RetagAnswer::Progress(p)),
+        None => HttpResponse::Ok().json(RetagAnswer::Never {
+            status: NeverRetagged::Never,
+        }),
     })
 }
