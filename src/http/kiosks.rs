@@ -47,20 +47,24 @@ struct NewKioskBody {
 }
 
 /// A kiosk as the API shows it: never a hash of its secrets.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct KioskView {
     id: Uuid,
     name: String,
     survey: String,
+    #[schema(required = true)]
     language: Option<String>,
     return_delay_s: u32,
     idle_s: u32,
     /// `waiting` (for its tablet), `enrolled` or `revoked`.
     status: &'static str,
     created_at: String,
+    #[schema(required = true)]
     enrolled_at: Option<String>,
+    #[schema(required = true)]
     revoked_at: Option<String>,
     start_url: String,
+    /// Only in the answer that registers the kiosk.
     #[serde(skip_serializing_if = "Option::is_none")]
     enrolment_url: Option<String>,
 }
@@ -90,7 +94,7 @@ impl KioskView {
     request_body = NewKioskBody,
     security(("token" = [])),
     responses(
-        (status = 201, description = "The kiosk with its single-use enrolment_url (shown once)", body = serde_json::Value),
+        (status = 201, description = "The kiosk with its single-use enrolment_url (shown once)", body = KioskView),
         crate::http::openapi::BodyErrors,
         (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
         (status = 422, description = "invalid_language", body = crate::http::error::ErrorBody),
@@ -123,7 +127,7 @@ async fn create_kiosk(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct KioskList {
     kiosks: Vec<KioskView>,
 }
@@ -133,7 +137,7 @@ struct KioskList {
     params(crate::http::openapi::SitePath),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The site's kiosks, oldest first (never a hash)", body = serde_json::Value),
+        (status = 200, description = "The site's kiosks, oldest first (never a hash)", body = KioskList),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors
     )
@@ -159,7 +163,7 @@ async fn list_kiosks(
     params(crate::http::openapi::SiteIdPath),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The kiosk, revoked: its cookie and enrolment link stop working", body = serde_json::Value),
+        (status = 200, description = "The kiosk, revoked: its cookie and enrolment link stop working", body = KioskView),
         (status = 404, description = "kiosk_not_found", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors
