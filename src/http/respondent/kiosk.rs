@@ -29,11 +29,20 @@ pub(super) const KIOSK_COOKIE: &str = "chorus_kiosk";
 /// Chromium keeps a cookie at most 400 days.
 const COOKIE_DAYS: i64 = 400;
 
+/// A 303 with a small HTML body naming where it goes, as the document says every page
+/// answers (a browser follows the `Location`; a client that does not can follow the link).
 fn see_other(to: String) -> HttpResponse {
+    let href = to
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;");
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Chorus</title></head>\n<body><p><a href=\"{href}\">Continue</a></p></body></html>\n"
+        ))
 }
 
 /// What a kiosk page's address says besides the language: the larger text of the person at
@@ -289,6 +298,7 @@ pub(super) async fn kiosk_form(
     responses(
         (status = 303, description = "Stored on the kiosk channel: to the kiosk's thank-you page (without a live kiosk: stored on the link channel, to the public one)", body = String, content_type = "text/html"),
         (status = 422, description = "The form again with what to fix", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html"),
         crate::http::openapi::PageErrors
     )
 )]
@@ -516,6 +526,7 @@ pub(super) async fn enrol_page(
     responses(
         (status = 303, description = "Enrolled: the kiosk cookie is set; to the start screen", body = String, content_type = "text/html"),
         (status = 410, description = "The link was used or its kiosk revoked", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html"),
         crate::http::openapi::PageErrors
     )
 )]
