@@ -19,7 +19,7 @@ mod respondent;
 mod rules;
 
 use crate::app::AppState;
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use auth::{Admin, MinRole, Staff, Viewer};
@@ -54,6 +54,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Scheme and host (and path prefix) under which respondents reach this server: `public_url`
 /// from chorus.toml, else what the request says (Host, or `Forwarded`/`X-Forwarded-*` from a
 /// proxy).
+/// A 303 to `location` with a small HTML body linking there, as the document says every page
+/// answers (a browser follows `Location`; a client that does not can follow the link).
+pub(crate) fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Chorus</title></head>\n<body><p><a href=\"{}\">Continue</a></p></body></html>\n",
+            tera::escape_html(location)
+        ))
+}
+
 pub(crate) fn public_base(state: &AppState, req: &HttpRequest) -> String {
     match &state.config.public_url {
         Some(url) => url.clone(),

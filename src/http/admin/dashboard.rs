@@ -2,13 +2,13 @@
 
 use super::dashboard_view::{follow_up_sentences, table_rows, trend_views};
 use super::extract::{BrokenSite, SitePage};
-use super::login::see_other;
 use super::{base_context, html, render, AdminSession, SiteSession};
 use crate::app::AppState;
 use crate::domain::{Role, ALL_SITES};
 use crate::http::auth::Viewer;
 use crate::http::error::ApiError;
 use crate::http::report::ReportQuery;
+use crate::http::see_other;
 use crate::report::chart;
 use crate::report::insight::{findings, group_title, weekly};
 use crate::report::trend::Interval;

@@ -5,13 +5,13 @@
 
 use super::dashboard::base_context_for;
 use super::extract::CsrfForm;
-use super::login::see_other;
 use super::{html, render, SiteSession};
 use crate::app::AppState;
 use crate::domain::time::{now_ms, rfc3339_of_ms};
 use crate::domain::{DeliveryStatus, Priority, Role, Task, TaskStatus};
 use crate::http::auth::{Admin, Staff};
 use crate::http::error::ApiError;
+use crate::http::see_other;
 use crate::services::follow_ups::{
     change_task_status, list_deliveries, list_tasks, retry_delivery,
 };

@@ -4,13 +4,13 @@
 
 use super::dashboard::base_context_for;
 use super::extract::CsrfForm;
-use super::login::see_other;
 use super::{html, render, SiteSession};
 use crate::app::AppState;
 use crate::domain::kiosk::{DEFAULT_IDLE_S, DEFAULT_RETURN_DELAY_S};
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
 use crate::http::kiosks::{enrolment_path, KioskView};
+use crate::http::see_other;
 use crate::services::kiosks::{self, NewKiosk};
 use crate::services::ServiceError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};

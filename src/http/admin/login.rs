@@ -12,6 +12,7 @@ use crate::domain::user::{constant_time_eq, random_hex};
 use crate::http::body::FormFields;
 use crate::http::client_addr::client_addr;
 use crate::http::error::ApiError;
+use crate::http::see_other;
 use crate::services::login_throttle::{self, Refusal};
 use crate::services::sessions;
 use actix_web::http::StatusCode;
@@ -64,12 +65,6 @@ async fn login_form(
         return Ok(see_other("/admin"));
     }
     login_page(&state, &req, StatusCode::OK, "", None)
-}
-
-pub(crate) fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header(("Location", location))
-        .finish()
 }
 
 #[utoipa::path(

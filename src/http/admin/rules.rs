@@ -4,13 +4,13 @@
 
 use super::dashboard::{base_context_for, broken_page};
 use super::extract::{CsrfForm, SitePage};
-use super::login::see_other;
 use super::{render, SiteSession};
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
 use crate::domain::{Action, RuleError, RuleErrorEntry};
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
+use crate::http::see_other;
 use crate::services::evaluate::{evaluate, Evaluation, Hooks};
 use crate::services::review::last_run;
 use crate::services::sites::{reload_site, SiteRuntime};

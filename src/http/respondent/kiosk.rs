@@ -29,20 +29,14 @@ pub(super) const KIOSK_COOKIE: &str = "chorus_kiosk";
 /// Chromium keeps a cookie at most 400 days.
 const COOKIE_DAYS: i64 = 400;
 
-/// A 303 with a small HTML body naming where it goes, as the document says every page
-/// answers (a browser follows the `Location`; a client that does not can follow the link).
+/// The shared 303, never kept by a browser's cache (the next person must not get it).
 fn see_other(to: String) -> HttpResponse {
-    let href = to
-        .replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;");
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("text/html; charset=utf-8")
-        .body(format!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Chorus</title></head>\n<body><p><a href=\"{href}\">Continue</a></p></body></html>\n"
-        ))
+    let mut res = crate::http::see_other(&to);
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
 }
 
 /// What a kiosk page's address says besides the language: the larger text of the person at
