@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => chorus::commands::serve::run(args),
         Command::Check(args) => chorus::commands::check::run(args),
         Command::CheckStore(args) => chorus::commands::check_store::run(args),
+        Command::RebuildReport(args) => chorus::commands::check_store::rebuild_report(args),
         Command::User(cmd) => chorus::commands::user::run(cmd),
         Command::Export(args) => chorus::commands::export::run(args),
         Command::Backup(args) => chorus::commands::backup::backup(args),

@@ -373,3 +373,25 @@ pub async fn check(config: &StoreConfig) -> Result<Option<StoreSummary>, StoreEr
         }
     }
 }
+
+/// Counts the report's stored counts again from every response and task (`chorus
+/// rebuild-report`, server stopped), for a store whose counts are in doubt; returns how many
+/// responses were read, `None` when there is no store. A backend that keeps its counts in its
+/// write transactions recounts them the same way.
+pub async fn rebuild_report(config: &StoreConfig) -> Result<Option<u64>, StoreError> {
+    match &config.backend {
+        Backend::Sled {
+            dir,
+            cache_capacity_bytes,
+        } => {
+            if !sled::SledStore::exists(dir) {
+                return Ok(None);
+            }
+            let store = sled::SledStore::open(dir, *cache_capacity_bytes, config.threads)?;
+            recover(&store).await?;
+            let responses = store.rebuild_report().await?;
+            store.close().await?;
+            Ok(Some(responses))
+        }
+    }
+}

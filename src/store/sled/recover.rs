@@ -33,8 +33,9 @@ impl Db {
         }
     }
 
-    /// Schema 1 had no task or delivery index; build them from the records.
-    fn migrate(&self) -> Result<(), StoreError> {
+    /// Schema 1 had no task or delivery index; build them from the records. Schema 2 had no
+    /// persisted report aggregates (`recover` builds them). Returns the schema found.
+    fn migrate(&self) -> Result<u32, StoreError> {
         let found = self.schema()?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
@@ -68,7 +69,7 @@ impl Db {
         }
         self.meta
             .insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
-        Ok(())
+        Ok(found)
     }
 
     /// Writes again the derived records of responses stored since `since_ms` that are missing.
@@ -106,7 +107,7 @@ impl Db {
     }
 
     fn recover(&self) -> Result<Recovery, StoreError> {
-        self.migrate()?;
+        let schema = self.migrate()?;
         let previous: Option<Run> = self.get(&self.meta, b"run")?;
         let mut recovery = Recovery::default();
         if let Some(run) = previous.filter(|r| !r.clean) {
@@ -114,8 +115,14 @@ impl Db {
             recovery.repaired = self.repair_since(run.started_ms)?;
         }
         recovery.released = self.release_delivery_leases()? + self.release_job_leases()?;
-        self.rebuild_counts()?;
-        self.rebuild_task_counts()?;
+        // After the repair, whose tasks are on marked days.
+        let recounted = self.open_aggregates(schema < 3)?;
+        if recounted > 0 {
+            tracing::info!(
+                days = recounted,
+                "report counts of the last run's days checked"
+            );
+        }
         let run = Run {
             started_ms: now_ms(),
             clean: false,
@@ -141,6 +148,8 @@ impl Store for SledStore {
         self.read(|db| {
             if let Some(mut run) = db.get::<Run>(&db.meta, b"run")? {
                 run.clean = true;
+                // Counts persisted and marks removed before the run is called clean.
+                db.aggregates.settle()?;
                 db.meta.insert("run", encode(&run)?)?;
             }
             // The record then says the files were left in order (no copy before the next open).
