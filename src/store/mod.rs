@@ -357,21 +357,12 @@ pub struct StoreSummary {
 /// Opens the configured store as `open` does (a damaged one is refused the same way), says
 /// what it holds and closes it; `None`, and nothing created, when there is no store at all.
 pub async fn check(config: &StoreConfig) -> Result<Option<StoreSummary>, StoreError> {
-    match &config.backend {
-        Backend::Sled {
-            dir,
-            cache_capacity_bytes,
-        } => {
-            if !sled::SledStore::exists(dir) {
-                return Ok(None);
-            }
-            let store = sled::SledStore::open(dir, *cache_capacity_bytes, config.threads)?;
-            recover(&store).await?;
-            let summary = store.summary(dir);
-            store.close().await?;
-            Ok(Some(summary))
-        }
-    }
+    let Some((store, dir)) = open_existing_sled(config).await? else {
+        return Ok(None);
+    };
+    let summary = store.summary(&dir);
+    store.close().await?;
+    Ok(Some(summary))
 }
 
 /// Counts the report's stored counts again from every response and task (`chorus
@@ -379,19 +370,27 @@ pub async fn check(config: &StoreConfig) -> Result<Option<StoreSummary>, StoreEr
 /// responses were read, `None` when there is no store. A backend that keeps its counts in its
 /// write transactions recounts them the same way.
 pub async fn rebuild_report(config: &StoreConfig) -> Result<Option<u64>, StoreError> {
-    match &config.backend {
-        Backend::Sled {
-            dir,
-            cache_capacity_bytes,
-        } => {
-            if !sled::SledStore::exists(dir) {
-                return Ok(None);
-            }
-            let store = sled::SledStore::open(dir, *cache_capacity_bytes, config.threads)?;
-            recover(&store).await?;
-            let responses = store.rebuild_report().await?;
-            store.close().await?;
-            Ok(Some(responses))
-        }
+    let Some((store, _)) = open_existing_sled(config).await? else {
+        return Ok(None);
+    };
+    let responses = store.rebuild_report().await?;
+    store.close().await?;
+    Ok(Some(responses))
+}
+
+/// The sled store of an offline command, opened and recovered; `None`, and nothing created,
+/// when the directory holds none.
+async fn open_existing_sled(
+    config: &StoreConfig,
+) -> Result<Option<(sled::SledStore, PathBuf)>, StoreError> {
+    let Backend::Sled {
+        dir,
+        cache_capacity_bytes,
+    } = &config.backend;
+    if !sled::SledStore::exists(dir) {
+        return Ok(None);
     }
+    let store = sled::SledStore::open(dir, *cache_capacity_bytes, config.threads)?;
+    recover(&store).await?;
+    Ok(Some((store, dir.clone())))
 }

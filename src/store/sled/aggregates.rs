@@ -241,51 +241,23 @@ impl Db {
 mod tests {
     use super::super::SledStore;
     use super::*;
-    use crate::domain::{records_for, Action, FollowUp, Priority, Tag, TaskStatus};
+    use crate::domain::{records_for, Tag, TaskStatus};
     use crate::store::{
         CountQuery, CountRow, FollowUpCountQuery, NewResponse, QueueCounts, ReportStore,
         ResponseStore, Store, TaskStore,
     };
-    use uuid::Uuid;
-
+    /// A response of site `s` with these tags, with a task or no follow-up.
     fn response(tags: &[&str], task: bool) -> StoredResponse {
-        let id = Uuid::now_v7();
-        let follow_ups = match task {
-            false => vec![],
-            true => vec![FollowUp {
-                id: Uuid::now_v7(),
+        let mut r = super::super::recover::tests::response();
+        r.follow_ups.truncate(usize::from(task));
+        r.tags = tags
+            .iter()
+            .map(|c| Tag {
+                code: c.to_string(),
                 source: "rule".into(),
-                action: Action::Task {
-                    queue: "q".into(),
-                    title: "Call back".into(),
-                    due_hours: Some(1),
-                    priority: Priority::Normal,
-                    note: None,
-                },
-            }],
-        };
-        StoredResponse {
-            id,
-            site: "s".into(),
-            survey: "x".into(),
-            survey_version: 1,
-            group: "patient".into(),
-            submitted_at: crate::domain::time::rfc3339_of_id(id),
-            language: None,
-            submission_id: None,
-            channel: None,
-            kiosk: None,
-            answers: Default::default(),
-            tags: tags
-                .iter()
-                .map(|c| Tag {
-                    code: c.to_string(),
-                    source: "rule".into(),
-                })
-                .collect(),
-            rule_errors: vec![],
-            follow_ups,
-        }
+            })
+            .collect();
+        r
     }
 
     async fn open(dir: &std::path::Path) -> SledStore {
@@ -385,7 +357,12 @@ mod tests {
             .items
             .remove(0);
         let change = task
-            .change_to(TaskStatus::Dismissed, "sam", Some("moved".into()), "now".into())
+            .change_to(
+                TaskStatus::Dismissed,
+                "sam",
+                Some("moved".into()),
+                "now".into(),
+            )
             .unwrap();
         store
             .transition_task("s", task.id, TaskStatus::Open, &change)

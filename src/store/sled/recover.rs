@@ -89,10 +89,13 @@ impl Db {
         Ok(repaired)
     }
 
-    /// Ends the delivery leases of the previous run: their deliveries are due at once.
+    /// Ends the delivery leases of the previous run: their deliveries are due at once. A
+    /// held lease puts its slot at the lease's end, so only slots after now can hold one (the
+    /// due ones, however many, are not read).
     fn release_delivery_leases(&self) -> Result<u64, StoreError> {
         let mut released = 0;
-        for kv in self.outbox_pending.iter() {
+        let now = keys::pending_key(now_ms(), "", uuid::Uuid::nil());
+        for kv in self.outbox_pending.range(now..) {
             let (slot, key) = kv?;
             let Some(mut d) = self.get::<Delivery>(&self.outbox, &key)? else {
                 continue;
@@ -192,13 +195,14 @@ impl Store for SledStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::{Action, FollowUp, FollowUpRecords, Priority, TaskStatus};
     use crate::store::{DeliveryStore, NewResponse, ResponseStore, TaskStore};
     use uuid::Uuid;
 
-    fn response() -> StoredResponse {
+    /// A response with a task and a webhook (other tests of the backend start from it).
+    pub(in crate::store::sled) fn response() -> StoredResponse {
         let follow_up = |action| FollowUp {
             id: Uuid::now_v7(),
             source: "rule".into(),
