@@ -61,11 +61,18 @@ pub fn load_templates(dir: &std::path::Path) -> Result<tera::Tera, StartupError>
 
 /// The store the configuration names.
 pub fn store_config(config: &Config) -> StoreConfig {
-    StoreConfig {
-        backend: Backend::Sled {
+    let backend = match &config.store {
+        Some(url) => Backend::Postgres {
+            url: url.clone(),
+            pool_size: config.store_pool_size,
+        },
+        None => Backend::Sled {
             dir: config.data.clone(),
             cache_capacity_bytes: config.cache_capacity_bytes,
         },
+    };
+    StoreConfig {
+        backend,
         threads: config.workers.max(1),
     }
 }
@@ -179,6 +186,7 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
             tracing::warn!("webhook deliveries are paused (deliver_webhooks = false)");
         }
         sites::reload_on_sighup(chorus.clone());
+        actix_web::rt::spawn(sites::follow_reloads(chorus.clone()));
         retag::resume(chorus.clone()).await;
         actix_web::rt::spawn(review::run_loop(chorus.clone()));
         for addr in server.addrs() {
@@ -221,7 +229,14 @@ async fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
     let Some(token) = created else {
         return Ok(());
     };
+    // With PostgreSQL there is no data directory otherwise; the token file makes one.
     let path = state.config.data.join("initial-admin-token");
+    std::fs::create_dir_all(&state.config.data).map_err(|e| {
+        StartupError::Io(format!(
+            "cannot create {}: {e}",
+            state.config.data.display()
+        ))
+    })?;
     write_secret(&path, &token)
         .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", path.display())))?;
     println!(

@@ -59,6 +59,8 @@ pub struct FileConfig {
     pub deliver_webhooks: Option<bool>,
     pub rule_deadline_ms: Option<u64>,
     pub webhook_allow_private: Option<Vec<AllowedRange>>,
+    pub store: Option<String>,
+    pub store_pool_size: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +88,11 @@ pub struct Config {
     /// Private, shared and loopback ranges webhooks may reach (none by default; see
     /// `services::address_policy`).
     pub webhook_allow_private: Vec<AllowedRange>,
+    /// A `postgres://` URL: the store is that database (which several nodes may share).
+    /// None: sled in `data`.
+    pub store: Option<String>,
+    /// Connections one node opens to PostgreSQL at most.
+    pub store_pool_size: usize,
 }
 
 impl Default for Config {
@@ -106,6 +113,8 @@ impl Default for Config {
             deliver_webhooks: true,
             rule_deadline: Duration::from_millis(50),
             webhook_allow_private: Vec::new(),
+            store: None,
+            store_pool_size: 16,
         }
     }
 }
@@ -187,7 +196,25 @@ impl Config {
             webhook_allow_private: file
                 .webhook_allow_private
                 .unwrap_or(d.webhook_allow_private),
+            store: c
+                .store
+                .clone()
+                .or(file.store)
+                .filter(|s| !s.trim().is_empty()),
+            store_pool_size: file.store_pool_size.unwrap_or(d.store_pool_size),
         };
+        if let Some(url) = &config.store {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(StartupError::Config(
+                    "store must be a postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE); leave it out for the sled store in `data`".into(),
+                ));
+            }
+        }
+        if config.store_pool_size < 2 {
+            return Err(StartupError::Config(
+                "store_pool_size must be at least 2".into(),
+            ));
+        }
         if let Some(url) = &config.public_url {
             let rest = url
                 .strip_prefix("https://")

@@ -6,6 +6,7 @@ pub mod check;
 pub mod export;
 pub mod fhir;
 pub mod invite;
+pub mod migrate;
 pub mod serve;
 pub mod user;
 

@@ -51,12 +51,9 @@ pub async fn add(
     if !valid_name(name) {
         return Err(UserError::BadName);
     }
-    if store.user(name).await?.is_some() {
-        return Err(UserError::Exists(name.to_string()));
-    }
     let token = new_token();
-    store
-        .put_user(&User {
+    let created = store
+        .create_user(&User {
             name: name.to_string(),
             site: site.to_string(),
             role,
@@ -65,15 +62,30 @@ pub async fn add(
             created_at: now_rfc3339(),
         })
         .await?;
+    if !created {
+        return Err(UserError::Exists(name.to_string()));
+    }
     Ok(token)
 }
 
-/// On a store without users: the all-sites admin "admin", with its token.
+/// On a store without users: the all-sites admin "admin", with its token. When several
+/// nodes start together on one new database, one of them creates it.
 pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserError> {
     if store.user_count().await? > 0 {
         return Ok(None);
     }
-    add(store, "admin", ALL_SITES, Role::Admin).await.map(Some)
+    let token = new_token();
+    let created = store
+        .create_user(&User {
+            name: "admin".into(),
+            site: ALL_SITES.into(),
+            role: Role::Admin,
+            token_sha256: token_sha256(&token),
+            password_hash: None,
+            created_at: now_rfc3339(),
+        })
+        .await?;
+    Ok(created.then_some(token))
 }
 
 /// Sets the web-login password of a user (12 characters or more, stored as argon2id).

@@ -7,6 +7,7 @@
 
 mod backup;
 mod error;
+pub mod postgres;
 mod query;
 pub mod sled;
 
@@ -100,6 +101,9 @@ pub trait UserStore: Send + Sync {
     async fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
     async fn user_by_token(&self, token_sha256: &str) -> Result<Option<User>, StoreError>;
     async fn user_count(&self) -> Result<u64, StoreError>;
+    /// Creates a user unless one of that name exists (false then, nothing written); two
+    /// nodes creating the same name at once create it once.
+    async fn create_user(&self, user: &User) -> Result<bool, StoreError>;
 }
 
 #[async_trait]
@@ -179,6 +183,16 @@ pub trait ReportStore: Send + Sync {
     async fn report_counts(&self, query: &CountQuery) -> Result<Vec<CountRow>, StoreError>;
 }
 
+/// What the nodes sharing a store tell each other: a site was reloaded from disk (each node
+/// then reloads it from its own `sites/`).
+#[async_trait]
+pub trait SignalStore: Send + Sync {
+    /// Records that `site` was reloaded; returns its new reload generation.
+    async fn mark_site_reloaded(&self, site: &str) -> Result<u64, StoreError>;
+    /// The reload generation of every site ever marked.
+    async fn site_reload_marks(&self) -> Result<Vec<(String, u64)>, StoreError>;
+}
+
 /// The whole store.
 #[async_trait]
 pub trait Store:
@@ -191,6 +205,7 @@ pub trait Store:
     + RuleErrorStore
     + JobStore
     + ReportStore
+    + SignalStore
 {
     /// Brings the store to a consistent state after it was opened: after an unclean stop,
     /// writes the derived records a crash cut off and releases the leases of the dead run.
@@ -211,7 +226,7 @@ pub trait Store:
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub backend: Backend,
-    /// Threads for the backend's blocking calls.
+    /// Threads for the backend's blocking calls (sled) or its runtime (PostgreSQL).
     pub threads: usize,
 }
 
@@ -221,6 +236,12 @@ pub enum Backend {
         dir: PathBuf,
         /// sled's page cache; its 1 GB default is far more than a clinic needs.
         cache_capacity_bytes: u64,
+    },
+    /// A PostgreSQL database several nodes may share (`postgres://user@host/db`).
+    Postgres {
+        url: String,
+        /// Connections this node opens at most.
+        pool_size: usize,
     },
 }
 
@@ -235,6 +256,9 @@ pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
             *cache_capacity_bytes,
             config.threads,
         )?),
+        Backend::Postgres { url, pool_size } => {
+            Arc::new(postgres::PgStore::open(url, *pool_size, config.threads).await?)
+        }
     };
     let recovery = store.recover().await?;
     if recovery.unclean {

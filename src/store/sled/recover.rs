@@ -38,6 +38,7 @@ impl Db {
         let found = self.schema()?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
+                store: "data directory",
                 found: found.to_string(),
                 supported: SCHEMA_VERSION.to_string(),
             });

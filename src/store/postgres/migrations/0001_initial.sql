@@ -1,0 +1,128 @@
+-- Chorus schema 1. Text keys use the "C" collation: byte order, as the sled backend sorts, so
+-- both backends list and back up records in the same order (and indexes compare bytes).
+
+-- One row per stored response: the record as the domain writes it, and the columns listings
+-- filter on (a tag filter reads `record -> 'tags'`).
+CREATE TABLE responses (
+    site text COLLATE "C" NOT NULL,
+    id uuid NOT NULL,
+    survey text COLLATE "C" NOT NULL,
+    grp text COLLATE "C" NOT NULL,
+    record jsonb NOT NULL,
+    PRIMARY KEY (site, id)
+);
+CREATE INDEX responses_by_survey ON responses (site, survey, id);
+
+-- Idempotency keys: the constraint is what keeps two nodes from storing one request twice.
+CREATE TABLE idempotency_keys (
+    site text COLLATE "C" NOT NULL,
+    key uuid NOT NULL,
+    survey text COLLATE "C" NOT NULL,
+    fingerprint text NOT NULL,
+    response_id uuid NOT NULL,
+    PRIMARY KEY (site, key)
+);
+
+-- Follow-up tasks: `record` is the task as created; `status` and `history` are what changes.
+CREATE TABLE tasks (
+    site text COLLATE "C" NOT NULL,
+    id uuid NOT NULL,
+    status text NOT NULL,
+    queue text COLLATE "C" NOT NULL,
+    origin text NOT NULL,
+    -- The due time in milliseconds, or the largest bigint when there is none (sorts last).
+    due_sort bigint NOT NULL,
+    record jsonb NOT NULL,
+    history jsonb NOT NULL,
+    PRIMARY KEY (site, id)
+);
+CREATE INDEX tasks_by_due ON tasks (site, due_sort, id);
+CREATE INDEX tasks_by_queue ON tasks (site, queue, due_sort, id);
+
+-- Webhook deliveries, every field a column; `claimable_ms` is when a worker may take one.
+CREATE TABLE deliveries (
+    site text COLLATE "C" NOT NULL,
+    id uuid NOT NULL,
+    webhook text NOT NULL,
+    origin text NOT NULL,
+    response_id uuid NOT NULL,
+    survey text NOT NULL,
+    follow_up_id uuid NOT NULL,
+    body text NOT NULL,
+    status text NOT NULL,
+    attempts integer NOT NULL,
+    created_at_ms bigint NOT NULL,
+    next_attempt_ms bigint NOT NULL,
+    last_error text,
+    last_status integer,
+    delivered_at_ms bigint,
+    lease_node text,
+    lease_until_ms bigint,
+    claimable_ms bigint GENERATED ALWAYS AS (coalesce(lease_until_ms, next_attempt_ms)) STORED,
+    PRIMARY KEY (site, id)
+);
+CREATE INDEX deliveries_by_status ON deliveries (site, status, id);
+CREATE INDEX deliveries_due ON deliveries (claimable_ms) WHERE status = 'pending';
+
+CREATE TABLE rule_errors (
+    site text COLLATE "C" NOT NULL,
+    id uuid NOT NULL,
+    record jsonb NOT NULL,
+    PRIMARY KEY (site, id)
+);
+
+-- Single-use links: a conditional UPDATE ... WHERE NOT used is what admits one response.
+CREATE TABLE invitations (
+    token_sha256 text COLLATE "C" PRIMARY KEY,
+    site text NOT NULL,
+    survey text NOT NULL,
+    expires_at text NOT NULL,
+    expires_at_ms bigint NOT NULL,
+    used boolean NOT NULL
+);
+
+CREATE TABLE users (
+    name text COLLATE "C" PRIMARY KEY,
+    token_sha256 text NOT NULL UNIQUE,
+    record jsonb NOT NULL
+);
+
+CREATE TABLE sessions (
+    id_sha256 text COLLATE "C" PRIMARY KEY,
+    user_name text NOT NULL,
+    csrf text NOT NULL,
+    created_ms bigint NOT NULL,
+    last_seen_ms bigint NOT NULL
+);
+CREATE INDEX sessions_by_last_seen ON sessions (last_seen_ms);
+
+-- Per-site jobs (kind 'retag' or 'review'): the state and the lease of the node running it.
+CREATE TABLE jobs (
+    kind text NOT NULL,
+    site text COLLATE "C" NOT NULL,
+    state jsonb,
+    lease_node text,
+    lease_until_ms bigint,
+    PRIMARY KEY (kind, site)
+);
+
+-- The report's counts, kept in the write transaction of every response and re-tag: per
+-- site, survey, version, group, UTC day and channel ('' until responses carry one), the
+-- respondents (code '') and the respondents tagged with each code.
+CREATE TABLE report_counts (
+    site text COLLATE "C" NOT NULL,
+    survey text COLLATE "C" NOT NULL,
+    survey_version integer NOT NULL,
+    grp text COLLATE "C" NOT NULL,
+    day integer NOT NULL,
+    channel text COLLATE "C" NOT NULL DEFAULT '',
+    code text COLLATE "C" NOT NULL,
+    n bigint NOT NULL,
+    PRIMARY KEY (site, survey, survey_version, grp, day, channel, code)
+);
+
+-- A node that reloads a site bumps its generation; the other nodes poll and reload theirs.
+CREATE TABLE site_reloads (
+    site text COLLATE "C" PRIMARY KEY,
+    generation bigint NOT NULL
+);

@@ -1,0 +1,155 @@
+//! Tasks: listed soonest due first (none last), then oldest first, from the `(site, due_sort,
+//! id)` and `(site, queue, due_sort, id)` indexes; a transition is one conditional UPDATE.
+
+use super::rows::{self, TASK_COLUMNS};
+use super::PgStore;
+use crate::domain::{StatusChange, Task, TaskStatus};
+use crate::store::{Page, StoreError, TaskQuery, TaskStore};
+use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
+use tokio_postgres::types::Json;
+use uuid::Uuid;
+
+#[async_trait]
+impl TaskStore for PgStore {
+    async fn task(&self, site: &str, id: Uuid) -> Result<Option<Task>, StoreError> {
+        let site = site.to_string();
+        self.run(|db| async move {
+            let c = db.client().await?;
+            let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE site = $1 AND id = $2");
+            let st = c.prepare_cached(&sql).await?;
+            c.query_opt(&st, &[&site, &id])
+                .await?
+                .map(|r| rows::task(&r))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn list_tasks(&self, query: &TaskQuery) -> Result<Page<Task>, StoreError> {
+        let q = query.clone();
+        self.run(|db| async move {
+            let c = db.client().await?;
+            // Where the previous page ended.
+            let position: Option<(i64, Uuid)> = match q.after {
+                None => None,
+                Some(id) => {
+                    let st = c
+                        .prepare_cached("SELECT due_sort FROM tasks WHERE site = $1 AND id = $2")
+                        .await?;
+                    let row = c
+                        .query_opt(&st, &[&q.site, &id])
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    Some((row.get(0), id))
+                }
+            };
+            let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
+            let origin = q.origin.map(|o| match o {
+                crate::domain::OriginKind::Response => "response",
+                crate::domain::OriginKind::Review => "review",
+            });
+            let overdue = q.overdue.map(|f| f.overdue);
+            let at = q.overdue.map(|f| f.at_ms);
+            let (after_due, after_id) = position.unzip();
+            let limit = (q.limit.min(crate::store::MAX_PAGE) + 1) as i64;
+            let sql = format!(
+                "SELECT {TASK_COLUMNS} FROM tasks
+                 WHERE site = $1
+                   AND (cardinality($2::text[]) = 0 OR status = ANY($2))
+                   AND ($3::text IS NULL OR queue = $3)
+                   AND ($4::text IS NULL OR origin = $4)
+                   AND ($5::bool IS NULL OR $5 = (status IN ('open', 'claimed') AND due_sort < $6))
+                   AND ($7::bigint IS NULL OR (due_sort, id) > ($7, $8::uuid))
+                 ORDER BY due_sort, id LIMIT $9"
+            );
+            let st = c.prepare_cached(&sql).await?;
+            let found = c
+                .query(
+                    &st,
+                    &[
+                        &q.site, &statuses, &q.queue, &origin, &overdue, &at, &after_due,
+                        &after_id, &limit,
+                    ],
+                )
+                .await?;
+            let items = found
+                .iter()
+                .map(rows::task)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::of(items, q.limit, |t| t.id))
+        })
+        .await
+    }
+
+    async fn task_queues(&self, site: &str) -> Result<Vec<String>, StoreError> {
+        let site = site.to_string();
+        self.run(|db| async move {
+            let c = db.client().await?;
+            // A skip scan of the queue index: one probe per queue, not one row per task.
+            let st = c
+                .prepare_cached(
+                    "WITH RECURSIVE q(queue) AS (
+                        (SELECT queue FROM tasks WHERE site = $1 ORDER BY queue LIMIT 1)
+                        UNION ALL
+                        SELECT (SELECT t.queue FROM tasks t WHERE t.site = $1 AND t.queue > q.queue ORDER BY t.queue LIMIT 1)
+                        FROM q WHERE q.queue IS NOT NULL)
+                     SELECT queue FROM q WHERE queue IS NOT NULL",
+                )
+                .await?;
+            Ok(c.query(&st, &[&site])
+                .await?
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect())
+        })
+        .await
+    }
+
+    async fn transition_task(
+        &self,
+        site: &str,
+        id: Uuid,
+        expected: TaskStatus,
+        change: &StatusChange,
+    ) -> Result<Task, StoreError> {
+        let (site, change) = (site.to_string(), change.clone());
+        self.run(|db| async move {
+            let c = db.client().await?;
+            transition(&c, &site, id, expected, &change).await
+        })
+        .await
+    }
+}
+
+/// Applies a change only if the task's status is still `expected`.
+async fn transition(
+    c: &impl GenericClient,
+    site: &str,
+    id: Uuid,
+    expected: TaskStatus,
+    change: &StatusChange,
+) -> Result<Task, StoreError> {
+    let sql = format!(
+        "UPDATE tasks SET status = $4, history = history || jsonb_build_array($5::jsonb)
+         WHERE site = $1 AND id = $2 AND status = $3 RETURNING {TASK_COLUMNS}"
+    );
+    let st = c.prepare_cached(&sql).await?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
+        &site,
+        &id,
+        &expected.as_str(),
+        &change.status.as_str(),
+        &Json(change),
+    ];
+    if let Some(row) = c.query_opt(&st, &params).await? {
+        return rows::task(&row);
+    }
+    let st = c
+        .prepare_cached("SELECT status FROM tasks WHERE site = $1 AND id = $2")
+        .await?;
+    match c.query_opt(&st, &[&site, &id]).await? {
+        None => Err(StoreError::NotFound),
+        Some(row) => Err(StoreError::TaskStateChanged(rows::parse(row.get(0))?)),
+    }
+}
