@@ -25,6 +25,7 @@ fn passwd(data: &std::path::Path, name: &str, password: &str) -> std::process::O
         .arg(repo.join("sites"))
         .arg("--plugins")
         .arg(repo.join("plugins"))
+        .envs(common::pg::env_for(data))
         .env("CHORUS_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the test suite and the benchmarks (no docker):
 #   tests/pg-cluster.sh start DIR [durable]   initdb into DIR, start on a free port, print the URL
+#   tests/pg-cluster.sh createdb DIR NAME     create database NAME in it, print its URL
 #   tests/pg-cluster.sh stop DIR              stop it and remove DIR
 # Installs Debian's `postgresql` package when no PostgreSQL binaries are found. As root the
 # cluster runs as the `postgres` user (initdb refuses root). Without `durable` it runs with
@@ -48,7 +49,14 @@ case "$cmd" in
     run_as_pg "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" -w -t 60 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB ${extra[*]}" \
       start >/dev/null
+    echo "$port" >"$dir/port"
     echo "postgres://postgres@127.0.0.1:$port/postgres"
+    ;;
+  createdb)
+    port=$(cat "$dir/port")
+    name=${3:?a database name}
+    "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$name"
+    echo "postgres://postgres@127.0.0.1:$port/$name"
     ;;
   stop)
     if [ -d "$dir/pgdata" ]; then
@@ -56,5 +64,5 @@ case "$cmd" in
     fi
     rm -rf "$dir"
     ;;
-  *) echo "usage: $0 start|stop DIR [durable]" >&2; exit 2 ;;
+  *) echo "usage: $0 start DIR [durable] | createdb DIR NAME | stop DIR" >&2; exit 2 ;;
 esac
