@@ -179,6 +179,8 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
         if config.deliver_webhooks {
             let policy = RetryPolicy {
                 span: config.webhook_retry_span,
+                lease: config.webhook_lease,
+                request_timeout: config.webhook_timeout,
                 ..Default::default()
             };
             actix_web::rt::spawn(DeliveryWorker::new(chorus.clone(), policy).run());
@@ -188,6 +190,7 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
         sites::reload_on_sighup(chorus.clone());
         actix_web::rt::spawn(sites::follow_reloads(chorus.clone()));
         retag::resume(chorus.clone()).await;
+        chorus.reviews.set_interval(config.review_interval);
         actix_web::rt::spawn(review::run_loop(chorus.clone()));
         for addr in server.addrs() {
             tracing::info!("serving on http://{addr}");

@@ -61,6 +61,9 @@ pub struct FileConfig {
     pub webhook_allow_private: Option<Vec<AllowedRange>>,
     pub store: Option<String>,
     pub store_pool_size: Option<usize>,
+    pub webhook_lease_secs: Option<u64>,
+    pub webhook_timeout_secs: Option<u64>,
+    pub review_interval_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +96,12 @@ pub struct Config {
     pub store: Option<String>,
     /// Connections one node opens to PostgreSQL at most.
     pub store_pool_size: usize,
+    /// How long a worker's claim holds a webhook delivery (another node retries it after).
+    pub webhook_lease: Duration,
+    /// Time one webhook request may take.
+    pub webhook_timeout: Duration,
+    /// How often the review loop looks at the reports.
+    pub review_interval: Duration,
 }
 
 impl Default for Config {
@@ -115,6 +124,9 @@ impl Default for Config {
             webhook_allow_private: Vec::new(),
             store: None,
             store_pool_size: 16,
+            webhook_lease: Duration::from_secs(300),
+            webhook_timeout: Duration::from_secs(10),
+            review_interval: crate::services::review::DEFAULT_INTERVAL,
         }
     }
 }
@@ -202,7 +214,21 @@ impl Config {
                 .or(file.store)
                 .filter(|s| !s.trim().is_empty()),
             store_pool_size: file.store_pool_size.unwrap_or(d.store_pool_size),
+            webhook_lease: file
+                .webhook_lease_secs
+                .map_or(d.webhook_lease, Duration::from_secs),
+            webhook_timeout: file
+                .webhook_timeout_secs
+                .map_or(d.webhook_timeout, Duration::from_secs),
+            review_interval: file
+                .review_interval_ms
+                .map_or(d.review_interval, Duration::from_millis),
         };
+        if config.webhook_lease < 4 * config.webhook_timeout {
+            return Err(StartupError::Config(
+                "webhook_lease_secs must be at least 4 × webhook_timeout_secs (an attempt starts only while twice its timeout is left of the lease)".into(),
+            ));
+        }
         if let Some(url) = &config.store {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 return Err(StartupError::Config(

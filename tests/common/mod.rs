@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod followups;
+pub mod nodes;
+pub mod nodes_signin;
 pub mod pg;
 pub mod python;
 pub mod receiver;
