@@ -32,16 +32,25 @@ fn what_a_stores_is_in_bs_report_listings_and_dashboard_within_2_s() {
     for _ in 0..6 {
         let res = submit(&c, a, &serde_json::json!({ "answers": provider_answers() }));
         assert_eq!(res.status(), 201);
-        ids.push(res.json::<serde_json::Value>().unwrap()["id"].as_str().unwrap().to_string());
+        ids.push(
+            res.json::<serde_json::Value>().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
-    let took = within(Duration::from_secs(2), "B's report counts A's responses", || {
-        let report = json(&c, b, "/api/v1/sites/demo-clinic/report", token);
-        report["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|g| g["group"] == "provider" && g["respondents"] == 6)
-    });
+    let took = within(
+        Duration::from_secs(2),
+        "B's report counts A's responses",
+        || {
+            let report = json(&c, b, "/api/v1/sites/demo-clinic/report", token);
+            report["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g["group"] == "provider" && g["respondents"] == 6)
+        },
+    );
     eprintln!("B's report had A's responses after {took:?}");
     let listed = json(&c, b, "/api/v1/sites/demo-clinic/responses", token);
     let listed: Vec<&str> = listed["responses"]
@@ -51,8 +60,17 @@ fn what_a_stores_is_in_bs_report_listings_and_dashboard_within_2_s() {
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert_eq!(listed, ids, "B lists A's responses, oldest first");
-    let tasks = json(&c, b, "/api/v1/sites/demo-clinic/follow-ups?status=open", token);
-    assert_eq!(tasks["follow_ups"].as_array().unwrap().len(), 6, "and their tasks");
+    let tasks = json(
+        &c,
+        b,
+        "/api/v1/sites/demo-clinic/follow-ups?status=open",
+        token,
+    );
+    assert_eq!(
+        tasks["follow_ups"].as_array().unwrap().len(),
+        6,
+        "and their tasks"
+    );
     // The dashboard (a signed-in page) on B counts them too.
     let session = common::nodes_signin::sign_in(&nodes, &nodes.b().base, "dana");
     let page = c
@@ -101,7 +119,10 @@ fn a_sign_in_on_a_holds_on_b_and_a_sign_out_on_b_ends_it_on_a() {
     assert_eq!(out.status(), 303);
     let on_a = page(a);
     assert_eq!(on_a.status(), 303, "signed out on A too");
-    assert!(on_a.headers()["location"].to_str().unwrap().contains("/admin/login"));
+    assert!(on_a.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("/admin/login"));
 }
 
 #[test]
@@ -116,7 +137,12 @@ fn a_reload_on_a_reaches_b_within_5_s() {
     let c = client();
     let (a, b, token) = (&nodes.a().base, &nodes.b().base, nodes.token.as_str());
     let title = |base: &str| {
-        json(&c, base, "/api/v1/sites/demo-clinic/surveys/provider-enrollment", token)["title"]
+        json(
+            &c,
+            base,
+            "/api/v1/sites/demo-clinic/surveys/provider-enrollment",
+            token,
+        )["title"]
             .as_str()
             .unwrap()
             .to_string()
@@ -125,7 +151,11 @@ fn a_reload_on_a_reaches_b_within_5_s() {
     // Both nodes read the same folder here; a deployment keeps each node's copy the same.
     let file = sites.join("demo-clinic/surveys/provider-enrollment.toml");
     let text = std::fs::read_to_string(&file).unwrap();
-    let text = text.replacen(&format!("title = \"{before}\""), "title = \"Reloaded title\"", 1);
+    let text = text.replacen(
+        &format!("title = \"{before}\""),
+        "title = \"Reloaded title\"",
+        1,
+    );
     std::fs::write(&file, text).unwrap();
     assert_eq!(title(b), before, "nothing reloads by itself");
     let res = c

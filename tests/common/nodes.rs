@@ -30,7 +30,12 @@ fn write_config(dir: &Path, extra: &str) -> PathBuf {
 
 impl Nodes {
     /// Starts node A, then node B, on one fresh database; None on the sled pass.
-    pub fn start(test: &str, sites: &Path, extra_config: &str, envs: &[(&str, &str)]) -> Option<Nodes> {
+    pub fn start(
+        test: &str,
+        sites: &Path,
+        extra_config: &str,
+        envs: &[(&str, &str)],
+    ) -> Option<Nodes> {
         if pg::skip_unless_postgres(test) {
             return None;
         }
@@ -123,9 +128,15 @@ pub fn provider_answers() -> serde_json::Value {
     })
 }
 
-pub fn submit(client: &reqwest::blocking::Client, base: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
+pub fn submit(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    body: &serde_json::Value,
+) -> reqwest::blocking::Response {
     client
-        .post(format!("{base}/api/v1/sites/demo-clinic/surveys/provider-enrollment/responses"))
+        .post(format!(
+            "{base}/api/v1/sites/demo-clinic/surveys/provider-enrollment/responses"
+        ))
         .json(body)
         .send()
         .unwrap()

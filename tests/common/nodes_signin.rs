@@ -38,7 +38,11 @@ pub fn sign_in(nodes: &Nodes, base: &str, name: &str) -> String {
     let res = c
         .post(format!("{base}/admin/login"))
         .header("Cookie", &login)
-        .form(&[("csrf", csrf.as_str()), ("name", name), ("password", password)])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", name),
+            ("password", password),
+        ])
         .send()
         .unwrap();
     assert_eq!(res.status(), 303, "signed in");

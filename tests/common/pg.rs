@@ -56,7 +56,10 @@ pub fn execute(sql: String) {
                 .await
                 .expect("connect to CHORUS_TEST_STORE");
             tokio::spawn(conn);
-            client.batch_execute(&sql).await.expect("run SQL on the test database");
+            client
+                .batch_execute(&sql)
+                .await
+                .expect("run SQL on the test database");
         })
     })
     .join()
@@ -69,7 +72,10 @@ extern "C" fn drop_schemas() {
         return;
     }
     let Some(url) = test_database() else { return };
-    let sql = format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE", names.join(", "));
+    let sql = format!(
+        "SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE",
+        names.join(", ")
+    );
     let _ = std::thread::spawn(move || {
         block_on(async move {
             if let Ok((client, conn)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
