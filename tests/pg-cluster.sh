@@ -44,6 +44,9 @@ case "$cmd" in
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     run_as_pg "$bin/initdb" -D "$dir/pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
+    # One role logs in with a password (the suite's wrong-password test); everyone else is
+    # trusted on this throwaway cluster.
+    sed -i '1i host all chorus_password 127.0.0.1/32 scram-sha-256' "$dir/pgdata/pg_hba.conf"
     extra=(-c fsync=off -c full_page_writes=off)
     [ "${3:-}" = durable ] && extra=()
     run_as_pg "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" -w -t 60 \

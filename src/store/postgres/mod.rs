@@ -146,7 +146,7 @@ impl PgStore {
             .map_err(|e| StoreError::Backend(format!("cannot start the store runtime: {e}")))?;
         let handle = runtime.handle().clone();
         let url = url.to_string();
-        let db = handle
+        let started = handle
             .spawn(async move {
                 let pool = connect::pool(&url, pool_size).await?;
                 migrate::apply(&pool, &url).await?;
@@ -154,7 +154,16 @@ impl PgStore {
                 Ok::<_, StoreError>(Db { pool, batcher })
             })
             .await
-            .map_err(|e| StoreError::Backend(format!("the store did not start: {e}")))??;
+            .map_err(|e| StoreError::Backend(format!("the store did not start: {e}")))
+            .and_then(|r| r);
+        let db = match started {
+            Ok(db) => db,
+            Err(e) => {
+                // Dropped here (inside the caller's runtime) it would panic.
+                runtime.shutdown_background();
+                return Err(e);
+            }
+        };
         Ok(PgStore {
             db: Arc::new(db),
             runtime: Some(runtime),
