@@ -4,16 +4,17 @@
 use crate::config::{Config, StartupError};
 use crate::http;
 use crate::plugins::Limits;
+use crate::services::backups::{self, BackupStatus};
 use crate::services::sites::SiteRegistry;
+use crate::services::users::{self, UserError};
 use crate::services::webhooks::{DeliveryWorker, RetryPolicy};
 use crate::services::Chorus;
-use crate::services::{retag, review, sites, users};
+use crate::services::{retag, review, sites};
 use crate::store::{Backend, StoreConfig};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub templates: tera::Tera,
     /// `templates/static/`, served under `/static/`.
     pub assets: http::StaticAssets,
+    /// The outcome of this server's scheduled backups, for the dashboard.
+    pub backups: Arc<BackupStatus>,
 }
 
 /// Handlers reach the services' context through the state (`state.store`, `state.sites`).
@@ -97,6 +100,7 @@ impl AppState {
         let chorus = Chorus::new(store, sites, 2 * config.workers.max(1));
         Ok(AppState {
             chorus: Arc::new(chorus),
+            backups: Arc::new(BackupStatus::new(config.backup_schedule().as_ref())),
             config,
             templates,
             assets,
@@ -158,7 +162,7 @@ pub fn create_app(
 }
 
 /// Serves until SIGTERM or SIGINT: the HTTP server, the webhook worker, SIGHUP reloads,
-/// interrupted re-tags and the review loop; then a clean stop of the store.
+/// interrupted re-tags, the review loop and scheduled backups; then a clean stop of the store.
 pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
     let runtime = actix_web::rt::System::new();
     runtime.block_on(async move {
@@ -192,6 +196,10 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
         retag::resume(chorus.clone()).await;
         chorus.reviews.set_interval(config.review_interval);
         actix_web::rt::spawn(review::run_loop(chorus.clone()));
+        if let Some(schedule) = config.backup_schedule() {
+            let status = state.backups.clone();
+            actix_web::rt::spawn(backups::run_loop(chorus.clone(), schedule, status));
+        }
         for addr in server.addrs() {
             tracing::info!("serving on http://{addr}");
         }
@@ -224,11 +232,21 @@ fn warn_about_webhook_secrets(state: &AppState) {
 }
 
 /// On first start with no users: an all-sites admin whose token is printed once and written
-/// to DATA/initial-admin-token (mode 0600).
+/// durably to DATA/initial-admin-token (mode 0600). A store with data but no users is not a
+/// new installation: no admin is created and the start stops.
 async fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
-    let created = users::initial_admin(state.store.as_ref())
-        .await
-        .map_err(|e| StartupError::Io(e.to_string()))?;
+    let created = match users::initial_admin(state.store.as_ref()).await {
+        Ok(created) => created,
+        Err(UserError::NotANewInstall) => {
+            return Err(StartupError::Refused(format!(
+                "the store in {} holds responses but no users, so it is not a new \
+                 installation and no admin is created; add one with `chorus user add --site '*' \
+                 --name admin --role admin`",
+                state.config.data.display()
+            )))
+        }
+        Err(e) => return Err(StartupError::Io(e.to_string())),
+    };
     let Some(token) = created else {
         return Ok(());
     };
@@ -240,7 +258,7 @@ async fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
             state.config.data.display()
         ))
     })?;
-    write_secret(&path, &token)
+    crate::store::durable_file::write_durably(&path, format!("{token}\n").as_bytes(), 0o600)
         .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", path.display())))?;
     println!(
         "Created the all-sites admin \"admin\". Its API token (shown once, also in {}):",
@@ -248,17 +266,4 @@ async fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
     );
     println!("{token}");
     Ok(())
-}
-
-fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path)?;
-    writeln!(f, "{secret}")?;
-    f.sync_all()
 }

@@ -3,6 +3,7 @@
 
 use crate::commands::args::{CommonArgs, ServeArgs};
 use crate::services::address_policy::{AddressPolicy, AllowedRange};
+use crate::services::backups::Schedule;
 use crate::store::StoreError;
 use crate::survey::LoadError;
 use serde::Deserialize;
@@ -30,6 +31,9 @@ pub enum StartupError {
     },
     #[error("{0}")]
     Io(String),
+    /// The store was refused (damaged, or not a new installation): the whole explanation.
+    #[error("{0}")]
+    Refused(String),
 }
 
 fn join_lines(errors: &[LoadError]) -> String {
@@ -58,6 +62,14 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub deliver_webhooks: Option<bool>,
     pub rule_deadline_ms: Option<u64>,
+    /// How often to write a scheduled backup while serving: `"30m"`, `"1h"`, `"1d"`.
+    #[serde(
+        default,
+        deserialize_with = "crate::services::backups::deserialize_interval"
+    )]
+    pub backup_every: Option<Duration>,
+    pub backup_dir: Option<PathBuf>,
+    pub backup_keep: Option<usize>,
     pub webhook_allow_private: Option<Vec<AllowedRange>>,
     pub store: Option<String>,
     pub store_pool_size: Option<usize>,
@@ -88,6 +100,11 @@ pub struct Config {
     pub deliver_webhooks: bool,
     /// Wall-clock time one rule hook may run.
     pub rule_deadline: Duration,
+    /// Scheduled backups while serving (none when unset), into `backup_dir`, keeping the
+    /// newest `backup_keep`.
+    pub backup_every: Option<Duration>,
+    pub backup_dir: PathBuf,
+    pub backup_keep: usize,
     /// Private, shared and loopback ranges webhooks may reach (none by default; see
     /// `services::address_policy`).
     pub webhook_allow_private: Vec<AllowedRange>,
@@ -121,6 +138,9 @@ impl Default for Config {
             public_url: None,
             deliver_webhooks: true,
             rule_deadline: Duration::from_millis(50),
+            backup_every: None,
+            backup_dir: "backups".into(),
+            backup_keep: 7,
             webhook_allow_private: Vec::new(),
             store: None,
             store_pool_size: 16,
@@ -157,6 +177,15 @@ fn read_file_config(explicit: Option<&Path>) -> Result<FileConfig, StartupError>
 }
 
 impl Config {
+    /// The scheduled backups, when `backup_every` is set.
+    pub fn backup_schedule(&self) -> Option<Schedule> {
+        self.backup_every.map(|every| Schedule {
+            every,
+            dir: self.backup_dir.clone(),
+            keep: self.backup_keep,
+        })
+    }
+
     /// Where this server's webhooks may connect.
     pub fn webhook_policy(&self) -> AddressPolicy {
         AddressPolicy::new(&self.webhook_allow_private)
@@ -205,6 +234,9 @@ impl Config {
             public_url: file
                 .public_url
                 .map(|u| u.trim().trim_end_matches('/').to_string()),
+            backup_every: file.backup_every,
+            backup_dir: file.backup_dir.unwrap_or(d.backup_dir),
+            backup_keep: file.backup_keep.unwrap_or(d.backup_keep),
             webhook_allow_private: file
                 .webhook_allow_private
                 .unwrap_or(d.webhook_allow_private),
@@ -239,6 +271,11 @@ impl Config {
         if config.store_pool_size < 2 {
             return Err(StartupError::Config(
                 "store_pool_size must be at least 2".into(),
+            ));
+        }
+        if config.backup_keep == 0 {
+            return Err(StartupError::Config(
+                "backup_keep must be at least 1".into(),
             ));
         }
         if let Some(url) = &config.public_url {

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => chorus::commands::serve::run(args),
         Command::Check(args) => chorus::commands::check::run(args),
+        Command::CheckStore(args) => chorus::commands::check_store::run(args),
         Command::User(cmd) => chorus::commands::user::run(cmd),
         Command::Export(args) => chorus::commands::export::run(args),
         Command::Backup(args) => chorus::commands::backup::backup(args),

@@ -3,38 +3,8 @@
 
 mod common;
 
-use common::server::{bin, run, Server};
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-fn set_password(data: &std::path::Path, name: &str, password: &str) {
-    let out = passwd(data, name, password);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn passwd(data: &std::path::Path, name: &str, password: &str) -> std::process::Output {
-    let repo = common::repo();
-    let mut child = Command::new(bin())
-        .args(["user", "passwd", name, "--data"])
-        .arg(data)
-        .arg("--sites")
-        .arg(repo.join("sites"))
-        .arg("--plugins")
-        .arg(repo.join("plugins"))
-        .envs(common::pg::env_for(data))
-        .env("CHORUS_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    child.wait_with_output().unwrap()
-}
+use common::server::{run, Server};
+use common::signin::{passwd, set_password, sign_in_with_header};
 
 #[test]
 fn a_short_password_is_refused_in_plain_words() {
@@ -65,16 +35,6 @@ fn a_short_password_is_refused_in_plain_words() {
     set_password(&data, "ana", "twelve chars or more");
 }
 
-/// `name=value` of a Set-Cookie header, and the whole header.
-fn cookie(res: &reqwest::blocking::Response, name: &str) -> Option<(String, String)> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| (v.split(';').next().unwrap().to_string(), v.to_string()))
-}
-
 #[test]
 fn sign_in_to_the_real_server() {
     let dir = tempfile::tempdir().unwrap();
@@ -99,30 +59,7 @@ fn sign_in_to_the_real_server() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-
-    let form = client
-        .get(format!("{}/admin/login", server.base))
-        .send()
-        .unwrap();
-    assert_eq!(form.status(), 200);
-    let (login_cookie, _) = cookie(&form, "chorus_login").unwrap();
-    let html = form.text().unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).unwrap() + marker.len();
-    let csrf = &html[start..start + html[start..].find('"').unwrap()];
-
-    let res = client
-        .post(format!("{}/admin/login", server.base))
-        .header("Cookie", &login_cookie)
-        .form(&[
-            ("csrf", csrf),
-            ("name", "maria"),
-            ("password", "twelve chars or more"),
-        ])
-        .send()
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let (session, header) = cookie(&res, "chorus_session").expect("session cookie");
+    let (session, header) = sign_in_with_header(&server.base, "maria", "twelve chars or more");
     assert!(header.contains("HttpOnly"), "{header}");
     assert!(header.contains("SameSite=Lax"), "{header}");
     assert!(!header.contains("Secure"), "plain http: {header}");

@@ -32,17 +32,32 @@ fn refusal(out: &Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(err.starts_with("chorus: "), "{err}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
     err
 }
 
 #[test]
 fn a_malformed_url_says_what_a_url_looks_like() {
-    let err = refusal(&chorus(&["serve", "--bind", "127.0.0.1:0"], "postgres://u:secret-pw@host:notaport/db"));
+    let err = refusal(&chorus(
+        &["serve", "--bind", "127.0.0.1:0"],
+        "postgres://u:secret-pw@host:notaport/db",
+    ));
     assert!(err.contains("not a PostgreSQL URL"), "{err}");
-    assert!(err.contains("postgres://USER:PASSWORD@HOST:PORT/DATABASE"), "{err}");
-    assert!(!err.contains("secret-pw"), "the password is never printed: {err}");
-    let err = refusal(&chorus(&["export", "--site", "demo-clinic"], "mysql://u@h/db"));
+    assert!(
+        err.contains("postgres://USER:PASSWORD@HOST:PORT/DATABASE"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("secret-pw"),
+        "the password is never printed: {err}"
+    );
+    let err = refusal(&chorus(
+        &["export", "--site", "demo-clinic"],
+        "mysql://u@h/db",
+    ));
     assert!(err.contains("store must be a postgres:// URL"), "{err}");
 }
 
@@ -53,7 +68,10 @@ fn an_unreachable_server_is_named_with_its_address() {
         &["serve", "--bind", "127.0.0.1:0"],
         &format!("postgres://u:secret-pw@127.0.0.1:{port}/chorus"),
     ));
-    assert!(err.contains(&format!("cannot reach PostgreSQL at 127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot reach PostgreSQL at 127.0.0.1:{port}")),
+        "{err}"
+    );
     assert!(err.contains("is the server running"), "{err}");
     assert!(!err.contains("secret-pw"), "{err}");
 }
@@ -75,7 +93,10 @@ fn a_missing_database_says_how_to_create_it() {
         return;
     };
     let err = refusal(&chorus(&["serve", "--bind", "127.0.0.1:0"], &url));
-    assert!(err.contains("the database \"no_such_database\" does not exist"), "{err}");
+    assert!(
+        err.contains("the database \"no_such_database\" does not exist"),
+        "{err}"
+    );
     assert!(err.contains("createdb -h 127.0.0.1"), "{err}");
 }
 
@@ -91,7 +112,10 @@ fn a_wrong_password_is_said_without_the_password() {
             .into(),
     );
     let err = refusal(&chorus(&["serve", "--bind", "127.0.0.1:0"], &url));
-    assert!(err.contains("refused the login of user \"chorus_password\""), "{err}");
+    assert!(
+        err.contains("refused the login of user \"chorus_password\""),
+        "{err}"
+    );
     assert!(!err.contains("wrong-secret"), "{err}");
 }
 
@@ -108,10 +132,14 @@ fn a_database_of_a_newer_schema_is_refused() {
     let out = chorus(&["migrate"], &url);
     assert!(String::from_utf8_lossy(&out.stdout).contains("at schema 1; nothing to do"));
     let schema = url.rsplit("search_path%3D").next().unwrap();
-    common::pg::execute(format!("INSERT INTO {schema}.schema_version (version) VALUES (99)"));
+    common::pg::execute(format!(
+        "INSERT INTO {schema}.schema_version (version) VALUES (99)"
+    ));
     let err = refusal(&chorus(&["serve", "--bind", "127.0.0.1:0"], &url));
     assert!(
-        err.contains("the database has schema 99; this Chorus reads schema 1 and older: run a newer Chorus"),
+        err.contains(
+            "the database has schema 99; this Chorus reads schema 1 and older: run a newer Chorus"
+        ),
         "{err}"
     );
 }

@@ -20,6 +20,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Parse every site and survey, compile every script, run every rule test.
     Check(CheckArgs),
+    /// Check that the store is whole, as `serve` does before it starts, without starting.
+    CheckStore(CheckArgs),
     /// Manage API users and their tokens.
     #[command(subcommand)]
     User(UserCommand),

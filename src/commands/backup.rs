@@ -4,7 +4,8 @@
 use super::{block_on, close, open_offline_store};
 use crate::commands::args::BackupArgs;
 use crate::config::{Config, StartupError};
-use crate::store::{read_backup, BackupWriter, StoreError};
+use crate::services::backups::write_backup;
+use crate::store::{read_backup, StoreError};
 use std::process::ExitCode;
 
 /// Records written to the store per call on restore.
@@ -14,20 +15,7 @@ pub fn backup(args: BackupArgs) -> Result<ExitCode, StartupError> {
     let config = Config::for_command(&args.common)?;
     block_on(async {
         let store = open_offline_store(&config).await?;
-        // Write beside the target and rename, so a failed backup never leaves a truncated file.
-        let tmp = args.file.with_extension("partial");
-        let file = std::fs::File::create(&tmp)
-            .map_err(|e| StartupError::Io(format!("cannot create {}: {e}", tmp.display())))?;
-        let mut writer = BackupWriter::new(std::io::BufWriter::new(file))?;
-        store.export_records(&mut writer).await?;
-        let (count, out) = writer.finish()?;
-        let file = out
-            .into_inner()
-            .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", tmp.display())))?;
-        file.sync_all()
-            .map_err(|e| StartupError::Io(format!("cannot sync {}: {e}", tmp.display())))?;
-        std::fs::rename(&tmp, &args.file)
-            .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", args.file.display())))?;
+        let (count, _) = write_backup(store.as_ref(), &args.file).await?;
         close(store.as_ref()).await?;
         eprintln!("Wrote {count} records to {}", args.file.display());
         Ok(ExitCode::SUCCESS)

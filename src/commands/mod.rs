@@ -3,6 +3,7 @@
 pub mod args;
 pub mod backup;
 pub mod check;
+pub mod check_store;
 pub mod export;
 pub mod fhir;
 pub mod invite;
@@ -12,7 +13,7 @@ pub mod user;
 
 use crate::app::store_config;
 use crate::config::{Config, StartupError};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::survey::{load_site, Site, Survey};
 use std::future::Future;
 use std::sync::Arc;
@@ -59,9 +60,29 @@ pub fn public_base(base_url: Option<&str>, config: &Config) -> Result<String, St
     Ok(base)
 }
 
-/// Opens the store of a stopped server (sled allows one process per data directory).
+/// Opens the store of a stopped server (sled allows one process per data directory); a
+/// damaged store is refused with where the newest backup is.
 pub async fn open_offline_store(config: &Config) -> Result<Arc<dyn Store>, StartupError> {
-    Ok(crate::store::open(&store_config(config)).await?)
+    crate::store::open(&store_config(config))
+        .await
+        .map_err(|e| with_backup_hint(e.into(), config))
+}
+
+/// A refused (damaged) store's paragraph ends with where the newest backup is.
+pub fn with_backup_hint(error: StartupError, config: &Config) -> StartupError {
+    let StartupError::Store(StoreError::Damaged(damage)) = error else {
+        return error;
+    };
+    let dir = config.backup_dir.display();
+    let hint = match crate::services::backups::newest_backup(&config.backup_dir) {
+        Some(b) => format!(
+            " The newest backup in {dir} is {} (written {}).",
+            b.path.display(),
+            crate::domain::time::rfc3339_of_ms(b.at_ms)
+        ),
+        None => format!(" No backup was found in {dir} (backup_dir)."),
+    };
+    StartupError::Refused(format!("{damage}{hint}"))
 }
 
 /// Marks a clean stop of an offline command's store.

@@ -5,5 +5,6 @@ use crate::config::{Config, StartupError};
 use std::process::ExitCode;
 
 pub fn run(args: ServeArgs) -> Result<ExitCode, StartupError> {
-    crate::app::serve(Config::resolve(&args)?)
+    let config = Config::resolve(&args)?;
+    crate::app::serve(config.clone()).map_err(|e| super::with_backup_hint(e, &config))
 }

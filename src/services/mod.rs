@@ -3,6 +3,7 @@
 //! `ServiceError`; they know nothing of actix.
 
 pub mod address_policy;
+pub mod backups;
 pub mod csv_cell;
 mod error;
 pub mod evaluate;

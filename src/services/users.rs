@@ -23,6 +23,9 @@ pub enum UserError {
     ShortPassword(usize),
     #[error("{0}")]
     Hash(String),
+    /// The store has no users but holds data: not a new installation.
+    #[error("the store holds responses but no users, so it is not a new installation")]
+    NotANewInstall,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -69,10 +72,15 @@ pub async fn add(
 }
 
 /// On a store without users: the all-sites admin "admin", with its token. When several
-/// nodes start together on one new database, one of them creates it.
+/// nodes start together on one new database, one of them creates it. A store that holds
+/// responses or tasks but no users (its users were lost, or left out of a restore) gets none:
+/// `NotANewInstall`.
 pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserError> {
     if store.user_count().await? > 0 {
         return Ok(None);
+    }
+    if !store.is_empty().await? {
+        return Err(UserError::NotANewInstall);
     }
     let token = new_token();
     let created = store

@@ -97,6 +97,25 @@ impl<W: Write> RecordSink for BackupWriter<W> {
 /// Reads a whole backup, checking every line, so that a damaged file is refused before
 /// anything is written.
 pub fn read_backup(input: &mut dyn BufRead) -> Result<Vec<BackupRecord>, StoreError> {
+    let mut records = Vec::new();
+    for_each_record(input, &mut |record| records.push(record))?;
+    Ok(records)
+}
+
+/// Reads a whole backup as `read_backup` does without keeping it: how many records it holds
+/// (a scheduled backup is read back this way before older ones are removed).
+pub fn verify_backup(input: &mut dyn BufRead) -> Result<u64, StoreError> {
+    let mut count = 0;
+    for_each_record(input, &mut |_| count += 1)?;
+    Ok(count)
+}
+
+/// Checks the header, then decodes every record line in turn and hands it to `f` (a reader
+/// that needs the records one at a time, without holding the file).
+pub fn for_each_record(
+    input: &mut dyn BufRead,
+    f: &mut dyn FnMut(BackupRecord),
+) -> Result<(), StoreError> {
     let mut lines = input.lines();
     let first = lines
         .next()
@@ -118,7 +137,6 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Vec<BackupRecord>, StoreEr
             header.version
         )));
     }
-    let mut records = Vec::new();
     for (n, line) in lines.enumerate() {
         let line = line.map_err(|e| StoreError::BadBackup(e.to_string()))?;
         if line.trim().is_empty() {
@@ -126,7 +144,7 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Vec<BackupRecord>, StoreEr
         }
         let record = serde_json::from_str(&line)
             .map_err(|e| StoreError::BadBackup(format!("line {}: {e}", n + 2)))?;
-        records.push(record);
+        f(record);
     }
-    Ok(records)
+    Ok(())
 }

@@ -6,13 +6,16 @@
 //! picks the backend.
 
 mod backup;
+pub mod durable_file;
 mod error;
 pub mod postgres;
 mod query;
 pub mod sled;
 
-pub use backup::{read_backup, BackupRecord, BackupWriter, RecordSink};
-pub use error::StoreError;
+pub use backup::{
+    for_each_record, read_backup, verify_backup, BackupRecord, BackupWriter, RecordSink,
+};
+pub use error::{Damage, StoreError};
 pub use query::*;
 
 use crate::domain::{
@@ -245,7 +248,8 @@ pub enum Backend {
     },
 }
 
-/// Opens the configured backend and recovers it.
+/// Opens the configured backend and recovers it. A store that is missing, unreadable or behind
+/// what it had recorded is refused (`StoreError::Damaged`) before anything is written to it.
 pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
     let store: Arc<dyn Store> = match &config.backend {
         Backend::Sled {
@@ -260,6 +264,11 @@ pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
             Arc::new(postgres::PgStore::open(url, *pool_size, config.threads).await?)
         }
     };
+    recover(store.as_ref()).await?;
+    Ok(store)
+}
+
+async fn recover(store: &dyn Store) -> Result<(), StoreError> {
     let recovery = store.recover().await?;
     if recovery.unclean {
         tracing::warn!(
@@ -268,5 +277,39 @@ pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
             "the last run did not stop cleanly; derived records checked"
         );
     }
-    Ok(store)
+    Ok(())
+}
+
+/// What `chorus check-store` reports about a store that passed its check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreSummary {
+    /// Where the store is, as the end of "The store …" ("in ./data").
+    pub location: String,
+    /// How far the store has got, in the backend's terms ("commit 41").
+    pub position: String,
+    /// What the store was checked against ("its record DATA/store-record.json").
+    pub checked_against: String,
+    pub responses: u64,
+    pub users: u64,
+}
+
+/// Opens the configured store as `open` does (a damaged one is refused the same way), says
+/// what it holds and closes it; `None`, and nothing created, when there is no store at all.
+pub async fn check(config: &StoreConfig) -> Result<Option<StoreSummary>, StoreError> {
+    match &config.backend {
+        Backend::Sled {
+            dir,
+            cache_capacity_bytes,
+        } => {
+            if !sled::SledStore::exists(dir) {
+                return Ok(None);
+            }
+            let store = sled::SledStore::open(dir, *cache_capacity_bytes, config.threads)?;
+            recover(&store).await?;
+            let summary = store.summary(dir);
+            store.close().await?;
+            Ok(Some(summary))
+        }
+        Backend::Postgres { url, .. } => postgres::check(url).await,
+    }
 }

@@ -8,6 +8,7 @@ pub mod pg;
 pub mod python;
 pub mod receiver;
 pub mod server;
+pub mod signin;
 
 use actix_web::web;
 use chorus::domain::{records_for, Delivery, DeliveryStatus, RetagProgress, StoredResponse, Task};

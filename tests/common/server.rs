@@ -16,22 +16,43 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Runs a chorus subcommand to completion with the repo's demo site and the given data dir.
-pub fn run(args: &[&str], data: &Path) -> Output {
-    let repo = super::repo();
-    Command::new(bin())
-        .args(args)
+/// A chorus subcommand with the repo's demo site and the given data dir.
+pub fn command(args: &[&str], data: &Path) -> Command {
+    command_with_sites(args, data, &super::repo().join("sites"))
+}
+
+fn command_with_sites(args: &[&str], data: &Path, sites: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.args(args)
         .arg("--data")
         .arg(data)
         .arg("--sites")
-        .arg(repo.join("sites"))
+        .arg(sites)
         .arg("--plugins")
-        .arg(repo.join("plugins"))
+        .arg(super::repo().join("plugins"))
         .envs(super::pg::env_for(data))
-        .env("CHORUS_LOG", "warn")
+        .env("CHORUS_LOG", "warn");
+    c
+}
+
+/// Runs a chorus subcommand to completion with the repo's demo site and the given data dir.
+pub fn run(args: &[&str], data: &Path) -> Output {
+    command(args, data)
         .stdin(Stdio::null())
         .output()
         .expect("run chorus")
+}
+
+/// `chorus serve` on a port, with the repo's plugins and templates (not started yet).
+pub fn serve_command(data: &Path, sites: &Path, port: u16) -> Command {
+    let bind = format!("127.0.0.1:{port}");
+    let templates = super::repo().join("templates");
+    let templates = templates.to_str().expect("a UTF-8 path");
+    command_with_sites(
+        &["serve", "--bind", &bind, "--templates", templates],
+        data,
+        sites,
+    )
 }
 
 /// `chorus check` on a sites and a plugins folder.
@@ -79,34 +100,22 @@ impl Server {
     /// Without a `--config` of the test's own, the per-hook deadline is generous: these tests
     /// are not about it, and a loaded machine must not fail them.
     pub fn start_opts(data: &Path, sites: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Server {
-        let repo = super::repo();
         let port = free_port();
         let config = data.with_extension("chorus.toml");
         let mut extra: Vec<&str> = extra.to_vec();
         if !extra.contains(&"--config") {
             // The checkout's own chorus.toml (which lets the demo's webhooks reach 127.0.0.1),
             // with the longer deadline.
-            let own = std::fs::read_to_string(repo.join("chorus.toml")).unwrap_or_default();
+            let own =
+                std::fs::read_to_string(super::repo().join("chorus.toml")).unwrap_or_default();
             std::fs::write(&config, format!("{own}\nrule_deadline_ms = 2000\n"))
                 .expect("write the test config");
             extra.extend(["--config", config.to_str().expect("a UTF-8 path")]);
         }
-        let child = Command::new(bin())
-            .arg("serve")
-            .arg("--bind")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--data")
-            .arg(data)
-            .arg("--sites")
-            .arg(sites)
-            .arg("--plugins")
-            .arg(repo.join("plugins"))
-            .arg("--templates")
-            .arg(repo.join("templates"))
+        let child = serve_command(data, sites, port)
             .args(&extra)
             .envs(super::pg::env_for(data))
             .envs(envs.iter().copied())
-            .env("CHORUS_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -156,6 +156,9 @@ async fn dashboard(
             })
             .collect::<Vec<_>>(),
     );
+    if s.user.role >= Role::Admin {
+        ctx.insert("backup", &state.backups.view());
+    }
     ctx.insert("q_survey", &query.survey.clone().unwrap_or_default());
     ctx.insert("q_since", &query.since.clone().unwrap_or_default());
     ctx.insert("q_until", &query.until.clone().unwrap_or_default());

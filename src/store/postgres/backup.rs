@@ -8,24 +8,24 @@
 use super::accounts::{invitation_of, put_invitations};
 use super::counts::CountDelta;
 use super::insert::put_derived;
-use super::rows::{self, DeliveryColumns, TaskColumns, DELIVERY_COLUMNS, TASK_COLUMNS};
+use super::rows::{self, DeliveryColumns, Put, TaskColumns, DELIVERY_COLUMNS, TASK_COLUMNS};
 use super::{Db, PgStore};
-use crate::domain::{Session, StoredResponse};
+use crate::domain::{records_for, FollowUpRecords, RuleErrorEntry, Session, StoredResponse};
 use crate::store::{BackupRecord, IdempotencyRecord, RecordSink, Recovery, Store, StoreError};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use futures_util::{pin_mut, TryStreamExt};
 use tokio::sync::mpsc::Sender;
 use tokio_postgres::types::{Json, ToSql};
+use tokio_postgres::IsolationLevel;
 use tokio_postgres::Row;
 
 async fn each(
-    db: &Db,
+    c: &impl GenericClient,
     sql: &str,
     tx: &Sender<BackupRecord>,
     to_record: impl Fn(&Row) -> Result<BackupRecord, StoreError>,
 ) -> Result<(), StoreError> {
-    let c = db.client().await?;
     let st = c.prepare(sql).await?;
     let rows = c
         .query_raw(&st, std::iter::empty::<&(dyn ToSql + Sync)>())
@@ -39,12 +39,24 @@ async fn each(
     Ok(())
 }
 
+/// Every table is read in one REPEATABLE READ transaction: the backup is one snapshot of the
+/// database, taken while every node keeps writing, so each derived record's response and each
+/// response's derived records are in it (stronger than the format's guarantees for a backup
+/// taken while serving). The order is the format's all the same, so that both backends write
+/// the same file for the same data.
 async fn export(db: &Db, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
-    each(db, "SELECT record FROM users ORDER BY name", tx, |r| {
+    let mut client = db.client().await?;
+    let c = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    each(&c, "SELECT record FROM users ORDER BY name", tx, |r| {
         Ok(BackupRecord::User(rows::json(r, "record")?))
     })
     .await?;
-    each(db, "SELECT * FROM sessions ORDER BY id_sha256", tx, |r| {
+    each(&c, "SELECT * FROM sessions ORDER BY id_sha256", tx, |r| {
         Ok(BackupRecord::Session(Session {
             id_sha256: r.get("id_sha256"),
             user: r.get("user_name"),
@@ -55,7 +67,7 @@ async fn export(db: &Db, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
     })
     .await?;
     each(
-        db,
+        &c,
         "SELECT * FROM invitations ORDER BY token_sha256",
         tx,
         |r| {
@@ -66,8 +78,43 @@ async fn export(db: &Db, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
         },
     )
     .await?;
+    let tasks = format!("SELECT {TASK_COLUMNS} FROM tasks ORDER BY site, id");
+    each(&c, &tasks, tx, |r| Ok(BackupRecord::Task(rows::task(r)?))).await?;
+    let deliveries = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries ORDER BY site, id");
+    each(&c, &deliveries, tx, |r| {
+        Ok(BackupRecord::Delivery(rows::delivery(r)?))
+    })
+    .await?;
     each(
-        db,
+        &c,
+        "SELECT site, record FROM rule_errors ORDER BY site, id",
+        tx,
+        |r| {
+            Ok(BackupRecord::RuleError {
+                site: r.get("site"),
+                entry: rows::json(r, "record")?,
+            })
+        },
+    )
+    .await?;
+    let jobs =
+        "SELECT site, state FROM jobs WHERE kind = $KIND AND state IS NOT NULL ORDER BY site";
+    each(&c, &jobs.replace("$KIND", "'retag'"), tx, |r| {
+        Ok(BackupRecord::Retag {
+            site: r.get("site"),
+            progress: rows::json(r, "state")?,
+        })
+    })
+    .await?;
+    each(&c, &jobs.replace("$KIND", "'review'"), tx, |r| {
+        Ok(BackupRecord::Review {
+            site: r.get("site"),
+            state: rows::json(r, "state")?,
+        })
+    })
+    .await?;
+    each(
+        &c,
         "SELECT record FROM responses ORDER BY site, survey, id",
         tx,
         |r| Ok(BackupRecord::Response(rows::json(r, "record")?)),
@@ -75,7 +122,7 @@ async fn export(db: &Db, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
     .await?;
     // Keys whose response is stored, as the sled backend writes them.
     each(
-        db,
+        &c,
         "SELECT k.* FROM idempotency_keys k JOIN responses r ON r.site = k.site AND r.id = k.response_id ORDER BY k.site, k.key",
         tx,
         |r| {
@@ -89,41 +136,7 @@ async fn export(db: &Db, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
         },
     )
     .await?;
-    let tasks = format!("SELECT {TASK_COLUMNS} FROM tasks ORDER BY site, id");
-    each(db, &tasks, tx, |r| Ok(BackupRecord::Task(rows::task(r)?))).await?;
-    let deliveries = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries ORDER BY site, id");
-    each(db, &deliveries, tx, |r| {
-        Ok(BackupRecord::Delivery(rows::delivery(r)?))
-    })
-    .await?;
-    each(
-        db,
-        "SELECT site, record FROM rule_errors ORDER BY site, id",
-        tx,
-        |r| {
-            Ok(BackupRecord::RuleError {
-                site: r.get("site"),
-                entry: rows::json(r, "record")?,
-            })
-        },
-    )
-    .await?;
-    let jobs =
-        "SELECT site, state FROM jobs WHERE kind = $KIND AND state IS NOT NULL ORDER BY site";
-    each(db, &jobs.replace("$KIND", "'retag'"), tx, |r| {
-        Ok(BackupRecord::Retag {
-            site: r.get("site"),
-            progress: rows::json(r, "state")?,
-        })
-    })
-    .await?;
-    each(db, &jobs.replace("$KIND", "'review'"), tx, |r| {
-        Ok(BackupRecord::Review {
-            site: r.get("site"),
-            state: rows::json(r, "state")?,
-        })
-    })
-    .await?;
+    c.commit().await?;
     Ok(())
 }
 
@@ -222,12 +235,30 @@ async fn import(db: &Db, records: &[BackupRecord]) -> Result<(), StoreError> {
         }
         counts.apply(&tx).await?;
     }
+    // The file's records as the file has them, then what each response of this batch implies
+    // and the store lacks (a backup written while serving may hold a response without its
+    // task, delivery or rule-error entry; an earlier batch may already have restored them).
     put_derived(
         &tx,
         &TaskColumns::of(tasks.into_iter()),
         &DeliveryColumns::of(deliveries.into_iter()),
         &entry_sites,
         &entries,
+        Put::Replace,
+    )
+    .await?;
+    let implied: Vec<FollowUpRecords> = responses.iter().map(|r| records_for(r)).collect();
+    let with_errors = || responses.iter().filter(|r| !r.rule_errors.is_empty());
+    let implied_entries: Vec<RuleErrorEntry> =
+        with_errors().map(|r| RuleErrorEntry::of(r)).collect();
+    let implied_sites: Vec<&str> = with_errors().map(|r| r.site.as_str()).collect();
+    put_derived(
+        &tx,
+        &TaskColumns::of(implied.iter().flat_map(|f| f.tasks.iter())),
+        &DeliveryColumns::of(implied.iter().flat_map(|f| f.deliveries.iter())),
+        &implied_sites,
+        &implied_entries,
+        Put::Missing,
     )
     .await?;
     tx.commit().await?;

@@ -32,7 +32,7 @@ pub(super) fn parse(url: &str) -> Result<Config, StoreError> {
 }
 
 /// `host:port` of the first host, for messages.
-fn server_of(config: &Config) -> String {
+pub(super) fn server_of(config: &Config) -> String {
     let host = match config.get_hosts().first() {
         Some(Host::Tcp(h)) => h.clone(),
         #[cfg(unix)]

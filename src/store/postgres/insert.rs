@@ -9,7 +9,7 @@
 //! report counts in pipelined multi-row statements; then COMMIT.
 
 use super::counts::CountDelta;
-use super::rows::{self, DeliveryColumns, TaskColumns};
+use super::rows::{self, DeliveryColumns, Put, TaskColumns};
 use super::Failure;
 use crate::domain::{Invitation, RuleErrorEntry, StoredResponse};
 use crate::store::{Inserted, NewResponse, StoreError};
@@ -323,7 +323,7 @@ async fn put_all(tx: &Transaction<'_>, new: &[&NewResponse]) -> Result<(), Failu
     let params: [&(dyn ToSql + Sync); 5] = [&site, &id, &survey, &grp, &record];
     let (resp, derived, count) = tokio::join!(
         tx.execute(&responses, &params),
-        put_derived(tx, &tasks, &deliveries, &entry_site, &entries),
+        put_derived(tx, &tasks, &deliveries, &entry_site, &entries, Put::Missing),
         counts.apply(tx),
     );
     resp?;
@@ -339,12 +339,13 @@ pub(super) async fn put_derived(
     deliveries: &DeliveryColumns<'_>,
     entry_site: &[&str],
     entries: &[RuleErrorEntry],
+    put: Put,
 ) -> Result<(), tokio_postgres::Error> {
     let put_tasks = async {
         if tasks.is_empty() {
             return Ok(0);
         }
-        let st = c.prepare_cached(rows::INSERT_TASKS).await?;
+        let st = c.prepare_cached(&rows::insert_tasks(put)).await?;
         let t = tasks;
         c.execute(
             &st,
@@ -365,7 +366,7 @@ pub(super) async fn put_derived(
         if deliveries.is_empty() {
             return Ok(0);
         }
-        let st = c.prepare_cached(rows::INSERT_DELIVERIES).await?;
+        let st = c.prepare_cached(&rows::insert_deliveries(put)).await?;
         let d = deliveries;
         c.execute(
             &st,
@@ -393,7 +394,7 @@ pub(super) async fn put_derived(
         if entries.is_empty() {
             return Ok(0);
         }
-        let st = c.prepare_cached(rows::UPSERT_RULE_ERRORS).await?;
+        let st = c.prepare_cached(&rows::insert_rule_errors(put)).await?;
         let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
         let records: Vec<Json<&RuleErrorEntry>> = entries.iter().map(Json).collect();
         c.execute(&st, &[&entry_site, &ids, &records]).await

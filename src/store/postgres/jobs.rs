@@ -2,7 +2,7 @@
 //! row of `jobs`, and a lease changes only by an UPDATE conditional on who holds it.
 
 use super::insert::put_derived;
-use super::rows::{self, DeliveryColumns, TaskColumns};
+use super::rows::{self, DeliveryColumns, Put, TaskColumns};
 use super::{with_retries, Failure, PgStore};
 use crate::domain::{
     FollowUpRecords, Lease, RetagProgress, RetagStatus, ReviewState, RuleErrorEntry,
@@ -254,6 +254,7 @@ impl JobStore for PgStore {
                     &DeliveryColumns::of(follow_ups.deliveries.iter()),
                     &entry_site,
                     &entries,
+                    Put::Missing,
                 )
                 .await?;
                 tx.commit().await?;

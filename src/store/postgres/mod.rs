@@ -15,6 +15,7 @@
 mod accounts;
 mod backup;
 mod batch;
+mod check;
 mod connect;
 mod counts;
 mod deliveries;
@@ -25,6 +26,7 @@ mod responses;
 mod rows;
 mod tasks;
 
+pub use check::check;
 pub use migrate::{migrate, SCHEMA_VERSION};
 
 use crate::store::StoreError;

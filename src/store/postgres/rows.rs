@@ -116,11 +116,29 @@ impl<'a> TaskColumns<'a> {
     }
 }
 
-/// Inserts tasks; `ON CONFLICT DO NOTHING` so that a repeated import or review write never
-/// resets a task someone changed.
-pub(super) const INSERT_TASKS: &str = "INSERT INTO tasks (site, id, status, queue, origin, due_sort, record, history)
-     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::jsonb[], $8::jsonb[])
-     ON CONFLICT DO NOTHING";
+/// What a multi-row insert does with a row that exists: `Missing` leaves it (a review write
+/// or the records a restore derives from a response never reset a task someone changed);
+/// `Replace` overwrites it (a record of a backup file is restored as the file has it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Put {
+    Missing,
+    Replace,
+}
+
+const TASKS: &str = "INSERT INTO tasks (site, id, status, queue, origin, due_sort, record, history)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::jsonb[], $8::jsonb[])";
+
+/// Inserts tasks (the columns of `TaskColumns`).
+pub(super) fn insert_tasks(put: Put) -> String {
+    match put {
+        Put::Missing => format!("{TASKS} ON CONFLICT DO NOTHING"),
+        Put::Replace => format!(
+            "{TASKS} ON CONFLICT (site, id) DO UPDATE SET status = excluded.status, \
+             queue = excluded.queue, origin = excluded.origin, due_sort = excluded.due_sort, \
+             record = excluded.record, history = excluded.history"
+        ),
+    }
+}
 
 /// Deliveries as the columns of a multi-row insert.
 pub(super) struct DeliveryColumns<'a> {
@@ -190,11 +208,37 @@ impl<'a> DeliveryColumns<'a> {
     }
 }
 
-pub(super) const INSERT_DELIVERIES: &str = "INSERT INTO deliveries (site, id, webhook, origin, response_id, survey, follow_up_id, body, status, attempts, created_at_ms, next_attempt_ms, last_error, last_status, delivered_at_ms)
-     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::uuid[], $8::text[], $9::text[], $10::int[], $11::bigint[], $12::bigint[], $13::text[], $14::int[], $15::bigint[])
-     ON CONFLICT DO NOTHING";
+const DELIVERIES: &str = "INSERT INTO deliveries (site, id, webhook, origin, response_id, survey, follow_up_id, body, status, attempts, created_at_ms, next_attempt_ms, last_error, last_status, delivered_at_ms)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::uuid[], $8::text[], $9::text[], $10::int[], $11::bigint[], $12::bigint[], $13::text[], $14::int[], $15::bigint[])";
 
-/// Upserts rule-error entries (site, id, record).
+/// Inserts deliveries (the columns of `DeliveryColumns`), never with a lease.
+pub(super) fn insert_deliveries(put: Put) -> String {
+    match put {
+        Put::Missing => format!("{DELIVERIES} ON CONFLICT DO NOTHING"),
+        Put::Replace => format!(
+            "{DELIVERIES} ON CONFLICT (site, id) DO UPDATE SET webhook = excluded.webhook, \
+             origin = excluded.origin, response_id = excluded.response_id, \
+             survey = excluded.survey, follow_up_id = excluded.follow_up_id, \
+             body = excluded.body, status = excluded.status, attempts = excluded.attempts, \
+             created_at_ms = excluded.created_at_ms, next_attempt_ms = excluded.next_attempt_ms, \
+             last_error = excluded.last_error, last_status = excluded.last_status, \
+             delivered_at_ms = excluded.delivered_at_ms, lease_node = NULL, lease_until_ms = NULL"
+        ),
+    }
+}
+
+const RULE_ERRORS: &str = "INSERT INTO rule_errors (site, id, record)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::jsonb[])";
+
+/// Upserts rule-error entries (site, id, record): a re-tag replaces a response's entry.
 pub(super) const UPSERT_RULE_ERRORS: &str = "INSERT INTO rule_errors (site, id, record)
      SELECT * FROM unnest($1::text[], $2::uuid[], $3::jsonb[])
      ON CONFLICT (site, id) DO UPDATE SET record = excluded.record";
+
+/// Inserts rule-error entries.
+pub(super) fn insert_rule_errors(put: Put) -> String {
+    match put {
+        Put::Missing => format!("{RULE_ERRORS} ON CONFLICT DO NOTHING"),
+        Put::Replace => UPSERT_RULE_ERRORS.to_string(),
+    }
+}

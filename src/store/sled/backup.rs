@@ -1,12 +1,14 @@
 //! The sled side of `chorus backup` and `chorus restore`: every record out in the order of the
-//! backup format (docs/backup-format.md), and records of a backup in, with their indexes.
+//! backup format (docs/backup-format.md), and records of a backup in, with their indexes and
+//! the records derived from each response that the backup lacks.
 
 use super::jobs::{retag_key, review_key};
 use super::keys;
 use super::{decode, encode, Db};
-use crate::domain::{RetagProgress, ReviewState};
+use crate::domain::{records_for, RetagProgress, ReviewState, StoredResponse};
 use crate::store::{BackupRecord, IdempotencyRecord, StoreError};
 use serde::de::DeserializeOwned;
+use std::collections::HashSet;
 use tokio::sync::mpsc::Sender;
 
 fn send(tx: &Sender<BackupRecord>, record: BackupRecord) -> Result<(), StoreError> {
@@ -26,6 +28,11 @@ fn each<T: DeserializeOwned>(
 }
 
 impl Db {
+    /// Responses come after every record derived from them and idempotency keys after the
+    /// responses: a backup taken while serving then holds the response of every task,
+    /// delivery, rule-error entry and key it holds (each is written after its response, or,
+    /// for a key, only when its response was exported). A response whose derived records came
+    /// too late for the backup gets them back on restore (`import`).
     pub(super) fn export(&self, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
         each(&self.users, |_, u| send(tx, BackupRecord::User(u)))?;
         each(&self.sessions, |_, s| send(tx, BackupRecord::Session(s)))?;
@@ -39,17 +46,6 @@ impl Db {
                 },
             )
         })?;
-        each(&self.responses, |_, r| send(tx, BackupRecord::Response(r)))?;
-        for kv in self.idempotency.iter() {
-            let (k, _) = kv?;
-            let Some(site) = keys::segment_of(&k, 0) else {
-                continue;
-            };
-            let site = String::from_utf8_lossy(site).into_owned();
-            if let Some((record, _)) = self.bound_response(&site, &k)? {
-                send(tx, BackupRecord::IdempotencyKey(record))?;
-            }
-        }
         each(&self.tasks, |_, t| send(tx, BackupRecord::Task(t)))?;
         each(&self.outbox, |_, d| send(tx, BackupRecord::Delivery(d)))?;
         each(&self.rule_errors, |k, entry| {
@@ -62,6 +58,23 @@ impl Db {
         }
         for (site, state) in self.jobs_of::<ReviewState>("review")? {
             send(tx, BackupRecord::Review { site, state })?;
+        }
+        let mut exported = HashSet::new();
+        each(&self.responses, |_, r: StoredResponse| {
+            exported.insert(r.id);
+            send(tx, BackupRecord::Response(r))
+        })?;
+        for kv in self.idempotency.iter() {
+            let (k, _) = kv?;
+            let Some(site) = keys::segment_of(&k, 0) else {
+                continue;
+            };
+            let site = String::from_utf8_lossy(site).into_owned();
+            if let Some((record, _)) = self.bound_response(&site, &k)? {
+                if exported.contains(&record.response_id) {
+                    send(tx, BackupRecord::IdempotencyKey(record))?;
+                }
+            }
         }
         Ok(())
     }
@@ -88,6 +101,10 @@ impl Db {
                     self.responses
                         .insert(keys::response_key(&r.site, &r.survey, r.id), encode(r)?)?;
                     self.counts.record(r);
+                    // What a backup taken while serving may lack (the response arrived after
+                    // the scan of its tasks); existing records are left as they are, and a
+                    // record later in the file replaces the one derived here.
+                    self.put_derived(r, &records_for(r), true)?;
                 }
                 BackupRecord::IdempotencyKey(k) => {
                     let record: &IdempotencyRecord = k;

@@ -34,9 +34,13 @@ pub(super) struct GroupCommit {
 pub(super) type DurableFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
 
 pub(super) type FlushFn = Box<dyn Fn() -> Result<(), String> + Send>;
+/// Runs after each flush's writers were woken (work that must not delay them), and every
+/// `IDLE_TICK` while no flush is asked for.
+pub(super) type AfterFn = Box<dyn Fn() + Send>;
+const IDLE_TICK: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl GroupCommit {
-    pub fn start(flush: FlushFn) -> Self {
+    pub fn start(flush: FlushFn, after: AfterFn) -> Self {
         let (tx, _) = watch::channel(Flushed::default());
         let shared = Arc::new(Shared {
             requested: AtomicU64::new(0),
@@ -47,7 +51,7 @@ impl GroupCommit {
         let worker = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("chorus-flusher".into())
-            .spawn(move || run(&worker, flush))
+            .spawn(move || run(&worker, flush, after))
             .expect("spawn the flusher thread");
         GroupCommit {
             shared,
@@ -94,17 +98,22 @@ impl Drop for GroupCommit {
     }
 }
 
-fn run(shared: &Shared, flush: FlushFn) {
+fn run(shared: &Shared, flush: FlushFn, after: AfterFn) {
     let mut done = 0u64;
     loop {
         {
             let mut stop = shared.stop.lock();
-            while shared.requested.load(Ordering::SeqCst) <= done && !*stop {
-                shared.wake.wait(&mut stop);
+            if shared.requested.load(Ordering::SeqCst) <= done && !*stop {
+                shared.wake.wait_for(&mut stop, IDLE_TICK);
             }
             if *stop && shared.requested.load(Ordering::SeqCst) <= done {
                 break;
             }
+        }
+        if shared.requested.load(Ordering::SeqCst) <= done {
+            // Idle: `after` still runs now and then (the store record catches up).
+            after();
+            continue;
         }
         // Every ticket up to `target` was taken after its write returned, so this flush
         // (which starts now) covers all of them.
@@ -118,6 +127,7 @@ fn run(shared: &Shared, flush: FlushFn) {
             ticket: target,
             error,
         });
+        after();
     }
     // A last flush on the way out covers anything written without a ticket.
     if let Err(e) = flush() {
