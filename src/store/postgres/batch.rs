@@ -10,8 +10,7 @@
 use super::{insert, with_retries};
 use crate::store::{Inserted, NewResponse, StoreError};
 use deadpool_postgres::Pool;
-use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot};
 
 /// Most requests one transaction writes.
 const MAX_BATCH: usize = 256;
@@ -30,9 +29,14 @@ impl Batcher {
     pub fn start(pool: Pool, pool_size: usize) -> Batcher {
         let (queue, rx) = mpsc::unbounded_channel();
         // Batches in flight: one committing while the next is written, and room for more
-        // when the pool is larger.
+        // when the pool is larger. Each holds a slot number while it runs (its rows of the
+        // report counts: see counts.rs).
         let in_flight = (pool_size / 4).clamp(2, 8);
-        tokio::spawn(run(pool, rx, Arc::new(Semaphore::new(in_flight))));
+        let (free, slots) = mpsc::channel(in_flight);
+        for slot in 0..in_flight as i16 {
+            let _ = free.try_send(slot);
+        }
+        tokio::spawn(run(pool, rx, slots, free));
         Batcher { queue }
     }
 
@@ -48,10 +52,15 @@ impl Batcher {
     }
 }
 
-async fn run(pool: Pool, mut rx: mpsc::UnboundedReceiver<Request>, slots: Arc<Semaphore>) {
+async fn run(
+    pool: Pool,
+    mut rx: mpsc::UnboundedReceiver<Request>,
+    mut slots: mpsc::Receiver<i16>,
+    free: mpsc::Sender<i16>,
+) {
     while let Some(first) = rx.recv().await {
         // Wait for a free slot before taking more: what queues meanwhile joins this batch.
-        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
+        let Some(slot) = slots.recv().await else {
             return;
         };
         let mut batch = vec![first];
@@ -61,26 +70,30 @@ async fn run(pool: Pool, mut rx: mpsc::UnboundedReceiver<Request>, slots: Arc<Se
                 Err(_) => break,
             }
         }
-        let pool = pool.clone();
+        let (pool, free) = (pool.clone(), free.clone());
         tokio::spawn(async move {
-            write(&pool, batch).await;
-            drop(permit);
+            write(&pool, batch, slot).await;
+            let _ = free.send(slot).await;
         });
     }
 }
 
-async fn write_items(pool: &Pool, items: &[NewResponse]) -> Result<Vec<Inserted>, StoreError> {
+async fn write_items(
+    pool: &Pool,
+    items: &[NewResponse],
+    slot: i16,
+) -> Result<Vec<Inserted>, StoreError> {
     with_retries(|| async {
         let mut client = pool.get().await?;
-        insert::write(&mut client, items).await
+        insert::write(&mut client, items, slot).await
     })
     .await
 }
 
-async fn write(pool: &Pool, batch: Vec<Request>) {
+async fn write(pool: &Pool, batch: Vec<Request>, slot: i16) {
     let (items, replies): (Vec<NewResponse>, Vec<_>) =
         batch.into_iter().map(|r| (r.new, r.reply)).unzip();
-    match write_items(pool, &items).await {
+    match write_items(pool, &items, slot).await {
         Ok(outcomes) => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
@@ -94,7 +107,7 @@ async fn write(pool: &Pool, batch: Vec<Request>) {
         Err(e) => {
             tracing::warn!(error = %e, requests = items.len(), "a batch failed; writing its requests one by one");
             for (item, reply) in items.into_iter().zip(replies) {
-                let one = write_items(pool, std::slice::from_ref(&item))
+                let one = write_items(pool, std::slice::from_ref(&item), slot)
                     .await
                     .map(|mut v| v.remove(0));
                 let _ = reply.send(one);

@@ -13,13 +13,22 @@ use deadpool_postgres::GenericClient;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// (site, survey, version, group, day, code) → change.
+/// (site, survey, version, group, day, code) → change, written to one slot of each key.
 #[derive(Default)]
 pub(super) struct CountDelta {
     changes: BTreeMap<(String, String, i32, String, i32, String), i64>,
+    slot: i16,
 }
 
 impl CountDelta {
+    /// Changes written to `slot` of their rows (a batch in flight has a slot of its own).
+    pub fn in_slot(slot: i16) -> CountDelta {
+        CountDelta {
+            slot,
+            ..CountDelta::default()
+        }
+    }
+
     fn add(&mut self, r: &StoredResponse, code: &str, by: i64) {
         let key = (
             r.site.clone(),
@@ -65,14 +74,17 @@ impl CountDelta {
         let n: Vec<i64> = changes.iter().map(|(_, n)| **n).collect();
         let st = c
             .prepare_cached(
-                "INSERT INTO report_counts (site, survey, survey_version, grp, day, code, n)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::bigint[])
-                 ON CONFLICT (site, survey, survey_version, grp, day, channel, code)
+                "INSERT INTO report_counts (site, survey, survey_version, grp, day, code, n, slot)
+                 SELECT *, $8::smallint FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::bigint[])
+                 ON CONFLICT (site, survey, survey_version, grp, day, channel, code, slot)
                  DO UPDATE SET n = report_counts.n + excluded.n",
             )
             .await?;
-        c.execute(&st, &[&site, &survey, &version, &grp, &day, &code, &n])
-            .await?;
+        c.execute(
+            &st,
+            &[&site, &survey, &version, &grp, &day, &code, &n, &self.slot],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -38,6 +38,7 @@ fn entangled() -> Failure {
 pub(super) async fn write(
     client: &mut Object,
     items: &[NewResponse],
+    slot: i16,
 ) -> Result<Vec<Inserted>, Failure> {
     let tx = client.transaction().await?;
     let mut fates: Vec<Fate> = items.iter().map(|_| Fate::New).collect();
@@ -56,7 +57,7 @@ pub(super) async fn write(
         .filter(|(_, f)| matches!(f, Fate::New))
         .map(|(n, _)| n)
         .collect();
-    put_all(&tx, &new).await?;
+    put_all(&tx, &new, slot).await?;
     tx.commit().await?;
     Ok(items
         .iter()
@@ -289,7 +290,7 @@ async fn use_invitations(
 }
 
 /// The records of stored responses and everything derived from them, pipelined.
-async fn put_all(tx: &Transaction<'_>, new: &[&NewResponse]) -> Result<(), Failure> {
+async fn put_all(tx: &Transaction<'_>, new: &[&NewResponse], slot: i16) -> Result<(), Failure> {
     if new.is_empty() {
         return Ok(());
     }
@@ -304,7 +305,7 @@ async fn put_all(tx: &Transaction<'_>, new: &[&NewResponse]) -> Result<(), Failu
              SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])",
         )
         .await?;
-    let mut counts = CountDelta::default();
+    let mut counts = CountDelta::in_slot(slot);
     for n in new {
         counts.response(&n.response, 1);
     }

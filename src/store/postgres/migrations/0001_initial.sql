@@ -108,7 +108,9 @@ CREATE TABLE jobs (
 
 -- The report's counts, kept in the write transaction of every response and re-tag: per
 -- site, survey, version, group, UTC day and channel ('' until responses carry one), the
--- respondents (code '') and the respondents tagged with each code.
+-- respondents (code '') and the respondents tagged with each code. `slot` spreads one key
+-- over a few rows: the group-commit batches a node has in flight each add to a slot of their
+-- own, so they do not wait for each other's COMMIT on today's rows; a report sums the slots.
 CREATE TABLE report_counts (
     site text COLLATE "C" NOT NULL,
     survey text COLLATE "C" NOT NULL,
@@ -117,8 +119,9 @@ CREATE TABLE report_counts (
     day integer NOT NULL,
     channel text COLLATE "C" NOT NULL DEFAULT '',
     code text COLLATE "C" NOT NULL,
+    slot smallint NOT NULL DEFAULT 0,
     n bigint NOT NULL,
-    PRIMARY KEY (site, survey, survey_version, grp, day, channel, code)
+    PRIMARY KEY (site, survey, survey_version, grp, day, channel, code, slot)
 );
 
 -- A node that reloads a site bumps its generation; the other nodes poll and reload theirs.
