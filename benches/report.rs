@@ -3,10 +3,13 @@
 //! `CHORUS_BENCH_STORE` (bench/postgres.sh runs it with 1,000,000; target < 100 ms).
 //!
 //! `cargo bench --bench report` — builds a temporary sled store with 100,000 tagged responses
-//! of the demo site spread over a year, opens it again (which builds the report counts from
-//! them: the startup cost, printed once), then measures the report without filters, for one
-//! survey, and for a window with partial edge days (which reads those two days from the store).
+//! of the demo site spread over a year, one patient in four with a call-back task (about
+//! 20,000 tasks, 5,000 of them done with an outcome), opens it again (which builds the report
+//! and follow-up counts from them: the startup cost, printed once), then measures the report
+//! (with its follow-up figures) without filters, for one survey, per week, and for a window
+//! with partial edge days (which reads those two days' responses and tasks from the store).
 
+use chorus::domain::{records_for, Action, FollowUp, Priority, StatusChange, TaskStatus};
 use chorus::domain::{StoredResponse, Tag};
 use chorus::services::reports::{site_report, ReportFilter};
 use chorus::services::sites::SiteRegistry;
@@ -16,6 +19,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// Call-back tasks marked done (with an outcome) before the measurements.
+const DONE_TASKS: usize = 5_000;
 const DAY_MS: u64 = 86_400_000;
 /// 2025-01-01T00:00:00Z.
 const START_MS: u64 = 1_735_689_600_000;
@@ -91,7 +96,33 @@ fn response(i: u64, n: u64, rng: &mut Lcg) -> StoredResponse {
         answers,
         tags,
         rule_errors: vec![],
-        follow_ups: vec![],
+        follow_ups: if group == "patient" && i.is_multiple_of(4) {
+            vec![FollowUp {
+                id: uuid::Uuid::new_v7(ts),
+                source: "enrollment_followup".into(),
+                action: Action::Task {
+                    queue: "enrollment-help".into(),
+                    title: "Call back to help finish portal enrollment".into(),
+                    due_hours: Some(48),
+                    priority: Priority::Normal,
+                    note: None,
+                },
+            }]
+        } else {
+            vec![]
+        },
+    }
+}
+
+/// `to` by the bench, at the task's creation plus a day, with an outcome when done.
+fn change(to: TaskStatus, created_at: &str, outcome: Option<&str>) -> StatusChange {
+    let at = chorus::domain::time::ms_of_rfc3339(created_at).unwrap() + DAY_MS as i64;
+    StatusChange {
+        status: to,
+        by: "bench".into(),
+        at: chorus::domain::time::rfc3339_of_ms(at),
+        reason: None,
+        outcome: outcome.map(str::to_string),
     }
 }
 
@@ -118,11 +149,20 @@ fn bench_report(c: &mut Criterion) {
         let store = chorus::store::open(&config).await.unwrap();
         let mut rng = Lcg(42);
         // Many writes at a time share each flush (the store's group commit).
+        let mut tasks = Vec::new();
         for chunk in (0..n).collect::<Vec<_>>().chunks(512) {
             let writes = chunk.iter().map(|i| {
+                let response = response(*i, n, &mut rng);
+                let follow_ups = records_for(&response);
+                tasks.extend(
+                    follow_ups
+                        .tasks
+                        .iter()
+                        .map(|t| (t.id, t.created_at.clone())),
+                );
                 store.insert_response(NewResponse {
-                    response: response(*i, n, &mut rng),
-                    follow_ups: Default::default(),
+                    response,
+                    follow_ups,
                     idempotency: None,
                     invitation: None,
                 })
@@ -131,6 +171,26 @@ fn bench_report(c: &mut Criterion) {
                 written.unwrap();
             }
         }
+        let outcomes = ["enrolled", "not_reached", "declined"];
+        for (n, chunk) in tasks[..DONE_TASKS].chunks(512).enumerate() {
+            let claims = chunk.iter().map(|(id, at)| {
+                let c = change(TaskStatus::Claimed, at, None);
+                let store = &store;
+                async move {
+                    store
+                        .transition_task("demo-clinic", *id, TaskStatus::Open, &c)
+                        .await
+                        .unwrap();
+                    let d = change(TaskStatus::Done, at, Some(outcomes[n % 3]));
+                    store
+                        .transition_task("demo-clinic", *id, TaskStatus::Claimed, &d)
+                        .await
+                        .unwrap();
+                }
+            });
+            futures_util::future::join_all(claims.collect::<Vec<_>>()).await;
+        }
+        eprintln!("{} call-back tasks, {DONE_TASKS} done", tasks.len());
         store.close().await.unwrap();
     });
     eprintln!(
@@ -140,7 +200,8 @@ fn bench_report(c: &mut Criterion) {
     let started = Instant::now();
     let store = rt.block_on(chorus::store::open(&config)).unwrap();
     eprintln!(
-        "store opened with the counts of {n} stored responses in {:?} (startup cost)",
+        "store opened with the counts of {n} stored responses and their tasks in {:?} \
+         (startup cost)",
         started.elapsed()
     );
     let site = chorus::survey::load_site(
@@ -159,11 +220,17 @@ fn bench_report(c: &mut Criterion) {
         ..ReportFilter::default()
     };
     group.bench_function("one_survey", |b| b.iter(|| report(&one_survey)));
+    let weekly = ReportFilter {
+        interval: Some(chorus::report::trend::Interval::Week),
+        ..ReportFilter::default()
+    };
+    group.bench_function("weekly", |b| b.iter(|| report(&weekly)));
     // 2025-03-01 12:00 to 2025-09-01 12:00: two half days are read from the store.
     let window = ReportFilter {
         survey: None,
         since_ms: Some(START_MS + 59 * DAY_MS + DAY_MS / 2),
         until_ms: Some(START_MS + 243 * DAY_MS + DAY_MS / 2),
+        interval: None,
     };
     group.bench_function("window_with_partial_days", |b| b.iter(|| report(&window)));
     group.finish();

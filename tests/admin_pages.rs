@@ -204,22 +204,26 @@ async fn dashboard_shows_the_comparison() {
         page.contains("<td>10</td><td>4</td><td>fewer than 2</td>"),
         "{page}"
     );
-    assert!(page.contains("Groups with fewer than 2 respondents are not shown"));
-    assert!(page.contains("7 (70%)"));
-    assert!(page.contains("1 (25%)"));
+    assert!(page.contains("cells with fewer than 2 of them are not shown"));
+    assert!(page.contains("7 of 10 (70%)"), "{page}");
+    assert!(page.contains("1 of 4 (25%)"));
+    assert!(page.contains("40–89%"), "Wilson interval of 7 of 10");
     // Largest gap first: selective promotion (50 points) before the 45-point ties.
     let sel = page.find("Portal offered only to some patients").unwrap();
     let tech = page
         .find("Glitches, errors or lock-outs while enrolling")
         .unwrap();
     assert!(sel < tech);
-    // In plain words, including a zero share.
+    // In plain words, from the evidence only: 2 of 4 providers against none of 10 patients
+    // is more than chance; 7 of 10 patients against 1 of 4 providers could be chance.
     assert!(page.contains(
-        "Patient respondents name “Glitches, errors or lock-outs while enrolling” 2.8× as often as provider respondents (70% vs 25%)."
+        "50% of provider respondents name “Portal offered only to some patients”, against 0% of patient respondents: a gap of 50 points (95% interval 5 to 85 points)."
     ), "{page}");
     assert!(page.contains(
-        "50% of provider respondents name “Portal offered only to some patients”; no patient respondent does."
-    ));
+        "70% of patient respondents name “Glitches, errors or lock-outs while enrolling”, against 25% of provider respondents, but with 4 provider respondents asked that could be chance: about 5 more provider respondents would tell, if the shares held."
+    ), "{page}");
+    // The one rule of the words is on the page.
+    assert!(page.contains("listed here only when it is more than chance would make"));
     // Respondents per week (Monday-based, newest first).
     let w9 = page
         .find("<th scope=\"row\">2026-03-09</th><td>3</td><td>0</td><td>0</td><td>3</td>")
@@ -248,9 +252,12 @@ async fn dashboard_shows_the_comparison() {
         .filter(|n| n.has_tag_name("text"))
         .filter_map(|n| n.text())
         .collect();
-    // The site's own label with XML-special characters survives escaping intact.
+    // The site's own label with XML-special characters survives escaping intact (wrapped
+    // onto two lines at a space).
     assert!(
-        texts.contains(&"Could not get to the desk (parking & \"transit\" <lot B>)"),
+        texts
+            .join(" ")
+            .contains("Could not get to the desk (parking & \"transit\" <lot B>)"),
         "{texts:?}"
     );
     let bars = root

@@ -129,6 +129,7 @@ async fn follow_ups_page_through_exact_filters() {
             TaskStatus::Claimed,
             by,
             None,
+            None,
         )
         .await
         .unwrap();

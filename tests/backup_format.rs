@@ -21,6 +21,7 @@ async fn claim(s: &chorus::AppState, task: uuid::Uuid) {
         TaskStatus::Claimed,
         "ada",
         None,
+        None,
     )
     .await
     .unwrap();

@@ -1,6 +1,6 @@
-//! The respondent pages in a real browser (tests/browser/run.mjs: headless Chromium driven by
-//! playwright-core, accessibility checked with axe-core), against the real binary on a free
-//! port with a fresh data directory.
+//! The respondent pages (tests/browser/run.mjs) and the admin pages (tests/browser/admin.mjs)
+//! in a real browser: headless Chromium driven by playwright-core, accessibility checked with
+//! axe-core, against the real binary on a free port with a fresh data directory.
 //!
 //! Needs `/usr/bin/chromium` (Debian package `chromium`) and `npm ci` in tests/browser; .ci/run
 //! installs both. Without them this test fails and says how to install them, unless
@@ -8,7 +8,8 @@
 
 mod common;
 
-use common::server::Server;
+use common::server::{run, Server};
+use common::signin::set_password;
 use std::path::Path;
 use std::process::Command;
 
@@ -39,12 +40,16 @@ fn missing(dir: &Path) -> Vec<String> {
     out
 }
 
-#[test]
-fn respondent_pages_work_in_a_real_browser() {
-    if std::env::var("CHORUS_SKIP_BROWSER").as_deref() == Ok("1") {
+fn skipped() -> bool {
+    let skip = std::env::var("CHORUS_SKIP_BROWSER").as_deref() == Ok("1");
+    if skip {
         eprintln!("CHORUS_SKIP_BROWSER=1: browser tests skipped");
-        return;
     }
+    skip
+}
+
+/// Runs one script of tests/browser with node: it must pass every test it runs.
+fn run_script(script: &str, args: &[&std::ffi::OsStr], envs: &[(&str, &str)]) {
     let dir = common::repo().join("tests/browser");
     let missing = missing(&dir);
     assert!(
@@ -52,13 +57,10 @@ fn respondent_pages_work_in_a_real_browser() {
         "cannot run the browser tests (set CHORUS_SKIP_BROWSER=1 to skip them):\n  {}",
         missing.join("\n  ")
     );
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let server = Server::start(&data);
     let out = Command::new("node")
-        .arg(dir.join("run.mjs"))
-        .arg(&server.base)
-        .arg(&data)
+        .arg(dir.join(script))
+        .args(args)
+        .envs(envs.iter().copied())
         .current_dir(&dir)
         .output()
         .expect("run node");
@@ -71,5 +73,49 @@ fn respondent_pages_work_in_a_real_browser() {
         "browser tests failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn respondent_pages_work_in_a_real_browser() {
+    if skipped() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start(&data);
+    run_script("run.mjs", &[server.base.as_ref(), data.as_os_str()], &[]);
+    drop(server);
+}
+
+/// The admin pages, signed in as an all-sites admin, after a realistic day of the demo site.
+/// With CHORUS_SCREENSHOTS=DIR the dashboard is saved on a phone and a desktop.
+#[test]
+fn admin_pages_work_in_a_real_browser() {
+    if skipped() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let add = [
+        "user", "add", "--site", "*", "--name", "admin", "--role", "admin",
+    ];
+    let out = run(&add, &data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let password = "a browser test passphrase";
+    set_password(&data, "admin", password);
+    let server = Server::start(&data);
+    run_script(
+        "admin.mjs",
+        &[server.base.as_ref()],
+        &[
+            ("CHORUS_ADMIN_TOKEN", &token),
+            ("CHORUS_ADMIN_PASSWORD", password),
+        ],
+    );
     drop(server);
 }

@@ -3,6 +3,7 @@
 //! startup rebuild, and access control.
 
 mod common;
+mod report_support;
 
 use actix_web::http::StatusCode;
 use actix_web::test;
@@ -10,41 +11,17 @@ use chorus::create_app;
 use chorus::domain::Role;
 use chorus::domain::{StoredResponse, Tag};
 use common::TestStore;
+use report_support::barrier;
 use serde_json::{json, Value};
 
-/// A stored response at an exact UTC time with the given tags.
-pub fn response_at(
+fn response_at(
     site: &str,
     survey: &str,
     group: &str,
     rfc3339: &str,
     tags: &[&str],
 ) -> StoredResponse {
-    use time::format_description::well_known::Rfc3339;
-    let at = time::OffsetDateTime::parse(rfc3339, &Rfc3339).unwrap();
-    let ts =
-        uuid::Timestamp::from_unix(uuid::NoContext, at.unix_timestamp() as u64, at.nanosecond());
-    let id = uuid::Uuid::new_v7(ts);
-    StoredResponse {
-        id,
-        site: site.into(),
-        survey: survey.into(),
-        survey_version: 1,
-        group: group.into(),
-        submitted_at: chorus::domain::time::rfc3339_of_id(id),
-        language: None,
-        submission_id: None,
-        answers: Default::default(),
-        tags: tags
-            .iter()
-            .map(|c| Tag {
-                code: c.to_string(),
-                source: "fixture".into(),
-            })
-            .collect(),
-        rule_errors: vec![],
-        follow_ups: vec![],
-    }
+    common::response_at(site, (survey, 1), group, rfc3339, tags)
 }
 
 /// test-clinic (min_cell 2): 10 patients, 4 providers, 1 leader, over 2026-03-02..04.
@@ -99,13 +76,23 @@ async fn store_all(state: &chorus::AppState, responses: &[StoredResponse]) {
     }
 }
 
-fn barrier<'a>(report: &'a Value, code: &str) -> &'a Value {
-    report["barriers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["code"] == code)
-        .unwrap_or_else(|| panic!("no barrier {code}"))
+/// A counted cell of everyone asked: its count and share, no unprompted mention, and a 95%
+/// interval around the share (its exact figures are checked against statsmodels in
+/// tests/report_stats.rs).
+fn assert_counted(cell: &Value, count: u64, share: f64) {
+    assert_eq!(cell["count"], count, "{cell}");
+    assert_eq!(cell["share"], share, "{cell}");
+    assert_eq!(cell["unprompted"], 0, "{cell}");
+    let asked = cell["asked"].as_u64().expect("asked");
+    assert!(asked >= count && (count as f64 / asked as f64 - share).abs() < 1e-4);
+    let (lo, hi) = (
+        cell["ci"][0].as_f64().unwrap(),
+        cell["ci"][1].as_f64().unwrap(),
+    );
+    assert!(
+        0.0 <= lo && lo <= share && share <= hi && hi <= 1.0,
+        "{cell}"
+    );
 }
 
 macro_rules! get_report {
@@ -144,22 +131,19 @@ async fn known_counts_shares_gap_order_and_suppression() {
             "code": "enrollment_technical",
             "label": "Glitches, errors or lock-outs while enrolling",
             "by_group": {
-                "patient": {"count": 7, "share": 0.7},
-                "provider": {"count": 1, "share": 0.25},
+                "patient": {"asked": 10, "count": 7, "share": 0.7, "ci": [0.3968, 0.8922], "unprompted": 0},
+                "provider": {"asked": 4, "count": 1, "share": 0.25, "ci": [0.0456, 0.6994], "unprompted": 0},
                 "leadership": {"suppressed": true}
             },
-            "gap": 0.45
+            "gap": 0.45,
+            "gap_ci": [-0.0921, 0.7306],
+            "gap_groups": ["patient", "provider"],
+            "evident": false
         })
     );
     let awareness = barrier(&r, "awareness");
-    assert_eq!(
-        awareness["by_group"]["patient"],
-        json!({"count": 1, "share": 0.1})
-    );
-    assert_eq!(
-        awareness["by_group"]["provider"],
-        json!({"count": 0, "share": 0.0})
-    );
+    assert_counted(&awareness["by_group"]["patient"], 1, 0.1);
+    assert_counted(&awareness["by_group"]["provider"], 0, 0.0);
     assert_eq!(
         awareness["by_group"]["leadership"],
         json!({"suppressed": true}),
@@ -205,14 +189,8 @@ async fn survey_and_date_filters() {
     assert_eq!(r["groups"][1]["respondents"], 2);
     assert_eq!(r["groups"][2]["suppressed"], true);
     let tech = barrier(&r, "enrollment_technical");
-    assert_eq!(
-        tech["by_group"]["patient"],
-        json!({"count": 1, "share": 0.25})
-    );
-    assert_eq!(
-        tech["by_group"]["provider"],
-        json!({"count": 0, "share": 0.0})
-    );
+    assert_counted(&tech["by_group"]["patient"], 1, 0.25);
+    assert_counted(&tech["by_group"]["provider"], 0, 0.0);
 
     // Partial edge days: 09:30 on the 2nd drops the two early providers, noon on the 4th drops
     // the afternoon patients.
@@ -225,15 +203,9 @@ async fn survey_and_date_filters() {
     assert_eq!(r["groups"][0]["respondents"], 6);
     assert_eq!(r["groups"][1]["respondents"], 2);
     let tech = barrier(&r, "enrollment_technical");
-    assert_eq!(
-        tech["by_group"]["patient"],
-        json!({"count": 6, "share": 1.0})
-    );
+    assert_counted(&tech["by_group"]["patient"], 6, 1.0);
     let sel = barrier(&r, "selective_promotion");
-    assert_eq!(
-        sel["by_group"]["provider"],
-        json!({"count": 1, "share": 0.5})
-    );
+    assert_counted(&sel["by_group"]["provider"], 1, 0.5);
 
     // Inside one day.
     let (_, r) = get_report!(
@@ -323,16 +295,18 @@ async fn new_responses_and_retags_keep_the_report_current() {
     };
     assert!(t.state.store.update_tags(&retag(&after)).await.unwrap());
     let (_, r) = get_report!(app, token, "");
-    assert_eq!(
-        barrier(&r, "selective_promotion")["by_group"]["provider"],
-        json!({"count": 3, "share": 0.6})
+    assert_counted(
+        &barrier(&r, "selective_promotion")["by_group"]["provider"],
+        3,
+        0.6,
     );
     // And back: the counters never drift.
     assert!(t.state.store.update_tags(&retag(&before)).await.unwrap());
     let (_, r) = get_report!(app, token, "");
-    assert_eq!(
-        barrier(&r, "selective_promotion")["by_group"]["provider"],
-        json!({"count": 2, "share": 0.4})
+    assert_counted(
+        &barrier(&r, "selective_promotion")["by_group"]["provider"],
+        2,
+        0.4,
     );
 }
 

@@ -105,17 +105,33 @@ async fn fires_once_for_the_condition_not_while_open_and_again_after_done() {
     assert_eq!(review_tasks(&state).await.len(), 1);
 
     // ... nor while claimed.
-    change_task_status(&state, SITE, task.id, TaskStatus::Claimed, "pat", None)
-        .await
-        .unwrap();
+    change_task_status(
+        &state,
+        SITE,
+        task.id,
+        TaskStatus::Claimed,
+        "pat",
+        None,
+        None,
+    )
+    .await
+    .unwrap();
     let run = run_site(&state, SITE).await.unwrap().unwrap();
     assert_eq!(run.already_open, vec![TITLE.to_string()]);
     assert_eq!(review_tasks(&state).await.len(), 1);
 
     // Done, and the condition still holds at the next change: a new task.
-    change_task_status(&state, SITE, task.id, TaskStatus::Done, "pat", None)
-        .await
-        .unwrap();
+    change_task_status(
+        &state,
+        SITE,
+        task.id,
+        TaskStatus::Done,
+        "pat",
+        None,
+        Some("acted_on".into()),
+    )
+    .await
+    .unwrap();
     send!(app, "patient-enrollment", failed_patient(), 1);
     let runs = review_changed(&state).await;
     assert_eq!(runs.len(), 1);

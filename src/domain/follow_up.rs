@@ -79,6 +79,7 @@ pub fn new_task(
             by: source.to_string(),
             at: created_at.to_string(),
             reason: None,
+            outcome: None,
         }],
     }
 }

@@ -9,6 +9,7 @@ pub mod response;
 pub mod rule_error;
 pub mod session;
 pub mod task;
+pub mod task_tally;
 pub mod time;
 pub mod user;
 
@@ -23,4 +24,5 @@ pub use response::{
 pub use rule_error::{ErrorSource, RuleErrorEntry};
 pub use session::Session;
 pub use task::{StatusChange, Task, TaskStatus};
+pub use task_tally::TaskTally;
 pub use user::{Role, User, ALL_SITES};

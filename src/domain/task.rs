@@ -60,6 +60,9 @@ pub struct StatusChange {
     pub at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// What came of a task marked done: one of its queue's `outcomes` (site.toml `[[queues]]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -124,7 +127,30 @@ impl Task {
             by: by.to_string(),
             at,
             reason,
+            outcome: None,
         })
+    }
+
+    /// The outcome recorded when the task was marked done.
+    pub fn outcome(&self) -> Option<&str> {
+        self.history
+            .iter()
+            .rev()
+            .find(|h| h.status == TaskStatus::Done)
+            .and_then(|h| h.outcome.as_deref())
+    }
+
+    /// When the task was closed (marked done or dismissed), in milliseconds since the epoch.
+    pub fn closed_at_ms(&self) -> Option<i64> {
+        if self.status.is_active() {
+            return None;
+        }
+        let change = self
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.status == self.status)?;
+        super::time::ms_of_rfc3339(&change.at)
     }
 
     /// Applies a change `change_to` allowed.

@@ -89,6 +89,20 @@ pub fn date_of_day(day: u64) -> String {
         .unwrap_or_default()
 }
 
+/// The day number of the first day of the UTC month that `day` is in.
+pub fn month_start_of_day(day: u64) -> u64 {
+    let Ok(t) = OffsetDateTime::from_unix_timestamp(day as i64 * 86_400) else {
+        return day;
+    };
+    day - u64::from(t.day() - 1)
+}
+
+/// The day number of the first day of the month after the one that starts at `start`.
+pub fn next_month_start(start: u64) -> u64 {
+    // Every month has 28 to 31 days: 32 days on is always inside the next month.
+    month_start_of_day(start + 32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +122,21 @@ mod tests {
         assert_eq!(parse_instant_ms("1970-01-01T00:00:01Z"), Ok(1000));
         assert!(parse_instant_ms("yesterday").is_err());
         assert_eq!(date_of_day(1), "1970-01-02");
+    }
+
+    #[test]
+    fn months_start_on_the_first() {
+        // 2026-03-18 is day 20530; 2026-03-01 is 20513; 2026-04-01 is 20544.
+        assert_eq!(month_start_of_day(20530), 20513);
+        assert_eq!(month_start_of_day(20513), 20513);
+        assert_eq!(next_month_start(20513), 20544);
+        assert_eq!(
+            date_of_day(next_month_start(month_start_of_day(20530))),
+            "2026-04-01"
+        );
+        // February of a leap year.
+        let feb = month_start_of_day(20513 - 1);
+        assert_eq!(date_of_day(feb), "2026-02-01");
+        assert_eq!(next_month_start(feb), 20513);
     }
 }

@@ -132,6 +132,8 @@ pub fn survey_from_questionnaire(
         version,
         anonymous,
         questions,
+        asks: None,
+        asks_by_version: Default::default(),
         translations: translations.by_language,
     };
     if problems.is_empty() {

@@ -195,10 +195,15 @@ fn every_shipped_survey_round_trips_to_an_identical_definition() {
                 .unwrap_or_else(|p| panic!("{}: {p:?}", survey.id));
             let toml_text = crate::survey::write::to_toml(&imported);
             let back: crate::survey::Survey = toml::from_str(&toml_text).unwrap();
+            // `asks` is the report's, not the form's: a Questionnaire does not carry it.
+            assert_eq!((&back.asks, back.asks_by_version.len()), (&None, 0));
+            let mut survey = survey.as_ref().clone();
+            survey.asks = None;
+            survey.asks_by_version.clear();
             if exact {
-                assert_eq!(&back, survey.as_ref(), "{}", survey.id);
+                assert_eq!(back, survey, "{}", survey.id);
             }
-            assert_eq!(explicit(&back), explicit(survey), "{}", survey.id);
+            assert_eq!(explicit(&back), explicit(&survey), "{}", survey.id);
         }
     }
 }

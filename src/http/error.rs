@@ -90,6 +90,7 @@ fn service_status(e: &ServiceError) -> StatusCode {
         S::InvalidAnswers(_)
         | S::InvalidLanguage(_)
         | S::SiteInvalid(_)
+        | S::InvalidOutcome(_)
         | S::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         S::InvalidQuery { .. } | S::InvalidBody { .. } => StatusCode::BAD_REQUEST,
         S::TransitionRefused(_) | S::AlreadyDelivered | S::RetagRunning(_) => StatusCode::CONFLICT,

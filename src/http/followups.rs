@@ -39,12 +39,16 @@ struct TaskView {
     overdue: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     due_at: Option<String>,
+    /// What came of a done task (also in its history).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<String>,
 }
 
 fn view(task: Task, now: i64) -> TaskView {
     TaskView {
         overdue: task.is_overdue(now),
         due_at: task.due_at_ms.map(rfc3339_of_ms),
+        outcome: task.outcome().map(str::to_string),
         task,
     }
 }
@@ -86,6 +90,9 @@ struct StatusChangeBody {
     status: String,
     #[serde(default)]
     reason: Option<String>,
+    /// With `done`: one of the queue's outcomes (required when it lists any).
+    #[serde(default)]
+    outcome: Option<String>,
 }
 
 #[post("/sites/{site}/follow-ups/{id}")]
@@ -101,8 +108,17 @@ async fn update_follow_up(
         .status
         .parse::<TaskStatus>()
         .map_err(|message| ServiceError::invalid_body("status", message))?;
-    let task =
-        change_task_status(&state, user.id(), id, to, &user.user.name, body.0.reason).await?;
+    let body = body.0;
+    let task = change_task_status(
+        &state,
+        user.id(),
+        id,
+        to,
+        &user.user.name,
+        body.reason,
+        body.outcome,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view(task, now_ms())))
 }
 

@@ -17,6 +17,8 @@ pub struct ReportQuery {
     pub survey: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// `week` or `month`: the cells per period as well.
+    pub interval: Option<String>,
 }
 
 impl ReportQuery {
@@ -26,7 +28,8 @@ impl ReportQuery {
             self.survey.as_deref(),
             self.since.as_deref(),
             self.until.as_deref(),
-        )?)
+        )?
+        .with_interval(self.interval.as_deref())?)
     }
 }
 

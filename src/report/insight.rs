@@ -1,6 +1,9 @@
-//! The report in plain words: where the groups disagree most, and respondents per week.
+//! The report in plain words, from the evidence only: where the groups disagree (evident
+//! gaps), where it is too soon to tell, what was mentioned without being asked; and
+//! respondents per week.
 
-use super::model::{Cell, Report};
+use super::model::{BarrierRow, Cell, Report};
+use super::stats::respondents_needed;
 use std::collections::BTreeMap;
 
 /// A group id as people read it: "leadership" → "Leadership", "front_desk" → "Front desk".
@@ -26,63 +29,146 @@ pub fn percent(share: f64) -> String {
     }
 }
 
-/// "16", "2.5": how many times one share is the other.
-fn times(ratio: f64) -> String {
-    if ratio >= 10.0 {
-        format!("{:.0}", ratio)
-    } else {
-        let s = format!("{:.1}", ratio);
-        s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-    }
+/// A difference of shares in percentage points: 0.583 → "58 points".
+pub fn points(diff: f64) -> String {
+    let p = (diff * 100.0).round() as i64;
+    format!("{p} point{}", if p.abs() == 1 { "" } else { "s" })
 }
 
-/// Up to `max` sentences, largest gap first, about barriers where the groups that have
-/// enough respondents disagree. When the lower group never names the barrier, the sentence
-/// says so instead of dividing by zero.
-pub fn disagreements(report: &Report, max: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    for b in &report.barriers {
-        if out.len() == max {
-            break;
-        }
-        if !b.gap.is_some_and(|g| g > 0.0) {
-            continue;
-        }
-        let counted: Vec<(&str, f64)> = b
-            .by_group
-            .0
-            .iter()
-            .filter_map(|(g, c)| match c {
-                Cell::Counted { share, .. } => Some((g.as_str(), *share)),
-                Cell::Suppressed { .. } => None,
-            })
-            .collect();
-        let Some(&(hi_group, hi)) = counted.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
-            continue;
-        };
-        let Some(&(lo_group, lo)) = counted.iter().min_by(|a, b| a.1.total_cmp(&b.1)) else {
-            continue;
-        };
-        let sentence = if lo > 0.0 {
+/// "1 patient respondent", "3 patient respondents".
+fn respondents(n: u64, group: &str) -> String {
+    format!(
+        "{n} {} respondent{}",
+        group_title(group).to_lowercase(),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// Gaps that are not evident are listed apart from this size on (20 percentage points).
+pub const LARGE_GAP: f64 = 0.2;
+
+/// The report in sentences, from the evidence only (docs/report.md "The dashboard's words").
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Findings {
+    /// Evident gaps, largest first, each naming both groups and both shares.
+    pub evident: Vec<String>,
+    /// Large gaps that are not evident, with how many more respondents would tell.
+    pub too_few: Vec<String>,
+    /// The one sentence when nothing is evident.
+    pub none_evident: Option<String>,
+    /// Mentions by respondents whose survey did not ask the barrier.
+    pub unprompted: Vec<String>,
+}
+
+/// "83% of leadership respondents name “…”, against 25% of patient respondents".
+fn both_shares(b: &BarrierRow, hi: (&str, f64), lo: (&str, f64)) -> String {
+    capitalize(&format!(
+        "{} of {} respondents name “{}”, against {} of {} respondents",
+        percent(hi.1),
+        group_title(hi.0).to_lowercase(),
+        b.label,
+        percent(lo.1),
+        group_title(lo.0).to_lowercase()
+    ))
+}
+
+/// The sentence of an evident gap.
+fn evident_sentence(b: &BarrierRow, hi: (&str, f64), lo: (&str, f64)) -> String {
+    let range = b
+        .gap_ci
+        .map(|[l, h]| format!(" (95% interval {} to {})", (l * 100.0).round(), points(h)))
+        .unwrap_or_default();
+    format!(
+        "{}: a gap of {}{range}.",
+        both_shares(b, hi, lo),
+        points(hi.1 - lo.1)
+    )
+}
+
+/// The sentence of a large gap that is not evident: how many more respondents the group with
+/// fewer of them asked would need, if both shares held, for the gap to become evident (of two
+/// groups of one size, the one that needs fewer).
+fn too_few_sentence(b: &BarrierRow, hi: (&str, &Cell), lo: (&str, &Cell)) -> Option<String> {
+    let ((hx, hn), (lx, ln)) = (hi.1.counted()?, lo.1.counted()?);
+    let (hs, ls) = (hx as f64 / hn as f64, lx as f64 / ln as f64);
+    let grow_lo = (lo.0, ln, ls, hn, hs);
+    let grow_hi = (hi.0, hn, hs, ln, ls);
+    // The smaller group grows; the other stays as it is.
+    let candidates = match ln.cmp(&hn) {
+        std::cmp::Ordering::Less => vec![grow_lo],
+        std::cmp::Ordering::Greater => vec![grow_hi],
+        std::cmp::Ordering::Equal => vec![grow_lo, grow_hi],
+    };
+    let grown = candidates
+        .into_iter()
+        .map(|(group, n, share, fixed_n, fixed_share)| {
+            let needed = respondents_needed(fixed_share, fixed_n, share);
+            (group, n, needed)
+        })
+        .min_by_key(|(_, _, needed)| needed.unwrap_or(u64::MAX));
+    let (small, small_n, needed) = grown?;
+    let tell = match needed {
+        Some(m) if m > small_n => {
+            let more = respondents(m - small_n, small);
             format!(
-                "{} respondents name “{}” {}× as often as {} respondents ({} vs {}).",
-                group_title(hi_group),
-                b.label,
-                times(hi / lo),
-                group_title(lo_group).to_lowercase(),
-                percent(hi),
-                percent(lo)
+                "about {} would tell, if the shares held",
+                more.replacen(' ', " more ", 1)
             )
+        }
+        _ => "more respondents in both groups are needed to tell".to_string(),
+    };
+    Some(format!(
+        "{}, but with {} asked that could be chance: {tell}.",
+        both_shares(b, (hi.0, hs), (lo.0, ls)),
+        respondents(small_n, small)
+    ))
+}
+
+/// The findings of a report: up to `max` evident gaps and `max` large gaps that are not
+/// evident, in the report's (gap) order, and every unprompted mention shown.
+pub fn findings(report: &Report, max: usize) -> Findings {
+    let mut out = Findings::default();
+    for b in &report.barriers {
+        let Some((hi, lo)) = b.gap_cells() else {
+            continue;
+        };
+        let (Some(hs), Some(ls)) = (hi.1.share(), lo.1.share()) else {
+            continue;
+        };
+        if b.evident {
+            if out.evident.len() < max {
+                out.evident
+                    .push(evident_sentence(b, (hi.0, hs), (lo.0, ls)));
+            }
+        } else if b.gap.is_some_and(|g| g >= LARGE_GAP) && out.too_few.len() < max {
+            out.too_few.extend(too_few_sentence(b, hi, lo));
+        }
+    }
+    if out.evident.is_empty() {
+        let any_gap = report.barriers.iter().any(|b| b.gap.is_some());
+        out.none_evident = Some(if any_gap {
+            "No difference between the groups is clear yet: with this many respondents, each \
+             could be chance."
+                .to_string()
         } else {
             format!(
-                "{} of {} respondents name “{}”; no {} respondent does.",
-                capitalize(&percent(hi)),
-                group_title(hi_group).to_lowercase(),
-                b.label,
-                group_title(lo_group).to_lowercase()
+                "No disagreement to report yet: at least two groups need {} or more \
+                 respondents who were asked about the same barrier.",
+                report.min_cell
             )
-        };
-        out.push(sentence);
+        });
+    }
+    for b in &report.barriers {
+        for (g, cell) in &b.by_group.0 {
+            let n = cell.unprompted();
+            if n > 0 {
+                out.unprompted.push(format!(
+                    "{} mentioned “{}” without being asked.",
+                    capitalize(&respondents(n, g)),
+                    b.label
+                ));
+            }
+        }
     }
     out
 }
@@ -139,119 +225,5 @@ pub fn weekly(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::model::{BarrierRow, ByGroup, GroupRow};
-
-    fn report(cells: Vec<(&str, Cell)>, gap: Option<f64>) -> Report {
-        Report {
-            site: "s".into(),
-            min_cell: 5,
-            groups: cells
-                .iter()
-                .map(|(g, _)| GroupRow {
-                    group: g.to_string(),
-                    respondents: Some(10),
-                    suppressed: false,
-                })
-                .collect(),
-            barriers: vec![BarrierRow {
-                code: "awareness".into(),
-                label: "Did not know about the portal".into(),
-                by_group: ByGroup(cells.into_iter().map(|(g, c)| (g.to_string(), c)).collect()),
-                gap,
-            }],
-        }
-    }
-
-    #[test]
-    fn ratios_and_zero_shares_in_words() {
-        let r = report(
-            vec![
-                (
-                    "patient",
-                    Cell::Counted {
-                        count: 6,
-                        share: 0.05,
-                    },
-                ),
-                (
-                    "leadership",
-                    Cell::Counted {
-                        count: 8,
-                        share: 0.8,
-                    },
-                ),
-                ("provider", Cell::Suppressed { suppressed: true }),
-            ],
-            Some(0.75),
-        );
-        assert_eq!(
-            disagreements(&r, 3),
-            ["Leadership respondents name “Did not know about the portal” 16× as often as patient respondents (80% vs 5%)."]
-        );
-        let r = report(
-            vec![
-                (
-                    "front_desk",
-                    Cell::Counted {
-                        count: 0,
-                        share: 0.0,
-                    },
-                ),
-                (
-                    "provider",
-                    Cell::Counted {
-                        count: 1,
-                        share: 0.004,
-                    },
-                ),
-            ],
-            Some(0.004),
-        );
-        assert_eq!(
-            disagreements(&r, 3),
-            ["Under 1% of provider respondents name “Did not know about the portal”; no front desk respondent does."]
-        );
-        let agree = report(
-            vec![
-                (
-                    "patient",
-                    Cell::Counted {
-                        count: 1,
-                        share: 0.1,
-                    },
-                ),
-                (
-                    "provider",
-                    Cell::Counted {
-                        count: 1,
-                        share: 0.1,
-                    },
-                ),
-            ],
-            Some(0.0),
-        );
-        assert!(
-            disagreements(&agree, 3).is_empty(),
-            "no gap, nothing to say"
-        );
-    }
-
-    #[test]
-    fn weeks_are_consecutive_mondays_newest_first() {
-        // 2026-03-02 is a Monday: day 20514. 2026-03-18 (Wednesday) is day 20530.
-        let groups = vec!["patient".to_string(), "provider".to_string()];
-        let mut by_day = BTreeMap::new();
-        by_day.insert(20514, BTreeMap::from([("patient".to_string(), 2)]));
-        by_day.insert(20520, BTreeMap::from([("provider".to_string(), 1)]));
-        by_day.insert(20530, BTreeMap::from([("patient".to_string(), 4)]));
-        let weeks = weekly(&by_day, &groups, 12);
-        let labels: Vec<&str> = weeks.iter().map(|w| w.week.as_str()).collect();
-        assert_eq!(labels, ["2026-03-16", "2026-03-09", "2026-03-02"]);
-        assert_eq!(weeks[0].counts, [4, 0]);
-        assert_eq!(weeks[1].counts, [0, 0], "an empty week is shown");
-        assert_eq!(weeks[2].counts, [2, 1]);
-        assert_eq!(weekly(&by_day, &groups, 2).len(), 2);
-    }
-}
+#[path = "insight_tests.rs"]
+mod tests;

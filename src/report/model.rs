@@ -1,6 +1,11 @@
-//! The barrier × group comparison (SPEC "Report") computed from a tally.
+//! The barrier × group comparison (SPEC "Report", docs/report.md) computed from a tally: for
+//! each barrier and group, only the respondents whose survey asked the barrier count; a share
+//! comes with its Wilson interval, a gap with Newcombe's.
 
-use super::tally::Tally;
+use super::follow_ups::QueueRow;
+use super::stats::{newcombe, wilson};
+use super::tally::{BarrierTally, Tally};
+use super::trend::Trend;
 use crate::survey::Site;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -8,10 +13,15 @@ use serde::{Serialize, Serializer};
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report {
     pub site: String,
-    /// Groups with fewer respondents than this are suppressed (SPEC extension: echoed).
+    /// Cells with fewer respondents than this are suppressed (SPEC extension: echoed).
     pub min_cell: u32,
     pub groups: Vec<GroupRow>,
     pub barriers: Vec<BarrierRow>,
+    /// What became of the follow-up tasks, per queue (SPEC "Second release").
+    pub follow_ups: Vec<QueueRow>,
+    /// `interval` and `periods`, when the report was asked `?interval=`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub trend: Option<Trend>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -27,110 +37,216 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// One barrier in one group.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum Cell {
-    Counted { count: u64, share: f64 },
+    /// Asked of at least `min_cell` respondents: `share` = `count` / `asked`, its 95 % Wilson
+    /// interval, and the tags of respondents who were not asked (`unprompted`).
+    Counted {
+        asked: u64,
+        count: u64,
+        share: f64,
+        ci: [f64; 2],
+        unprompted: u64,
+    },
+    /// The group's surveys did not ask the barrier (`asked` is 0): mentions only.
+    NotAsked { asked: u64, unprompted: u64 },
+    /// Too few respondents to show anything.
     Suppressed { suppressed: bool },
 }
 
 impl Cell {
+    /// The cell of a barrier in a group of `respondents`: suppressed when the group or the
+    /// respondents asked are fewer than `min_cell`, so no number of a small set shows.
+    pub fn of(respondents: u64, t: BarrierTally, min_cell: u64) -> Cell {
+        if respondents < min_cell || (t.asked > 0 && t.asked < min_cell) {
+            return Cell::Suppressed { suppressed: true };
+        }
+        if t.asked == 0 {
+            return Cell::NotAsked {
+                asked: 0,
+                unprompted: t.unprompted,
+            };
+        }
+        let ci = wilson(t.count, t.asked).map_or([0.0, 1.0], |i| i.as_array().map(round4));
+        Cell::Counted {
+            asked: t.asked,
+            count: t.count,
+            share: round4(t.count as f64 / t.asked as f64),
+            ci,
+            unprompted: t.unprompted,
+        }
+    }
+
+    /// The share, for a counted cell.
     pub fn share(&self) -> Option<f64> {
         match self {
             Cell::Counted { share, .. } => Some(*share),
-            Cell::Suppressed { .. } => None,
+            _ => None,
+        }
+    }
+
+    /// (count, asked) of a counted cell.
+    pub fn counted(&self) -> Option<(u64, u64)> {
+        match self {
+            Cell::Counted { count, asked, .. } => Some((*count, *asked)),
+            _ => None,
+        }
+    }
+
+    /// Mentions by respondents who were not asked, where the cell shows them.
+    pub fn unprompted(&self) -> u64 {
+        match self {
+            Cell::Counted { unprompted, .. } | Cell::NotAsked { unprompted, .. } => *unprompted,
+            Cell::Suppressed { .. } => 0,
         }
     }
 }
 
-/// Group → cell, serialized as a JSON object in the site's group order.
+/// Name → value pairs serialized as a JSON object in their order (a group's cells in the
+/// site's group order, a queue's outcomes in its order).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ByGroup(pub Vec<(String, Cell)>);
+pub struct Ordered<V>(pub Vec<(String, V)>);
 
-impl Serialize for ByGroup {
+impl<V: Serialize> Serialize for Ordered<V> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (group, cell) in &self.0 {
-            map.serialize_entry(group, cell)?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
         }
         map.end()
     }
 }
 
-impl ByGroup {
-    pub fn get(&self, group: &str) -> Option<&Cell> {
-        self.0.iter().find(|(g, _)| g == group).map(|(_, c)| c)
+impl<V> Ordered<V> {
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 }
+
+/// Group → cell.
+pub type ByGroup = Ordered<Cell>;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BarrierRow {
     pub code: String,
     pub label: String,
     pub by_group: ByGroup,
-    /// Largest minus smallest share across the groups that are not suppressed; `null` when
-    /// fewer than two groups have enough respondents (there is nothing to compare).
+    /// Largest minus smallest share across the groups with a share; `null` when fewer than
+    /// two groups have one (there is nothing to compare).
     pub gap: Option<f64>,
+    /// The 95 % Newcombe interval of the difference between the two groups that define the
+    /// gap (larger share minus smaller); `null` without a gap.
+    pub gap_ci: Option<[f64; 2]>,
+    /// Those two groups, the larger share first (SPEC extension); `null` without a gap.
+    pub gap_groups: Option<[String; 2]>,
+    /// The lower bound of `gap_ci` is above 0: the gap is more than chance would make.
+    pub evident: bool,
 }
 
-/// Shares and gaps are rounded to 4 decimal places (the counts are exact).
-fn round4(x: f64) -> f64 {
+/// A group and its cell.
+pub type GroupCell<'a> = (&'a str, &'a Cell);
+
+impl BarrierRow {
+    /// The two cells that define the gap, larger share first.
+    pub fn gap_cells(&self) -> Option<(GroupCell<'_>, GroupCell<'_>)> {
+        let [hi, lo] = self.gap_groups.as_ref()?;
+        Some((
+            (hi.as_str(), self.by_group.get(hi)?),
+            (lo.as_str(), self.by_group.get(lo)?),
+        ))
+    }
+}
+
+/// Shares and intervals are rounded to 4 decimal places (the counts are exact).
+pub fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
+}
+
+/// The gap of a barrier: between the first group with the largest share and the first other
+/// group with the smallest, in the site's group order.
+fn with_gap(code: String, label: String, by_group: ByGroup) -> BarrierRow {
+    let counted: Vec<(&str, u64, u64)> = by_group
+        .0
+        .iter()
+        .filter_map(|(g, c)| c.counted().map(|(x, n)| (g.as_str(), x, n)))
+        .collect();
+    let share = |&(_, x, n): &(&str, u64, u64)| x as f64 / n as f64;
+    let mut gap = None;
+    if counted.len() >= 2 {
+        let hi = (0..counted.len())
+            .reduce(|a, b| {
+                if share(&counted[b]) > share(&counted[a]) {
+                    b
+                } else {
+                    a
+                }
+            })
+            .unwrap_or(0);
+        let lo = (0..counted.len())
+            .filter(|i| *i != hi)
+            .reduce(|a, b| {
+                if share(&counted[b]) < share(&counted[a]) {
+                    b
+                } else {
+                    a
+                }
+            })
+            .unwrap_or(0);
+        let ((hg, hx, hn), (lg, lx, ln)) = (counted[hi], counted[lo]);
+        gap = newcombe(hx, hn, lx, ln).map(|ci| {
+            (
+                round4(share(&counted[hi]) - share(&counted[lo])),
+                ci,
+                [hg.to_string(), lg.to_string()],
+            )
+        });
+    }
+    BarrierRow {
+        code,
+        label,
+        gap: gap.as_ref().map(|g| g.0),
+        gap_ci: gap.as_ref().map(|g| g.1.as_array().map(round4)),
+        evident: gap.as_ref().is_some_and(|g| g.1.lo > 0.0),
+        gap_groups: gap.map(|g| g.2),
+        by_group,
+    }
 }
 
 /// Builds the report: groups in the site's order, every codebook barrier (default codebook
 /// then the site's additions), sorted by gap descending, ties (and `null` gaps, last) in
-/// codebook order.
+/// codebook order. No follow-ups and no trend: the report service adds those.
 pub fn build_report(site: &Site, tally: &Tally) -> Report {
     let min_cell = u64::from(site.config.min_cell);
-    let groups: Vec<GroupRow> = site
+    let respondents: Vec<(String, u64)> = site
         .config
         .groups
         .iter()
-        .map(|g| {
-            let n = tally.respondents_of(g);
-            let suppressed = n < min_cell;
-            GroupRow {
-                group: g.clone(),
-                respondents: (!suppressed).then_some(n),
-                suppressed,
-            }
+        .map(|g| (g.clone(), tally.respondents_of(g)))
+        .collect();
+    let groups = respondents
+        .iter()
+        .map(|(g, n)| GroupRow {
+            group: g.clone(),
+            respondents: (*n >= min_cell).then_some(*n),
+            suppressed: *n < min_cell,
         })
         .collect();
     let mut barriers: Vec<BarrierRow> = site
         .codebook
         .iter()
         .map(|b| {
-            let by_group = ByGroup(
-                groups
+            let by_group = Ordered(
+                respondents
                     .iter()
-                    .map(|g| {
-                        let cell = match g.respondents {
-                            None => Cell::Suppressed { suppressed: true },
-                            Some(n) => {
-                                let count = tally.tagged_of(&g.group, &b.code);
-                                Cell::Counted {
-                                    count,
-                                    share: round4(count as f64 / n as f64),
-                                }
-                            }
-                        };
-                        (g.group.clone(), cell)
+                    .map(|(g, n)| {
+                        let cell = Cell::of(*n, tally.barrier(site, g, &b.code), min_cell);
+                        (g.clone(), cell)
                     })
                     .collect(),
             );
-            let shares: Vec<f64> = by_group.0.iter().filter_map(|(_, c)| c.share()).collect();
-            let gap = (shares.len() >= 2).then(|| {
-                let max = shares.iter().copied().fold(f64::MIN, f64::max);
-                let min = shares.iter().copied().fold(f64::MAX, f64::min);
-                round4(max - min)
-            });
-            BarrierRow {
-                code: b.code.clone(),
-                label: b.label.clone(),
-                by_group,
-                gap,
-            }
+            with_gap(b.code.clone(), b.label.clone(), by_group)
         })
         .collect();
     // A stable sort keeps codebook order among equal gaps.
@@ -145,5 +261,7 @@ pub fn build_report(site: &Site, tally: &Tally) -> Report {
         min_cell: site.config.min_cell,
         groups,
         barriers,
+        follow_ups: Vec::new(),
+        trend: None,
     }
 }

@@ -32,6 +32,10 @@ pub enum ServiceError {
     /// A task status change the lifecycle does not allow; the message says what is possible.
     #[error("{0}")]
     TransitionRefused(String),
+    /// A task's `outcome` is missing, unknown to its queue, or not wanted; the message says
+    /// which outcomes there are.
+    #[error("{0}")]
+    InvalidOutcome(String),
     #[error("this delivery was already delivered")]
     AlreadyDelivered,
     #[error("a re-tag of \"{0}\" is already running; GET this path for its progress")]
@@ -67,6 +71,7 @@ impl ServiceError {
             ServiceError::InvalidLanguage(_) => "invalid_language",
             ServiceError::InvalidQuery { .. } => "invalid_query",
             ServiceError::InvalidBody { .. } => "invalid_body",
+            ServiceError::InvalidOutcome(_) => "invalid_outcome",
             // One public code for every refused change of state, as before these were apart.
             ServiceError::TransitionRefused(_)
             | ServiceError::AlreadyDelivered
@@ -86,6 +91,7 @@ impl ServiceError {
             ServiceError::InvalidAnswers(errors) => errors.first().map(|e| e.field.as_str()),
             ServiceError::InvalidBody { field, .. } => field.as_deref(),
             ServiceError::InvalidLanguage(_) => Some("language"),
+            ServiceError::InvalidOutcome(_) => Some("outcome"),
             ServiceError::InvalidQuery { field, .. } => Some(field),
             _ => None,
         }

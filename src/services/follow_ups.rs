@@ -27,9 +27,49 @@ pub async fn list_deliveries(
     Ok(chorus.store.list_deliveries(query).await?)
 }
 
-/// Moves a task to `to` on behalf of `by`: open → claimed → done, or dismissed with a reason.
-/// Durable when it returns. When someone else changed the task first, the change is checked
-/// again against its new status.
+/// The outcome a task of `queue` may be marked `to` with: one the queue lists when it is
+/// marked done and the queue lists any (then it is required), none otherwise.
+fn checked_outcome(
+    outcomes: &[String],
+    queue: &str,
+    to: TaskStatus,
+    outcome: Option<String>,
+) -> Result<Option<String>, ServiceError> {
+    let outcome = outcome
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty());
+    let listed = || outcomes.join(", ");
+    match (to, outcome) {
+        (TaskStatus::Done, None) if !outcomes.is_empty() => {
+            Err(ServiceError::InvalidOutcome(format!(
+                "marking a task of \"{queue}\" done needs an outcome: one of {}",
+                listed()
+            )))
+        }
+        (TaskStatus::Done, Some(o)) if outcomes.is_empty() => {
+            Err(ServiceError::InvalidOutcome(format!(
+                "the queue \"{queue}\" lists no outcomes (site.toml [[queues]]), so \"{o}\" \
+                 cannot be recorded; leave outcome out"
+            )))
+        }
+        (TaskStatus::Done, Some(o)) if !outcomes.contains(&o) => {
+            Err(ServiceError::InvalidOutcome(format!(
+                "\"{o}\" is not an outcome of \"{queue}\": one of {}",
+                listed()
+            )))
+        }
+        (TaskStatus::Done, o) => Ok(o),
+        (_, Some(_)) => Err(ServiceError::InvalidOutcome(
+            "an outcome is recorded only when a task is marked done".into(),
+        )),
+        (_, None) => Ok(None),
+    }
+}
+
+/// Moves a task to `to` on behalf of `by`: open → claimed → done (with one of its queue's
+/// outcomes, when the queue lists any), or dismissed with a reason. Durable when it returns.
+/// When someone else changed the task first, the change is checked again against its new
+/// status.
 pub async fn change_task_status(
     chorus: &Chorus,
     site: &str,
@@ -37,13 +77,17 @@ pub async fn change_task_status(
     to: TaskStatus,
     by: &str,
     reason: Option<String>,
+    outcome: Option<String>,
 ) -> Result<Task, ServiceError> {
     let not_found = || ServiceError::FollowUpNotFound(id.to_string());
+    let runtime = chorus.site(site)?;
     loop {
         let task = chorus.store.task(site, id).await?.ok_or_else(not_found)?;
-        let change = task
+        let mut change = task
             .change_to(to, by, reason.clone(), now_rfc3339())
             .map_err(ServiceError::TransitionRefused)?;
+        let outcomes = runtime.site.outcomes_of(&task.queue);
+        change.outcome = checked_outcome(outcomes, &task.queue, to, outcome.clone())?;
         match chorus
             .store
             .transition_task(site, id, task.status, &change)

@@ -1,19 +1,24 @@
 //! The report of a site: the counts the store answers, summed into a tally, then the pure
-//! report (`report::build_report`).
+//! report (`report::build_report`), the follow-up figures and, when asked, the trend.
 
 use super::{Chorus, ServiceError};
 use crate::domain::time::parse_instant_ms;
+use crate::domain::TaskTally;
+use crate::report::follow_ups::queue_rows;
+use crate::report::trend::{build_trend, Interval};
 use crate::report::{build_report, Report, Tally};
-use crate::store::CountQuery;
+use crate::store::{CountQuery, FollowUpCountQuery};
 use crate::survey::Site;
 use std::collections::BTreeMap;
 
-/// What a report covers: `since` inclusive, `until` exclusive (milliseconds since the epoch).
+/// What a report covers: `since` inclusive, `until` exclusive (milliseconds since the epoch),
+/// and per which period, if any.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReportFilter {
     pub survey: Option<String>,
     pub since_ms: Option<u64>,
     pub until_ms: Option<u64>,
+    pub interval: Option<Interval>,
 }
 
 impl ReportFilter {
@@ -53,7 +58,21 @@ impl ReportFilter {
             survey,
             since_ms,
             until_ms,
+            interval: None,
         })
+    }
+
+    /// The same filter per `interval` (`week` or `month`; empty is none).
+    pub fn with_interval(mut self, interval: Option<&str>) -> Result<ReportFilter, ServiceError> {
+        self.interval = interval
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<Interval>()
+                    .map_err(|m| ServiceError::invalid_query("interval", m))
+            })
+            .transpose()?;
+        Ok(self)
     }
 }
 
@@ -63,21 +82,38 @@ pub async fn site_report(
     site: &Site,
     filter: &ReportFilter,
 ) -> Result<Report, ServiceError> {
-    let rows = chorus
-        .store
-        .report_counts(&CountQuery {
-            site: site.id().to_string(),
-            survey: filter.survey.clone(),
-            since_ms: filter.since_ms,
-            until_ms: filter.until_ms,
-            by_day: false,
-        })
-        .await?;
+    let query = CountQuery {
+        site: site.id().to_string(),
+        survey: filter.survey.clone(),
+        since_ms: filter.since_ms,
+        until_ms: filter.until_ms,
+        by_day: filter.interval.is_some(),
+    };
+    let rows = chorus.store.report_counts(&query).await?;
     let mut tally = Tally::default();
+    let mut by_day: BTreeMap<u64, Tally> = BTreeMap::new();
     for row in &rows {
-        tally.add(&row.key.group, row.counts.respondents, &row.counts.tagged);
+        let k = &row.key;
+        let (n, tagged) = (row.counts.respondents, &row.counts.tagged);
+        tally.add(&k.survey, k.survey_version, &k.group, n, tagged);
+        if let Some(day) = k.day {
+            let day_tally = by_day.entry(day).or_default();
+            day_tally.add(&k.survey, k.survey_version, &k.group, n, tagged);
+        }
     }
-    Ok(build_report(site, &tally))
+    let mut report = build_report(site, &tally);
+    let queues = chorus
+        .store
+        .follow_up_counts(&FollowUpCountQuery::of(&query))
+        .await?;
+    let by_queue: BTreeMap<String, TaskTally> =
+        queues.into_iter().map(|q| (q.queue, q.counts)).collect();
+    report.follow_ups = queue_rows(site, &by_queue);
+    if let Some(interval) = filter.interval {
+        let order: Vec<String> = report.barriers.iter().map(|b| b.code.clone()).collect();
+        report.trend = Some(build_trend(site, interval, &by_day, &order));
+    }
+    Ok(report)
 }
 
 /// Respondents per group for every day that has any, in day order.

@@ -174,15 +174,19 @@ fn run_review_case(
             }
         };
         failures.extend(outcome.errors.iter().map(|e| (None, rule_error_text(e))));
-        *tally.respondents.entry(survey.group.clone()).or_default() += group.count;
-        let mut codes: Vec<&str> = outcome.tags.iter().map(|t| t.code.as_str()).collect();
-        codes.dedup();
-        for code in codes {
-            *tally
-                .tagged
-                .entry((survey.group.clone(), code.to_string()))
-                .or_default() += group.count;
-        }
+        // A code counts once per respondent, however many hooks emitted it.
+        let tagged: std::collections::BTreeMap<String, u64> = outcome
+            .tags
+            .iter()
+            .map(|t| (t.code.clone(), group.count))
+            .collect();
+        tally.add(
+            &survey.id,
+            survey.version,
+            &survey.group,
+            group.count,
+            &tagged,
+        );
     }
     if !failures.is_empty() {
         return failures;

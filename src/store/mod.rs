@@ -184,6 +184,31 @@ pub trait ReportStore: Send + Sync {
     /// Respondents and tagged respondents of a site, grouped by survey, survey version and
     /// group (and day); exact for any `since`/`until`.
     async fn report_counts(&self, query: &CountQuery) -> Result<Vec<CountRow>, StoreError>;
+    /// What became of the follow-up tasks the query covers, per queue. The contract every
+    /// backend implements (the sled one in `store/sled/task_counts.rs`):
+    ///
+    /// - **Which tasks**: those of `query.site` whose opening time, the millisecond of the
+    ///   task id (a UUIDv7: `domain::time::ms_of_id`), is in `[since_ms, until_ms)`; a bound
+    ///   that is `None` is open. With `survey: Some(s)`, only tasks whose origin is
+    ///   `Origin::Response { survey: s, .. }`; tasks a review opened (`Origin::Review`) count
+    ///   only when `survey` is `None`.
+    /// - **What is counted**: each task in its current state, exactly as
+    ///   `TaskTally::count(&task)` adds it: `opened` every task, `done` / `dismissed` by
+    ///   status, `on_time` done tasks with a `due_at_ms` and `closed_at_ms() <= due_at_ms`,
+    ///   `outcomes` done tasks by `Task::outcome()` (done without one: not there), and
+    ///   `tenths_to_done` done tasks by whole tenths of an hour (6 minutes, rounded down, never
+    ///   below 0) from `created_at` to `closed_at_ms()`. `counts` is the sum over the tasks
+    ///   (`TaskTally::add`).
+    /// - **What comes back**: one `QueueCounts` per queue with at least one such task, sorted
+    ///   by queue id; none for a queue without (the report adds the site's empty queues).
+    /// - Every task write and transition acknowledged before the call is in the answer (no
+    ///   stale cache), and the answer is exact for any window, not rounded to days.
+    /// - Cost: answered from counts kept with every task write and transition, or from one
+    ///   aggregate query, never by loading every task of the site into the process.
+    async fn follow_up_counts(
+        &self,
+        query: &FollowUpCountQuery,
+    ) -> Result<Vec<QueueCounts>, StoreError>;
 }
 
 /// What the nodes sharing a store tell each other: a site was reloaded from disk (each node

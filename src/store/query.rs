@@ -3,7 +3,7 @@
 
 use crate::domain::{
     DeliveryStatus, FollowUpRecords, InvitationProblem, OriginKind, RuleError, StoredResponse, Tag,
-    TaskStatus,
+    TaskStatus, TaskTally,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -199,6 +199,37 @@ impl Counts {
 pub struct CountRow {
     pub key: CountKey,
     pub counts: Counts,
+}
+
+/// Which follow-up tasks the report's figures cover: those opened in `[since, until)`
+/// (milliseconds since the epoch), with `survey`, only those of that survey's responses.
+#[derive(Debug, Clone, Default)]
+pub struct FollowUpCountQuery {
+    pub site: String,
+    pub survey: Option<String>,
+    pub since_ms: Option<u64>,
+    pub until_ms: Option<u64>,
+}
+
+impl FollowUpCountQuery {
+    /// The tasks of the responses a count query covers (opened in its window).
+    pub fn of(q: &CountQuery) -> FollowUpCountQuery {
+        let (site, survey) = (q.site.clone(), q.survey.clone());
+        let (since_ms, until_ms) = (q.since_ms, q.until_ms);
+        FollowUpCountQuery {
+            site,
+            survey,
+            since_ms,
+            until_ms,
+        }
+    }
+}
+
+/// What became of the tasks of one queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub queue: String,
+    pub counts: TaskTally,
 }
 
 /// What `recover` found and repaired after an unclean stop.

@@ -16,6 +16,14 @@ pub struct Survey {
     #[serde(default = "default_true")]
     pub anonymous: bool,
     pub questions: Vec<Question>,
+    /// The barrier codes this version of the survey asks about: the codes its questions can
+    /// produce as an answer (SPEC "Survey `asks`", docs/surveys.md). `None` asks every barrier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asks: Option<Vec<String>>,
+    /// What earlier versions asked, where it differs from `asks`: version (a TOML key, so a
+    /// string) → codes. A version not listed asked what `asks` says.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub asks_by_version: BTreeMap<String, Vec<String>>,
     /// Translations keyed by language tag (SPEC extension, see docs/surveys.md).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub translations: BTreeMap<String, SurveyTranslation>,
@@ -159,5 +167,23 @@ pub struct QuestionTranslation {
 impl Survey {
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.questions.iter().find(|q| q.id == id)
+    }
+
+    /// The codes a response of `version` was asked about; `None` when it was asked every one.
+    /// An earlier version listed in `asks_by_version` asked what it lists; any other version
+    /// asked what `asks` says.
+    pub fn asks_at(&self, version: u32) -> Option<&[String]> {
+        if version != self.version {
+            if let Some(codes) = self.asks_by_version.get(&version.to_string()) {
+                return Some(codes);
+            }
+        }
+        self.asks.as_deref()
+    }
+
+    /// Did a response of `version` ask about `code`?
+    pub fn asked(&self, version: u32, code: &str) -> bool {
+        self.asks_at(version)
+            .is_none_or(|codes| codes.iter().any(|c| c == code))
     }
 }

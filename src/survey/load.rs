@@ -1,6 +1,7 @@
 //! Reading sites and surveys from disk, with every problem located as `file:line:col`.
 
 use super::answers::check_definition;
+use super::asks::check_asks;
 use super::definition::Survey;
 use super::site::{check_site_config, codebook_for, Site, SiteConfig};
 use serde::de::DeserializeOwned;
@@ -181,6 +182,9 @@ pub fn load_site(dir: &Path) -> Result<Site, Vec<LoadError>> {
                     ));
                 }
                 problems.extend(check_translations(&survey));
+                if let Some(c) = &config {
+                    problems.extend(check_asks(&survey, &codebook_for(c)));
+                }
                 for (path, msg) in problems {
                     errors.push(located(file, &source, &path, msg));
                 }

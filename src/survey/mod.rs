@@ -1,6 +1,7 @@
 //! Pure survey domain: site and survey definitions, loading, answer validation and `show_if`.
 
 pub mod answers;
+pub mod asks;
 pub mod definition;
 pub mod language;
 pub mod load;
@@ -15,4 +16,4 @@ pub use answers::{
 };
 pub use definition::{ChoiceOption, Literal, Question, QuestionKind, ShowIf, Survey};
 pub use load::{load_site, load_sites, LoadError};
-pub use site::{Barrier, Site, SiteConfig, WebhookConfig};
+pub use site::{codebook_for, Barrier, QueueConfig, Site, SiteConfig, WebhookConfig};

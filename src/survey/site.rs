@@ -23,6 +23,10 @@ pub struct SiteConfig {
     pub barriers: Vec<Barrier>,
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
+    /// Follow-up queues that say more about their tasks (SPEC extension `[[queues]]`); a queue
+    /// the rules use need not be listed.
+    #[serde(default)]
+    pub queues: Vec<QueueConfig>,
     /// Language of the survey texts as written (SPEC extension).
     #[serde(default = "default_language")]
     pub default_language: String,
@@ -67,6 +71,21 @@ pub struct WebhookConfig {
     pub name: String,
     pub url: String,
     pub secret_env: String,
+}
+
+/// A follow-up queue (`[[queues]]` in site.toml, docs/admin.md "Closing the loop").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    /// The `queue` of the rules' task actions.
+    pub id: String,
+    /// Who a task of the queue is for, in the plural, as the dashboard's sentence begins
+    /// ("Of 28 patients who asked for a call back, …"); default "tasks in the <id> queue".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// What can come of a task; marking one done then needs one of these.
+    #[serde(default)]
+    pub outcomes: Vec<String>,
 }
 
 /// The default codebook (SPEC "Default barrier codebook"); it applies to every site.
@@ -137,6 +156,13 @@ impl Site {
     pub fn webhook(&self, name: &str) -> Option<&WebhookConfig> {
         self.config.webhooks.iter().find(|w| w.name == name)
     }
+    pub fn queue(&self, id: &str) -> Option<&QueueConfig> {
+        self.config.queues.iter().find(|q| q.id == id)
+    }
+    /// The outcomes a task of `queue` may be done with (none for a queue not listed).
+    pub fn outcomes_of(&self, queue: &str) -> &[String] {
+        self.queue(queue).map_or(&[], |q| q.outcomes.as_slice())
+    }
 }
 
 /// The default codebook followed by the site's additions.
@@ -200,6 +226,27 @@ fn barrier_problems(config: &SiteConfig, problems: &mut Vec<(String, String)>) {
     }
 }
 
+fn queue_problems(config: &SiteConfig, problems: &mut Vec<(String, String)>) {
+    for (i, q) in config.queues.iter().enumerate() {
+        if q.id.trim().is_empty() {
+            problems.push((format!("queues.{i}.id"), "a queue needs an id".into()));
+        } else if config.queues[..i].iter().any(|p| p.id == q.id) {
+            problems.push((
+                format!("queues.{i}.id"),
+                format!("queue \"{}\" is listed twice", q.id),
+            ));
+        }
+        for (j, o) in q.outcomes.iter().enumerate() {
+            let at = format!("queues.{i}.outcomes.{j}");
+            if !slug(o, '_') {
+                problems.push((at, format!("outcome \"{o}\" may use only a-z, 0-9 and _")));
+            } else if q.outcomes[..j].contains(o) {
+                problems.push((at, format!("outcome \"{o}\" is listed twice")));
+            }
+        }
+    }
+}
+
 /// Problems in a site.toml beyond its syntax, as (path of the item, message).
 pub fn check_site_config(config: &SiteConfig, dir_name: &str) -> Vec<(String, String)> {
     let mut problems = Vec::new();
@@ -222,6 +269,7 @@ pub fn check_site_config(config: &SiteConfig, dir_name: &str) -> Vec<(String, St
         problems.push(("min_cell".into(), "min_cell must be at least 1".into()));
     }
     barrier_problems(config, &mut problems);
+    queue_problems(config, &mut problems);
     // Webhook URLs are judged by `services::address_policy`, which knows the server's policy.
     for (i, w) in config.webhooks.iter().enumerate() {
         if config.webhooks[..i].iter().any(|p| p.name == w.name) {

@@ -131,6 +131,21 @@ pub fn to_toml(survey: &Survey) -> String {
     }
     let _ = writeln!(out, "version = {}", survey.version);
     let _ = writeln!(out, "anonymous = {}", survey.anonymous);
+    let codes = |list: &[String]| {
+        list.iter()
+            .map(|c| string(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(asks) = &survey.asks {
+        let _ = writeln!(out, "asks = [{}]", codes(asks));
+    }
+    if !survey.asks_by_version.is_empty() {
+        let _ = writeln!(out, "\n[asks_by_version]");
+        for (version, list) in &survey.asks_by_version {
+            let _ = writeln!(out, "{} = [{}]", key(version), codes(list));
+        }
+    }
     for q in &survey.questions {
         question(&mut out, q);
     }
@@ -223,6 +238,8 @@ mod tests {
             version: 2,
             anonymous: false,
             questions: vec![q],
+            asks: Some(vec!["awareness".into()]),
+            asks_by_version: BTreeMap::from([("1".to_string(), vec![])]),
             translations: BTreeMap::from([("pt-BR".to_string(), translation)]),
         };
         let written = to_toml(&survey);

@@ -7,13 +7,11 @@
 // and to create invitation links). Set CHORUS_SCREENSHOTS=DIR to also save screenshots of the
 // patient form. Prints one line per test and "N passed, N failed"; exits 1 on any failure.
 
-import { chromium } from "playwright-core";
+import { assertAccessible, finish, launchBrowser, runTests } from "./common.mjs";
 import { readFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { strict as assert } from "node:assert";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const base = process.argv[2];
 const dataDir = process.argv[3];
 if (!base || !dataDir) {
@@ -21,10 +19,8 @@ if (!base || !dataDir) {
   process.exit(2);
 }
 const adminToken = readFileSync(path.join(dataDir, "initial-admin-token"), "utf8").trim();
-const axeSource = path.join(here, "node_modules", "axe-core", "axe.min.js");
 const site = "demo-clinic";
 const surveys = ["patient-enrollment", "provider-enrollment", "leadership-enrollment"];
-const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
 // ---------------------------------------------------------------- helpers
 
@@ -49,24 +45,6 @@ async function stored(survey) {
 
 function formUrl(survey) {
   return `${base}/s/${site}/${survey}`;
-}
-
-/** Runs axe-core in the page: no violation of WCAG 2.1 A or AA. */
-async function assertAccessible(page, what) {
-  await page.addScriptTag({ path: axeSource });
-  const result = await page.evaluate(
-    async (tags) => {
-      const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags } });
-      return r.violations.map((v) => ({
-        id: v.id,
-        impact: v.impact,
-        help: v.help,
-        nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
-      }));
-    },
-    WCAG,
-  );
-  assert.deepEqual(result, [], `axe violations on ${what}:\n${JSON.stringify(result, null, 2)}`);
 }
 
 /** At 320 px wide: no sideways scrolling, and every touch target at least 44 px tall. */
@@ -401,44 +379,23 @@ async function screenshots(browser, dir) {
 
 // ---------------------------------------------------------------- runner
 
-// playwright-core gives every launch a fresh, temporary profile (--user-data-dir) of its own.
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
-let passed = 0;
-let failed = 0;
-const only = process.env.CHORUS_BROWSER_ONLY;
+const browser = await launchBrowser();
+let result = { passed: 0, failed: 0 };
 try {
-  for (const t of tests) {
-    if (only && !t.name.includes(only)) continue;
+  result = await runTests(browser, tests, async (b) => {
     // bypassCSP only lets the test inject axe-core; the pages themselves run under the CSP.
-    const ctx = await browser.newContext({ bypassCSP: true, locale: "en-US" });
-    const noScript = await browser.newContext({ bypassCSP: true, javaScriptEnabled: false, locale: "en-US" });
-    try {
-      await t.fn({ page: await ctx.newPage(), noScriptPage: await noScript.newPage(), browser });
-      passed++;
-      console.log(`ok - ${t.name}`);
-    } catch (e) {
-      failed++;
-      console.log(`not ok - ${t.name}\n  ${String(e.stack || e).split("\n").join("\n  ")}`);
-    } finally {
-      await ctx.close();
-      await noScript.close();
-    }
-  }
+    const ctx = await b.newContext({ bypassCSP: true, locale: "en-US" });
+    const noScript = await b.newContext({ bypassCSP: true, javaScriptEnabled: false, locale: "en-US" });
+    return {
+      args: { page: await ctx.newPage(), noScriptPage: await noScript.newPage(), browser: b },
+      close: async () => {
+        await ctx.close();
+        await noScript.close();
+      },
+    };
+  });
   if (process.env.CHORUS_SCREENSHOTS) await screenshots(browser, process.env.CHORUS_SCREENSHOTS);
 } finally {
   await browser.close();
 }
-console.log(`browser: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish(result);

@@ -1,6 +1,7 @@
 //! Shared test scaffolding: the real app on a temporary store.
 #![allow(dead_code)]
 
+pub mod demo_seed;
 pub mod followups;
 pub mod nodes;
 pub mod nodes_signin;
@@ -83,6 +84,51 @@ pub async fn stored_responses(state: &AppState, site: &str) -> Vec<StoredRespons
         .await
         .unwrap()
         .items
+}
+
+/// A response of `(survey, version)` at an exact UTC time (its id's time) with the given tags,
+/// from a fixture (not stored).
+pub fn response_at(
+    site: &str,
+    (survey, survey_version): (&str, u32),
+    group: &str,
+    rfc3339: &str,
+    tags: &[&str],
+) -> StoredResponse {
+    use time::format_description::well_known::Rfc3339;
+    let at = time::OffsetDateTime::parse(rfc3339, &Rfc3339).unwrap();
+    let ts =
+        uuid::Timestamp::from_unix(uuid::NoContext, at.unix_timestamp() as u64, at.nanosecond());
+    let id = uuid::Uuid::new_v7(ts);
+    StoredResponse {
+        id,
+        site: site.into(),
+        survey: survey.into(),
+        survey_version,
+        group: group.into(),
+        submitted_at: chorus::domain::time::rfc3339_of_id(id),
+        language: None,
+        submission_id: None,
+        answers: Default::default(),
+        tags: tags
+            .iter()
+            .map(|c| chorus::domain::Tag {
+                code: c.to_string(),
+                source: "fixture".into(),
+            })
+            .collect(),
+        rule_errors: vec![],
+        follow_ups: vec![],
+    }
+}
+
+/// Config for the report's fixture site (`tests/fixtures/report-sites`: ask-clinic).
+pub fn report_config(data: &Path) -> Config {
+    Config {
+        sites: repo().join("tests/fixtures/report-sites"),
+        plugins: repo().join("tests/fixtures/plugins"),
+        ..demo_config(data)
+    }
 }
 
 /// Adds a user directly in the store and returns its bearer token.

@@ -7,9 +7,13 @@ statsmodels' interval (shares kept as observed, so counts need not be whole).
 
 usage: expected.py   — prints the figures as JSON. The Rust unit tests hold a copy of them
 (src/report/stats_tests.rs) and tests/report_stats.rs compares them with this script's output.
+       expected.py --cases '{"wilson": [[x, n], ...], "newcombe": [[x1, n1, x2, n2], ...]}'
+                     — the intervals of these cases (the cells and gaps of a report the test got
+                     from the real endpoint), as the same JSON with the bounds appended.
 """
 
 import json
+import sys
 import warnings
 
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
@@ -41,8 +45,20 @@ def needed(share, n, other):
     return None
 
 
+def cases(spec):
+    return {
+        "wilson": [[c, n, *map(float, proportion_confint(c, n, alpha=0.05, method="wilson"))]
+                   for c, n in spec["wilson"]],
+        "newcombe": [[c1, n1, c2, n2, *newcombe(c1, n1, c2, n2)]
+                     for c1, n1, c2, n2 in spec["newcombe"]],
+    }
+
+
 def main():
     warnings.simplefilter("ignore")
+    if len(sys.argv) == 3 and sys.argv[1] == "--cases":
+        print(json.dumps(cases(json.loads(sys.argv[2]))))
+        return
     out = {
         "wilson": [[c, n, *map(float, proportion_confint(c, n, alpha=0.05, method="wilson"))]
                    for c, n in WILSON],

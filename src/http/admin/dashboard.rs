@@ -1,5 +1,6 @@
 //! `/admin` (site picker) and `/admin/sites/{site}` (the comparison dashboard).
 
+use super::dashboard_view::{follow_up_sentences, table_rows, trend_views};
 use super::login::see_other;
 use super::{base_context, html, render, AdminSession, SiteSession};
 use crate::app::AppState;
@@ -7,11 +8,15 @@ use crate::domain::{Role, ALL_SITES};
 use crate::http::auth::Viewer;
 use crate::http::error::ApiError;
 use crate::http::report::ReportQuery;
-use crate::report::insight::{disagreements, group_title, percent, weekly};
-use crate::report::{chart, Cell};
+use crate::report::chart;
+use crate::report::insight::{findings, group_title, weekly};
+use crate::report::trend::Interval;
 use crate::services::reports::{respondents_by_day, site_report};
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
+
+/// At most this many sentences in each list of findings.
+const FINDINGS: usize = 5;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(picker).service(picker_slash).service(dashboard);
@@ -59,22 +64,6 @@ fn site_picker(state: &AppState, s: &AdminSession) -> Result<HttpResponse, ApiEr
     Ok(html(render(state, "admin/sites.html", &ctx)?))
 }
 
-/// One table row: a barrier with a display cell per group.
-#[derive(Serialize)]
-struct TableRow {
-    code: String,
-    label: String,
-    cells: Vec<TableCell>,
-    gap: Option<String>,
-}
-
-#[derive(Serialize)]
-struct TableCell {
-    suppressed: bool,
-    count: u64,
-    percent: String,
-}
-
 #[derive(Serialize)]
 struct GroupHead {
     title: String,
@@ -89,7 +78,9 @@ async fn dashboard(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let runtime = s.runtime.clone();
-    let filter = query.to_filter(&runtime.site)?;
+    let mut filter = query.to_filter(&runtime.site)?;
+    // The trend charts are weekly unless the filter asks for months.
+    filter.interval.get_or_insert(Interval::Week);
     let report = site_report(&state, &runtime.site, &filter).await?;
     let site = &runtime.site;
     let groups: Vec<GroupHead> = report
@@ -100,32 +91,6 @@ async fn dashboard(
             title: group_title(&g.group),
             respondents: g.respondents,
             colour: chart::GROUP_COLOURS[i % chart::GROUP_COLOURS.len()],
-        })
-        .collect();
-    let rows: Vec<TableRow> = report
-        .barriers
-        .iter()
-        .map(|b| TableRow {
-            code: b.code.clone(),
-            label: b.label.clone(),
-            cells: b
-                .by_group
-                .0
-                .iter()
-                .map(|(_, c)| match c {
-                    Cell::Counted { count, share } => TableCell {
-                        suppressed: false,
-                        count: *count,
-                        percent: percent(*share),
-                    },
-                    Cell::Suppressed { .. } => TableCell {
-                        suppressed: true,
-                        count: 0,
-                        percent: String::new(),
-                    },
-                })
-                .collect(),
-            gap: b.gap.map(|g| format!("{:.0} points", g * 100.0)),
         })
         .collect();
     let by_day = respondents_by_day(&state, site.id()).await?;
@@ -141,9 +106,15 @@ async fn dashboard(
     ctx.insert("site_id", site.id());
     ctx.insert("min_cell", &site.config.min_cell);
     ctx.insert("groups", &groups);
-    ctx.insert("rows", &rows);
+    ctx.insert("rows", &table_rows(&report));
     ctx.insert("chart", &chart::layout(&report, &site.config.name));
-    ctx.insert("disagreements", &disagreements(&report, 3));
+    ctx.insert("findings", &findings(&report, FINDINGS));
+    ctx.insert("trends", &trend_views(&report, site));
+    ctx.insert(
+        "interval",
+        &filter.interval.unwrap_or(Interval::Week).as_str(),
+    );
+    ctx.insert("follow_ups", &follow_up_sentences(&report, site));
     ctx.insert("weeks", &weeks);
     ctx.insert(
         "surveys",

@@ -76,9 +76,12 @@ struct TaskRow {
     can_finish: bool,
     can_dismiss: bool,
     last_by: String,
+    /// The outcomes the Done button asks for (none: it asks nothing).
+    outcomes: Vec<String>,
+    outcome: Option<String>,
 }
 
-fn row(t: &Task, now: i64) -> TaskRow {
+fn row(t: &Task, now: i64, site: &crate::survey::Site) -> TaskRow {
     TaskRow {
         id: t.id.to_string(),
         title: t.title.clone(),
@@ -95,6 +98,8 @@ fn row(t: &Task, now: i64) -> TaskRow {
         can_finish: t.status == TaskStatus::Claimed,
         can_dismiss: t.status.is_active(),
         last_by: t.history.last().map(|h| h.by.clone()).unwrap_or_default(),
+        outcomes: site.outcomes_of(&t.queue).to_vec(),
+        outcome: t.outcome().map(str::to_string),
     }
 }
 
@@ -206,7 +211,7 @@ async fn queue_page(
         rest.items
             .iter()
             .filter(|t| keep(t))
-            .map(|t| row(t, now))
+            .map(|t| row(t, now, &s.runtime.site))
             .collect()
     };
     let is_admin = s.user.role >= Role::Admin;
@@ -221,7 +226,11 @@ async fn queue_page(
     let mut ctx = base_context_for(&s);
     ctx.insert("site_id", &s.site);
     ctx.insert("site_name", &s.runtime.site.config.name);
-    let overdue_rows: Vec<TaskRow> = overdue.items.iter().map(|t| row(t, now)).collect();
+    let overdue_rows: Vec<TaskRow> = overdue
+        .items
+        .iter()
+        .map(|t| row(t, now, &s.runtime.site))
+        .collect();
     ctx.insert("overdue", &overdue_rows);
     ctx.insert("open", &rows(&|t| t.status == TaskStatus::Open));
     ctx.insert("claimed", &rows(&|t| t.status == TaskStatus::Claimed));
@@ -260,7 +269,8 @@ async fn change(
         .parse::<TaskStatus>()
         .map_err(|message| ServiceError::invalid_body("status", message))?;
     let reason = form.field("reason").map(str::to_string);
-    change_task_status(&state, &s.site, id, to, &s.user.name, reason).await?;
+    let outcome = form.field("outcome").map(str::to_string);
+    change_task_status(&state, &s.site, id, to, &s.user.name, reason, outcome).await?;
     Ok(see_other(&back_to(&s.site, &form)))
 }
 

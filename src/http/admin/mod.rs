@@ -5,6 +5,7 @@
 //! the session's CSRF token.
 
 mod dashboard;
+mod dashboard_view;
 mod extract;
 mod followups;
 mod login;

@@ -8,7 +8,10 @@
 use super::{rows, PgStore};
 use crate::domain::time::{day_of_id, DAY_MS};
 use crate::domain::StoredResponse;
-use crate::store::{CountKey, CountQuery, CountRow, Counts, ReportStore, StoreError};
+use crate::store::{
+    CountKey, CountQuery, CountRow, Counts, FollowUpCountQuery, QueueCounts, ReportStore,
+    StoreError,
+};
 use deadpool_postgres::GenericClient;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -205,6 +208,18 @@ impl ReportStore for PgStore {
                 .filter(|(_, c)| c.respondents > 0 || !c.tagged.is_empty())
                 .map(|(key, counts)| CountRow { key, counts })
                 .collect())
+        })
+        .await
+    }
+
+    async fn follow_up_counts(
+        &self,
+        query: &FollowUpCountQuery,
+    ) -> Result<Vec<QueueCounts>, StoreError> {
+        let q = query.clone();
+        self.run(|db| async move {
+            let c = db.client().await?;
+            super::tasks::follow_up_counts(&c, &q).await
         })
         .await
     }

@@ -359,6 +359,10 @@ pub(super) async fn put_derived(
                 &t.due_sort,
                 &t.record,
                 &t.history,
+                &t.survey,
+                &t.on_time,
+                &t.outcome,
+                &t.tenths,
             ],
         )
         .await

@@ -1,7 +1,9 @@
 //! Rows to domain records and back: the columns each table is read with, and the parameters
 //! a record is written with.
 
-use crate::domain::{Delivery, DeliveryStatus, Lease, Origin, StatusChange, Task, TaskStatus};
+use crate::domain::{
+    Delivery, DeliveryStatus, Lease, Origin, StatusChange, Task, TaskStatus, TaskTally,
+};
 use crate::store::StoreError;
 use serde::de::DeserializeOwned;
 use tokio_postgres::types::Json;
@@ -74,6 +76,34 @@ pub(super) fn delivery(row: &Row) -> Result<Delivery, StoreError> {
     })
 }
 
+/// What a task adds to the follow-up figures beyond its queue and status: done on time, its
+/// outcome, tenths of an hour to done (`TaskTally::count` decides, so both backends agree).
+pub(super) struct TaskFacts {
+    pub on_time: bool,
+    pub outcome: Option<String>,
+    pub tenths: Option<i32>,
+}
+
+impl TaskFacts {
+    pub fn of(t: &Task) -> TaskFacts {
+        let mut tally = TaskTally::default();
+        tally.count(t);
+        TaskFacts {
+            on_time: tally.on_time > 0,
+            outcome: tally.outcomes.into_keys().next(),
+            tenths: tally.tenths_to_done.into_keys().next().map(|t| t as i32),
+        }
+    }
+}
+
+/// The survey of a response's task; '' for a review's.
+pub(super) fn survey_of(t: &Task) -> &str {
+    match &t.origin {
+        Origin::Response { survey, .. } => survey,
+        Origin::Review => "",
+    }
+}
+
 /// Tasks as the columns of a multi-row insert (`unnest` of one array per column).
 pub(super) struct TaskColumns<'a> {
     pub site: Vec<&'a str>,
@@ -84,6 +114,10 @@ pub(super) struct TaskColumns<'a> {
     pub due_sort: Vec<i64>,
     pub record: Vec<Json<&'a Task>>,
     pub history: Vec<Json<&'a Vec<StatusChange>>>,
+    pub survey: Vec<&'a str>,
+    pub on_time: Vec<bool>,
+    pub outcome: Vec<Option<String>>,
+    pub tenths: Vec<Option<i32>>,
 }
 
 impl<'a> TaskColumns<'a> {
@@ -97,8 +131,17 @@ impl<'a> TaskColumns<'a> {
             due_sort: vec![],
             record: vec![],
             history: vec![],
+            survey: vec![],
+            on_time: vec![],
+            outcome: vec![],
+            tenths: vec![],
         };
         for t in tasks {
+            let facts = TaskFacts::of(t);
+            c.survey.push(survey_of(t));
+            c.on_time.push(facts.on_time);
+            c.outcome.push(facts.outcome);
+            c.tenths.push(facts.tenths);
             c.site.push(&t.site);
             c.id.push(t.id);
             c.status.push(t.status.as_str());
@@ -125,8 +168,8 @@ pub(super) enum Put {
     Replace,
 }
 
-const TASKS: &str = "INSERT INTO tasks (site, id, status, queue, origin, due_sort, record, history)
-     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::jsonb[], $8::jsonb[])";
+const TASKS: &str = "INSERT INTO tasks (site, id, status, queue, origin, due_sort, record, history, survey, on_time, outcome, tenths)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::jsonb[], $8::jsonb[], $9::text[], $10::bool[], $11::text[], $12::int[])";
 
 /// Inserts tasks (the columns of `TaskColumns`).
 pub(super) fn insert_tasks(put: Put) -> String {
@@ -135,7 +178,8 @@ pub(super) fn insert_tasks(put: Put) -> String {
         Put::Replace => format!(
             "{TASKS} ON CONFLICT (site, id) DO UPDATE SET status = excluded.status, \
              queue = excluded.queue, origin = excluded.origin, due_sort = excluded.due_sort, \
-             record = excluded.record, history = excluded.history"
+             record = excluded.record, history = excluded.history, survey = excluded.survey, \
+             on_time = excluded.on_time, outcome = excluded.outcome, tenths = excluded.tenths"
         ),
     }
 }

@@ -1,12 +1,15 @@
 //! Tasks: listed soonest due first (none last), then oldest first, from the `(site, due_sort,
-//! id)` and `(site, queue, due_sort, id)` indexes; a transition is one conditional UPDATE.
+//! id)` and `(site, queue, due_sort, id)` indexes; a transition is one conditional UPDATE,
+//! with what the changed task adds to the follow-up figures in the same transaction.
 
-use super::rows::{self, TASK_COLUMNS};
+use super::rows::{self, TaskFacts, TASK_COLUMNS};
 use super::PgStore;
-use crate::domain::{StatusChange, Task, TaskStatus};
-use crate::store::{Page, StoreError, TaskQuery, TaskStore};
+use crate::domain::time::min_id_at_ms;
+use crate::domain::{StatusChange, Task, TaskStatus, TaskTally};
+use crate::store::{FollowUpCountQuery, Page, QueueCounts, StoreError, TaskQuery, TaskStore};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
+use std::collections::BTreeMap;
 use tokio_postgres::types::Json;
 use uuid::Uuid;
 
@@ -115,8 +118,22 @@ impl TaskStore for PgStore {
     ) -> Result<Task, StoreError> {
         let (site, change) = (site.to_string(), change.clone());
         self.run(|db| async move {
-            let c = db.client().await?;
-            transition(&c, &site, id, expected, &change).await
+            let mut c = db.client().await?;
+            let tx = c.transaction().await?;
+            let task = transition(&tx, &site, id, expected, &change).await?;
+            let facts = TaskFacts::of(&task);
+            let st = tx
+                .prepare_cached(
+                    "UPDATE tasks SET on_time = $3, outcome = $4, tenths = $5 WHERE site = $1 AND id = $2",
+                )
+                .await?;
+            tx.execute(
+                &st,
+                &[&site, &id, &facts.on_time, &facts.outcome, &facts.tenths],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(task)
         })
         .await
     }
@@ -152,4 +169,49 @@ async fn transition(
         None => Err(StoreError::NotFound),
         Some(row) => Err(StoreError::TaskStateChanged(rows::parse(row.get(0))?)),
     }
+}
+
+/// The follow-up figures of `ReportStore::follow_up_counts`: one aggregate query over the
+/// tasks opened in the window (a range of the `(site, id)` key: ids are UUIDv7), grouped by
+/// what each adds to a tally, folded into one `TaskTally` per queue.
+pub(super) async fn follow_up_counts(
+    c: &impl GenericClient,
+    q: &FollowUpCountQuery,
+) -> Result<Vec<QueueCounts>, StoreError> {
+    let from = min_id_at_ms(q.since_ms.unwrap_or(0));
+    let until = q.until_ms.map(min_id_at_ms);
+    let st = c
+        .prepare_cached(
+            "SELECT queue, status, on_time, outcome, tenths, count(*)::bigint AS n FROM tasks
+             WHERE site = $1 AND id >= $2 AND ($3::uuid IS NULL OR id < $3)
+               AND ($4::text IS NULL OR (origin = 'response' AND survey = $4))
+             GROUP BY 1, 2, 3, 4, 5",
+        )
+        .await?;
+    let mut out: BTreeMap<String, TaskTally> = BTreeMap::new();
+    for row in c.query(&st, &[&q.site, &from, &until, &q.survey]).await? {
+        let n = row.get::<_, i64>("n") as u64;
+        let tally = out.entry(row.get("queue")).or_default();
+        tally.opened += n;
+        match rows::parse::<TaskStatus>(row.get("status"))? {
+            TaskStatus::Done => {
+                tally.done += n;
+                if row.get::<_, bool>("on_time") {
+                    tally.on_time += n;
+                }
+                if let Some(outcome) = row.get::<_, Option<String>>("outcome") {
+                    *tally.outcomes.entry(outcome).or_default() += n;
+                }
+                if let Some(t) = row.get::<_, Option<i32>>("tenths") {
+                    *tally.tenths_to_done.entry(t as u32).or_default() += n;
+                }
+            }
+            TaskStatus::Dismissed => tally.dismissed += n,
+            _ => {}
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(queue, counts)| QueueCounts { queue, counts })
+        .collect())
 }

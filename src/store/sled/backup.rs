@@ -4,27 +4,15 @@
 
 use super::jobs::{retag_key, review_key};
 use super::keys;
-use super::{decode, encode, Db};
+use super::{each, encode, Db};
 use crate::domain::{records_for, RetagProgress, ReviewState, StoredResponse};
 use crate::store::{BackupRecord, IdempotencyRecord, StoreError};
-use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use tokio::sync::mpsc::Sender;
 
 fn send(tx: &Sender<BackupRecord>, record: BackupRecord) -> Result<(), StoreError> {
     tx.blocking_send(record)
         .map_err(|_| StoreError::Backend("the backup writer stopped".into()))
-}
-
-fn each<T: DeserializeOwned>(
-    tree: &sled::Tree,
-    mut f: impl FnMut(sled::IVec, T) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    for kv in tree.iter() {
-        let (k, v) = kv?;
-        f(k, decode(&v)?)?;
-    }
-    Ok(())
 }
 
 impl Db {

@@ -4,7 +4,7 @@
 //! sums whole days from here and reads only the partial days at the edges of a `since`/`until`
 //! window from the responses. The counts hold no answers and no ids.
 
-use super::{decode, Db};
+use super::{decode, each, Db};
 use crate::domain::time::{day_of_id, DAY_MS};
 use crate::domain::StoredResponse;
 use crate::store::{CountKey, CountQuery, CountRow, Counts, ResponseQuery, StoreError};
@@ -147,34 +147,76 @@ impl ReportIndex {
     }
 }
 
+/// A `[since, until)` window (milliseconds) as the whole UTC days inside it, summed from
+/// counts, and the partial days at its edges, read from the records.
+struct DayWindow {
+    /// Day numbers `[from, until)`; `None` when no whole day is inside.
+    pub whole: Option<(Option<u64>, Option<u64>)>,
+    /// Millisecond spans `[since, until)` of the partial edge days.
+    pub edges: Vec<(Option<u64>, Option<u64>)>,
+}
+
+/// The window's whole and partial days; `None` when it is empty.
+fn day_window(since: Option<u64>, until: Option<u64>) -> Option<DayWindow> {
+    if since.zip(until).is_some_and(|(s, u)| s >= u) {
+        return None;
+    }
+    // Whole days inside the window: [first_full, end_full).
+    let first_full = since.map(|s| s.div_ceil(DAY_MS));
+    let end_full = until.map(|u| u / DAY_MS);
+    if first_full.zip(end_full).is_some_and(|(f, e)| f >= e) {
+        // No whole day inside: at most two partial days, read as one span.
+        return Some(DayWindow {
+            whole: None,
+            edges: vec![(since, until)],
+        });
+    }
+    let mut edges = Vec::new();
+    if let Some((s, f)) = since.zip(first_full) {
+        if s < f * DAY_MS {
+            edges.push((Some(s), Some(f * DAY_MS)));
+        }
+    }
+    if let Some((u, e)) = until.zip(end_full) {
+        if u > e * DAY_MS {
+            edges.push((Some(e * DAY_MS), Some(u)));
+        }
+    }
+    Some(DayWindow {
+        whole: Some((first_full, end_full)),
+        edges,
+    })
+}
+
+/// Sums a `[since, until)` window: its whole days with `whole(from_day, until_day, out)`, the
+/// partial days at its edges with `edge(since_ms, until_ms, out)`; empty when it is empty.
+pub(super) fn sum_window<T: Default>(
+    (since, until): (Option<u64>, Option<u64>),
+    whole: impl FnOnce(Option<u64>, Option<u64>, &mut T),
+    mut edge: impl FnMut(Option<u64>, Option<u64>, &mut T) -> Result<(), StoreError>,
+) -> Result<T, StoreError> {
+    let mut out = T::default();
+    let Some(window) = day_window(since, until) else {
+        return Ok(out);
+    };
+    if let Some((from, until)) = window.whole {
+        whole(from, until, &mut out);
+    }
+    for (since, until) in window.edges {
+        edge(since, until, &mut out)?;
+    }
+    Ok(out)
+}
+
 impl Db {
     /// The counts for a window: whole UTC days from the index, the partial days at its edges
     /// read from the responses.
     pub(super) fn report_counts(&self, q: &CountQuery) -> Result<Vec<CountRow>, StoreError> {
-        let mut rows = BTreeMap::new();
-        let (since, until) = (q.since_ms, q.until_ms);
-        if since.zip(until).is_some_and(|(s, u)| s >= u) {
-            return Ok(Vec::new());
-        }
-        // Whole days inside the window: [first_full, end_full).
-        let first_full = since.map(|s| s.div_ceil(DAY_MS));
-        let end_full = until.map(|u| u / DAY_MS);
-        if first_full.zip(end_full).is_some_and(|(f, e)| f >= e) {
-            // No whole day inside: at most two partial days; read them.
-            self.add_scanned(q, since, until, &mut rows)?;
-        } else {
-            self.counts.add_days(q, first_full, end_full, &mut rows);
-            if let Some((s, f)) = since.zip(first_full) {
-                if s < f * DAY_MS {
-                    self.add_scanned(q, Some(s), Some(f * DAY_MS), &mut rows)?;
-                }
-            }
-            if let Some((u, e)) = until.zip(end_full) {
-                if u > e * DAY_MS {
-                    self.add_scanned(q, Some(e * DAY_MS), Some(u), &mut rows)?;
-                }
-            }
-        }
+        let rows: BTreeMap<CountKey, Counts> = sum_window(
+            (q.since_ms, q.until_ms),
+            |from, until, rows| self.counts.add_days(q, from, until, rows),
+            |since, until, rows| self.add_scanned(q, since, until, rows),
+        )?;
         Ok(rows
             .into_iter()
             .map(|(key, counts)| CountRow { key, counts })
@@ -210,15 +252,12 @@ impl Db {
     }
 
     /// Counts every stored response again.
-    pub(super) fn rebuild_counts(&self) -> Result<u64, StoreError> {
+    pub(super) fn rebuild_counts(&self) -> Result<(), StoreError> {
         self.counts.clear();
-        let mut n = 0;
-        for kv in self.responses.iter() {
-            let (_, v) = kv?;
-            self.counts.record(&decode(&v)?);
-            n += 1;
-        }
-        Ok(n)
+        each(&self.responses, |_, r: StoredResponse| {
+            self.counts.record(&r);
+            Ok(())
+        })
     }
 }
 
@@ -227,5 +266,13 @@ impl crate::store::ReportStore for super::SledStore {
     async fn report_counts(&self, query: &CountQuery) -> Result<Vec<CountRow>, StoreError> {
         let q = query.clone();
         self.read(move |db| db.report_counts(&q)).await
+    }
+
+    async fn follow_up_counts(
+        &self,
+        query: &crate::store::FollowUpCountQuery,
+    ) -> Result<Vec<crate::store::QueueCounts>, StoreError> {
+        let q = query.clone();
+        self.read(move |db| db.follow_up_counts(&q)).await
     }
 }

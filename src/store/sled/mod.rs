@@ -24,6 +24,7 @@ mod record;
 mod recover;
 mod responses;
 mod sync;
+mod task_counts;
 mod tasks;
 
 use crate::pool::WorkPool;
@@ -35,6 +36,7 @@ use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::sync::Arc;
+use task_counts::TaskCountIndex;
 
 /// What a data directory holds; `recover` migrates older ones.
 const SCHEMA_VERSION: u32 = 2;
@@ -64,6 +66,7 @@ struct Db {
     rule_errors: sled::Tree,
     jobs: sled::Tree,
     counts: ReportIndex,
+    task_counts: TaskCountIndex,
     key_locks: Vec<Mutex<()>>,
     commit: GroupCommit,
     durability: Arc<Durability>,
@@ -81,6 +84,18 @@ impl From<sled::Error> for StoreError {
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(StoreError::corrupt)
+}
+
+/// Calls `f` with the key and the record of every entry of a tree, in key order.
+fn each<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    mut f: impl FnMut(sled::IVec, T) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for kv in tree.iter() {
+        let (k, v) = kv?;
+        f(k, decode(&v)?)?;
+    }
+    Ok(())
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -119,6 +134,7 @@ impl SledStore {
             rule_errors: open("rule_errors")?,
             jobs: open("jobs")?,
             counts: ReportIndex::default(),
+            task_counts: TaskCountIndex::default(),
             key_locks: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
             commit,
             durability,

@@ -116,6 +116,7 @@ impl Db {
         }
         recovery.released = self.release_delivery_leases()? + self.release_job_leases()?;
         self.rebuild_counts()?;
+        self.rebuild_task_counts()?;
         let run = Run {
             started_ms: now_ms(),
             clean: false,

@@ -15,12 +15,18 @@ use uuid::Uuid;
 impl Db {
     /// The task record, then its index entry; true when written.
     pub(super) fn put_task(&self, t: &Task, only_missing: bool) -> Result<bool, StoreError> {
-        let written = put(
-            &self.tasks,
-            &keys::entity_key(&t.site, t.id),
-            &encode(t)?,
-            only_missing,
-        )?;
+        let (key, value) = (keys::entity_key(&t.site, t.id), encode(t)?);
+        let written = if only_missing {
+            put(&self.tasks, &key, &value, true)?
+        } else {
+            if let Some(old) = self.tasks.insert(key.as_slice(), value.as_slice())? {
+                self.task_counts.uncount(&decode(&old)?);
+            }
+            true
+        };
+        if written {
+            self.task_counts.count(t);
+        }
         // A repair also restores the index entry of a task whose record survived a crash.
         let current: Task = if written {
             t.clone()
@@ -204,6 +210,8 @@ impl TaskStore for SledStore {
                 .is_ok()
             {
                 db.task_index.remove(keys::task_index_key(&before))?;
+                db.task_counts.uncount(&before);
+                db.task_counts.count(&after);
                 return Ok(after);
             }
             db.task_index.remove(new_entry)?;

@@ -24,6 +24,9 @@ CREATE TABLE idempotency_keys (
 );
 
 -- Follow-up tasks: `record` is the task as created; `status` and `history` are what changes.
+-- `survey` ('' for a review's task), `on_time`, `outcome` and `tenths` are what the task adds
+-- to the report's follow-up figures (`TaskTally::count`), kept with every write, so that the
+-- figures are one aggregate query.
 CREATE TABLE tasks (
     site text COLLATE "C" NOT NULL,
     id uuid NOT NULL,
@@ -34,6 +37,10 @@ CREATE TABLE tasks (
     due_sort bigint NOT NULL,
     record jsonb NOT NULL,
     history jsonb NOT NULL,
+    survey text COLLATE "C" NOT NULL,
+    on_time boolean NOT NULL,
+    outcome text,
+    tenths integer,
     PRIMARY KEY (site, id)
 );
 CREATE INDEX tasks_by_due ON tasks (site, due_sort, id);
