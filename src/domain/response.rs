@@ -86,7 +86,7 @@ pub struct RuleError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     #[default]
@@ -104,7 +104,7 @@ impl Priority {
 }
 
 /// What a `follow_up` or `review` hook asked for (SPEC "Actions").
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     Task {
@@ -125,7 +125,7 @@ pub enum Action {
 }
 
 /// An action that became a follow-up of a stored response.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct FollowUp {
     pub id: Uuid,
     pub source: String,

@@ -85,6 +85,24 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
+/// The token's user, allowed at least role `R` on the `{site}` of the path (checked before
+/// anything is said about the site).
+async fn token_user<R: MinRole>(req: &HttpRequest) -> Result<(User, String), ApiError> {
+    let token = bearer(req)?;
+    let state = state_of(req)?;
+    let site = req.match_info().get("site").unwrap_or_default().to_string();
+    let user = state
+        .store
+        .user_by_token(&token_sha256(&token))
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    // Access before existence: a token of one site learns nothing about others.
+    if !user.can_access(&site) || user.role < R::ROLE {
+        return Err(ApiError::Forbidden(R::DOING.to_string()));
+    }
+    Ok((user, site))
+}
+
 impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -92,23 +110,66 @@ impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let token = bearer(&req)?;
+            let (user, site) = token_user::<R>(&req).await?;
+            Ok(SiteUser {
+                user,
+                site: state_of(&req)?.site(&site)?,
+                _role: PhantomData,
+            })
+        })
+    }
+}
+
+/// As `SiteUser`, for a site that runs or whose files keep it from running (reloading it).
+pub struct SiteAccess<R: MinRole> {
+    pub site: String,
+    _role: PhantomData<R>,
+}
+
+impl<R: MinRole + 'static> FromRequest for SiteAccess<R> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let (_, site) = token_user::<R>(&req).await?;
+            state_of(&req)?.known_site(&site)?;
+            Ok(SiteAccess {
+                site,
+                _role: PhantomData,
+            })
+        })
+    }
+}
+
+/// `/metrics` names every site: open only when the configuration says so
+/// (`metrics_public = true`), else to the bearer token of a user of every site (`*`).
+pub struct MetricsReader;
+
+impl FromRequest for MetricsReader {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
             let state = state_of(&req)?;
-            let site = req.match_info().get("site").unwrap_or_default().to_string();
+            if state.config.metrics_public {
+                return Ok(MetricsReader);
+            }
+            let token = bearer(&req)?;
             let user = state
                 .store
                 .user_by_token(&token_sha256(&token))
                 .await?
                 .ok_or(ApiError::InvalidToken)?;
-            // Access before existence: a token of one site learns nothing about others.
-            if !user.can_access(&site) || user.role < R::ROLE {
-                return Err(ApiError::Forbidden(R::DOING.to_string()));
+            if user.site != crate::domain::ALL_SITES {
+                return Err(ApiError::Forbidden(
+                    "read the metrics (they name every site)".into(),
+                ));
             }
-            Ok(SiteUser {
-                user,
-                site: state.site(&site)?,
-                _role: PhantomData,
-            })
+            Ok(MetricsReader)
         })
     }
 }

@@ -9,6 +9,7 @@ use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -101,4 +102,26 @@ impl FromRequest for FormFields {
             decode_form(&bytes).map(FormFields)
         })
     }
+}
+
+/// A JSON whole number also when written with a fraction of zero (`5.0`): JSON Schema calls
+/// that an integer, so a client generated from the OpenAPI document may send it.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = f64::deserialize(d)?;
+    if n.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&n) {
+        return Err(serde::de::Error::custom(format!(
+            "{n} is not a whole number from 0 to {}",
+            u32::MAX
+        )));
+    }
+    Ok(n as u32)
+}
+
+/// As `whole_number`, for an optional field.
+pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrapped(#[serde(deserialize_with = "whole_number")] u32);
+    Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
 }

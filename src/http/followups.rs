@@ -14,21 +14,26 @@ use crate::services::{paging, ServiceError};
 use crate::store::{DeliveryQuery, OverdueFilter, TaskQuery};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_follow_ups)
         .service(update_follow_up)
         .service(list_delivery_page)
         .service(retry);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct FollowUpQuery {
     status: Option<String>,
     queue: Option<String>,
     overdue: Option<bool>,
+    /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -54,6 +59,17 @@ fn view(task: Task, now: i64) -> TaskView {
 }
 
 /// Soonest due first (tasks without a due time last), then oldest first.
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SitePath, FollowUpQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of tasks and next_cursor", body = serde_json::Value),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/follow-ups")]
 async fn list_follow_ups(
     state: web::Data<AppState>,
@@ -84,7 +100,7 @@ async fn list_follow_ups(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusChangeBody {
     status: String,
@@ -95,6 +111,20 @@ struct StatusChangeBody {
     outcome: Option<String>,
 }
 
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SiteIdPath),
+    request_body = StatusChangeBody,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The task after the change", body = serde_json::Value),
+        crate::http::openapi::BodyErrors,
+        (status = 409, description = "conflict: the status change is not allowed", body = crate::http::error::ErrorBody),
+        (status = 404, description = "follow_up_not_found", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/follow-ups/{id}")]
 async fn update_follow_up(
     state: web::Data<AppState>,
@@ -122,15 +152,30 @@ async fn update_follow_up(
     Ok(HttpResponse::Ok().json(view(task, now_ms())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DeliveryListQuery {
     status: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// Oldest first.
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SitePath, DeliveryListQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of webhook deliveries and next_cursor", body = serde_json::Value),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/deliveries")]
 async fn list_delivery_page(
     state: web::Data<AppState>,
@@ -152,6 +197,18 @@ async fn list_delivery_page(
     })))
 }
 
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SiteIdPath),
+    security(("token" = [])),
+    responses(
+        (status = 202, description = "The delivery, pending again", body = serde_json::Value),
+        (status = 409, description = "conflict: already delivered", body = crate::http::error::ErrorBody),
+        (status = 404, description = "delivery_not_found", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/deliveries/{id}/retry")]
 async fn retry(
     state: web::Data<AppState>,

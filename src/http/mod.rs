@@ -5,20 +5,24 @@ mod admin;
 mod api;
 mod auth;
 mod body;
+mod client_addr;
 mod common;
 mod error;
 mod followups;
 mod health;
 mod invitations;
+pub(crate) mod openapi;
 mod report;
 mod respondent;
 mod rules;
 
 use crate::app::AppState;
-use actix_web::{web, HttpRequest};
+use actix_web::HttpRequest;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use auth::{Admin, MinRole, Staff, Viewer};
 pub use error::ApiError;
+pub use openapi::{unmatched, Contract};
 pub use respondent::StaticAssets;
 
 /// How the submission endpoints decode a body, callable without a request (fuzz/).
@@ -27,11 +31,12 @@ pub mod decode {
     pub use super::respondent::form_answers;
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::metrics)
         .service(
-            web::scope("/api/v1")
+            utoipa_actix_web::scope("/api/v1")
+                .configure(openapi::configure)
                 .configure(api::configure)
                 .configure(report::configure)
                 .configure(followups::configure)

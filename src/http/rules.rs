@@ -1,6 +1,6 @@
 //! Admin endpoints of the rule layer: rule errors, reload, dry-run and re-tagging.
 
-use super::auth::{Admin, SiteUser};
+use super::auth::{Admin, SiteAccess, SiteUser};
 use super::body::JsonBody;
 use super::error::ApiError;
 use crate::app::AppState;
@@ -13,9 +13,10 @@ use crate::survey::RawAnswer;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_rule_errors)
         .service(reload)
         .service(dry_run)
@@ -23,10 +24,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(retag_progress);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RuleErrorQuery {
+    /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -48,6 +53,17 @@ struct RuleErrorList {
 }
 
 /// Recent rule errors, newest first; `limit` counts responses (each may carry several errors).
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath, RuleErrorQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of rule errors, newest first, and next_cursor", body = serde_json::Value),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/rule-errors")]
 async fn list_rule_errors(
     state: web::Data<AppState>,
@@ -93,13 +109,25 @@ struct Reloaded<'a> {
 }
 
 /// Re-reads the site from disk; a broken file keeps the running version (422 with every
-/// problem as `file:line:col: message`).
+/// problem as `file:line:col: message`). A site that did not load at start (broken) comes in
+/// once its files are fixed.
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Reloaded: site, reloaded, sources", body = serde_json::Value),
+        (status = 422, description = "site_invalid: errors lists every file:line:col: message", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/reload")]
 async fn reload(
     state: web::Data<AppState>,
-    user: SiteUser<Admin>,
+    user: SiteAccess<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    let rt = reload_site(&state, user.id()).await?;
+    let rt = reload_site(&state, &user.site).await?;
     Ok(HttpResponse::Ok().json(Reloaded {
         site: rt.site.id(),
         reloaded: true,
@@ -107,7 +135,7 @@ async fn reload(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DryRunRequest {
     survey: String,
@@ -134,6 +162,20 @@ fn action_json(source: String, action: &Action) -> serde_json::Value {
 }
 
 /// Runs the site's hooks on posted answers; stores nothing and triggers nothing.
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    request_body = DryRunRequest,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "What the hooks return; nothing stored or sent", body = serde_json::Value),
+        crate::http::openapi::BodyErrors,
+        (status = 422, description = "invalid_answer", body = crate::http::error::ErrorBody),
+        (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/rules/dry-run")]
 async fn dry_run(
     state: web::Data<AppState>,
@@ -153,8 +195,9 @@ async fn dry_run(
         .map(|(k, v)| (k, RawAnswer::Json(v)))
         .collect();
     let id = Uuid::now_v7();
+    let site_id = rt.site.id().to_string();
     let evaluation = state
-        .run(move || {
+        .run_for_site(&site_id, move || {
             evaluate(
                 &rt.site,
                 &rt.rules,
@@ -182,6 +225,17 @@ async fn dry_run(
 }
 
 /// Starts re-tagging the site's stored responses with the current tag hooks (202).
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    security(("token" = [])),
+    responses(
+        (status = 202, description = "The re-tag's progress", body = serde_json::Value),
+        (status = 409, description = "conflict: a re-tag is running", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/retag")]
 async fn start_retag(
     state: web::Data<AppState>,
@@ -192,6 +246,16 @@ async fn start_retag(
 }
 
 /// Progress of the latest re-tag of the site (`{"status": "never"}` before the first).
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The latest re-tag's progress ({status: never} before the first)", body = serde_json::Value),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/retag")]
 async fn retag_progress(
     state: web::Data<AppState>,

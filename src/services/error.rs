@@ -9,6 +9,10 @@ use crate::survey::FieldError;
 pub enum ServiceError {
     #[error("no site \"{0}\"")]
     SiteNotFound(String),
+    /// The site's files have problems, so it does not run (the admin pages and `chorus check`
+    /// list them); nothing of the problems is told here.
+    #[error("site \"{0}\" is not running: its files have problems an administrator must fix")]
+    SiteUnavailable(String),
     #[error("site has no survey \"{0}\"")]
     SurveyNotFound(String),
     #[error("no response \"{0}\"")]
@@ -63,6 +67,7 @@ impl ServiceError {
     pub fn code(&self) -> &'static str {
         match self {
             ServiceError::SiteNotFound(_) => "site_not_found",
+            ServiceError::SiteUnavailable(_) => "site_unavailable",
             ServiceError::SurveyNotFound(_) => "survey_not_found",
             ServiceError::ResponseNotFound(_) => "response_not_found",
             ServiceError::FollowUpNotFound(_) => "follow_up_not_found",

@@ -19,8 +19,8 @@ pub use error::{Damage, StoreError};
 pub use query::*;
 
 use crate::domain::{
-    AttemptRecord, Delivery, FollowUpRecords, Invitation, Lease, RetagProgress, ReviewState,
-    RuleErrorEntry, Session, StatusChange, StoredResponse, Task, TaskStatus, User,
+    AttemptRecord, Delivery, FollowUpRecords, Invitation, Lease, LoginFailures, RetagProgress,
+    ReviewState, RuleErrorEntry, Session, StatusChange, StoredResponse, Task, TaskStatus, User,
 };
 use async_trait::async_trait;
 use std::path::PathBuf;
@@ -107,6 +107,25 @@ pub trait UserStore: Send + Sync {
     /// Creates a user unless one of that name exists (false then, nothing written); two
     /// nodes creating the same name at once create it once.
     async fn create_user(&self, user: &User) -> Result<bool, StoreError>;
+
+    /// The failed sign-ins counted under `account` (`domain::user::account_key` of a name).
+    async fn login_failures(&self, account: &str) -> Result<Option<LoginFailures>, StoreError>;
+    /// Counts one more failed sign-in under `account` at `at_ms`, atomically (concurrent
+    /// failures on any node all count); a count whose last failure is before
+    /// `forget_before_ms` starts again from one. Returns the new count.
+    async fn record_login_failure(
+        &self,
+        account: &str,
+        at_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<LoginFailures, StoreError>;
+    /// Forgets `account`'s failures (it signed in), and every other account's whose last
+    /// failure is before `forget_before_ms`, so names tried once do not pile up.
+    async fn clear_login_failures(
+        &self,
+        account: &str,
+        forget_before_ms: i64,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

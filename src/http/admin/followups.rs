@@ -20,8 +20,9 @@ use crate::services::{paging, ServiceError};
 use crate::store::{DeliveryQuery, OverdueFilter, TaskQuery};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(queue_page).service(change).service(retry);
 }
 
@@ -194,6 +195,14 @@ async fn delivery_section(
     Ok((page.items.iter().map(delivery_row).collect(), next))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "Follow-up tasks and deliveries", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/sites/{site}/follow-ups")]
 async fn queue_page(
     state: web::Data<AppState>,
@@ -255,6 +264,12 @@ fn back_to(site: &str, form: &CsrfForm) -> String {
     format!("/admin/sites/{site}/follow-ups?{query}")
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SiteIdPath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(crate::http::openapi::AdminFormAnswers)
+)]
 #[post("/sites/{site}/follow-ups/{id}")]
 async fn change(
     state: web::Data<AppState>,
@@ -274,6 +289,12 @@ async fn change(
     Ok(see_other(&back_to(&s.site, &form)))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SiteIdPath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(crate::http::openapi::AdminFormAnswers)
+)]
 #[post("/sites/{site}/deliveries/{id}/retry")]
 async fn retry(
     state: web::Data<AppState>,

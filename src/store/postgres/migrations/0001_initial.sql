@@ -155,6 +155,14 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_last_seen ON sessions (last_seen_ms);
 
+-- Failed web sign-ins per account (the SHA-256 of the name tried), shared by every node.
+CREATE TABLE login_failures (
+    account text COLLATE "C" PRIMARY KEY,
+    count integer NOT NULL,
+    last_ms bigint NOT NULL
+);
+CREATE INDEX login_failures_by_last ON login_failures (last_ms);
+
 -- Per-site jobs (kind 'retag' or 'review'): the state and the lease of the node running it.
 CREATE TABLE jobs (
     kind text NOT NULL,
