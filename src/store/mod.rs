@@ -13,7 +13,8 @@ mod query;
 pub mod sled;
 
 pub use backup::{
-    for_each_record, read_backup, verify_backup, BackupRecord, BackupWriter, RecordSink,
+    for_each_record, read_backup, verify_backup, write_records, BackupRecord, BackupWriter,
+    RecordSink,
 };
 pub use error::{Damage, StoreError};
 pub use query::*;

@@ -2,9 +2,10 @@
 //! id)` and `(site, queue, due_sort, id)` indexes; a transition is one conditional UPDATE,
 //! with what the changed task adds to the follow-up figures in the same transaction.
 
+use super::counts::{day_bounds, Window};
 use super::rows::{self, TaskFacts, TASK_COLUMNS};
 use super::PgStore;
-use crate::domain::time::{min_id_at_ms, DAY_MS};
+use crate::domain::time::min_id_at_ms;
 use crate::domain::{StatusChange, Task, TaskStatus, TaskTally};
 use crate::store::{FollowUpCountQuery, Page, QueueCounts, StoreError, TaskQuery, TaskStore};
 use async_trait::async_trait;
@@ -180,26 +181,14 @@ pub(super) async fn follow_up_counts(
     q: &FollowUpCountQuery,
 ) -> Result<Vec<QueueCounts>, StoreError> {
     let mut out: BTreeMap<String, TaskTally> = BTreeMap::new();
-    let (since, until) = (q.since_ms, q.until_ms);
-    if since.zip(until).is_some_and(|(s, u)| s >= u) {
+    let Some(window) = Window::of(q.since_ms, q.until_ms) else {
         return Ok(Vec::new());
+    };
+    if let Some((from, until)) = window.days {
+        add_days(c, q, from, until, &mut out).await?;
     }
-    let first_full = since.map(|s| s.div_ceil(DAY_MS));
-    let end_full = until.map(|u| u / DAY_MS);
-    if first_full.zip(end_full).is_some_and(|(f, e)| f >= e) {
-        add_scanned(c, q, since.unwrap_or(0), until, &mut out).await?;
-    } else {
-        add_days(c, q, first_full, end_full, &mut out).await?;
-        if let Some((s, f)) = since.zip(first_full) {
-            if s < f * DAY_MS {
-                add_scanned(c, q, s, Some(f * DAY_MS), &mut out).await?;
-            }
-        }
-        if let Some((u, e)) = until.zip(end_full) {
-            if u > e * DAY_MS {
-                add_scanned(c, q, e * DAY_MS, Some(u), &mut out).await?;
-            }
-        }
+    for (since, until) in window.scans {
+        add_scanned(c, q, since, until, &mut out).await?;
     }
     Ok(out
         .into_iter()
@@ -216,8 +205,7 @@ async fn add_days(
     until: Option<u64>,
     out: &mut BTreeMap<String, TaskTally>,
 ) -> Result<(), StoreError> {
-    let from = from.map_or(i32::MIN, |d| d.min(i32::MAX as u64) as i32);
-    let until = until.map_or(i32::MAX, |d| d.min(i32::MAX as u64) as i32);
+    let (from, until) = day_bounds(from, until);
     let st = c
         .prepare_cached(
             "SELECT queue, status, on_time, nullif(outcome, '') AS outcome,
