@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Export(args) => chorus::commands::export::run(args),
         Command::Backup(args) => chorus::commands::backup::backup(args),
         Command::Restore(args) => chorus::commands::backup::restore(args),
+        Command::Migrate(args) => chorus::commands::migrate::run(args),
         Command::Invite(args) => chorus::commands::invite::run(args),
         Command::Fhir(cmd) => chorus::commands::fhir::run(cmd),
         Command::Import(cmd) => chorus::commands::fhir::import(cmd),

@@ -29,8 +29,10 @@ pub enum Command {
     Export(ExportArgs),
     /// Write a consistent copy of the whole store to FILE (server stopped).
     Backup(BackupArgs),
-    /// Load a backup FILE into an empty data directory.
+    /// Load a backup FILE into an empty store.
     Restore(BackupArgs),
+    /// Apply the PostgreSQL store's migrations (serve applies them at start too).
+    Migrate(MigrateArgs),
     /// Create single-use invitation links to a survey and write them as CSV (url, expires_at).
     Invite(InviteArgs),
     /// Print surveys as HL7 FHIR R4 resources (docs/fhir.md).
@@ -51,6 +53,9 @@ pub struct CommonArgs {
     /// sled data directory [default: ./data]
     #[arg(long, env = "CHORUS_DATA")]
     pub data: Option<PathBuf>,
+    /// PostgreSQL store, postgres://USER:PASSWORD@HOST:PORT/DATABASE [default: sled in --data]
+    #[arg(long, env = "CHORUS_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// Folder of sites [default: ./sites]
     #[arg(long, env = "CHORUS_SITES")]
     pub sites: Option<PathBuf>,
@@ -132,6 +137,12 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 pub struct BackupArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
     #[command(flatten)]
     pub common: CommonArgs,
 }

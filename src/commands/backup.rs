@@ -37,11 +37,11 @@ pub fn restore(args: BackupArgs) -> Result<ExitCode, StartupError> {
             store.import_records(batch).await?;
         }
         close(store.as_ref()).await?;
-        eprintln!(
-            "Restored {} records into {}",
-            records.len(),
-            config.data.display()
-        );
+        let into = match &config.store {
+            Some(_) => "the PostgreSQL store".to_string(),
+            None => config.data.display().to_string(),
+        };
+        eprintln!("Restored {} records into {into}", records.len());
         Ok(ExitCode::SUCCESS)
     })?
 }

@@ -7,6 +7,7 @@ pub mod check_store;
 pub mod export;
 pub mod fhir;
 pub mod invite;
+pub mod migrate;
 pub mod serve;
 pub mod user;
 

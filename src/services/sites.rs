@@ -114,6 +114,8 @@ fn lines(errors: &[LoadError]) -> Vec<String> {
 
 pub struct SiteRegistry {
     sites: ArcSwap<Sites>,
+    /// The reload generation of each site this node has caught up with (see `follow_reloads`).
+    seen_reloads: parking_lot::Mutex<std::collections::HashMap<String, u64>>,
     sites_dir: PathBuf,
     plugins_dir: PathBuf,
     limits: Limits,
@@ -141,6 +143,7 @@ impl SiteRegistry {
     ) -> Result<SiteRegistry, Vec<LoadError>> {
         let registry = SiteRegistry {
             sites: ArcSwap::from_pointee(Sites::default()),
+            seen_reloads: Default::default(),
             sites_dir: sites_dir.to_path_buf(),
             plugins_dir: plugins_dir.to_path_buf(),
             limits,
@@ -164,6 +167,7 @@ impl SiteRegistry {
     pub fn empty() -> SiteRegistry {
         SiteRegistry {
             sites: ArcSwap::from_pointee(Sites::default()),
+            seen_reloads: Default::default(),
             sites_dir: PathBuf::new(),
             plugins_dir: PathBuf::new(),
             limits: Limits::default(),
@@ -276,7 +280,12 @@ pub fn reload_on_sighup(chorus: std::sync::Arc<super::Chorus>) {
         while hangups.recv().await.is_some() {
             let c = std::sync::Arc::clone(&chorus);
             match chorus.work.run(move || c.sites.reload_all()).await {
-                Some(Ok(())) => tracing::info!("SIGHUP: sites reloaded"),
+                Some(Ok(())) => {
+                    tracing::info!("SIGHUP: sites reloaded");
+                    for id in chorus.sites.ids() {
+                        announce_reload(&chorus, &id).await;
+                    }
+                }
                 Some(Err(errors)) => {
                     for e in &errors {
                         tracing::warn!(problem = %e, "SIGHUP: a site has problems; its running version (if any) is kept, the other sites are reloaded");
@@ -310,5 +319,68 @@ pub async fn reload_site(
         }
         return Err(super::ServiceError::SiteInvalid(lines));
     }
+    announce_reload(chorus, id).await;
     chorus.site(id)
+}
+
+/// Tells the other nodes on the store that this node reloaded `id` (they reload it from their
+/// own `sites/`, which a deployment keeps the same on every node).
+async fn announce_reload(chorus: &super::Chorus, id: &str) {
+    match chorus.store.mark_site_reloaded(id).await {
+        Ok(generation) => {
+            chorus
+                .sites
+                .seen_reloads
+                .lock()
+                .insert(id.to_string(), generation);
+        }
+        Err(e) => {
+            tracing::warn!(site = %id, error = %e, "cannot tell the other nodes about the reload")
+        }
+    }
+}
+
+/// How often a node looks for reloads made by another node.
+pub const RELOAD_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Follows the reloads other nodes announce: every `RELOAD_POLL`, reloads from this node's
+/// disk each site whose reload generation moved past the one this node has seen. A polled row
+/// rather than LISTEN/NOTIFY: nothing is missed while a connection is down, and every
+/// database Chorus may run on has it.
+pub async fn follow_reloads(chorus: Arc<super::Chorus>) {
+    match chorus.store.site_reload_marks().await {
+        Ok(marks) => chorus.sites.seen_reloads.lock().extend(marks),
+        Err(e) => tracing::warn!(error = %e, "cannot read the reload marks"),
+    }
+    loop {
+        tokio::time::sleep(RELOAD_POLL).await;
+        let marks = match chorus.store.site_reload_marks().await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the reload marks");
+                continue;
+            }
+        };
+        for (site, generation) in marks {
+            let behind = {
+                let seen = chorus.sites.seen_reloads.lock();
+                seen.get(&site).is_none_or(|g| *g < generation)
+            };
+            if !behind {
+                continue;
+            }
+            let (registry, id) = (chorus.sites.clone(), site.clone());
+            match chorus.work.run(move || registry.reload(&id)).await {
+                Some(Ok(())) => tracing::info!(%site, "reloaded after another node's reload"),
+                Some(Err(errors)) => {
+                    for e in &errors {
+                        tracing::warn!(%site, problem = %e, "another node reloaded this site; this node's files do not load, keeping the running version");
+                    }
+                }
+                None => continue,
+            }
+            // Seen either way: a site whose files do not load here is warned about once.
+            chorus.sites.seen_reloads.lock().insert(site, generation);
+        }
+    }
 }

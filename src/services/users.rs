@@ -54,12 +54,9 @@ pub async fn add(
     if !valid_name(name) {
         return Err(UserError::BadName);
     }
-    if store.user(name).await?.is_some() {
-        return Err(UserError::Exists(name.to_string()));
-    }
     let token = new_token();
-    store
-        .put_user(&User {
+    let created = store
+        .create_user(&User {
             name: name.to_string(),
             site: site.to_string(),
             role,
@@ -68,10 +65,14 @@ pub async fn add(
             created_at: now_rfc3339(),
         })
         .await?;
+    if !created {
+        return Err(UserError::Exists(name.to_string()));
+    }
     Ok(token)
 }
 
-/// On a store without users: the all-sites admin "admin", with its token. A store that holds
+/// On a store without users: the all-sites admin "admin", with its token. When several
+/// nodes start together on one new database, one of them creates it. A store that holds
 /// responses or tasks but no users (its users were lost, or left out of a restore) gets none:
 /// `NotANewInstall`.
 pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserError> {
@@ -81,7 +82,18 @@ pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserErro
     if !store.is_empty().await? {
         return Err(UserError::NotANewInstall);
     }
-    add(store, "admin", ALL_SITES, Role::Admin).await.map(Some)
+    let token = new_token();
+    let created = store
+        .create_user(&User {
+            name: "admin".into(),
+            site: ALL_SITES.into(),
+            role: Role::Admin,
+            token_sha256: token_sha256(&token),
+            password_hash: None,
+            created_at: now_rfc3339(),
+        })
+        .await?;
+    Ok(created.then_some(token))
 }
 
 /// Sets the web-login password of a user (12 characters or more, stored as argon2id).

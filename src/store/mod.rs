@@ -8,11 +8,13 @@
 mod backup;
 pub mod durable_file;
 mod error;
+pub mod postgres;
 mod query;
 pub mod sled;
 
 pub use backup::{
-    for_each_record, read_backup, verify_backup, BackupRecord, BackupWriter, RecordSink,
+    for_each_record, read_backup, verify_backup, write_records, BackupRecord, BackupWriter,
+    RecordSink,
 };
 pub use error::{Damage, StoreError};
 pub use query::*;
@@ -104,6 +106,9 @@ pub trait UserStore: Send + Sync {
     async fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
     async fn user_by_token(&self, token_sha256: &str) -> Result<Option<User>, StoreError>;
     async fn user_count(&self) -> Result<u64, StoreError>;
+    /// Creates a user unless one of that name exists (false then, nothing written); two
+    /// nodes creating the same name at once create it once.
+    async fn create_user(&self, user: &User) -> Result<bool, StoreError>;
 
     /// The failed sign-ins counted under `account` (`domain::user::account_key` of a name).
     async fn login_failures(&self, account: &str) -> Result<Option<LoginFailures>, StoreError>;
@@ -268,6 +273,16 @@ pub trait ReportStore: Send + Sync {
     ) -> Result<Vec<QueueCounts>, StoreError>;
 }
 
+/// What the nodes sharing a store tell each other: a site was reloaded from disk (each node
+/// then reloads it from its own `sites/`).
+#[async_trait]
+pub trait SignalStore: Send + Sync {
+    /// Records that `site` was reloaded; returns its new reload generation.
+    async fn mark_site_reloaded(&self, site: &str) -> Result<u64, StoreError>;
+    /// The reload generation of every site ever marked.
+    async fn site_reload_marks(&self) -> Result<Vec<(String, u64)>, StoreError>;
+}
+
 /// The whole store.
 #[async_trait]
 pub trait Store:
@@ -281,6 +296,7 @@ pub trait Store:
     + JobStore
     + ReportStore
     + KioskStore
+    + SignalStore
 {
     /// Brings the store to a consistent state after it was opened: after an unclean stop,
     /// writes the derived records a crash cut off and releases the leases of the dead run.
@@ -301,7 +317,7 @@ pub trait Store:
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub backend: Backend,
-    /// Threads for the backend's blocking calls.
+    /// Threads for the backend's blocking calls (sled) or its runtime (PostgreSQL).
     pub threads: usize,
 }
 
@@ -311,6 +327,12 @@ pub enum Backend {
         dir: PathBuf,
         /// sled's page cache; its 1 GB default is far more than a clinic needs.
         cache_capacity_bytes: u64,
+    },
+    /// A PostgreSQL database several nodes may share (`postgres://user@host/db`).
+    Postgres {
+        url: String,
+        /// Connections this node opens at most.
+        pool_size: usize,
     },
 }
 
@@ -326,6 +348,9 @@ pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
             *cache_capacity_bytes,
             config.threads,
         )?),
+        Backend::Postgres { url, pool_size } => {
+            Arc::new(postgres::PgStore::open(url, *pool_size, config.threads).await?)
+        }
     };
     recover(store.as_ref()).await?;
     Ok(store)
@@ -346,6 +371,8 @@ async fn recover(store: &dyn Store) -> Result<(), StoreError> {
 /// What `chorus check-store` reports about a store that passed its check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreSummary {
+    /// Where the store is, as the end of "The store …" ("in ./data").
+    pub location: String,
     /// How far the store has got, in the backend's terms ("commit 41").
     pub position: String,
     /// What the store was checked against ("its record DATA/store-record.json").
@@ -371,5 +398,6 @@ pub async fn check(config: &StoreConfig) -> Result<Option<StoreSummary>, StoreEr
             store.close().await?;
             Ok(Some(summary))
         }
+        Backend::Postgres { url, .. } => postgres::check(url).await,
     }
 }

@@ -30,6 +30,7 @@ fn command_with_sites(args: &[&str], data: &Path, sites: &Path) -> Command {
         .arg(sites)
         .arg("--plugins")
         .arg(super::repo().join("plugins"))
+        .envs(super::pg::env_for(data))
         .env("CHORUS_LOG", "warn");
     c
 }
@@ -113,6 +114,7 @@ impl Server {
         }
         let child = serve_command(data, sites, port)
             .args(&extra)
+            .envs(super::pg::env_for(data))
             .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

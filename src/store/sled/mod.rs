@@ -206,6 +206,7 @@ impl SledStore {
     /// What `chorus check-store` reports about a store that passed its check.
     pub fn summary(&self, dir: &Path) -> StoreSummary {
         StoreSummary {
+            location: format!("in {}", dir.display()),
             position: format!("commit {}", self.db.durability.commit()),
             checked_against: format!("its record {}", dir.join(record::RECORD_FILE).display()),
             responses: self.db.responses.len() as u64,
