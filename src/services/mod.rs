@@ -3,6 +3,7 @@
 //! `ServiceError`; they know nothing of actix.
 
 pub mod address_policy;
+pub mod audit;
 pub mod backups;
 pub mod csv_cell;
 mod error;
