@@ -48,11 +48,12 @@ pub enum Event<'a> {
         user: &'a str,
     },
     /// `user` as typed (it may name no account).
+    /// `user`: the account the form named, `None` when it names none.
     SignInFailed {
-        user: &'a str,
+        user: Option<&'a str>,
     },
     SignInRefused {
-        user: &'a str,
+        user: Option<&'a str>,
         retry_after_s: u64,
     },
     SignedOut {
@@ -60,6 +61,10 @@ pub enum Event<'a> {
     },
     SessionExpired {
         user: &'a str,
+    },
+    /// Idle sessions nobody came back to, removed at a sign-in.
+    SessionsCleared {
+        count: u64,
     },
     UserCreated {
         name: &'a str,
@@ -107,7 +112,6 @@ pub enum Event<'a> {
     },
     SiteReloaded {
         site: &'a str,
-        what: &'a str,
         changes: &'a [FileChange],
     },
     RetagRun {
@@ -179,18 +183,23 @@ impl Event<'_> {
             ),
             Stopped => ("stop", None, None, none()),
             SignedIn { user } => ("sign_in", None, Some(user), none()),
-            SignInFailed { user } => ("sign_in_failed", None, Some(user), none()),
+            SignInFailed { user } => ("sign_in_failed", None, *user, account(*user)),
             SignInRefused {
                 user,
                 retry_after_s,
-            } => (
-                "sign_in_refused",
-                None,
-                Some(user),
-                details([("retry_after_s", retry_after_s.to_string())]),
-            ),
+            } => {
+                let mut d = account(*user);
+                d.insert("retry_after_s".into(), retry_after_s.to_string());
+                ("sign_in_refused", None, *user, d)
+            }
             SignedOut { user } => ("sign_out", None, Some(user), none()),
             SessionExpired { user } => ("session_expired", None, Some(user), none()),
+            SessionsCleared { count } => (
+                "sessions_cleared",
+                None,
+                None,
+                details([("count", count.to_string())]),
+            ),
             UserCreated { name, site, role } => (
                 "user_created",
                 site_of_user(site),
@@ -243,11 +252,7 @@ impl Event<'_> {
             DeliveryRetried { site, delivery } => {
                 ("delivery_retried", Some(site), Some(delivery), none())
             }
-            SiteReloaded {
-                site,
-                what,
-                changes,
-            } => {
+            SiteReloaded { site, changes } => {
                 let mut d = BTreeMap::new();
                 let changed: Vec<&str> = changes
                     .iter()
@@ -258,12 +263,7 @@ impl Event<'_> {
                 for c in changes.iter() {
                     d.insert(format!("sha256:{}", c.file), change(c));
                 }
-                let action = if *what == "rules" {
-                    "rules_reloaded"
-                } else {
-                    "site_reloaded"
-                };
-                (action, Some(site), None, d)
+                ("site_reloaded", Some(site), None, d)
             }
             RetagRun {
                 site,
@@ -307,6 +307,14 @@ impl Event<'_> {
                 details([("records", records.to_string())]),
             ),
         }
+    }
+}
+
+/// `account: unknown` when a sign-in named no account.
+fn account(user: Option<&str>) -> BTreeMap<String, String> {
+    match user {
+        Some(_) => BTreeMap::new(),
+        None => details([("account", "unknown".to_string())]),
     }
 }
 
