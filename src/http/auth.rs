@@ -112,3 +112,27 @@ impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
         })
     }
 }
+
+/// A bearer-token admin of every site (the endpoints that span sites).
+pub struct AllSitesAdmin;
+
+impl FromRequest for AllSitesAdmin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let token = bearer(&req)?;
+            let user = state_of(&req)?
+                .store
+                .user_by_token(&token_sha256(&token))
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            if user.site != crate::domain::ALL_SITES || user.role < Role::Admin {
+                return Err(ApiError::Forbidden("administer every site".to_string()));
+            }
+            Ok(AllSitesAdmin)
+        })
+    }
+}

@@ -430,7 +430,93 @@ pub async fn export(
     }
 }
 
-/// A page of entries for the API and the admin page.
+/// Every action an entry may name, for the admin page's filter.
+pub const ACTIONS: &[&str] = &[
+    "sign_in",
+    "sign_in_failed",
+    "sign_in_refused",
+    "sign_out",
+    "session_expired",
+    "sessions_cleared",
+    "user_created",
+    "role_changed",
+    "password_set",
+    "token_created",
+    "token_revoked",
+    "response_read",
+    "responses_listed",
+    "responses_exported",
+    "task_changed",
+    "delivery_retried",
+    "site_reloaded",
+    "retag_run",
+    "invitations_created",
+    "backup",
+    "restore",
+    "start",
+    "stop",
+];
+
+/// The filters of an audit listing as the API and the admin page receive them; empty is any.
+#[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize)]
+pub struct AuditFilters {
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub actor: String,
+    /// RFC 3339 or YYYY-MM-DD; `since` inclusive, `until` exclusive.
+    #[serde(default)]
+    pub since: String,
+    #[serde(default)]
+    pub until: String,
+    /// The `next_cursor` of the previous page.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cursor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+fn given(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+impl AuditFilters {
+    /// The newest-first query of these filters over `site`'s entries (every entry: `None`).
+    pub fn to_query(&self, site: Option<&str>) -> Result<AuditQuery, ServiceError> {
+        let instant = |field: &str, v: &str| {
+            given(v)
+                .map(|v| crate::domain::time::parse_instant_ms(&v).map(|ms| ms as i64))
+                .transpose()
+                .map_err(|m| ServiceError::invalid_query(field, m))
+        };
+        let cursor = given(&self.cursor)
+            .map(|c| c.parse::<u64>())
+            .transpose()
+            .map_err(|_| super::paging::bad_cursor("cursor"))?;
+        if let Some(a) = given(&self.action) {
+            if !ACTIONS.contains(&a.as_str()) {
+                let known = ACTIONS.join(", ");
+                return Err(ServiceError::invalid_query(
+                    "action",
+                    format!("\"{a}\" is not an audited action ({known})"),
+                ));
+            }
+        }
+        Ok(AuditQuery {
+            site: site.map(str::to_string),
+            action: given(&self.action),
+            actor: given(&self.actor),
+            since_ms: instant("since", &self.since)?,
+            until_ms: instant("until", &self.until)?,
+            cursor,
+            oldest_first: false,
+            limit: super::paging::limit(self.limit)?,
+        })
+    }
+}
+
+/// A page of entries, newest first, for the API and the admin page (reading changes nothing).
 pub async fn list(
     store: &dyn Store,
     query: &AuditQuery,
