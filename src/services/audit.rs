@@ -140,8 +140,9 @@ fn details<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, Strin
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-fn filters(q: &ResponseQuery) -> BTreeMap<String, String> {
-    let mut d = BTreeMap::new();
+/// A responses query's filters and how many rows it gave.
+fn filters(q: &ResponseQuery, rows: u64) -> BTreeMap<String, String> {
+    let mut d = details([("rows", rows.to_string())]);
     let mut put = |k: &str, v: Option<String>| {
         if let Some(v) = v {
             d.insert(k.to_string(), v);
@@ -221,18 +222,18 @@ impl Event<'_> {
             TokenCreated { name } => ("token_created", None, Some(name), none()),
             TokenRevoked { name } => ("token_revoked", None, Some(name), none()),
             ResponseRead { site, id } => ("response_read", Some(site), Some(id), none()),
-            ResponsesListed { query, rows } => {
-                let mut d = filters(query);
-                d.insert("rows".into(), rows.to_string());
-                ("responses_listed", Some(&query.site), None, d)
-            }
+            ResponsesListed { query, rows } => (
+                "responses_listed",
+                Some(&query.site),
+                None,
+                filters(query, *rows),
+            ),
             ResponsesExported {
                 query,
                 format,
                 rows,
             } => {
-                let mut d = filters(query);
-                d.insert("rows".into(), rows.to_string());
+                let mut d = filters(query, *rows);
                 d.insert("format".into(), format.to_string());
                 ("responses_exported", Some(&query.site), None, d)
             }

@@ -60,33 +60,24 @@ impl Db {
             (Some(c), true) => (c.saturating_add(1), u64::MAX),
             (Some(c), false) => (0, c),
         };
-        let seqs: Box<dyn Iterator<Item = Result<u64, StoreError>>> = match &q.site {
-            Some(site) => {
-                let range = self
-                    .audit_site
-                    .range(site_key(site, start)..site_key(site, end));
-                let keys = range.map(|kv| {
-                    let (k, _) = kv?;
-                    seq_of(&k).ok_or_else(|| StoreError::corrupt("an audit index key"))
-                });
-                if q.oldest_first {
-                    Box::new(keys)
-                } else {
-                    Box::new(keys.rev())
-                }
-            }
-            None => {
-                let range = self.audit.range(start.to_be_bytes()..end.to_be_bytes());
-                let keys = range.map(|kv| {
-                    let (k, _) = kv?;
-                    seq_of(&k).ok_or_else(|| StoreError::corrupt("an audit key"))
-                });
-                if q.oldest_first {
-                    Box::new(keys)
-                } else {
-                    Box::new(keys.rev())
-                }
-            }
+        // A site's entries through its index; every entry through the trail itself. Both keys
+        // end in the big-endian seq.
+        let range = match &q.site {
+            Some(site) => self
+                .audit_site
+                .range(site_key(site, start)..site_key(site, end)),
+            None => self
+                .audit
+                .range(start.to_be_bytes().to_vec()..end.to_be_bytes().to_vec()),
+        };
+        let keys = range.map(|kv| {
+            let (k, _) = kv?;
+            seq_of(&k).ok_or_else(|| StoreError::corrupt("an audit key"))
+        });
+        let seqs: Box<dyn Iterator<Item = Result<u64, StoreError>>> = if q.oldest_first {
+            Box::new(keys)
+        } else {
+            Box::new(keys.rev())
         };
         let mut items = Vec::new();
         for seq in seqs {
