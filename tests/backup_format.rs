@@ -84,6 +84,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
             BackupRecord::RuleError { .. } => "rule_error",
             BackupRecord::Retag { .. } => "retag",
             BackupRecord::Review { .. } => "review",
+            BackupRecord::Audit(_) => "audit",
         })
         .collect();
     for kind in [
@@ -94,6 +95,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
         "task",
         "delivery",
         "review",
+        "audit",
     ] {
         assert!(kinds.contains(kind), "{kind} records in {kinds:?}");
     }

@@ -1,5 +1,6 @@
 //! Domain types: what Chorus stores and reasons about. Imports nothing else from the crate.
 
+pub mod audit;
 pub mod delivery;
 pub mod follow_up;
 pub mod invitation;
@@ -13,6 +14,7 @@ pub mod task_tally;
 pub mod time;
 pub mod user;
 
+pub use audit::{AuditEntry, NewAuditEntry};
 pub use delivery::{AttemptRecord, Delivery, DeliveryStatus, Lease};
 pub use follow_up::{new_delivery, new_task, records_for, FollowUpRecords, TaskAction};
 pub use invitation::{Invitation, InvitationProblem};

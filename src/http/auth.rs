@@ -85,6 +85,16 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
+/// The user whose API token the request bears.
+async fn token_user(req: &HttpRequest) -> Result<User, ApiError> {
+    let token = bearer(req)?;
+    state_of(req)?
+        .store
+        .user_by_token(&token_sha256(&token))
+        .await?
+        .ok_or(ApiError::InvalidToken)
+}
+
 impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -92,14 +102,9 @@ impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let token = bearer(&req)?;
             let state = state_of(&req)?;
             let site = req.match_info().get("site").unwrap_or_default().to_string();
-            let user = state
-                .store
-                .user_by_token(&token_sha256(&token))
-                .await?
-                .ok_or(ApiError::InvalidToken)?;
+            let user = token_user(&req).await?;
             // Access before existence: a token of one site learns nothing about others.
             if !user.can_access(&site) || user.role < R::ROLE {
                 return Err(ApiError::Forbidden(R::DOING.to_string()));
@@ -109,6 +114,25 @@ impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
                 site: state.site(&site)?,
                 _role: PhantomData,
             })
+        })
+    }
+}
+
+/// A bearer-token admin of every site (the endpoints that span sites).
+pub struct AllSitesAdmin;
+
+impl FromRequest for AllSitesAdmin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = token_user(&req).await?;
+            if user.site != crate::domain::ALL_SITES || user.role < Role::Admin {
+                return Err(ApiError::Forbidden("administer every site".to_string()));
+            }
+            Ok(AllSitesAdmin)
         })
     }
 }

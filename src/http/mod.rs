@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod audit;
 mod auth;
 mod body;
 mod common;
@@ -36,7 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(report::configure)
                 .configure(followups::configure)
                 .configure(invitations::configure)
-                .configure(rules::configure),
+                .configure(rules::configure)
+                .configure(audit::configure),
         )
         .configure(admin::configure)
         .configure(respondent::configure);

@@ -1,5 +1,6 @@
 //! Responses as CSV or JSON lines: one layout for `chorus export` and the admin download.
 
+use super::audit::{self, Actor, Event};
 use crate::domain::StoredResponse;
 use crate::survey::Survey;
 use std::sync::Arc;
@@ -69,9 +70,11 @@ pub fn row(r: &StoredResponse, columns: &[String]) -> Vec<String> {
     row
 }
 
-/// Writes every response a query names as CSV (header first), reading the store page by page.
+/// Writes every response a query names as CSV (header first), reading the store page by page;
+/// the export is audited (who, site, filters, rows).
 pub async fn write_csv(
     store: &dyn crate::store::Store,
+    actor: Actor<'_>,
     surveys: &[Arc<Survey>],
     mut query: crate::store::ResponseQuery,
     out: &mut dyn std::io::Write,
@@ -79,6 +82,7 @@ pub async fn write_csv(
     let columns = question_columns(surveys);
     let mut w = super::csv_cell::SafeCsv::new(out);
     w.write_row(header(&columns))?;
+    let filters = query.clone();
     query.limit = crate::store::MAX_PAGE;
     let mut n = 0;
     loop {
@@ -93,15 +97,33 @@ pub async fn write_csv(
         }
     }
     w.flush().map_err(|e| ExportError::Write(e.to_string()))?;
-    Ok(n)
+    audited(store, actor, &filters, "csv", n).await
 }
 
-/// Writes every response a query names as JSON lines.
+async fn audited(
+    store: &dyn crate::store::Store,
+    actor: Actor<'_>,
+    query: &crate::store::ResponseQuery,
+    format: &str,
+    rows: u64,
+) -> Result<u64, ExportError> {
+    let event = Event::ResponsesExported {
+        query,
+        format,
+        rows,
+    };
+    audit::record(store, actor, event).await?;
+    Ok(rows)
+}
+
+/// Writes every response a query names as JSON lines; the export is audited.
 pub async fn write_jsonl(
     store: &dyn crate::store::Store,
+    actor: Actor<'_>,
     mut query: crate::store::ResponseQuery,
     out: &mut dyn std::io::Write,
 ) -> Result<u64, ExportError> {
+    let filters = query.clone();
     query.limit = crate::store::MAX_PAGE;
     let mut n = 0;
     loop {
@@ -117,7 +139,7 @@ pub async fn write_jsonl(
             None => break,
         }
     }
-    Ok(n)
+    audited(store, actor, &filters, "jsonl", n).await
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -5,8 +5,8 @@
 use super::query::IdempotencyRecord;
 use super::StoreError;
 use crate::domain::{
-    Delivery, Invitation, RetagProgress, ReviewState, RuleErrorEntry, Session, StoredResponse,
-    Task, User,
+    AuditEntry, Delivery, Invitation, RetagProgress, ReviewState, RuleErrorEntry, Session,
+    StoredResponse, Task, User,
 };
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -51,6 +51,8 @@ pub enum BackupRecord {
         #[serde(flatten)]
         state: ReviewState,
     },
+    /// An entry of the audit trail, as stored (hashes included).
+    Audit(AuditEntry),
 }
 
 /// Where a backend sends its records, in the order of the format.

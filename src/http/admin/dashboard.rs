@@ -61,6 +61,7 @@ fn site_picker(state: &AppState, s: &AdminSession) -> Result<HttpResponse, ApiEr
     }
     let mut ctx = base_context(s);
     ctx.insert("sites", &sites);
+    ctx.insert("can_admin", &(s.user.role >= Role::Admin));
     Ok(html(render(state, "admin/sites.html", &ctx)?))
 }
 

@@ -96,6 +96,7 @@ async fn login(
             "Too many failed sign-ins. Try again in {minutes} minute{}.",
             if minutes == 1 { "" } else { "s" }
         );
+        sessions::record_refusal(&state, &name, wait).await?;
         return login_page(
             &state,
             &req,
@@ -107,6 +108,7 @@ async fn login(
     let ok = sessions::check_password(&state, &name, password).await?;
     if !ok {
         state.login_limiter.failed(&name, &addr);
+        sessions::record_failure(&state, &name).await?;
         tracing::info!("admin sign-in failed");
         return login_page(
             &state,
@@ -136,7 +138,8 @@ async fn logout(
     req: HttpRequest,
     form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
-    sessions::end(&state, &form.session.cookie).await?;
+    let s = &form.session;
+    sessions::sign_out(&state, &s.cookie, &s.user.name).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", LOGIN_PATH))
         .cookie(removal_cookie(&req, SESSION_COOKIE, "/admin"))

@@ -10,6 +10,7 @@ use crate::domain::time::rfc3339_of_id;
 use crate::domain::{Action, RuleError, RuleErrorEntry};
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
+use crate::services::audit::Actor;
 use crate::services::evaluate::{evaluate, Evaluation, Hooks};
 use crate::services::review::last_run;
 use crate::services::sites::{reload_site, SiteRuntime};
@@ -421,7 +422,7 @@ async fn reload(
     s: SiteSession<Admin>,
     _form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
-    let result = match reload_site(&state, &s.site).await {
+    let result = match reload_site(&state, Actor::User(&s.user.name), &s.site).await {
         Ok(_) => Ok(()),
         Err(ServiceError::SiteInvalid(lines)) => Err(lines),
         Err(e) => return Err(e.into()),

@@ -136,6 +136,10 @@ async fn export(db: &Db, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
         },
     )
     .await?;
+    each(&c, "SELECT record FROM audit ORDER BY seq", tx, |r| {
+        Ok(BackupRecord::Audit(rows::json(r, "record")?))
+    })
+    .await?;
     c.commit().await?;
     Ok(())
 }
@@ -148,6 +152,7 @@ async fn import(db: &Db, records: &[BackupRecord]) -> Result<(), StoreError> {
     let mut deliveries = Vec::new();
     let mut invitations = Vec::new();
     let (mut entry_sites, mut entries) = (Vec::new(), Vec::new());
+    let mut audit = Vec::new();
     for record in records {
         match record {
             BackupRecord::User(u) => {
@@ -212,9 +217,11 @@ async fn import(db: &Db, records: &[BackupRecord]) -> Result<(), StoreError> {
             BackupRecord::Review { site, state } => {
                 put_job(&tx, "review", site, &Json(state)).await?;
             }
+            BackupRecord::Audit(entry) => audit.push(entry),
         }
     }
     put_invitations(&tx, &invitations).await?;
+    super::audit::put_entries(&tx, &audit).await?;
     if !responses.is_empty() {
         let site: Vec<&str> = responses.iter().map(|r| r.site.as_str()).collect();
         let id: Vec<uuid::Uuid> = responses.iter().map(|r| r.id).collect();

@@ -13,6 +13,7 @@
 //! UPDATEs; deliveries are claimed with `FOR UPDATE SKIP LOCKED`.
 
 mod accounts;
+mod audit;
 mod backup;
 mod batch;
 mod check;

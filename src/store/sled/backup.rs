@@ -64,6 +64,8 @@ impl Db {
                 }
             }
         }
+        // Appends only add at the end, so this is the chain up to some entry, whole.
+        each(&self.audit, |_, e| send(tx, BackupRecord::Audit(e)))?;
         Ok(())
     }
 
@@ -113,6 +115,7 @@ impl Db {
                     self.put_job(&retag_key(site), progress)?
                 }
                 BackupRecord::Review { site, state } => self.put_job(&review_key(site), state)?,
+                BackupRecord::Audit(entry) => self.put_audit(entry)?,
             }
         }
         self.flush()

@@ -12,6 +12,7 @@
 //! skipped (and dropped), never followed.
 
 mod accounts;
+mod audit;
 mod backup;
 mod counts;
 mod deliveries;
@@ -65,6 +66,10 @@ struct Db {
     delivery_index: sled::Tree,
     rule_errors: sled::Tree,
     jobs: sled::Tree,
+    audit: sled::Tree,
+    audit_site: sled::Tree,
+    /// Held by an append from reading the last seq to writing the next.
+    audit_lock: Mutex<()>,
     counts: ReportIndex,
     task_counts: TaskCountIndex,
     key_locks: Vec<Mutex<()>>,
@@ -133,6 +138,9 @@ impl SledStore {
             delivery_index: open("delivery_index")?,
             rule_errors: open("rule_errors")?,
             jobs: open("jobs")?,
+            audit: open("audit")?,
+            audit_site: open("audit_site")?,
+            audit_lock: Mutex::new(()),
             counts: ReportIndex::default(),
             task_counts: TaskCountIndex::default(),
             key_locks: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
