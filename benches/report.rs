@@ -93,6 +93,8 @@ fn response(i: u64, n: u64, rng: &mut Lcg) -> StoredResponse {
         submitted_at: chorus::domain::time::rfc3339_of_id(id),
         language: None,
         submission_id: None,
+        channel: None,
+        kiosk: None,
         answers,
         tags,
         rule_errors: vec![],
@@ -230,7 +232,7 @@ fn bench_report(c: &mut Criterion) {
         survey: None,
         since_ms: Some(START_MS + 59 * DAY_MS + DAY_MS / 2),
         until_ms: Some(START_MS + 243 * DAY_MS + DAY_MS / 2),
-        interval: None,
+        ..ReportFilter::default()
     };
     group.bench_function("window_with_partial_days", |b| b.iter(|| report(&window)));
     group.finish();

@@ -61,6 +61,12 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
         .set_json(json!({ "count": 2 }))
         .to_request();
     assert_eq!(test::call_service(&app, req).await.status(), 201);
+    let req = test::TestRequest::post()
+        .uri("/api/v1/sites/demo-clinic/kiosks")
+        .insert_header(("Authorization", format!("Bearer {admin}")))
+        .set_json(json!({ "name": "Front desk", "survey": "patient-enrollment" }))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), 201);
     let tasks = t.state.store.all_tasks("demo-clinic").await.unwrap();
     claim(&t.state, tasks[0].id).await;
     chorus::services::review::run_site(&t.state, "demo-clinic")
@@ -84,6 +90,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
             BackupRecord::RuleError { .. } => "rule_error",
             BackupRecord::Retag { .. } => "retag",
             BackupRecord::Review { .. } => "review",
+            BackupRecord::Kiosk(_) => "kiosk",
             BackupRecord::Audit(_) => "audit",
         })
         .collect();
@@ -95,6 +102,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
         "task",
         "delivery",
         "review",
+        "kiosk",
         "audit",
     ] {
         assert!(kinds.contains(kind), "{kind} records in {kinds:?}");

@@ -1,5 +1,5 @@
-//! The respondent pages (tests/browser/run.mjs) and the admin pages (tests/browser/admin.mjs)
-//! in a real browser: headless Chromium driven by playwright-core, accessibility checked with
+//! The respondent pages (tests/browser/run.mjs), the admin pages (tests/browser/admin.mjs) and
+//! the waiting-room kiosk (tests/browser/kiosk.mjs) in a real browser: headless Chromium driven by playwright-core, accessibility checked with
 //! axe-core, against the real binary on a free port with a fresh data directory.
 //!
 //! Needs `/usr/bin/chromium` (Debian package `chromium`) and `npm ci` in tests/browser; .ci/run
@@ -117,5 +117,20 @@ fn admin_pages_work_in_a_real_browser() {
             ("CHORUS_ADMIN_PASSWORD", password),
         ],
     );
+    drop(server);
+}
+
+/// The waiting-room kiosk: each test registers a kiosk with the initial admin token in the data
+/// directory and enrols a fresh browser context. With CHORUS_SCREENSHOTS=DIR the start screen
+/// and the idle warning are saved on a tablet.
+#[test]
+fn the_kiosk_works_in_a_real_browser() {
+    if skipped() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start(&data);
+    run_script("kiosk.mjs", &[server.base.as_ref(), data.as_os_str()], &[]);
     drop(server);
 }

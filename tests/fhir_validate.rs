@@ -94,6 +94,8 @@ fn sample_response(site: &Site, survey: &Survey, n: u64, rng: &mut StdRng) -> Va
         submitted_at: format!("2026-02-{:02}T09:{:02}:00Z", 1 + n % 28, n % 60),
         language: Some(if n.is_multiple_of(3) { "es" } else { "en" }.into()),
         submission_id: Some(uuid::Uuid::from_u128(1000 + n as u128)),
+        channel: None,
+        kiosk: None,
         answers: sample_answers(survey, rng),
         tags,
         rule_errors: vec![],

@@ -19,6 +19,8 @@ fn response_with_everything() -> StoredResponse {
         submitted_at: chorus::domain::time::rfc3339_of_id(Uuid::now_v7()),
         language: None,
         submission_id: None,
+        channel: None,
+        kiosk: None,
         answers: Default::default(),
         tags: vec![Tag {
             code: "enrollment_technical".into(),

@@ -69,7 +69,7 @@ async fn the_qr_code_decodes_to_the_public_link_from_the_request_host() {
     assert!(svg.len() < 8 * 1024, "{} bytes", svg.len());
     assert_eq!(
         decode(&svg),
-        "http://clinic.example.org:8443/s/demo-clinic/patient-enrollment"
+        "http://clinic.example.org:8443/s/demo-clinic/patient-enrollment?via=qr"
     );
 
     // In Spanish the link opens the Spanish form.
@@ -85,7 +85,7 @@ async fn the_qr_code_decodes_to_the_public_link_from_the_request_host() {
     .unwrap();
     assert_eq!(
         decode(&svg),
-        "http://clinic.example.org/s/demo-clinic/patient-enrollment?lang=es"
+        "http://clinic.example.org/s/demo-clinic/patient-enrollment?lang=es&via=qr"
     );
 }
 
@@ -109,7 +109,7 @@ async fn public_url_from_the_configuration_wins_over_the_host() {
     .unwrap();
     assert_eq!(
         decode(&svg),
-        "https://survey.example.org/chorus/s/demo-clinic/provider-enrollment"
+        "https://survey.example.org/chorus/s/demo-clinic/provider-enrollment?via=qr"
     );
 }
 

@@ -18,6 +18,8 @@ fuzz_target!(|data: &[u8]| {
             idempotency_key: None,
             language: Some("es".into()),
             invitation: None,
+            channel: chorus::domain::Channel::Link,
+            kiosk: None,
         });
     }
 });

@@ -1,10 +1,12 @@
 //! Domain types: what Chorus stores and reasons about. Imports nothing else from the crate.
 
+pub mod channel;
 pub mod audit;
 pub mod delivery;
 pub mod follow_up;
 pub mod invitation;
 pub mod jobs;
+pub mod kiosk;
 pub mod origin;
 pub mod response;
 pub mod rule_error;
@@ -14,11 +16,13 @@ pub mod task_tally;
 pub mod time;
 pub mod user;
 
+pub use channel::Channel;
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use delivery::{AttemptRecord, Delivery, DeliveryStatus, Lease};
 pub use follow_up::{new_delivery, new_task, records_for, FollowUpRecords, TaskAction};
 pub use invitation::{Invitation, InvitationProblem};
 pub use jobs::{RetagProgress, RetagStatus, ReviewRun, ReviewState};
+pub use kiosk::Kiosk;
 pub use origin::{Origin, OriginKind};
 pub use response::{
     Action, AnswerValue, Answers, FollowUp, Priority, RuleError, StoredResponse, Tag,

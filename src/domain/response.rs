@@ -4,6 +4,7 @@
 //! the rules returned them); the tasks and deliveries those actions became are records of
 //! their own (`task`, `delivery`), since they change after the response is stored.
 
+use super::channel::Channel;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -44,6 +45,13 @@ pub struct StoredResponse {
     pub language: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submission_id: Option<Uuid>,
+    /// How it arrived. `None` (JSON `null`) only on responses stored before channels were
+    /// recorded: nothing tells how those came in.
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    /// The kiosk it was given on, when `channel` is `kiosk`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kiosk: Option<Uuid>,
     pub answers: Answers,
     #[serde(default)]
     pub tags: Vec<Tag>,

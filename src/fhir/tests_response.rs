@@ -17,6 +17,8 @@ fn stored(answers: Answers) -> StoredResponse {
         submitted_at: "2026-03-04T10:11:12Z".into(),
         language: Some("en".into()),
         submission_id: Some(uuid::Uuid::nil()),
+        channel: None,
+        kiosk: None,
         answers,
         tags: vec![
             Tag {

@@ -5,7 +5,7 @@ use super::body::JsonBody;
 use super::common::instant_param;
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::domain::{FollowUp, StoredResponse};
+use crate::domain::{Channel, FollowUp, StoredResponse};
 use crate::services::audit::Actor;
 use crate::services::submit::{submit, Submission};
 use crate::services::ServiceError;
@@ -117,6 +117,8 @@ fn into_submission(site: String, survey: String, body: NewResponse) -> Submissio
         idempotency_key: body.submission_id,
         language: body.language,
         invitation: None,
+        channel: Channel::Api,
+        kiosk: None,
     }
 }
 

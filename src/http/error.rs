@@ -85,6 +85,7 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::ResponseNotFound(_)
         | S::FollowUpNotFound(_)
         | S::DeliveryNotFound(_)
+        | S::KioskNotFound(_)
         | S::InvitationUnknown => StatusCode::NOT_FOUND,
         S::InvitationUsed | S::InvitationExpired => StatusCode::GONE,
         S::InvalidAnswers(_)

@@ -11,6 +11,7 @@ mod error;
 mod followups;
 mod health;
 mod invitations;
+mod kiosks;
 mod report;
 mod respondent;
 mod rules;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(report::configure)
                 .configure(followups::configure)
                 .configure(invitations::configure)
+                .configure(kiosks::configure)
                 .configure(rules::configure)
                 .configure(audit::configure),
         )

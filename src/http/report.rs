@@ -19,6 +19,7 @@ pub struct ReportQuery {
     pub until: Option<String>,
     /// `week` or `month`: the cells per period as well.
     pub interval: Option<String>,
+    pub channel: Option<String>,
 }
 
 impl ReportQuery {
@@ -29,7 +30,8 @@ impl ReportQuery {
             self.since.as_deref(),
             self.until.as_deref(),
         )?
-        .with_interval(self.interval.as_deref())?)
+        .with_interval(self.interval.as_deref())?
+        .with_channel(self.channel.as_deref())?)
     }
 }
 

@@ -3,6 +3,7 @@
 //! follow-up figures (`follow_ups`) and trend (`trend`), phrased for people (`insight`,
 //! `follow_up_words`) and laid out as charts (`chart`, `line_chart`).
 
+pub mod channels;
 pub mod chart;
 pub mod follow_up_words;
 pub mod follow_ups;

@@ -17,6 +17,8 @@ pub struct Report {
     pub min_cell: u32,
     pub groups: Vec<GroupRow>,
     pub barriers: Vec<BarrierRow>,
+    /// Respondents per channel per group (SPEC extension; `services::reports` fills it).
+    pub channels: Vec<super::channels::ChannelRow>,
     /// What became of the follow-up tasks, per queue (SPEC "Second release").
     pub follow_ups: Vec<QueueRow>,
     /// `interval` and `periods`, when the report was asked `?interval=`.
@@ -261,6 +263,7 @@ pub fn build_report(site: &Site, tally: &Tally) -> Report {
         min_cell: site.config.min_cell,
         groups,
         barriers,
+        channels: Vec::new(),
         follow_ups: Vec::new(),
         trend: None,
     }

@@ -17,6 +17,8 @@ pub enum ServiceError {
     FollowUpNotFound(String),
     #[error("no webhook delivery \"{0}\"")]
     DeliveryNotFound(String),
+    #[error("no kiosk \"{0}\"")]
+    KioskNotFound(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
     /// The `language` of a submission is not one the site serves (the list it serves).
@@ -67,6 +69,7 @@ impl ServiceError {
             ServiceError::ResponseNotFound(_) => "response_not_found",
             ServiceError::FollowUpNotFound(_) => "follow_up_not_found",
             ServiceError::DeliveryNotFound(_) => "delivery_not_found",
+            ServiceError::KioskNotFound(_) => "kiosk_not_found",
             ServiceError::InvalidAnswers(_) => "invalid_answer",
             ServiceError::InvalidLanguage(_) => "invalid_language",
             ServiceError::InvalidQuery { .. } => "invalid_query",

@@ -5,7 +5,7 @@ use crate::domain::StoredResponse;
 use crate::survey::Survey;
 use std::sync::Arc;
 
-const FIXED_COLUMNS: [&str; 9] = [
+const FIXED_COLUMNS: [&str; 11] = [
     "id",
     "submitted_at",
     "survey",
@@ -15,6 +15,9 @@ const FIXED_COLUMNS: [&str; 9] = [
     "tags",
     "rule_errors",
     "follow_ups",
+    // Empty for a response stored before channels were recorded.
+    "channel",
+    "kiosk",
 ];
 
 /// Answers to questions in no current survey definition, as `id=value | …`, so none is lost.
@@ -55,6 +58,8 @@ pub fn row(r: &StoredResponse, columns: &[String]) -> Vec<String> {
         r.tag_codes().join(";"),
         r.rule_errors.len().to_string(),
         r.follow_ups.len().to_string(),
+        r.channel.map(|c| c.to_string()).unwrap_or_default(),
+        r.kiosk.map(|k| k.to_string()).unwrap_or_default(),
     ];
     for c in columns {
         let value = r.answers.get(c).map(|a| a.as_form_values().join(";"));

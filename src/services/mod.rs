@@ -11,6 +11,7 @@ pub mod evaluate;
 pub mod export;
 pub mod follow_ups;
 pub mod invitations;
+pub mod kiosks;
 pub mod metrics;
 pub mod paging;
 pub mod reports;

@@ -3,7 +3,9 @@
 
 use super::{Chorus, ServiceError};
 use crate::domain::time::parse_instant_ms;
+use crate::domain::Channel;
 use crate::domain::TaskTally;
+use crate::report::channels::channel_rows;
 use crate::report::follow_ups::queue_rows;
 use crate::report::trend::{build_trend, Interval};
 use crate::report::{build_report, Report, Tally};
@@ -18,6 +20,8 @@ pub struct ReportFilter {
     pub survey: Option<String>,
     pub since_ms: Option<u64>,
     pub until_ms: Option<u64>,
+    /// Only responses that arrived by this channel (`?channel=`).
+    pub channel: Option<Channel>,
     pub interval: Option<Interval>,
 }
 
@@ -58,8 +62,22 @@ impl ReportFilter {
             survey,
             since_ms,
             until_ms,
+            channel: None,
             interval: None,
         })
+    }
+
+    /// The same filter for one channel (`kiosk`, `qr`, …; empty is every channel).
+    pub fn with_channel(mut self, channel: Option<&str>) -> Result<ReportFilter, ServiceError> {
+        self.channel = channel
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<Channel>()
+                    .map_err(|m| ServiceError::invalid_query("channel", m))
+            })
+            .transpose()?;
+        Ok(self)
     }
 
     /// The same filter per `interval` (`week` or `month`; empty is none).
@@ -88,20 +106,24 @@ pub async fn site_report(
         since_ms: filter.since_ms,
         until_ms: filter.until_ms,
         by_day: filter.interval.is_some(),
+        channel: filter.channel,
     };
     let rows = chorus.store.report_counts(&query).await?;
     let mut tally = Tally::default();
     let mut by_day: BTreeMap<u64, Tally> = BTreeMap::new();
+    let mut by_channel: BTreeMap<(Option<Channel>, String), u64> = BTreeMap::new();
     for row in &rows {
         let k = &row.key;
         let (n, tagged) = (row.counts.respondents, &row.counts.tagged);
         tally.add(&k.survey, k.survey_version, &k.group, n, tagged);
+        *by_channel.entry((k.channel, k.group.clone())).or_default() += n;
         if let Some(day) = k.day {
             let day_tally = by_day.entry(day).or_default();
             day_tally.add(&k.survey, k.survey_version, &k.group, n, tagged);
         }
     }
     let mut report = build_report(site, &tally);
+    report.channels = channel_rows(site, &by_channel);
     let queues = chorus
         .store
         .follow_up_counts(&FollowUpCountQuery::of(&query))

@@ -5,7 +5,7 @@
 use super::evaluate::{evaluate, Hooks};
 use super::{Chorus, ServiceError};
 use crate::domain::time::rfc3339_of_id;
-use crate::domain::{records_for, Action, FollowUp, StoredResponse};
+use crate::domain::{records_for, Action, Channel, FollowUp, StoredResponse};
 use crate::services::sites::SiteRuntime;
 use crate::store::{IdempotencyKey, Inserted, InvitationUse, NewResponse};
 use crate::survey::{language, RawAnswer, Survey};
@@ -24,6 +24,10 @@ pub struct Submission {
     /// The SHA-256 of the invitation token that admits it, on a personal link. The link is
     /// used up by the same write; the response does not record it.
     pub invitation: Option<String>,
+    /// How it arrived, as the route and link it came by say (never a field the client sends).
+    pub channel: Channel,
+    /// The kiosk that gave the form, on the `kiosk` channel.
+    pub kiosk: Option<Uuid>,
 }
 
 pub struct Submitted {
@@ -147,6 +151,8 @@ fn build_record(
         submitted_at,
         language,
         submission_id: submission.idempotency_key,
+        channel: Some(submission.channel),
+        kiosk: submission.kiosk,
         answers: evaluation.answers,
         tags: evaluation.outcome.tags,
         rule_errors: evaluation.outcome.errors,

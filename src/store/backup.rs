@@ -5,7 +5,7 @@
 use super::query::IdempotencyRecord;
 use super::StoreError;
 use crate::domain::{
-    AuditEntry, Delivery, Invitation, RetagProgress, ReviewState, RuleErrorEntry, Session,
+    AuditEntry, Delivery, Invitation, Kiosk, RetagProgress, ReviewState, RuleErrorEntry, Session,
     StoredResponse, Task, User,
 };
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,8 @@ pub enum BackupRecord {
         #[serde(flatten)]
         state: ReviewState,
     },
+    /// A waiting-room kiosk with the hashes of its secrets.
+    Kiosk(Kiosk),
     /// An entry of the audit trail, as stored (hashes included).
     Audit(AuditEntry),
 }

@@ -19,7 +19,7 @@ pub use error::{Damage, StoreError};
 pub use query::*;
 
 use crate::domain::{
-    AttemptRecord, AuditEntry, Delivery, FollowUpRecords, Invitation, Lease, NewAuditEntry,
+    AttemptRecord, AuditEntry, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, NewAuditEntry,
     RetagProgress, ReviewState, RuleErrorEntry, Session, StatusChange, StoredResponse, Task,
     TaskStatus, User,
 };
@@ -133,6 +133,45 @@ pub trait RuleErrorStore: Send + Sync {
     ) -> Result<Page<RuleErrorEntry>, StoreError>;
 }
 
+/// Waiting-room kiosks (`domain::Kiosk`). Kiosks are few and change rarely; every method may
+/// take a lock or a transaction over all of them. A backend keeps, besides the records, a
+/// lookup from each stored secret hash to its kiosk: `enrolment_sha256` (while set) and
+/// `cookie_sha256` (while set). A hash that is no longer set on its kiosk must find nothing,
+/// even when a crash came between the two writes (check the record found against the hash).
+/// Every write is durable when it returns, like every write of the store.
+#[async_trait]
+pub trait KioskStore: Send + Sync {
+    /// Stores a new kiosk, or replaces the one with its `(site, id)`: the lookups follow the
+    /// record (hashes the old record held and the new one does not find nothing afterwards).
+    async fn put_kiosk(&self, kiosk: &Kiosk) -> Result<(), StoreError>;
+    async fn kiosk(&self, site: &str, id: Uuid) -> Result<Option<Kiosk>, StoreError>;
+    /// Every kiosk of a site, revoked ones included, in `id` order (oldest first).
+    async fn list_kiosks(&self, site: &str) -> Result<Vec<Kiosk>, StoreError>;
+    /// The kiosk whose `cookie_sha256` is this hash (revoked kiosks have none, so they are
+    /// never found here).
+    async fn kiosk_by_cookie(&self, cookie_sha256: &str) -> Result<Option<Kiosk>, StoreError>;
+    /// Uses an enrolment token up: on the kiosk whose `enrolment_sha256` is this hash and
+    /// that is not revoked, clears `enrolment_sha256`, sets `cookie_sha256` (replacing any
+    /// earlier cookie, which stops working) and `enrolled_at`, and returns the kiosk as now
+    /// stored. `None` (nothing written) for an unknown, used or revoked enrolment. Of two
+    /// calls racing with the same hash, exactly one gets the kiosk.
+    async fn enrol_kiosk(
+        &self,
+        enrolment_sha256: &str,
+        cookie_sha256: &str,
+        enrolled_at: &str,
+    ) -> Result<Option<Kiosk>, StoreError>;
+    /// Revokes a kiosk: sets `revoked_at` (kept if it was already revoked) and clears both
+    /// hashes, so that neither its enrolment link nor its cookie finds it again. Returns the
+    /// kiosk as now stored; `None` when the site has no such kiosk.
+    async fn revoke_kiosk(
+        &self,
+        site: &str,
+        id: Uuid,
+        revoked_at: &str,
+    ) -> Result<Option<Kiosk>, StoreError>;
+}
+
 /// Re-tagging and review: per-site jobs that one node at a time runs under a lease.
 #[async_trait]
 pub trait JobStore: Send + Sync {
@@ -182,8 +221,10 @@ pub trait JobStore: Send + Sync {
 
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// Respondents and tagged respondents of a site, grouped by survey, survey version and
-    /// group (and day); exact for any `since`/`until`.
+    /// Respondents and tagged respondents of a site, grouped by survey, survey version, group
+    /// and channel (a response's `channel`, `None` for those stored before channels; and by
+    /// day when asked); with `query.channel`, only responses of that channel. Exact for any
+    /// `since`/`until`.
     async fn report_counts(&self, query: &CountQuery) -> Result<Vec<CountRow>, StoreError>;
     /// What became of the follow-up tasks the query covers, per queue. The contract every
     /// backend implements (the sled one in `store/sled/task_counts.rs`):
@@ -266,6 +307,7 @@ pub trait Store:
     + RuleErrorStore
     + JobStore
     + ReportStore
+    + KioskStore
     + SignalStore
     + AuditStore
 {

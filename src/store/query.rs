@@ -2,8 +2,8 @@
 //! came of it. Each is something a query engine can answer with one statement.
 
 use crate::domain::{
-    DeliveryStatus, FollowUpRecords, InvitationProblem, OriginKind, RuleError, StoredResponse, Tag,
-    TaskStatus, TaskTally,
+    Channel, DeliveryStatus, FollowUpRecords, InvitationProblem, OriginKind, RuleError,
+    StoredResponse, Tag, TaskStatus, TaskTally,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -157,17 +157,22 @@ pub struct CountQuery {
     pub since_ms: Option<u64>,
     pub until_ms: Option<u64>,
     /// One row per UTC day as well (for weekly and monthly views); otherwise one row per
-    /// survey, version and group.
+    /// survey, version, group and channel.
     pub by_day: bool,
+    /// Only responses that arrived by this channel (responses stored before channels were
+    /// recorded have none and match no channel).
+    pub channel: Option<Channel>,
 }
 
-/// What the counts of one row are for. More dimensions (a response's channel) can be added
-/// here; every backend groups by all of them.
+/// What the counts of one row are for; every backend groups by all of these.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CountKey {
     pub survey: String,
     pub survey_version: u32,
     pub group: String,
+    /// The channel the responses arrived by; `None` for those stored before channels were
+    /// recorded.
+    pub channel: Option<Channel>,
     /// Days since 1970-01-01 (UTC), when the query asked `by_day`.
     pub day: Option<u64>,
 }

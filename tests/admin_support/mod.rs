@@ -63,6 +63,8 @@ pub async fn store_response(
         submitted_at: chorus::domain::time::rfc3339_of_id(id),
         language: None,
         submission_id: None,
+        channel: None,
+        kiosk: None,
         answers: answers
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -183,6 +185,8 @@ pub async fn store_with_follow_ups(
         submitted_at: chorus::domain::time::rfc3339_of_id(id),
         language: None,
         submission_id: None,
+        channel: None,
+        kiosk: None,
         answers: Default::default(),
         tags: vec![],
         rule_errors: vec![],

@@ -7,7 +7,7 @@
 // and to create invitation links). Set CHORUS_SCREENSHOTS=DIR to also save screenshots of the
 // patient form. Prints one line per test and "N passed, N failed"; exits 1 on any failure.
 
-import { assertAccessible, finish, launchBrowser, runTests } from "./common.mjs";
+import { apiClient, assertAccessible, assertFits, runScript } from "./common.mjs";
 import { readFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { strict as assert } from "node:assert";
@@ -24,19 +24,7 @@ const surveys = ["patient-enrollment", "provider-enrollment", "leadership-enroll
 
 // ---------------------------------------------------------------- helpers
 
-async function api(method, url, body) {
-  const res = await fetch(base + url, {
-    method,
-    headers: {
-      authorization: `Bearer ${adminToken}`,
-      ...(body ? { "content-type": "application/json" } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json();
-  assert.ok(res.ok, `${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const api = apiClient(base, adminToken);
 
 async function stored(survey) {
   const list = await api("GET", `/api/v1/sites/${site}/responses?survey=${survey}&limit=1000`);
@@ -48,30 +36,8 @@ function formUrl(survey) {
 }
 
 /** At 320 px wide: no sideways scrolling, and every touch target at least 44 px tall. */
-async function assertNarrowScreenFits(page, what) {
-  const viewport = page.viewportSize();
-  await page.setViewportSize({ width: 320, height: 640 });
-  const r = await page.evaluate(() => {
-    const se = document.scrollingElement;
-    const small = [];
-    const targets = document.querySelectorAll(
-      "input:not([type=hidden]), textarea, select, button, a[href], .choice label",
-    );
-    for (const el of targets) {
-      const box = el.getBoundingClientRect();
-      if (box.width === 0 && box.height === 0) continue; // not shown (hidden question)
-      if (box.height < 44) {
-        small.push(`${el.tagName.toLowerCase()}#${el.id || ""} "${(el.textContent || el.name || "").trim().slice(0, 30)}" ${Math.round(box.height)}px`);
-      }
-    }
-    return { scrollWidth: se.scrollWidth, clientWidth: se.clientWidth, small };
-  });
-  await page.setViewportSize(viewport);
-  assert.ok(
-    r.scrollWidth <= r.clientWidth,
-    `${what} scrolls sideways at 320px: ${r.scrollWidth} > ${r.clientWidth}`,
-  );
-  assert.deepEqual(r.small, [], `${what}: touch targets under 44px at 320px`);
+function assertNarrowScreenFits(page, what) {
+  return assertFits(page, what, 320, 640);
 }
 
 /** The visible questions' container ids, in page order. */
@@ -379,23 +345,4 @@ async function screenshots(browser, dir) {
 
 // ---------------------------------------------------------------- runner
 
-const browser = await launchBrowser();
-let result = { passed: 0, failed: 0 };
-try {
-  result = await runTests(browser, tests, async (b) => {
-    // bypassCSP only lets the test inject axe-core; the pages themselves run under the CSP.
-    const ctx = await b.newContext({ bypassCSP: true, locale: "en-US" });
-    const noScript = await b.newContext({ bypassCSP: true, javaScriptEnabled: false, locale: "en-US" });
-    return {
-      args: { page: await ctx.newPage(), noScriptPage: await noScript.newPage(), browser: b },
-      close: async () => {
-        await ctx.close();
-        await noScript.close();
-      },
-    };
-  });
-  if (process.env.CHORUS_SCREENSHOTS) await screenshots(browser, process.env.CHORUS_SCREENSHOTS);
-} finally {
-  await browser.close();
-}
-finish(result);
+await runScript(tests, screenshots);

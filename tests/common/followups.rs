@@ -16,6 +16,8 @@ pub fn response(site: &str, survey: &str, submitted_at: &str) -> StoredResponse 
         submitted_at: submitted_at.into(),
         language: None,
         submission_id: None,
+        channel: None,
+        kiosk: None,
         answers: Default::default(),
         tags: vec![chorus::domain::Tag {
             code: "enrollment_technical".into(),

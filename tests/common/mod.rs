@@ -109,6 +109,8 @@ pub fn response_at(
         submitted_at: chorus::domain::time::rfc3339_of_id(id),
         language: None,
         submission_id: None,
+        channel: None,
+        kiosk: None,
         answers: Default::default(),
         tags: tags
             .iter()

@@ -134,6 +134,12 @@ async fn dashboard(
     ctx.insert("q_survey", &query.survey.clone().unwrap_or_default());
     ctx.insert("q_since", &query.since.clone().unwrap_or_default());
     ctx.insert("q_until", &query.until.clone().unwrap_or_default());
+    ctx.insert("q_channel", &query.channel.clone().unwrap_or_default());
+    ctx.insert(
+        "channel_names",
+        &crate::domain::Channel::ALL.map(|c| c.as_str()),
+    );
+    ctx.insert("channels", &super::dashboard_view::channel_lines(&report));
     Ok(html(render(&state, "admin/dashboard.html", &ctx)?))
 }
 

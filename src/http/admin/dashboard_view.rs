@@ -117,3 +117,31 @@ pub fn follow_up_sentences(report: &Report, site: &Site) -> Vec<String> {
         .map(|row| queue_sentence(site, row))
         .collect()
 }
+
+/// One row of "How the responses arrived": a channel and its respondents per group.
+#[derive(Serialize)]
+pub struct ChannelLine {
+    channel: &'static str,
+    /// Per group, in the site's order: the number, or "fewer than N".
+    cells: Vec<String>,
+}
+
+pub fn channel_lines(report: &Report) -> Vec<ChannelLine> {
+    use crate::report::channels::ChannelCell;
+    report
+        .channels
+        .iter()
+        .map(|row| ChannelLine {
+            channel: row.channel.map_or("not recorded", |c| c.as_str()),
+            cells: row
+                .by_group
+                .0
+                .iter()
+                .map(|(_, cell)| match cell {
+                    ChannelCell::Counted { respondents } => respondents.to_string(),
+                    ChannelCell::Suppressed { .. } => format!("fewer than {}", report.min_cell),
+                })
+                .collect(),
+        })
+        .collect()
+}

@@ -9,6 +9,7 @@ mod dashboard;
 mod dashboard_view;
 mod extract;
 mod followups;
+mod kiosks;
 mod login;
 mod responses;
 mod rules;
@@ -31,7 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(dashboard::configure)
             .configure(responses::configure)
             .configure(followups::configure)
-            .configure(rules::configure),
+            .configure(rules::configure)
+            .configure(kiosks::configure),
     );
 }
 

@@ -80,12 +80,17 @@ impl Filters {
     }
 }
 
+/// What the pages show for the channel of a response stored before channels were recorded.
+const NOT_RECORDED: &str = "not recorded";
+
 #[derive(Serialize)]
 struct Row {
     id: String,
     submitted_at: String,
     survey: String,
     group: String,
+    /// The channel's name, or "not recorded" for a response stored before channels were.
+    channel: &'static str,
     tags: Vec<String>,
     rule_errors: usize,
     follow_ups: usize,
@@ -143,6 +148,7 @@ async fn list_page(
             submitted_at: r.submitted_at.clone(),
             survey: r.survey.clone(),
             group: r.group.clone(),
+            channel: r.channel.map_or(NOT_RECORDED, |c| c.as_str()),
             tags: r.tag_codes(),
             rule_errors: r.rule_errors.len(),
             follow_ups: r.follow_ups.len(),
@@ -323,9 +329,14 @@ async fn detail(
             (t.code.clone(), label, t.source.clone())
         })
         .collect();
+    let kiosk_name = match response.kiosk {
+        Some(id) => crate::services::kiosks::name_of(&state, &s.site, id).await?,
+        None => None,
+    };
     let mut ctx = base_context_for(&s);
     ctx.insert("site_id", &s.site);
     ctx.insert("site_name", &runtime.site.config.name);
+    ctx.insert("kiosk_name", &kiosk_name);
     ctx.insert("r", &response);
     ctx.insert(
         "survey_title",

@@ -3,9 +3,10 @@
 
 use super::page::{html, PageContext, Visit};
 use super::view::FormValues;
-use super::{error_page, find_survey, form_url, invitation_page, render_form};
+use super::{error_page, find_survey, form_url, form_url_of, invitation_page, render_form};
 use crate::app::AppState;
 use crate::domain::invitation::token_sha256;
+use crate::domain::Channel;
 use crate::http::body::FormFields;
 use crate::http::error::ApiError;
 use crate::services::sites::SiteRuntime;
@@ -26,16 +27,19 @@ const TOKEN_FIELD: &str = "_t";
 
 /// The form's own fields (those starting with `_`).
 #[derive(Default)]
-struct FormMeta {
-    submission_id: Option<Uuid>,
-    lang: Option<String>,
+pub(super) struct FormMeta {
+    pub(super) submission_id: Option<Uuid>,
+    pub(super) lang: Option<String>,
     token: Option<String>,
 }
 
 /// Splits the posted fields into answers (by question id) and the form's own fields. Fields
 /// that name no question are dropped: a form loaded before the survey changed must still go
 /// through.
-fn read_fields(survey: &Survey, fields: Vec<(String, String)>) -> (FormValues, FormMeta) {
+pub(super) fn read_fields(
+    survey: &Survey,
+    fields: Vec<(String, String)>,
+) -> (FormValues, FormMeta) {
     let mut values = FormValues::new();
     let mut meta = FormMeta::default();
     for (name, value) in fields {
@@ -89,7 +93,7 @@ pub(super) async fn form_submit(
     let mut ctx = PageContext::new(Some(&runtime), Some(&survey), &visit);
     ctx.switch_base = Some(match &visit.token {
         Some(t) => format!("{}?t={t}", form_url(&runtime, &survey)),
-        None => form_url(&runtime, &survey),
+        None => form_url_of(&runtime, &survey, &ctx),
     });
     ctx.token = visit.token.clone();
     let answers = values
@@ -112,6 +116,12 @@ pub(super) async fn form_submit(
         answers,
         idempotency_key: meta.submission_id,
         language: Some(ctx.lang.clone()),
+        channel: match (&invitation, visit.qr) {
+            (Some(_), _) => Channel::Invitation,
+            (None, true) => Channel::Qr,
+            (None, false) => Channel::Link,
+        },
+        kiosk: None,
         invitation,
     };
     let outcome = submit(&state, submission).await;

@@ -4,6 +4,8 @@
 mod assets;
 mod cache;
 mod form_post;
+mod kiosk;
+mod kiosk_strings;
 mod lang;
 mod page;
 mod poster;
@@ -34,6 +36,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(site_index)
         .service(poster::qr_svg)
         .service(poster::poster_page)
+        .service(kiosk::enrol_page)
+        .service(kiosk::enrol_submit)
+        .service(kiosk::start_page)
+        .service(kiosk::kiosk_form)
+        .service(kiosk::kiosk_submit)
+        .service(kiosk::kiosk_thanks)
         .service(form_page)
         .service(form_post::form_submit)
         .service(thanks_page);
@@ -153,6 +161,16 @@ fn form_url(runtime: &SiteRuntime, survey: &Survey) -> String {
     format!("/s/{}/{}", runtime.site.id(), survey.id)
 }
 
+/// The form's address as the page came by it: with the QR code's marker, so that the post
+/// (and a language switch) keeps the `qr` channel.
+fn form_url_of(runtime: &SiteRuntime, survey: &Survey, ctx: &PageContext) -> String {
+    if ctx.qr {
+        format!("{}?{}", form_url(runtime, survey), page::QR_MARKER)
+    } else {
+        form_url(runtime, survey)
+    }
+}
+
 /// Renders the form, empty or with the answers sent and the problems found.
 fn render_form(
     state: &AppState,
@@ -163,11 +181,41 @@ fn render_form(
     values: &FormValues,
     errors: &[FieldError],
 ) -> Result<String, ApiError> {
+    let sent = SentForm {
+        submission_id,
+        values,
+        errors,
+    };
+    let action = form_url_of(runtime, survey, ctx);
+    render_form_as(state, ctx, survey, ("form.html", action), sent, |_| {})
+}
+
+/// A form's submission id, answers and problems, as a page renders them.
+struct SentForm<'a> {
+    submission_id: &'a str,
+    values: &'a FormValues,
+    errors: &'a [FieldError],
+}
+
+/// As `render_form`, with another template (which extends form.html) and form action.
+fn render_form_as(
+    state: &AppState,
+    ctx: &PageContext,
+    survey: &Survey,
+    (template, action): (&str, String),
+    sent: SentForm<'_>,
+    fill: impl FnOnce(&mut tera::Context),
+) -> Result<String, ApiError> {
+    let SentForm {
+        submission_id,
+        values,
+        errors,
+    } = sent;
     let form = view::form_view(
         FormInput {
             survey,
             translation: ctx.translation(survey),
-            action: form_url(runtime, survey),
+            action,
             submission_id: submission_id.to_string(),
             lang: ctx.lang.clone(),
             token: ctx.token.clone(),
@@ -181,7 +229,10 @@ fn render_form(
     } else {
         format!("{}{}", ctx.ui.error_title_prefix, form.title)
     };
-    render(state, "form.html", ctx, title, |c| c.insert("form", &form))
+    render(state, template, ctx, title, |c| {
+        c.insert("form", &form);
+        fill(c);
+    })
 }
 
 #[route("/s/{site}/{survey}", method = "GET", method = "HEAD")]
@@ -213,8 +264,10 @@ async fn form_page(
             Err(e) => error_page(&state, &ctx, e),
         };
     }
-    ctx.switch_base = Some(form_url(&runtime, &survey));
-    let page = forms.page(&survey, &ctx.lang, Uuid::new_v4(), || {
+    ctx.switch_base = Some(form_url_of(&runtime, &survey, &ctx));
+    // The QR code's form differs from the plain one by its action only.
+    let variant = format!("{}{}", ctx.lang, if ctx.qr { "|qr" } else { "" });
+    let page = forms.page(&survey, &variant, Uuid::new_v4(), || {
         let placeholder = cache::PLACEHOLDER;
         render_form(
             &state,

@@ -21,7 +21,12 @@ pub(super) struct Visit {
     pub(super) accept_language: Option<String>,
     /// `?t=` or, on a form post, the form's `_t`.
     pub(super) token: Option<String>,
+    /// `?via=qr`: the link of the poster's QR code (the `qr` channel).
+    pub(super) qr: bool,
 }
+
+/// The query the QR code's link carries, kept by the form it opens.
+pub(super) const QR_MARKER: &str = "via=qr";
 
 impl Visit {
     pub(super) fn of(req: &HttpRequest) -> Visit {
@@ -42,6 +47,7 @@ impl Visit {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
             token: get("t"),
+            qr: get("via").as_deref() == Some("qr"),
         }
     }
 }
@@ -66,6 +72,8 @@ pub(super) struct PageContext {
     pub(super) switch_base: Option<String>,
     /// The invitation token the page carries, on a personal link.
     pub(super) token: Option<String>,
+    /// The page came by the QR code's link; its form posts with the marker.
+    pub(super) qr: bool,
 }
 
 /// The languages a survey can be shown in: the site's default, then its translations.
@@ -96,6 +104,7 @@ impl PageContext {
             languages,
             switch_base: None,
             token: None,
+            qr: visit.qr,
         }
     }
 

@@ -1,6 +1,7 @@
 //! What a clinic prints: the survey's public link as a QR code (`qr.svg`) and a poster page
 //! (`poster`) with the title, why it matters, the code and the address, for A4 or US Letter.
 
+use super::page::QR_MARKER;
 use super::{find_survey, form_url, html, qr, render, Visit};
 use crate::app::AppState;
 use crate::http::error::ApiError;
@@ -31,7 +32,11 @@ pub(super) async fn qr_svg(
         &ctx.lang_query('?'),
     );
     let title = ctx.ui.poster_qr_alt.replace("{url}", &url);
-    match qr::svg(&url, &title) {
+    // The code carries the `qr` channel's marker; the address printed beside it does not, so
+    // a typed address counts as the public link.
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let data = format!("{url}{sep}{QR_MARKER}");
+    match qr::svg(&data, &title) {
         Ok(svg) => HttpResponse::Ok()
             .content_type("image/svg+xml")
             .insert_header((header::CACHE_CONTROL, "no-cache"))

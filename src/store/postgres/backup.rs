@@ -113,6 +113,10 @@ async fn export(db: &Db, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
         })
     })
     .await?;
+    each(&c, "SELECT record FROM kiosks ORDER BY site, id", tx, |r| {
+        Ok(BackupRecord::Kiosk(rows::json(r, "record")?))
+    })
+    .await?;
     each(
         &c,
         "SELECT record FROM responses ORDER BY site, survey, id",
@@ -217,6 +221,7 @@ async fn import(db: &Db, records: &[BackupRecord]) -> Result<(), StoreError> {
             BackupRecord::Review { site, state } => {
                 put_job(&tx, "review", site, &Json(state)).await?;
             }
+            BackupRecord::Kiosk(k) => super::kiosks::put(&tx, k).await?,
             BackupRecord::Audit(entry) => audit.push(entry),
         }
     }
@@ -313,7 +318,7 @@ impl Store for PgStore {
             let row = c
                 .query_one(
                     "SELECT NOT EXISTS (SELECT 1 FROM responses) AND NOT EXISTS (SELECT 1 FROM users)
-                        AND NOT EXISTS (SELECT 1 FROM tasks)",
+                        AND NOT EXISTS (SELECT 1 FROM tasks) AND NOT EXISTS (SELECT 1 FROM kiosks)",
                     &[],
                 )
                 .await?;

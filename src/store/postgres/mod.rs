@@ -22,6 +22,7 @@ mod counts;
 mod deliveries;
 mod insert;
 mod jobs;
+mod kiosks;
 mod migrate;
 mod responses;
 mod rows;

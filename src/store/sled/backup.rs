@@ -47,6 +47,7 @@ impl Db {
         for (site, state) in self.jobs_of::<ReviewState>("review")? {
             send(tx, BackupRecord::Review { site, state })?;
         }
+        each(&self.kiosks, |_, k| send(tx, BackupRecord::Kiosk(k)))?;
         let mut exported = HashSet::new();
         each(&self.responses, |_, r: StoredResponse| {
             exported.insert(r.id);
@@ -115,6 +116,7 @@ impl Db {
                     self.put_job(&retag_key(site), progress)?
                 }
                 BackupRecord::Review { site, state } => self.put_job(&review_key(site), state)?,
+                BackupRecord::Kiosk(k) => self.put_kiosk(k)?,
                 BackupRecord::Audit(entry) => self.put_audit(entry)?,
             }
         }

@@ -1,4 +1,5 @@
-//! The report counts of the sled backend: per site × survey × survey version × group × UTC day,
+//! The report counts of the sled backend: per site × survey × survey version × group × channel
+//! × UTC day,
 //! the number of respondents and of respondents tagged with each code, kept in memory. Built by
 //! `recover` from the stored responses, then kept current by every insert and re-tag. A report
 //! sums whole days from here and reads only the partial days at the edges of a `since`/`until`
@@ -6,13 +7,13 @@
 
 use super::{decode, each, Db};
 use crate::domain::time::{day_of_id, DAY_MS};
-use crate::domain::StoredResponse;
+use crate::domain::{Channel, StoredResponse};
 use crate::store::{CountKey, CountQuery, CountRow, Counts, ResponseQuery, StoreError};
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// (survey, survey version, group) → day → counts.
-type SiteCounts = BTreeMap<(String, u32, String), BTreeMap<u64, Counts>>;
+/// (survey, survey version, group, channel) → day → counts.
+type SiteCounts = BTreeMap<(String, u32, String, Option<Channel>), BTreeMap<u64, Counts>>;
 
 #[derive(Default)]
 pub(super) struct ReportIndex {
@@ -20,10 +21,15 @@ pub(super) struct ReportIndex {
 }
 
 fn day_counts<'a>(site: &'a mut SiteCounts, r: &StoredResponse) -> &'a mut Counts {
-    site.entry((r.survey.clone(), r.survey_version, r.group.clone()))
-        .or_default()
-        .entry(day_of_id(r.id))
-        .or_default()
+    site.entry((
+        r.survey.clone(),
+        r.survey_version,
+        r.group.clone(),
+        r.channel,
+    ))
+    .or_default()
+    .entry(day_of_id(r.id))
+    .or_default()
 }
 
 impl ReportIndex {
@@ -75,7 +81,7 @@ impl ReportIndex {
     pub fn surveys(&self, site: &str) -> Vec<String> {
         let sites = self.sites.read();
         let mut out: Vec<String> = Vec::new();
-        for (survey, _, _) in sites.get(site).into_iter().flat_map(|s| s.keys()) {
+        for (survey, _, _, _) in sites.get(site).into_iter().flat_map(|s| s.keys()) {
             if out.last() != Some(survey) {
                 out.push(survey.clone());
             }
@@ -87,14 +93,14 @@ impl ReportIndex {
         let sites = self.sites.read();
         sites
             .get(site)
-            .is_some_and(|s| s.keys().any(|(sv, _, g)| sv == survey && g == group))
+            .is_some_and(|s| s.keys().any(|(sv, _, g, _)| sv == survey && g == group))
     }
 
     /// The days on which some response of the survey has the tag, in order.
     pub fn days_with_tag(&self, site: &str, survey: &str, tag: &str) -> Vec<u64> {
         let sites = self.sites.read();
         let mut days = BTreeSet::new();
-        for ((sv, _, _), by_day) in sites.get(site).into_iter().flatten() {
+        for ((sv, _, _, _), by_day) in sites.get(site).into_iter().flatten() {
             if sv == survey {
                 days.extend(
                     by_day
@@ -130,8 +136,10 @@ impl ReportIndex {
         let Some(site) = sites.get(&q.site) else {
             return;
         };
-        for ((survey, version, group), days) in site {
-            if q.survey.as_ref().is_some_and(|want| want != survey) {
+        for ((survey, version, group, channel), days) in site {
+            if q.survey.as_ref().is_some_and(|want| want != survey)
+                || q.channel.is_some_and(|want| Some(want) != *channel)
+            {
                 continue;
             }
             for (day, c) in days.range(from.unwrap_or(0)..until.unwrap_or(u64::MAX)) {
@@ -139,6 +147,7 @@ impl ReportIndex {
                     survey: survey.clone(),
                     survey_version: *version,
                     group: group.clone(),
+                    channel: *channel,
                     day: q.by_day.then_some(*day),
                 };
                 rows.entry(key).or_default().add(c);
@@ -240,10 +249,14 @@ impl Db {
         for kv in scan {
             let (_, v) = kv?;
             let r: StoredResponse = decode(&v)?;
+            if q.channel.is_some_and(|want| Some(want) != r.channel) {
+                continue;
+            }
             let key = CountKey {
                 survey: r.survey.clone(),
                 survey_version: r.survey_version,
                 group: r.group.clone(),
+                channel: r.channel,
                 day: q.by_day.then(|| day_of_id(r.id)),
             };
             rows.entry(key).or_default().add_response(&r);

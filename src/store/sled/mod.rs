@@ -20,6 +20,7 @@ mod durable;
 mod group_commit;
 mod jobs;
 mod keys;
+mod kiosks;
 mod merge;
 mod record;
 mod recover;
@@ -66,6 +67,8 @@ struct Db {
     delivery_index: sled::Tree,
     rule_errors: sled::Tree,
     jobs: sled::Tree,
+    kiosks: sled::Tree,
+    kiosk_secrets: sled::Tree,
     audit: sled::Tree,
     audit_site: sled::Tree,
     /// Held by an append from reading the last seq to writing the next.
@@ -138,6 +141,8 @@ impl SledStore {
             delivery_index: open("delivery_index")?,
             rule_errors: open("rule_errors")?,
             jobs: open("jobs")?,
+            kiosks: open("kiosks")?,
+            kiosk_secrets: open("kiosk_secrets")?,
             audit: open("audit")?,
             audit_site: open("audit_site")?,
             audit_lock: Mutex::new(()),

@@ -151,8 +151,13 @@ impl Store for SledStore {
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
-        self.read(|db| Ok(db.responses.is_empty() && db.users.is_empty() && db.tasks.is_empty()))
-            .await
+        self.read(|db| {
+            Ok(db.responses.is_empty()
+                && db.users.is_empty()
+                && db.tasks.is_empty()
+                && db.kiosks.is_empty())
+        })
+        .await
     }
 
     async fn export_records(&self, sink: &mut (dyn RecordSink + Send)) -> Result<u64, StoreError> {
@@ -201,6 +206,8 @@ mod tests {
             submitted_at: crate::domain::time::rfc3339_of_id(id),
             language: None,
             submission_id: None,
+            channel: None,
+            kiosk: None,
             answers: Default::default(),
             tags: vec![],
             rule_errors: vec![],
