@@ -1,7 +1,7 @@
 //! Domain types: what Chorus stores and reasons about. Imports nothing else from the crate.
 
-pub mod channel;
 pub mod audit;
+pub mod channel;
 pub mod delivery;
 pub mod follow_up;
 pub mod invitation;
@@ -16,8 +16,8 @@ pub mod task_tally;
 pub mod time;
 pub mod user;
 
-pub use channel::Channel;
 pub use audit::{AuditEntry, NewAuditEntry};
+pub use channel::Channel;
 pub use delivery::{AttemptRecord, Delivery, DeliveryStatus, Lease};
 pub use follow_up::{new_delivery, new_task, records_for, FollowUpRecords, TaskAction};
 pub use invitation::{Invitation, InvitationProblem};

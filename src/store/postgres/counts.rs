@@ -138,7 +138,10 @@ async fn add_days<C: GenericClient>(
         .await?;
     let channel = q.channel.map(Channel::as_str);
     let found = c
-        .query(&st, &[&q.site, &q.survey, &from, &until, &q.by_day, &channel])
+        .query(
+            &st,
+            &[&q.site, &q.survey, &from, &until, &q.by_day, &channel],
+        )
         .await?;
     for row in found {
         let key = CountKey {
