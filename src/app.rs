@@ -4,6 +4,7 @@
 use crate::config::{Config, StartupError};
 use crate::http;
 use crate::plugins::Limits;
+use crate::services::audit::{self, Actor, Event};
 use crate::services::backups::{self, BackupStatus};
 use crate::services::sites::SiteRegistry;
 use crate::services::users::{self, UserError};
@@ -175,6 +176,7 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
         let state = web::Data::new(AppState::open(config).await?);
         ensure_initial_admin(&state).await?;
         report_broken_sites(&state);
+        audit::record_start(state.store.as_ref()).await?;
         warn_about_webhook_secrets(&state);
         let config = state.config.clone();
         let app_state = state.clone();
@@ -216,6 +218,7 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
             .await
             .map_err(|e| StartupError::Io(e.to_string()))?;
         tracing::info!("stopped accepting requests; flushing the store");
+        audit::record(chorus.store.as_ref(), Actor::System, Event::Stopped).await?;
         chorus.store.close().await?;
         Ok(ExitCode::SUCCESS)
     })

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => chorus::commands::migrate::run(args),
         Command::Invite(args) => chorus::commands::invite::run(args),
         Command::Fhir(cmd) => chorus::commands::fhir::run(cmd),
+        Command::Audit(cmd) => chorus::commands::audit::run(cmd),
         Command::Import(cmd) => chorus::commands::fhir::import(cmd),
     };
     match result {

@@ -91,6 +91,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
             BackupRecord::Retag { .. } => "retag",
             BackupRecord::Review { .. } => "review",
             BackupRecord::Kiosk(_) => "kiosk",
+            BackupRecord::Audit(_) => "audit",
         })
         .collect();
     for kind in [
@@ -102,6 +103,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
         "delivery",
         "review",
         "kiosk",
+        "audit",
     ] {
         assert!(kinds.contains(kind), "{kind} records in {kinds:?}");
     }

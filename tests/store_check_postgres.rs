@@ -44,7 +44,11 @@ fn a_served_store_is_sound_with_what_it_holds() {
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
     assert!(said.contains("in the PostgreSQL database"), "{said}");
-    assert!(said.contains("is sound: schema 1, WAL position"), "{said}");
+    let schema = chorus::store::postgres::SCHEMA_VERSION;
+    assert!(
+        said.contains(&format!("is sound: schema {schema}, WAL position")),
+        "{said}"
+    );
     assert!(said.contains("5 responses, 1 users"), "{said}");
 }
 
@@ -66,7 +70,10 @@ fn a_database_without_a_chorus_schema_is_said_and_left_alone() {
     // Nothing was created: the migration that follows starts from schema 0.
     let out = run(&["migrate"], &data);
     assert!(
-        text(&out).contains("Migrated the database from schema 0 to 1"),
+        text(&out).contains(&format!(
+            "Migrated the database from schema 0 to {}",
+            chorus::store::postgres::SCHEMA_VERSION
+        )),
         "{}",
         text(&out)
     );

@@ -38,6 +38,9 @@ pub enum Command {
     /// Print surveys as HL7 FHIR R4 resources (docs/fhir.md).
     #[command(subcommand)]
     Fhir(FhirCommand),
+    /// Check or export the audit trail (docs/audit.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Create a survey file from another format.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -103,6 +106,26 @@ pub enum UserCommand {
     /// Read a password from standard input and set it for the web login.
     Passwd {
         name: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain: the first broken entry (exit 1), or the count and the head hash.
+    Verify {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Write audit entries as JSON lines, oldest first.
+    Export {
+        /// Only this site's entries
+        #[arg(long)]
+        site: Option<String>,
+        /// Only entries at or after this instant (RFC 3339, or a date YYYY-MM-DD)
+        #[arg(long)]
+        since: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
     },

@@ -1,6 +1,7 @@
 //! The subcommands. Each returns its exit code or a startup error to print.
 
 pub mod args;
+pub mod audit;
 pub mod backup;
 pub mod check;
 pub mod check_store;

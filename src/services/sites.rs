@@ -3,6 +3,7 @@
 //! on SIGHUP.
 
 use super::address_policy::{check_site, AddressPolicy};
+use super::audit::{self, Actor, Event};
 use crate::plugins::{Limits, SiteRules};
 use crate::survey::{load_site, site_dirs, LoadError, Site};
 use arc_swap::ArcSwap;
@@ -16,6 +17,8 @@ pub struct SiteRuntime {
     pub rules: SiteRules,
     /// Hex SHA-256 of the files this version was loaded from (see `digest`).
     pub digest: String,
+    /// The site folder's files and their hashes as this version was loaded (for the audit).
+    pub files: BTreeMap<String, String>,
 }
 
 impl SiteRuntime {
@@ -26,10 +29,12 @@ impl SiteRuntime {
     ) -> Result<SiteRuntime, Vec<LoadError>> {
         let rules = SiteRules::compile_with_limits(&site, plugins_dir, limits.clone())?;
         let digest = digest(&site, &rules);
+        let files = super::site_files::file_hashes(&site.dir);
         Ok(SiteRuntime {
             site,
             rules,
             digest,
+            files,
         })
     }
 }
@@ -279,11 +284,17 @@ pub fn reload_on_sighup(chorus: std::sync::Arc<super::Chorus>) {
         };
         while hangups.recv().await.is_some() {
             let c = std::sync::Arc::clone(&chorus);
+            let before = running_files(&chorus);
             match chorus.work.run(move || c.sites.reload_all()).await {
                 Some(Ok(())) => {
                     tracing::info!("SIGHUP: sites reloaded");
                     for id in chorus.sites.ids() {
                         announce_reload(&chorus, &id).await;
+                    }
+                    for (site, files) in &before {
+                        if let Err(e) = audit_reload(&chorus, Actor::System, site, files).await {
+                            tracing::error!(error = %e, "cannot record the reload");
+                        }
                     }
                 }
                 Some(Err(errors)) => {
@@ -299,13 +310,41 @@ pub fn reload_on_sighup(chorus: std::sync::Arc<super::Chorus>) {
     let _ = chorus;
 }
 
-/// Re-reads one site from disk; a broken file keeps the running version, and every problem
-/// comes back as `file:line:col: message` (and goes to the log).
+/// Each running site's files, before a reload.
+fn running_files(chorus: &super::Chorus) -> Vec<(String, BTreeMap<String, String>)> {
+    let ids = chorus.sites.ids().into_iter();
+    ids.filter_map(|id| chorus.sites.get(&id).map(|rt| (id, rt.files.clone())))
+        .collect()
+}
+
+/// Records a reload of `site`: every file's hash before and after, and which changed.
+async fn audit_reload(
+    chorus: &super::Chorus,
+    actor: Actor<'_>,
+    site: &str,
+    before: &BTreeMap<String, String>,
+) -> Result<(), super::ServiceError> {
+    let after = chorus.site(site)?.files.clone();
+    let changes = super::site_files::changes(before, &after);
+    let event = Event::SiteReloaded {
+        site,
+        changes: &changes,
+    };
+    audit::record(chorus.store.as_ref(), actor, event).await?;
+    Ok(())
+}
+
+/// Re-reads one site from disk (audited); a broken file keeps the running version, and every
+/// problem comes back as `file:line:col: message` (and goes to the log).
 pub async fn reload_site(
     chorus: &super::Chorus,
+    actor: Actor<'_>,
     id: &str,
 ) -> Result<Arc<SiteRuntime>, super::ServiceError> {
     chorus.known_site(id)?;
+    // A broken site has no running files: every file of it counts as added.
+    let before = chorus.sites.get(id).map(|rt| rt.files.clone());
+    let before = before.unwrap_or_default();
     let (registry, site) = (chorus.sites.clone(), id.to_string());
     let reloaded = chorus
         .work
@@ -320,6 +359,7 @@ pub async fn reload_site(
         return Err(super::ServiceError::SiteInvalid(lines));
     }
     announce_reload(chorus, id).await;
+    audit_reload(chorus, actor, id, &before).await?;
     chorus.site(id)
 }
 

@@ -1,5 +1,6 @@
 //! Users: the first admin of a new install, adding users, setting a web-login password.
 
+use super::audit::{self, Actor, Event};
 use super::sessions::hash_password;
 use super::ServiceError;
 use crate::domain::time::now_rfc3339;
@@ -47,6 +48,7 @@ fn valid_name(name: &str) -> bool {
 /// Creates a user and returns its API token (shown once; only its hash is stored).
 pub async fn add(
     store: &dyn Store,
+    actor: Actor<'_>,
     name: &str,
     site: &str,
     role: Role,
@@ -68,6 +70,10 @@ pub async fn add(
     if !created {
         return Err(UserError::Exists(name.to_string()));
     }
+    let role = serde_json::to_value(role).ok();
+    let role = role.as_ref().and_then(|r| r.as_str()).unwrap_or_default();
+    audit::record(store, actor, Event::UserCreated { name, site, role }).await?;
+    audit::record(store, actor, Event::TokenCreated { name }).await?;
     Ok(token)
 }
 
@@ -82,22 +88,21 @@ pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserErro
     if !store.is_empty().await? {
         return Err(UserError::NotANewInstall);
     }
-    let token = new_token();
-    let created = store
-        .create_user(&User {
-            name: "admin".into(),
-            site: ALL_SITES.into(),
-            role: Role::Admin,
-            token_sha256: token_sha256(&token),
-            password_hash: None,
-            created_at: now_rfc3339(),
-        })
-        .await?;
-    Ok(created.then_some(token))
+    // Another node starting on the same new database may create it first.
+    match add(store, Actor::System, "admin", ALL_SITES, Role::Admin).await {
+        Ok(token) => Ok(Some(token)),
+        Err(UserError::Exists(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Sets the web-login password of a user (12 characters or more, stored as argon2id).
-pub async fn set_password(store: &dyn Store, name: &str, password: &str) -> Result<(), UserError> {
+pub async fn set_password(
+    store: &dyn Store,
+    actor: Actor<'_>,
+    name: &str,
+    password: &str,
+) -> Result<(), UserError> {
     let mut user = store
         .user(name)
         .await?
@@ -108,5 +113,6 @@ pub async fn set_password(store: &dyn Store, name: &str, password: &str) -> Resu
     }
     user.password_hash = Some(hash_password(password).map_err(UserError::Hash)?);
     store.put_user(&user).await?;
+    audit::record(store, actor, Event::PasswordSet { name }).await?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 use super::query::IdempotencyRecord;
 use super::StoreError;
 use crate::domain::{
-    Delivery, Invitation, Kiosk, RetagProgress, ReviewState, RuleErrorEntry, Session,
+    AuditEntry, Delivery, Invitation, Kiosk, RetagProgress, ReviewState, RuleErrorEntry, Session,
     StoredResponse, Task, User,
 };
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,8 @@ pub enum BackupRecord {
     },
     /// A waiting-room kiosk with the hashes of its secrets.
     Kiosk(Kiosk),
+    /// An entry of the audit trail, as stored (hashes included).
+    Audit(AuditEntry),
 }
 
 /// Where a backend sends its records, in the order of the format.

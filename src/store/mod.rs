@@ -20,9 +20,9 @@ pub use error::{Damage, StoreError};
 pub use query::*;
 
 use crate::domain::{
-    AttemptRecord, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, LoginFailures,
-    RetagProgress, ReviewState, RuleErrorEntry, Session, StatusChange, StoredResponse, Task,
-    TaskStatus, User,
+    AttemptRecord, AuditEntry, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, LoginFailures,
+    NewAuditEntry, RetagProgress, ReviewState, RuleErrorEntry, Session, StatusChange,
+    StoredResponse, Task, TaskStatus, User,
 };
 use async_trait::async_trait;
 use std::path::PathBuf;
@@ -283,6 +283,38 @@ pub trait SignalStore: Send + Sync {
     async fn site_reload_marks(&self) -> Result<Vec<(String, u64)>, StoreError>;
 }
 
+/// The audit trail (docs/audit.md): entries are appended, never changed or removed; no
+/// method of any store changes or deletes one (a restore writes a backup's entries as they are).
+///
+/// What every backend guarantees, and services rely on:
+///
+/// - **One chain, even with several nodes on one database.** `append_audit` gives the entry
+///   the next sequence number (the head's `seq + 1`; 1 on an empty trail) and the head's
+///   `hash` as `prev_hash` (`GENESIS_HASH` on an empty trail), then computes its hash with
+///   `NewAuditEntry::chain`, all as one atomic step against every other append of every
+///   process on the same database: two appends never get the same `seq` or the same
+///   `prev_hash`, and there is never a gap. The sled backend (one process per data directory)
+///   holds a lock around reading its last key and writing the next. A SQL backend does it in
+///   one transaction that locks the head (e.g. `SELECT seq, hash … ORDER BY seq DESC LIMIT 1
+///   FOR UPDATE` on a one-row head table, or `LOCK TABLE … IN EXCLUSIVE MODE`), with `seq` as
+///   the primary key so that a lost race fails rather than forks; it retries such a failure.
+/// - **Durable on return**, like every write; the entry is stored exactly as returned (the
+///   fields are never re-encoded differently: the hash covers `AuditEntry::canonical`).
+/// - **`list_audit`** returns matching entries newest first (seq descending), or oldest first,
+///   starting after `cursor`, at most `limit`, with `next` set when more may match; `site:
+///   Some(s)` matches only entries whose `site` is `s`. An entry acknowledged before the call
+///   is in the answer.
+/// - **`audit_head`** is the entry with the highest `seq` (`None` on an empty trail).
+/// - **Backups**: `export_records` writes every entry (`BackupRecord::Audit`, seq ascending,
+///   after every other record); `import_records` stores them unchanged, hashes included, so a
+///   restored trail verifies exactly as the original did, and a tampered one fails.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError>;
+    async fn list_audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+    async fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError>;
+}
+
 /// The whole store.
 #[async_trait]
 pub trait Store:
@@ -297,6 +329,7 @@ pub trait Store:
     + ReportStore
     + KioskStore
     + SignalStore
+    + AuditStore
 {
     /// Brings the store to a consistent state after it was opened: after an unclean stop,
     /// writes the derived records a crash cut off and releases the leases of the dead run.
@@ -309,7 +342,8 @@ pub trait Store:
     async fn is_empty(&self) -> Result<bool, StoreError>;
     /// Every record, in the order of the backup format.
     async fn export_records(&self, sink: &mut (dyn RecordSink + Send)) -> Result<u64, StoreError>;
-    /// Writes records of a backup into this store (which `is_empty` before the first batch).
+    /// Writes records of a backup into this store (which `is_empty` and has no audit entry
+    /// before the first batch: a restore never writes over an entry).
     async fn import_records(&self, records: &[BackupRecord]) -> Result<(), StoreError>;
 }
 

@@ -100,6 +100,17 @@ impl Server {
     /// Without a `--config` of the test's own, the per-hook deadline is generous: these tests
     /// are not about it, and a loaded machine must not fail them.
     pub fn start_opts(data: &Path, sites: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Server {
+        Server::start_logging(data, sites, extra, envs, Stdio::null())
+    }
+
+    /// As `start_opts`, with the server's log (its standard error) going to `log`.
+    pub fn start_logging(
+        data: &Path,
+        sites: &Path,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+        log: Stdio,
+    ) -> Server {
         let port = free_port();
         let config = data.with_extension("chorus.toml");
         let mut extra: Vec<&str> = extra.to_vec();
@@ -117,7 +128,7 @@ impl Server {
             .envs(super::pg::env_for(data))
             .envs(envs.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start chorus serve");
         let server = Server {

@@ -113,6 +113,10 @@ async fn export(db: &Db, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
         })
     })
     .await?;
+    each(&c, "SELECT record FROM kiosks ORDER BY site, id", tx, |r| {
+        Ok(BackupRecord::Kiosk(rows::json(r, "record")?))
+    })
+    .await?;
     each(
         &c,
         "SELECT record FROM responses ORDER BY site, survey, id",
@@ -136,6 +140,10 @@ async fn export(db: &Db, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
         },
     )
     .await?;
+    each(&c, "SELECT record FROM audit ORDER BY seq", tx, |r| {
+        Ok(BackupRecord::Audit(rows::json(r, "record")?))
+    })
+    .await?;
     c.commit().await?;
     Ok(())
 }
@@ -148,6 +156,7 @@ async fn import(db: &Db, records: &[BackupRecord]) -> Result<(), StoreError> {
     let mut deliveries = Vec::new();
     let mut invitations = Vec::new();
     let (mut entry_sites, mut entries) = (Vec::new(), Vec::new());
+    let mut audit = Vec::new();
     for record in records {
         match record {
             BackupRecord::User(u) => {
@@ -212,9 +221,12 @@ async fn import(db: &Db, records: &[BackupRecord]) -> Result<(), StoreError> {
             BackupRecord::Review { site, state } => {
                 put_job(&tx, "review", site, &Json(state)).await?;
             }
+            BackupRecord::Kiosk(k) => super::kiosks::put(&tx, k).await?,
+            BackupRecord::Audit(entry) => audit.push(entry),
         }
     }
     put_invitations(&tx, &invitations).await?;
+    super::audit::put_entries(&tx, &audit).await?;
     if !responses.is_empty() {
         let site: Vec<&str> = responses.iter().map(|r| r.site.as_str()).collect();
         let id: Vec<uuid::Uuid> = responses.iter().map(|r| r.id).collect();
@@ -306,7 +318,7 @@ impl Store for PgStore {
             let row = c
                 .query_one(
                     "SELECT NOT EXISTS (SELECT 1 FROM responses) AND NOT EXISTS (SELECT 1 FROM users)
-                        AND NOT EXISTS (SELECT 1 FROM tasks)",
+                        AND NOT EXISTS (SELECT 1 FROM tasks) AND NOT EXISTS (SELECT 1 FROM kiosks)",
                     &[],
                 )
                 .await?;

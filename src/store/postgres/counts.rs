@@ -7,7 +7,7 @@
 
 use super::{rows, PgStore};
 use crate::domain::time::{day_of_id, DAY_MS};
-use crate::domain::StoredResponse;
+use crate::domain::{Channel, StoredResponse};
 use crate::store::{
     CountKey, CountQuery, CountRow, Counts, FollowUpCountQuery, QueueCounts, ReportStore,
     StoreError,
@@ -16,10 +16,21 @@ use deadpool_postgres::GenericClient;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// (site, survey, version, group, day, code) → change, written to one slot of each key.
+/// (site, survey, version, group, day, channel, code) → change, written to one slot of each key.
+type DeltaKey = (String, String, i32, String, i32, &'static str, String);
+
+/// A response's channel in the `channel` column: '' for those stored before channels.
+fn channel_column(channel: Option<Channel>) -> &'static str {
+    channel.map_or("", Channel::as_str)
+}
+
+fn channel_of_column(column: &str) -> Option<Channel> {
+    column.parse().ok()
+}
+
 #[derive(Default)]
 pub(super) struct CountDelta {
-    changes: BTreeMap<(String, String, i32, String, i32, String), i64>,
+    changes: BTreeMap<DeltaKey, i64>,
     slot: i16,
 }
 
@@ -39,6 +50,7 @@ impl CountDelta {
             r.survey_version as i32,
             r.group.clone(),
             day_of_id(r.id) as i32,
+            channel_column(r.channel),
             code.to_string(),
         );
         *self.changes.entry(key).or_default() += by;
@@ -73,19 +85,22 @@ impl CountDelta {
         let version: Vec<i32> = changes.iter().map(|(k, _)| k.2).collect();
         let grp: Vec<&str> = changes.iter().map(|(k, _)| k.3.as_str()).collect();
         let day: Vec<i32> = changes.iter().map(|(k, _)| k.4).collect();
-        let code: Vec<&str> = changes.iter().map(|(k, _)| k.5.as_str()).collect();
+        let channel: Vec<&str> = changes.iter().map(|(k, _)| k.5).collect();
+        let code: Vec<&str> = changes.iter().map(|(k, _)| k.6.as_str()).collect();
         let n: Vec<i64> = changes.iter().map(|(_, n)| **n).collect();
         let st = c
             .prepare_cached(
-                "INSERT INTO report_counts (site, survey, survey_version, grp, day, code, n, slot)
-                 SELECT *, $8::smallint FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::bigint[])
+                "INSERT INTO report_counts (site, survey, survey_version, grp, day, channel, code, n, slot)
+                 SELECT *, $9::smallint FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bigint[])
                  ON CONFLICT (site, survey, survey_version, grp, day, channel, code, slot)
                  DO UPDATE SET n = report_counts.n + excluded.n",
             )
             .await?;
         c.execute(
             &st,
-            &[&site, &survey, &version, &grp, &day, &code, &n, &self.slot],
+            &[
+                &site, &survey, &version, &grp, &day, &channel, &code, &n, &self.slot,
+            ],
         )
         .await?;
         Ok(())
@@ -113,20 +128,26 @@ async fn add_days<C: GenericClient>(
     let (from, until) = day_bounds(from, until);
     let st = c
         .prepare_cached(
-            "SELECT survey, survey_version, grp, CASE WHEN $5 THEN day END AS day, code, sum(n)::bigint AS n
+            "SELECT survey, survey_version, grp, CASE WHEN $5 THEN day END AS day, channel, code, sum(n)::bigint AS n
              FROM report_counts
              WHERE site = $1 AND ($2::text IS NULL OR survey = $2) AND day >= $3 AND day < $4
-             GROUP BY 1, 2, 3, 4, 5",
+               AND ($6::text IS NULL OR channel = $6)
+             GROUP BY 1, 2, 3, 4, 5, 6",
         )
         .await?;
+    let channel = q.channel.map(Channel::as_str);
     let found = c
-        .query(&st, &[&q.site, &q.survey, &from, &until, &q.by_day])
+        .query(
+            &st,
+            &[&q.site, &q.survey, &from, &until, &q.by_day, &channel],
+        )
         .await?;
     for row in found {
         let key = CountKey {
             survey: row.get("survey"),
             survey_version: row.get::<_, i32>("survey_version") as u32,
             group: row.get("grp"),
+            channel: channel_of_column(row.get("channel")),
             day: row.get::<_, Option<i32>>("day").map(|d| d as u64),
         };
         add_row(rows, key, row.get("code"), row.get("n"));
@@ -151,10 +172,14 @@ async fn add_scanned<C: GenericClient>(
         .await?;
     for row in c.query(&st, &[&q.site, &q.survey, &lo, &hi]).await? {
         let r: StoredResponse = rows::json(&row, "record")?;
+        if q.channel.is_some_and(|want| Some(want) != r.channel) {
+            continue;
+        }
         let key = CountKey {
             survey: r.survey.clone(),
             survey_version: r.survey_version,
             group: r.group.clone(),
+            channel: r.channel,
             day: q.by_day.then(|| day_of_id(r.id)),
         };
         rows.entry(key).or_default().add_response(&r);

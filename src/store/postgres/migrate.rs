@@ -6,10 +6,14 @@ use crate::store::StoreError;
 use deadpool_postgres::Pool;
 
 /// (version, SQL), in order.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/0001_initial.sql")),
+    (2, include_str!("migrations/0002_audit.sql")),
+    (3, include_str!("migrations/0003_kiosks.sql")),
+];
 
 /// The schema this binary writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// The advisory lock migrations hold (any constant the database does not use otherwise).
 const MIGRATION_LOCK: i64 = 0x6368_6f72_7573; // "chorus"

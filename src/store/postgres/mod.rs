@@ -13,6 +13,7 @@
 //! UPDATEs; deliveries are claimed with `FOR UPDATE SKIP LOCKED`.
 
 mod accounts;
+mod audit;
 mod backup;
 mod batch;
 mod check;
@@ -21,6 +22,7 @@ mod counts;
 mod deliveries;
 mod insert;
 mod jobs;
+mod kiosks;
 mod migrate;
 mod responses;
 mod rows;

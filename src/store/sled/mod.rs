@@ -12,6 +12,7 @@
 //! skipped (and dropped), never followed.
 
 mod accounts;
+mod audit;
 mod backup;
 mod counts;
 mod deliveries;
@@ -69,6 +70,10 @@ struct Db {
     jobs: sled::Tree,
     kiosks: sled::Tree,
     kiosk_secrets: sled::Tree,
+    audit: sled::Tree,
+    audit_site: sled::Tree,
+    /// Held by an append from reading the last seq to writing the next.
+    audit_lock: Mutex<()>,
     counts: ReportIndex,
     task_counts: TaskCountIndex,
     key_locks: Vec<Mutex<()>>,
@@ -140,6 +145,9 @@ impl SledStore {
             jobs: open("jobs")?,
             kiosks: open("kiosks")?,
             kiosk_secrets: open("kiosk_secrets")?,
+            audit: open("audit")?,
+            audit_site: open("audit_site")?,
+            audit_lock: Mutex::new(()),
             counts: ReportIndex::default(),
             task_counts: TaskCountIndex::default(),
             key_locks: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
