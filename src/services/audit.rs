@@ -134,6 +134,14 @@ pub enum Event<'a> {
         file: &'a str,
         records: u64,
     },
+    /// A kiosk registered (`kiosk_registered`), enrolled by a tablet (`kiosk_enrolled`) or
+    /// revoked (`kiosk_revoked`): its enrolment link and cookie are credentials.
+    Kiosk {
+        action: &'static str,
+        site: &'a str,
+        id: &'a str,
+        survey: &'a str,
+    },
 }
 
 fn details<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
@@ -307,6 +315,17 @@ impl Event<'_> {
                 Some(file),
                 details([("records", records.to_string())]),
             ),
+            Kiosk {
+                action,
+                site,
+                id,
+                survey,
+            } => (
+                action,
+                Some(site),
+                Some(id),
+                details([("survey", survey.to_string())]),
+            ),
         }
     }
 }
@@ -454,6 +473,9 @@ pub const ACTIONS: &[&str] = &[
     "invitations_created",
     "backup",
     "restore",
+    "kiosk_registered",
+    "kiosk_enrolled",
+    "kiosk_revoked",
     "start",
     "stop",
 ];
