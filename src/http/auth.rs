@@ -132,6 +132,7 @@ impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
 
 /// As `SiteUser`, for a site that runs or whose files keep it from running (reloading it).
 pub struct SiteAccess<R: MinRole> {
+    pub user: User,
     pub site: String,
     _role: PhantomData<R>,
 }
@@ -143,9 +144,10 @@ impl<R: MinRole + 'static> FromRequest for SiteAccess<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let (_, site) = path_user::<R>(&req).await?;
+            let (user, site) = path_user::<R>(&req).await?;
             state_of(&req)?.known_site(&site)?;
             Ok(SiteAccess {
+                user,
                 site,
                 _role: PhantomData,
             })
@@ -168,18 +170,32 @@ impl FromRequest for MetricsReader {
             if state.config.metrics_public {
                 return Ok(MetricsReader);
             }
-            let token = bearer(&req)?;
-            let user = state
-                .store
-                .user_by_token(&token_sha256(&token))
-                .await?
-                .ok_or(ApiError::InvalidToken)?;
+            let user = token_user(&req).await?;
             if user.site != crate::domain::ALL_SITES {
                 return Err(ApiError::Forbidden(
                     "read the metrics (they name every site)".into(),
                 ));
             }
             Ok(MetricsReader)
+        })
+    }
+}
+
+/// A bearer-token admin of every site (the endpoints that span sites).
+pub struct AllSitesAdmin;
+
+impl FromRequest for AllSitesAdmin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = token_user(&req).await?;
+            if user.site != crate::domain::ALL_SITES || user.role < Role::Admin {
+                return Err(ApiError::Forbidden("administer every site".to_string()));
+            }
+            Ok(AllSitesAdmin)
         })
     }
 }

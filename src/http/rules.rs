@@ -6,6 +6,7 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
 use crate::domain::{Action, Answers, ErrorSource, RetagProgress, RuleError, Tag};
+use crate::services::audit::Actor;
 use crate::services::evaluate::{evaluate, Hooks};
 use crate::services::sites::reload_site;
 use crate::services::{paging, retag, ServiceError};
@@ -128,7 +129,7 @@ async fn reload(
     state: web::Data<AppState>,
     user: SiteAccess<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    let rt = reload_site(&state, &user.site).await?;
+    let rt = reload_site(&state, Actor::User(&user.user.name), &user.site).await?;
     Ok(HttpResponse::Ok().json(Reloaded {
         site: rt.site.id(),
         reloaded: true,
@@ -256,7 +257,12 @@ async fn start_retag(
     state: web::Data<AppState>,
     user: SiteUser<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    let progress = retag::start(state.chorus.clone(), user.id()).await?;
+    let progress = retag::start(
+        state.chorus.clone(),
+        Actor::User(&user.user.name),
+        user.id(),
+    )
+    .await?;
     Ok(HttpResponse::Accepted().json(progress))
 }
 

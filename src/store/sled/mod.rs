@@ -13,6 +13,7 @@
 
 mod accounts;
 mod aggregates;
+mod audit;
 mod backup;
 mod counts;
 mod deliveries;
@@ -71,6 +72,10 @@ struct Db {
     jobs: sled::Tree,
     kiosks: sled::Tree,
     kiosk_secrets: sled::Tree,
+    audit: sled::Tree,
+    audit_site: sled::Tree,
+    /// Held by an append from reading the last seq to writing the next.
+    audit_lock: Mutex<()>,
     counts: Arc<ReportIndex>,
     task_counts: Arc<TaskCountIndex>,
     aggregates: Arc<Aggregates>,
@@ -154,6 +159,9 @@ impl SledStore {
             jobs: open("jobs")?,
             kiosks: open("kiosks")?,
             kiosk_secrets: open("kiosk_secrets")?,
+            audit: open("audit")?,
+            audit_site: open("audit_site")?,
+            audit_lock: Mutex::new(()),
             counts,
             task_counts,
             aggregates,
@@ -227,6 +235,7 @@ impl SledStore {
     /// What `chorus check-store` reports about a store that passed its check.
     pub fn summary(&self, dir: &Path) -> StoreSummary {
         StoreSummary {
+            location: format!("in {}", dir.display()),
             position: format!("commit {}", self.db.durability.commit()),
             checked_against: format!("its record {}", dir.join(record::RECORD_FILE).display()),
             responses: self.db.responses.len() as u64,
