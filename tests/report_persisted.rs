@@ -51,6 +51,10 @@ async fn the_report_after_a_restart_is_the_report_before_it() {
     let common::TestState { dir, state } = t;
     let reopened = restart(state).await;
     assert_eq!(report(&reopened).await, before);
+    if common::pg::on_postgres() {
+        // Its counts are in every write's transaction: nothing to rebuild.
+        return;
+    }
     // Counting everything again gives the same figures.
     let config = reopened.config.clone();
     reopened.store.close().await.unwrap();
