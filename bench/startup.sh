@@ -4,8 +4,9 @@
 # third open a task, a third a task and a webhook), stops the server in order, then starts it
 # ROUNDS times and prints how long each start took until GET /healthz answered 200 and until
 # the site report (GET /api/v1/sites/demo-clinic/report) answered 200, with its respondents.
-# The filled directory is kept for the next run (STARTUP_DATA, default /tmp/chorus-startup-COUNT;
-# delete it when done: ~3 GB for 1,000,000). Usage: bench/startup.sh [count] [rounds]
+# The filled directory (STARTUP_DATA, default /tmp/chorus-startup-COUNT; 3.5 GB for 1,000,000)
+# is removed at the end unless STARTUP_KEEP=1 keeps it for the next run (the disk is shared).
+# Usage: bench/startup.sh [count] [rounds]
 # (needs wrk; CHORUS_BIN=a built binary skips the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,8 @@ bin=${CHORUS_BIN:-${CARGO_TARGET_DIR:-target}/release/chorus}
 port=18086
 base=http://127.0.0.1:$port
 pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -f "$conf"' EXIT
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -f "$conf"
+  [ "${STARTUP_KEEP:-}" = 1 ] || rm -rf "$data"' EXIT
 conf=$(mktemp)
 # Deliveries paused: the demo help desk does not listen here.
 printf 'deliver_webhooks = false\nwebhook_allow_private = ["127.0.0.1/32"]\n' > "$conf"
