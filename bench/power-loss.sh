@@ -10,7 +10,8 @@
 # mount, a snapshot of its records before any recovery (`power_loss snapshot`: every `chorus`
 # command recovers at open, which would re-create lost tasks), `chorus check-store`,
 # `chorus export`, `chorus backup`, and `chorus serve`. Every response acknowledged before the
-# copy started must be stored exactly once, with its task and webhook delivery.
+# copy started must be stored exactly once, with its task and webhook delivery, and the site
+# report must count every response the image holds.
 #
 # Why one reflink copy of the ext4 image models a power cut: the copy holds exactly what the
 # ext4 filesystem had handed to its block device (the loop driver writes it into the image
@@ -171,6 +172,13 @@ for ((k = 0; k < images; k++)); do
     code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
       "http://127.0.0.1:$rp/api/v1/sites/demo-clinic/follow-ups")
     [ "$code" = 200 ] || problems+=("follow-ups API answered $code")
+    # The report's counts, kept in the store and recounted for the days a crash may have cut,
+    # match the responses the image holds.
+    shown=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$rp/api/v1/sites/demo-clinic/report" |
+      python3 -c 'import json,sys; print(sum(g.get("respondents", 0) for g in json.load(sys.stdin)["groups"]))') ||
+      shown="no report"
+    [ "$shown" = "$(wc -l <"$tmp/export.jsonl")" ] ||
+      problems+=("the report counts $shown respondents, the store holds $(wc -l <"$tmp/export.jsonl")")
     kill -TERM "$spid"; reap "$spid" || problems+=("serve did not stop cleanly")
   else
     problems+=("serve did not start: $(tail -n 3 "$tmp/serve.log")")

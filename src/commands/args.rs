@@ -22,6 +22,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Check that the store is whole, as `serve` does before it starts, without starting.
     CheckStore(CheckArgs),
+    /// Count every stored response and task again into the report's stored counts (server
+    /// stopped). Never needed in normal use: the counts follow every write, re-tag and restore.
+    RebuildReport(CheckArgs),
     /// Manage API users and their tokens.
     #[command(subcommand)]
     User(UserCommand),

@@ -1,4 +1,5 @@
-//! `chorus check-store`: the check `serve` makes before it starts, without starting.
+//! `chorus check-store`: the check `serve` makes before it starts, without starting; and
+//! `chorus rebuild-report`, which counts the report's stored counts again.
 
 use super::{block_on, with_backup_hint};
 use crate::app::store_config;
@@ -27,6 +28,23 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, StartupError> {
         summary.responses,
         summary.users,
         summary.checked_against
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rebuild_report(args: CheckArgs) -> Result<ExitCode, StartupError> {
+    let config = Config::for_command(&args.common)?;
+    let rebuilt = block_on(crate::store::rebuild_report(&store_config(&config)))?
+        .map_err(|e| with_backup_hint(e.into(), &config))?;
+    let Some(responses) = rebuilt else {
+        return Err(StartupError::Refused(format!(
+            "there is no store in {} (no database and no store record)",
+            config.data.display()
+        )));
+    };
+    println!(
+        "The report counts of the store in {} were counted again from {responses} responses.",
+        config.data.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -419,19 +419,54 @@ pub struct StoreSummary {
 /// what it holds and closes it; `None`, and nothing created, when there is no store at all.
 pub async fn check(config: &StoreConfig) -> Result<Option<StoreSummary>, StoreError> {
     match &config.backend {
-        Backend::Sled {
-            dir,
-            cache_capacity_bytes,
-        } => {
-            if !sled::SledStore::exists(dir) {
+        Backend::Sled { .. } => {
+            let Some((store, dir)) = open_existing_sled(config).await? else {
                 return Ok(None);
-            }
-            let store = sled::SledStore::open(dir, *cache_capacity_bytes, config.threads)?;
-            recover(&store).await?;
-            let summary = store.summary(dir);
+            };
+            let summary = store.summary(&dir);
             store.close().await?;
             Ok(Some(summary))
         }
         Backend::Postgres { url, .. } => postgres::check(url).await,
     }
+}
+
+/// Counts the report's stored counts again from every response and task (`chorus
+/// rebuild-report`, server stopped), for a store whose counts are in doubt; returns how many
+/// responses were read, `None` when there is no store. The PostgreSQL backend keeps its counts
+/// in the transaction of every write, so it has none to rebuild.
+pub async fn rebuild_report(config: &StoreConfig) -> Result<Option<u64>, StoreError> {
+    if let Backend::Postgres { .. } = &config.backend {
+        return Err(StoreError::Backend(
+            "the PostgreSQL backend keeps the report counts in the transaction of every write: \
+             there is nothing to rebuild"
+                .into(),
+        ));
+    }
+    let Some((store, _)) = open_existing_sled(config).await? else {
+        return Ok(None);
+    };
+    let responses = store.rebuild_report().await?;
+    store.close().await?;
+    Ok(Some(responses))
+}
+
+/// The sled store of an offline command, opened and recovered; `None`, and nothing created,
+/// when the directory holds none (or the store is not sled).
+async fn open_existing_sled(
+    config: &StoreConfig,
+) -> Result<Option<(sled::SledStore, PathBuf)>, StoreError> {
+    let Backend::Sled {
+        dir,
+        cache_capacity_bytes,
+    } = &config.backend
+    else {
+        return Ok(None);
+    };
+    if !sled::SledStore::exists(dir) {
+        return Ok(None);
+    }
+    let store = sled::SledStore::open(dir, *cache_capacity_bytes, config.threads)?;
+    recover(&store).await?;
+    Ok(Some((store, dir.clone())))
 }

@@ -178,7 +178,7 @@ pub struct CountKey {
 }
 
 /// Respondents of one key, and how many of them were tagged with each code.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub respondents: u64,
     pub tagged: BTreeMap<String, u64>,

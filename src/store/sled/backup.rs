@@ -2,6 +2,7 @@
 //! backup format (docs/backup-format.md), and records of a backup in, with their indexes and
 //! the records derived from each response that the backup lacks.
 
+use super::aggregates::Mark;
 use super::jobs::{retag_key, review_key};
 use super::keys;
 use super::{each, encode, Db};
@@ -89,6 +90,7 @@ impl Db {
                         .insert(token_sha256.as_bytes(), encode(invitation)?)?;
                 }
                 BackupRecord::Response(r) => {
+                    let _counting = self.aggregates.mark(Mark::responses(r))?;
                     self.responses
                         .insert(keys::response_key(&r.site, &r.survey, r.id), encode(r)?)?;
                     self.counts.record(r);

@@ -1,50 +1,73 @@
 //! The report counts of the sled backend: per site × survey × survey version × group × channel
-//! × UTC day,
-//! the number of respondents and of respondents tagged with each code, kept in memory. Built by
-//! `recover` from the stored responses, then kept current by every insert and re-tag. A report
-//! sums whole days from here and reads only the partial days at the edges of a `since`/`until`
-//! window from the responses. The counts hold no answers and no ids.
+//! × UTC day, the number of respondents and of respondents tagged with each code, kept in
+//! memory and persisted in the `aggregates` tree (see `aggregates`): loaded at open, kept
+//! current by every insert and re-tag. A report sums whole days from here and reads only the
+//! partial days at the edges of a `since`/`until` window from the responses. The counts hold
+//! no answers and no ids.
 
-use super::{decode, each, Db};
+use super::{decode, Db};
 use crate::domain::time::{day_of_id, DAY_MS};
 use crate::domain::{Channel, StoredResponse};
 use crate::store::{CountKey, CountQuery, CountRow, Counts, ResponseQuery, StoreError};
-use parking_lot::RwLock;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use parking_lot::{RwLock, RwLockReadGuard};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-/// (survey, survey version, group, channel) → day → counts.
-type SiteCounts = BTreeMap<(String, u32, String, Option<Channel>), BTreeMap<u64, Counts>>;
+/// (survey, survey version, group, channel).
+type Series = (String, u32, String, Option<Channel>);
+/// Series → day → counts.
+type SiteCounts = BTreeMap<Series, BTreeMap<u64, Counts>>;
+/// One persisted entry: site, series, day.
+pub(super) type CountEntry = (String, Series, u64);
+
+#[derive(Default)]
+struct Inner {
+    sites: HashMap<String, SiteCounts>,
+    /// Entries changed since they were last persisted.
+    dirty: HashSet<CountEntry>,
+}
 
 #[derive(Default)]
 pub(super) struct ReportIndex {
-    sites: RwLock<HashMap<String, SiteCounts>>,
+    inner: RwLock<Inner>,
 }
 
-fn day_counts<'a>(site: &'a mut SiteCounts, r: &StoredResponse) -> &'a mut Counts {
-    site.entry((
+fn series_of(r: &StoredResponse) -> Series {
+    (
         r.survey.clone(),
         r.survey_version,
         r.group.clone(),
         r.channel,
-    ))
-    .or_default()
-    .entry(day_of_id(r.id))
-    .or_default()
+    )
+}
+
+impl Inner {
+    fn day_counts(&mut self, r: &StoredResponse) -> &mut Counts {
+        let (series, day) = (series_of(r), day_of_id(r.id));
+        self.dirty.insert((r.site.clone(), series.clone(), day));
+        if !self.sites.contains_key(&r.site) {
+            self.sites.insert(r.site.clone(), SiteCounts::default());
+        }
+        let site = self.sites.get_mut(&r.site).expect("inserted above");
+        site.entry(series).or_default().entry(day).or_default()
+    }
 }
 
 impl ReportIndex {
+    fn sites(&self) -> parking_lot::MappedRwLockReadGuard<'_, HashMap<String, SiteCounts>> {
+        RwLockReadGuard::map(self.inner.read(), |i| &i.sites)
+    }
+
+    /// Forgets every count (a rebuild follows); persisted entries are left to the caller.
     pub fn clear(&self) {
-        self.sites.write().clear();
+        let mut inner = self.inner.write();
+        inner.sites.clear();
+        inner.dirty.clear();
     }
 
     /// Counts a newly stored response (exactly once per response).
     pub fn record(&self, r: &StoredResponse) {
-        let mut sites = self.sites.write();
-        let site = match sites.get_mut(&r.site) {
-            Some(s) => s,
-            None => sites.entry(r.site.clone()).or_default(),
-        };
-        let counts = day_counts(site, r);
+        let mut inner = self.inner.write();
+        let counts = inner.day_counts(r);
         counts.respondents += 1;
         for code in r.distinct_codes() {
             // Counting a known code allocates nothing.
@@ -63,8 +86,8 @@ impl ReportIndex {
         if old == new {
             return;
         }
-        let mut sites = self.sites.write();
-        let counts = day_counts(sites.entry(after.site.clone()).or_default(), after);
+        let mut inner = self.inner.write();
+        let counts = inner.day_counts(after);
         for code in old.difference(&new) {
             if let Some(n) = counts.tagged.get_mut(*code) {
                 *n = n.saturating_sub(1);
@@ -78,8 +101,49 @@ impl ReportIndex {
         }
     }
 
+    /// Drops the counts of one survey's day (before it is counted again from the records).
+    pub fn clear_day(&self, site: &str, survey: &str, day: u64) {
+        let mut inner = self.inner.write();
+        let Inner { sites, dirty } = &mut *inner;
+        let Some(site_counts) = sites.get_mut(site) else {
+            return;
+        };
+        for (series, days) in site_counts.iter_mut().filter(|(s, _)| s.0 == survey) {
+            if days.remove(&day).is_some() {
+                dirty.insert((site.to_string(), series.clone(), day));
+            }
+        }
+        site_counts.retain(|_, days| !days.is_empty());
+    }
+
+    /// Puts back a persisted entry (at open).
+    pub fn load(&self, (site, series, day): CountEntry, counts: Counts) {
+        let mut inner = self.inner.write();
+        let site = inner.sites.entry(site).or_default();
+        site.entry(series).or_default().insert(day, counts);
+    }
+
+    /// The entries changed since the last call, as they are now (`None`: gone).
+    pub fn take_dirty(&self) -> Vec<(CountEntry, Option<Counts>)> {
+        let mut inner = self.inner.write();
+        let dirty = std::mem::take(&mut inner.dirty);
+        dirty
+            .into_iter()
+            .map(|entry| {
+                let (site, series, day) = &entry;
+                let counts = inner
+                    .sites
+                    .get(site)
+                    .and_then(|s| s.get(series))
+                    .and_then(|days| days.get(day))
+                    .cloned();
+                (entry, counts)
+            })
+            .collect()
+    }
+
     pub fn surveys(&self, site: &str) -> Vec<String> {
-        let sites = self.sites.read();
+        let sites = self.sites();
         let mut out: Vec<String> = Vec::new();
         for (survey, _, _, _) in sites.get(site).into_iter().flat_map(|s| s.keys()) {
             if out.last() != Some(survey) {
@@ -90,7 +154,7 @@ impl ReportIndex {
     }
 
     pub fn has_group(&self, site: &str, survey: &str, group: &str) -> bool {
-        let sites = self.sites.read();
+        let sites = self.sites();
         sites
             .get(site)
             .is_some_and(|s| s.keys().any(|(sv, _, g, _)| sv == survey && g == group))
@@ -98,7 +162,7 @@ impl ReportIndex {
 
     /// The days on which some response of the survey has the tag, in order.
     pub fn days_with_tag(&self, site: &str, survey: &str, tag: &str) -> Vec<u64> {
-        let sites = self.sites.read();
+        let sites = self.sites();
         let mut days = BTreeSet::new();
         for ((sv, _, _, _), by_day) in sites.get(site).into_iter().flatten() {
             if sv == survey {
@@ -114,7 +178,7 @@ impl ReportIndex {
     }
 
     pub fn respondents(&self, site: &str) -> u64 {
-        let sites = self.sites.read();
+        let sites = self.sites();
         sites
             .get(site)
             .into_iter()
@@ -132,7 +196,7 @@ impl ReportIndex {
         until: Option<u64>,
         rows: &mut BTreeMap<CountKey, Counts>,
     ) {
-        let sites = self.sites.read();
+        let sites = self.sites();
         let Some(site) = sites.get(&q.site) else {
             return;
         };
@@ -262,15 +326,6 @@ impl Db {
             rows.entry(key).or_default().add_response(&r);
         }
         Ok(())
-    }
-
-    /// Counts every stored response again.
-    pub(super) fn rebuild_counts(&self) -> Result<(), StoreError> {
-        self.counts.clear();
-        each(&self.responses, |_, r: StoredResponse| {
-            self.counts.record(&r);
-            Ok(())
-        })
     }
 }
 

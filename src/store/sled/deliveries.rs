@@ -65,10 +65,13 @@ impl Db {
             let (old_slot, new_slot) = (slot_of(&before), slot_of(&after));
             let old_entry = keys::delivery_index_key(site, before.status, id);
             let new_entry = keys::delivery_index_key(site, after.status, id);
-            if let Some(s) = &new_slot {
+            // Entries the change keeps are there already (a repair restores a lost one).
+            if let Some(s) = new_slot.as_ref().filter(|s| old_slot.as_ref() != Some(*s)) {
                 self.outbox_pending.insert(s.as_slice(), key.as_slice())?;
             }
-            self.delivery_index.insert(new_entry.as_slice(), &[])?;
+            if new_entry != old_entry {
+                self.delivery_index.insert(new_entry.as_slice(), &[])?;
+            }
             if self
                 .outbox
                 .compare_and_swap(&key, Some(old), Some(encode(&after)?))?

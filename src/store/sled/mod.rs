@@ -12,6 +12,7 @@
 //! skipped (and dropped), never followed.
 
 mod accounts;
+mod aggregates;
 mod audit;
 mod backup;
 mod counts;
@@ -31,6 +32,7 @@ mod tasks;
 
 use crate::pool::WorkPool;
 use crate::store::{StoreError, StoreSummary};
+use aggregates::Aggregates;
 use counts::ReportIndex;
 use durable::Durability;
 use group_commit::GroupCommit;
@@ -41,7 +43,7 @@ use std::sync::Arc;
 use task_counts::TaskCountIndex;
 
 /// What a data directory holds; `recover` migrates older ones.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 /// Stripes serializing writers of the same idempotency key.
 const KEY_STRIPES: usize = 64;
 
@@ -74,8 +76,9 @@ struct Db {
     audit_site: sled::Tree,
     /// Held by an append from reading the last seq to writing the next.
     audit_lock: Mutex<()>,
-    counts: ReportIndex,
-    task_counts: TaskCountIndex,
+    counts: Arc<ReportIndex>,
+    task_counts: Arc<TaskCountIndex>,
+    aggregates: Arc<Aggregates>,
     key_locks: Vec<Mutex<()>>,
     commit: GroupCommit,
     durability: Arc<Durability>,
@@ -121,9 +124,20 @@ impl SledStore {
         // Checks the opened database against its record before any tree is created.
         let durability = Arc::new(Durability::start(dir, &db, &opening)?);
         let open = |name: &str| db.open_tree(name).map_err(backend);
+        let (counts, task_counts) = (Arc::<ReportIndex>::default(), Arc::default());
+        let aggregates = Arc::new(Aggregates::new(
+            open(aggregates::TREE)?,
+            Arc::clone(&counts),
+            Arc::clone(&task_counts),
+        ));
         let (flushing, recording) = (durability.clone(), durability.clone());
+        let persisting = Arc::clone(&aggregates);
         let commit = GroupCommit::start(
-            Box::new(move || flushing.flush()),
+            // The counts changed since the last flush go into this one.
+            Box::new(move || {
+                persisting.persist().map_err(|e| e.to_string())?;
+                flushing.flush()
+            }),
             Box::new(move || recording.record_if_due()),
         );
         let db = Db {
@@ -148,8 +162,9 @@ impl SledStore {
             audit: open("audit")?,
             audit_site: open("audit_site")?,
             audit_lock: Mutex::new(()),
-            counts: ReportIndex::default(),
-            task_counts: TaskCountIndex::default(),
+            counts,
+            task_counts,
+            aggregates,
             key_locks: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
             commit,
             durability,
@@ -196,6 +211,7 @@ impl Db {
     /// A flush outside the group commit (open, restore, stop), with the store record
     /// written at once.
     fn flush(&self) -> Result<(), StoreError> {
+        self.aggregates.persist()?;
         self.durability.flush_and_record()
     }
 
@@ -209,6 +225,11 @@ impl SledStore {
     /// Whether `dir` holds a sled store (its database or its record); nothing is created.
     pub fn exists(dir: &Path) -> bool {
         dir.join("db").exists() || dir.join(record::RECORD_FILE).exists()
+    }
+
+    /// Counts every response and task again into the persisted report counts.
+    pub async fn rebuild_report(&self) -> Result<u64, StoreError> {
+        self.write(|db| db.rebuild_aggregates()).await
     }
 
     /// What `chorus check-store` reports about a store that passed its check.

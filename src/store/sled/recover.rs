@@ -33,8 +33,9 @@ impl Db {
         }
     }
 
-    /// Schema 1 had no task or delivery index; build them from the records.
-    fn migrate(&self) -> Result<(), StoreError> {
+    /// Schema 1 had no task or delivery index; build them from the records. Schema 2 had no
+    /// persisted report aggregates (`recover` builds them). Returns the schema found.
+    fn migrate(&self) -> Result<u32, StoreError> {
         let found = self.schema()?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
@@ -69,7 +70,7 @@ impl Db {
         }
         self.meta
             .insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
-        Ok(())
+        Ok(found)
     }
 
     /// Writes again the derived records of responses stored since `since_ms` that are missing.
@@ -89,10 +90,13 @@ impl Db {
         Ok(repaired)
     }
 
-    /// Ends the delivery leases of the previous run: their deliveries are due at once.
+    /// Ends the delivery leases of the previous run: their deliveries are due at once. A
+    /// held lease puts its slot at the lease's end, so only slots after now can hold one (the
+    /// due ones, however many, are not read).
     fn release_delivery_leases(&self) -> Result<u64, StoreError> {
         let mut released = 0;
-        for kv in self.outbox_pending.iter() {
+        let now = keys::pending_key(now_ms(), "", uuid::Uuid::nil());
+        for kv in self.outbox_pending.range(now..) {
             let (slot, key) = kv?;
             let Some(mut d) = self.get::<Delivery>(&self.outbox, &key)? else {
                 continue;
@@ -107,7 +111,7 @@ impl Db {
     }
 
     fn recover(&self) -> Result<Recovery, StoreError> {
-        self.migrate()?;
+        let schema = self.migrate()?;
         let previous: Option<Run> = self.get(&self.meta, b"run")?;
         let mut recovery = Recovery::default();
         if let Some(run) = previous.filter(|r| !r.clean) {
@@ -115,8 +119,14 @@ impl Db {
             recovery.repaired = self.repair_since(run.started_ms)?;
         }
         recovery.released = self.release_delivery_leases()? + self.release_job_leases()?;
-        self.rebuild_counts()?;
-        self.rebuild_task_counts()?;
+        // After the repair, whose tasks are on marked days.
+        let recounted = self.open_aggregates(schema < 3)?;
+        if recounted > 0 {
+            tracing::info!(
+                days = recounted,
+                "report counts of the last run's days checked"
+            );
+        }
         let run = Run {
             started_ms: now_ms(),
             clean: false,
@@ -142,6 +152,8 @@ impl Store for SledStore {
         self.read(|db| {
             if let Some(mut run) = db.get::<Run>(&db.meta, b"run")? {
                 run.clean = true;
+                // Counts persisted and marks removed before the run is called clean.
+                db.aggregates.settle()?;
                 db.meta.insert("run", encode(&run)?)?;
             }
             // The record then says the files were left in order (no copy before the next open).
@@ -177,13 +189,14 @@ impl Store for SledStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::{Action, FollowUp, FollowUpRecords, Priority, TaskStatus};
     use crate::store::{DeliveryStore, NewResponse, ResponseStore, TaskStore};
     use uuid::Uuid;
 
-    fn response() -> StoredResponse {
+    /// A response with a task and a webhook (other tests of the backend start from it).
+    pub(in crate::store::sled) fn response() -> StoredResponse {
         let follow_up = |action| FollowUp {
             id: Uuid::now_v7(),
             source: "rule".into(),

@@ -1,6 +1,7 @@
 //! Responses: the response record is the truth; its rule-error entry, tasks and deliveries
 //! are derived from it and written right after it (see the module comment of `sled`).
 
+use super::aggregates::Mark;
 use super::keys;
 use super::merge::{Merge, Scan};
 use super::{decode, encode, Db, SledStore};
@@ -48,6 +49,7 @@ impl Db {
             };
             binding = Some((ikey, encode(&record)?));
         }
+        let _counting = self.aggregates.mark(Mark::responses(r))?;
         match &new.invitation {
             None => {
                 // The key first: a crash between the two leaves a key without its response,
@@ -262,6 +264,7 @@ impl Db {
             if before.tags == u.tags && before.rule_errors == u.rule_errors {
                 return Ok(false);
             }
+            let _counting = self.aggregates.mark(Mark::responses(&before))?;
             let mut after = before.clone();
             after.tags = u.tags.clone();
             after.rule_errors = u.rule_errors.clone();

@@ -1,23 +1,33 @@
 //! The follow-up figures of the sled backend: per site × queue × survey × UTC day a task was
 //! opened, a `TaskTally` (opened, done, on time, dismissed, outcomes, times to done), kept in
-//! memory. Built by `recover` from the tasks, then kept current by every task written and every
-//! transition, so a report sums days instead of reading tasks; only the partial days at the
-//! edges of a `since`/`until` window are read from the tasks (whose ids are in time order).
+//! memory and persisted in the `aggregates` tree (see `aggregates`): loaded at open, kept
+//! current by every task written and every transition, so a report sums days instead of
+//! reading tasks; only the partial days at the edges of a `since`/`until` window are read from
+//! the tasks (whose ids are in time order).
 
 use super::counts::sum_window;
-use super::{decode, each, keys, Db};
+use super::{decode, keys, Db};
 use crate::domain::time::{day_of_id, min_id_at_ms, ms_of_id};
 use crate::domain::{Origin, Task, TaskTally};
 use crate::store::{FollowUpCountQuery, QueueCounts, StoreError};
 use parking_lot::RwLock;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// (queue, survey — empty for a review's task) → day opened → tally.
 type SiteTaskCounts = BTreeMap<(String, String), BTreeMap<u64, TaskTally>>;
+/// One persisted entry: site, queue, survey, day.
+pub(super) type TallyEntry = (String, String, String, u64);
+
+#[derive(Default)]
+struct Inner {
+    sites: HashMap<String, SiteTaskCounts>,
+    /// Entries changed since they were last persisted.
+    dirty: HashSet<TallyEntry>,
+}
 
 #[derive(Default)]
 pub(super) struct TaskCountIndex {
-    sites: RwLock<HashMap<String, SiteTaskCounts>>,
+    inner: RwLock<Inner>,
 }
 
 fn survey_of(t: &Task) -> &str {
@@ -28,17 +38,25 @@ fn survey_of(t: &Task) -> &str {
 }
 
 impl TaskCountIndex {
+    /// Forgets every tally (a rebuild follows); persisted entries are left to the caller.
     pub fn clear(&self) {
-        self.sites.write().clear();
+        let mut inner = self.inner.write();
+        inner.sites.clear();
+        inner.dirty.clear();
     }
 
     fn tally_of<R>(&self, t: &Task, f: impl FnOnce(&mut TaskTally) -> R) -> R {
-        let mut sites = self.sites.write();
-        let site = sites.entry(t.site.clone()).or_default();
-        let days = site
-            .entry((t.queue.clone(), survey_of(t).to_string()))
-            .or_default();
-        f(days.entry(day_of_id(t.id)).or_default())
+        let (queue, survey, day) = (t.queue.clone(), survey_of(t).to_string(), day_of_id(t.id));
+        let mut inner = self.inner.write();
+        inner
+            .dirty
+            .insert((t.site.clone(), queue.clone(), survey.clone(), day));
+        let site = inner.sites.entry(t.site.clone()).or_default();
+        f(site
+            .entry((queue, survey))
+            .or_default()
+            .entry(day)
+            .or_default())
     }
 
     /// Counts a task as now stored.
@@ -51,6 +69,47 @@ impl TaskCountIndex {
         self.tally_of(t, |tally| tally.uncount(t));
     }
 
+    /// Drops a site's tallies of one day (before its tasks are counted again).
+    pub fn clear_day(&self, site: &str, day: u64) {
+        let mut inner = self.inner.write();
+        let Inner { sites, dirty } = &mut *inner;
+        let Some(site_counts) = sites.get_mut(site) else {
+            return;
+        };
+        for ((queue, survey), days) in site_counts.iter_mut() {
+            if days.remove(&day).is_some() {
+                dirty.insert((site.to_string(), queue.clone(), survey.clone(), day));
+            }
+        }
+        site_counts.retain(|_, days| !days.is_empty());
+    }
+
+    /// Puts back a persisted entry (at open).
+    pub fn load(&self, (site, queue, survey, day): TallyEntry, tally: TaskTally) {
+        let mut inner = self.inner.write();
+        let site = inner.sites.entry(site).or_default();
+        site.entry((queue, survey)).or_default().insert(day, tally);
+    }
+
+    /// The entries changed since the last call, as they are now (`None`: gone).
+    pub fn take_dirty(&self) -> Vec<(TallyEntry, Option<TaskTally>)> {
+        let mut inner = self.inner.write();
+        let dirty = std::mem::take(&mut inner.dirty);
+        dirty
+            .into_iter()
+            .map(|entry| {
+                let (site, queue, survey, day) = &entry;
+                let tally = inner
+                    .sites
+                    .get(site)
+                    .and_then(|s| s.get(&(queue.clone(), survey.clone())))
+                    .and_then(|days| days.get(day))
+                    .cloned();
+                (entry, tally)
+            })
+            .collect()
+    }
+
     /// Sums the whole days in `[from, until)` (day numbers) per queue.
     fn add_days(
         &self,
@@ -59,7 +118,8 @@ impl TaskCountIndex {
         until: Option<u64>,
         out: &mut BTreeMap<String, TaskTally>,
     ) {
-        let sites = self.sites.read();
+        let sites = self.inner.read();
+        let sites = &sites.sites;
         let Some(site) = sites.get(&q.site) else {
             return;
         };
@@ -115,14 +175,5 @@ impl Db {
             }
         }
         Ok(())
-    }
-
-    /// Counts every stored task again.
-    pub(super) fn rebuild_task_counts(&self) -> Result<(), StoreError> {
-        self.task_counts.clear();
-        each(&self.tasks, |_, t: Task| {
-            self.task_counts.count(&t);
-            Ok(())
-        })
     }
 }

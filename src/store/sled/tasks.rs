@@ -2,6 +2,7 @@
 //! status and queue, ordered by due time (see `keys`). A listing merges the index ranges its
 //! filters name, so a page costs the page, not the site.
 
+use super::aggregates::Mark;
 use super::keys;
 use super::merge::{Merge, Scan};
 use super::responses::put;
@@ -16,6 +17,7 @@ impl Db {
     /// The task record, then its index entry; true when written.
     pub(super) fn put_task(&self, t: &Task, only_missing: bool) -> Result<bool, StoreError> {
         let (key, value) = (keys::entity_key(&t.site, t.id), encode(t)?);
+        let _counting = self.aggregates.mark(Mark::tasks(t))?;
         let written = if only_missing {
             put(&self.tasks, &key, &value, true)?
         } else {
@@ -199,6 +201,7 @@ impl TaskStore for SledStore {
             if before.status != expected {
                 return Err(StoreError::TaskStateChanged(before.status));
             }
+            let _counting = db.aggregates.mark(Mark::tasks(&before))?;
             let mut after = before.clone();
             after.apply(change.clone());
             let new_entry = keys::task_index_key(&after);
