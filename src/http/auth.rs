@@ -4,7 +4,6 @@
 
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::domain::user::token_sha256;
 use crate::domain::{Role, User};
 use crate::services::sites::SiteRuntime;
 use crate::services::ServiceError;
@@ -86,11 +85,11 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 /// The user whose API token the request bears.
-async fn token_user(req: &HttpRequest) -> Result<User, ApiError> {
+pub(super) async fn token_user(req: &HttpRequest) -> Result<User, ApiError> {
     let token = bearer(req)?;
-    state_of(req)?
-        .store
-        .user_by_token(&token_sha256(&token))
+    let state = state_of(req)?;
+    // A revoked token, or the token of a disabled user, is not valid.
+    crate::services::users::by_token(state.store.as_ref(), &token)
         .await?
         .ok_or(ApiError::InvalidToken)
 }

@@ -1,6 +1,7 @@
 //! The one place errors become HTTP answers: a status and the SPEC error body
 //! `{"error": {"code", "message", "field"?, "problems"?, "errors"?}}`.
 
+use crate::services::users::UserError;
 use crate::services::ServiceError;
 use crate::store::StoreError;
 use crate::survey::FieldError;
@@ -41,6 +42,26 @@ pub enum ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Service(e.into())
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> Self {
+        use UserError as U;
+        match e {
+            U::BadName => ApiError::invalid_body(e.to_string(), Some("name")),
+            U::ShortPassword(_) => ApiError::invalid_body(e.to_string(), Some("password")),
+            U::WrongPassword => ApiError::invalid_body(e.to_string(), Some("current_password")),
+            U::Exists(name) => ServiceError::UserExists(name).into(),
+            U::Unknown(name) => ServiceError::UserNotFound(name).into(),
+            U::NotAllowed(doing) => ApiError::NotAllowed(doing),
+            U::LinkUnusable => ServiceError::LinkUnusable.into(),
+            U::Service(e) => e.into(),
+            U::Hash(_) | U::NotANewInstall => {
+                tracing::error!(error = %e, "user change failed");
+                ServiceError::Unavailable.into()
+            }
+        }
     }
 }
 
@@ -86,15 +107,18 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::FollowUpNotFound(_)
         | S::DeliveryNotFound(_)
         | S::KioskNotFound(_)
+        | S::UserNotFound(_)
         | S::InvitationUnknown => StatusCode::NOT_FOUND,
-        S::InvitationUsed | S::InvitationExpired => StatusCode::GONE,
+        S::InvitationUsed | S::InvitationExpired | S::LinkUnusable => StatusCode::GONE,
         S::InvalidAnswers(_)
         | S::InvalidLanguage(_)
         | S::SiteInvalid(_)
         | S::InvalidOutcome(_)
         | S::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         S::InvalidQuery { .. } | S::InvalidBody { .. } => StatusCode::BAD_REQUEST,
-        S::TransitionRefused(_) | S::AlreadyDelivered | S::RetagRunning(_) => StatusCode::CONFLICT,
+        S::TransitionRefused(_) | S::AlreadyDelivered | S::RetagRunning(_) | S::UserExists(_) => {
+            StatusCode::CONFLICT
+        }
         S::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         S::Store(_) | S::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -15,6 +15,7 @@ mod kiosks;
 mod report;
 mod respondent;
 mod rules;
+mod users;
 
 use crate::app::AppState;
 use actix_web::{web, HttpRequest};
@@ -40,7 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(invitations::configure)
                 .configure(kiosks::configure)
                 .configure(rules::configure)
-                .configure(audit::configure),
+                .configure(audit::configure)
+                .configure(users::configure),
         )
         .configure(admin::configure)
         .configure(respondent::configure);

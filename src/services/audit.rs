@@ -77,14 +77,33 @@ pub enum Event<'a> {
         from: &'a str,
         to: &'a str,
     },
+    /// `via`: `cli`, `link` (an invitation or first-start link), `own` (the user changed it).
     PasswordSet {
         name: &'a str,
+        site: &'a str,
+        via: &'a str,
     },
     TokenCreated {
         name: &'a str,
+        site: &'a str,
     },
     TokenRevoked {
         name: &'a str,
+        site: &'a str,
+    },
+    UserDisabled {
+        name: &'a str,
+        site: &'a str,
+    },
+    UserEnabled {
+        name: &'a str,
+        site: &'a str,
+    },
+    /// A link to set a password was made (the link itself is never recorded).
+    InviteCreated {
+        name: &'a str,
+        site: &'a str,
+        expires_in_hours: u32,
     },
     ResponseRead {
         site: &'a str,
@@ -218,9 +237,32 @@ impl Event<'_> {
                 Some(name),
                 details([("role", format!("{from} → {to}"))]),
             ),
-            PasswordSet { name } => ("password_set", None, Some(name), none()),
-            TokenCreated { name } => ("token_created", None, Some(name), none()),
-            TokenRevoked { name } => ("token_revoked", None, Some(name), none()),
+            PasswordSet { name, site, via } => (
+                "password_set",
+                site_of_user(site),
+                Some(name),
+                details([("via", via.to_string())]),
+            ),
+            TokenCreated { name, site } => {
+                ("token_created", site_of_user(site), Some(name), none())
+            }
+            TokenRevoked { name, site } => {
+                ("token_revoked", site_of_user(site), Some(name), none())
+            }
+            UserDisabled { name, site } => {
+                ("user_disabled", site_of_user(site), Some(name), none())
+            }
+            UserEnabled { name, site } => ("user_enabled", site_of_user(site), Some(name), none()),
+            InviteCreated {
+                name,
+                site,
+                expires_in_hours,
+            } => (
+                "invite_created",
+                site_of_user(site),
+                Some(name),
+                details([("expires_in_hours", expires_in_hours.to_string())]),
+            ),
             ResponseRead { site, id } => ("response_read", Some(site), Some(id), none()),
             ResponsesListed { query, rows } => (
                 "responses_listed",
@@ -444,6 +486,9 @@ pub const ACTIONS: &[&str] = &[
     "password_set",
     "token_created",
     "token_revoked",
+    "user_disabled",
+    "user_enabled",
+    "invite_created",
     "response_read",
     "responses_listed",
     "responses_exported",

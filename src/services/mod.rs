@@ -14,6 +14,7 @@ pub mod invitations;
 pub mod kiosks;
 pub mod metrics;
 pub mod paging;
+pub mod password_links;
 pub mod reports;
 pub mod responses;
 pub mod retag;
