@@ -54,6 +54,19 @@ fn page_answer(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
+/// What was wrong, in the page's words: a sentence, without the API's framing.
+fn words(e: &ApiError) -> String {
+    let text = match e.service() {
+        Some(crate::services::ServiceError::InvalidBody { message, .. }) => message.clone(),
+        _ => e.to_string(),
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
 /// A refusal shown on the page (status and message) rather than as an error page.
 fn refused(e: ApiError, outcome: &mut Outcome) -> StatusCode {
     let status = e.status_code();
@@ -61,7 +74,7 @@ fn refused(e: ApiError, outcome: &mut Outcome) -> StatusCode {
         tracing::error!(error = %e, "user change failed");
         outcome.problem = Some("Something went wrong; nothing was changed. Try again.".into());
     } else {
-        outcome.problem = Some(e.to_string());
+        outcome.problem = Some(words(&e));
     }
     status
 }
@@ -243,7 +256,7 @@ async fn own_password(
         ),
         Err(e) => {
             let e = ApiError::from(e);
-            account(&state, s, e.status_code(), None, Some(&e.to_string()))
+            account(&state, s, e.status_code(), None, Some(&words(&e)))
         }
     }
 }
@@ -275,7 +288,7 @@ async fn link_page(
         Ok(user) => link_form(&state, StatusCode::OK, Some(&user.name), None, false),
         Err(e) => {
             let e = ApiError::from(e);
-            link_form(&state, e.status_code(), None, Some(&e.to_string()), false)
+            link_form(&state, e.status_code(), None, Some(&words(&e)), false)
         }
     }
 }
@@ -298,7 +311,7 @@ async fn use_link(
         Ok(u) => u,
         Err(e) => {
             let e = ApiError::from(e);
-            return link_form(&state, e.status_code(), None, Some(&e.to_string()), false);
+            return link_form(&state, e.status_code(), None, Some(&words(&e)), false);
         }
     };
     let name = Some(user.name.as_str());
@@ -310,7 +323,7 @@ async fn use_link(
         Ok(_) => link_form(&state, StatusCode::OK, name, None, true),
         Err(e) => {
             let e = ApiError::from(e);
-            link_form(&state, e.status_code(), name, Some(&e.to_string()), false)
+            link_form(&state, e.status_code(), name, Some(&words(&e)), false)
         }
     }
 }
