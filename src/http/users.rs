@@ -284,7 +284,6 @@ async fn own_password(
     let state = state_of(&req)?;
     let user = token_user(&req).await?;
     let b = body.0;
-    let store = state.store.as_ref();
-    users::change_own_password(store, &user.name, &b.current_password, &b.new_password).await?;
+    users::change_own_password(&state, &user.name, &b.current_password, &b.new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,6 +5,7 @@
 
 use super::audit::{self, Event};
 use super::users::{self, By, UserError};
+use super::Chorus;
 use crate::domain::time::now_ms;
 use crate::domain::user::{random_hex, token_sha256};
 use crate::domain::{PasswordLink, User};
@@ -100,9 +101,14 @@ async fn live_user(store: &dyn Store, link: &PasswordLink) -> Result<User, UserE
         .ok_or(UserError::LinkUnusable)
 }
 
-/// Uses a link to set a password. A too-short password leaves the link unused.
-pub async fn redeem(store: &dyn Store, secret: &str, password: &str) -> Result<User, UserError> {
-    let hash = users::password_hash_for_link(password)?;
+/// Uses a link to set a password (argon2 on the work pool). A too-short password leaves the
+/// link unused.
+pub async fn redeem(chorus: &Chorus, secret: &str, password: &str) -> Result<User, UserError> {
+    let store = chorus.store.as_ref();
+    let password = password.to_string();
+    let hash = chorus
+        .run(move || users::password_hash_for_link(&password))
+        .await??;
     let link = store
         .use_password_link(&token_sha256(secret), now_ms())
         .await?

@@ -4,7 +4,7 @@
 
 use super::audit::{self, Actor, Event};
 use super::sessions::{hash_password, verify_password};
-use super::ServiceError;
+use super::{Chorus, ServiceError};
 use crate::domain::time::now_rfc3339;
 use crate::domain::user::{new_token, random_hex, token_sha256};
 use crate::domain::{Role, User, ALL_SITES};
@@ -304,22 +304,29 @@ pub async fn set_password(
     Ok(())
 }
 
-/// A signed-in user changes their own password, giving the current one.
+/// A signed-in user changes their own password, giving the current one (argon2 on the work
+/// pool, off the request threads).
 pub async fn change_own_password(
-    store: &dyn Store,
+    chorus: &Chorus,
     name: &str,
     current: &str,
     new: &str,
 ) -> Result<(), UserError> {
-    let hash = checked_hash(new)?;
+    let store = chorus.store.as_ref();
     let mut user = store
         .user(name)
         .await?
         .ok_or_else(|| UserError::Unknown(name.to_string()))?;
-    let known = user.password_hash.as_deref().unwrap_or_default();
-    if !verify_password(current, known) {
-        return Err(UserError::WrongPassword);
-    }
+    let known = user.password_hash.clone().unwrap_or_default();
+    let (current, new) = (current.to_string(), new.to_string());
+    let hash = chorus
+        .run(move || {
+            if !verify_password(&current, &known) {
+                return Err(UserError::WrongPassword);
+            }
+            checked_hash(&new)
+        })
+        .await??;
     user.password_hash = Some(hash);
     store.put_user(&user).await?;
     let site = user.site.as_str();

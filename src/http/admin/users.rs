@@ -245,8 +245,7 @@ async fn own_password(
         let problem = "The new password and its confirmation differ; nothing was changed.";
         return account(&state, s, StatusCode::BAD_REQUEST, None, Some(problem));
     }
-    let store = state.store.as_ref();
-    match users::change_own_password(store, &s.user.name, current, new).await {
+    match users::change_own_password(&state, &s.user.name, current, new).await {
         Ok(()) => account(
             &state,
             s,
@@ -319,7 +318,7 @@ async fn use_link(
         let problem = "The password and its confirmation differ; nothing was changed.";
         return link_form(&state, StatusCode::BAD_REQUEST, name, Some(problem), false);
     }
-    match password_links::redeem(store, &secret, field("password")).await {
+    match password_links::redeem(&state, &secret, field("password")).await {
         Ok(_) => link_form(&state, StatusCode::OK, name, None, true),
         Err(e) => {
             let e = ApiError::from(e);
