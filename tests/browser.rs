@@ -76,6 +76,23 @@ fn run_script(script: &str, args: &[&std::ffi::OsStr], envs: &[(&str, &str)]) {
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
 
+/// An all-sites admin "admin" with a password, on a stopped server's data: (token, password).
+fn admin_with_password(data: &Path) -> (String, &'static str) {
+    let add = [
+        "user", "add", "--site", "*", "--name", "admin", "--role", "admin",
+    ];
+    let out = run(&add, data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let password = "a browser test passphrase";
+    set_password(data, "admin", password);
+    (token, password)
+}
+
 #[test]
 fn respondent_pages_work_in_a_real_browser() {
     if skipped() {
@@ -97,18 +114,7 @@ fn admin_pages_work_in_a_real_browser() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let add = [
-        "user", "add", "--site", "*", "--name", "admin", "--role", "admin",
-    ];
-    let out = run(&add, &data);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let password = "a browser test passphrase";
-    set_password(&data, "admin", password);
+    let (token, password) = admin_with_password(&data);
     let server = Server::start(&data);
     run_script(
         "admin.mjs",
@@ -145,17 +151,7 @@ fn user_management_works_in_a_real_browser() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let add = [
-        "user", "add", "--site", "*", "--name", "admin", "--role", "admin",
-    ];
-    let out = run(&add, &data);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let password = "a browser test passphrase";
-    set_password(&data, "admin", password);
+    let (_, password) = admin_with_password(&data);
     let server = Server::start(&data);
     run_script(
         "users.mjs",

@@ -56,29 +56,24 @@ fn entry(action: &str, actor: &str, target: &str, site: &str) -> (String, String
 }
 
 macro_rules! call {
-    ($app:expr, $method:ident, $token:expr, $uri:expr) => {{
-        let req = test::TestRequest::$method()
-            .uri(&$uri)
-            .insert_header(("Authorization", format!("Bearer {}", $token)))
-            .to_request();
-        let res = test::call_service(&$app, req).await;
+    (@send $app:expr, $req:expr) => {{
+        let res = test::call_service(&$app, $req.to_request()).await;
         let status = res.status();
         let bytes = test::read_body(res).await;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, body)
     }};
-    ($app:expr, $method:ident, $token:expr, $uri:expr, $body:expr) => {{
-        let req = test::TestRequest::$method()
+    ($app:expr, $method:ident, $token:expr, $uri:expr) => {
+        call!(@send $app, test::TestRequest::$method()
+            .uri(&$uri)
+            .insert_header(("Authorization", format!("Bearer {}", $token))))
+    };
+    ($app:expr, $method:ident, $token:expr, $uri:expr, $body:expr) => {
+        call!(@send $app, test::TestRequest::$method()
             .uri(&$uri)
             .insert_header(("Authorization", format!("Bearer {}", $token)))
-            .set_json($body)
-            .to_request();
-        let res = test::call_service(&$app, req).await;
-        let status = res.status();
-        let bytes = test::read_body(res).await;
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, body)
-    }};
+            .set_json($body))
+    };
 }
 
 fn names(body: &Value) -> Vec<String> {

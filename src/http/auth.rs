@@ -9,6 +9,7 @@ use crate::services::sites::SiteRuntime;
 use crate::services::ServiceError;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::TryFutureExt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -117,6 +118,20 @@ impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     }
 }
 
+/// The token's user, when an admin (of every site, with `every_site`).
+async fn admin_token(req: HttpRequest, every_site: bool) -> Result<User, ApiError> {
+    let user = token_user(&req).await?;
+    if user.role < Role::Admin || (every_site && user.site != crate::domain::ALL_SITES) {
+        let doing = if every_site {
+            "administer every site"
+        } else {
+            "manage users"
+        };
+        return Err(ApiError::Forbidden(doing.to_string()));
+    }
+    Ok(user)
+}
+
 /// A bearer-token admin of every site (the endpoints that span sites).
 pub struct AllSitesAdmin;
 
@@ -125,13 +140,18 @@ impl FromRequest for AllSitesAdmin {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = token_user(&req).await?;
-            if user.site != crate::domain::ALL_SITES || user.role < Role::Admin {
-                return Err(ApiError::Forbidden("administer every site".to_string()));
-            }
-            Ok(AllSitesAdmin)
-        })
+        Box::pin(admin_token(req.clone(), true).map_ok(|_| AllSitesAdmin))
+    }
+}
+
+/// A bearer-token admin of one site or of every site (user management checks which users).
+pub struct TokenAdmin(pub User);
+
+impl FromRequest for TokenAdmin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(admin_token(req.clone(), false).map_ok(TokenAdmin))
     }
 }

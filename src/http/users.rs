@@ -2,7 +2,7 @@
 //! an admin of one site: that site's users), and `/api/v1/me/password`. Secrets (a new API
 //! token, an invitation link) are in the answer once and nowhere else.
 
-use super::auth::{state_of, token_user};
+use super::auth::{state_of, token_user, TokenAdmin};
 use super::body::JsonBody;
 use super::error::ApiError;
 use crate::app::AppState;
@@ -10,11 +10,8 @@ use crate::domain::time::rfc3339_of_ms;
 use crate::domain::{Role, User, ALL_SITES};
 use crate::services::password_links::{self, link_path, NewLink};
 use crate::services::users::{self, By};
-use actix_web::dev::Payload;
-use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use std::future::Future;
-use std::pin::Pin;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_users)
@@ -27,25 +24,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(revoke_token)
         .service(invite_user)
         .service(own_password);
-}
-
-/// A bearer-token admin (of one site or of every site).
-pub struct TokenAdmin(pub User);
-
-impl FromRequest for TokenAdmin {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = token_user(&req).await?;
-            if user.role < Role::Admin {
-                return Err(ApiError::Forbidden("manage users".into()));
-            }
-            Ok(TokenAdmin(user))
-        })
-    }
 }
 
 /// A user as the API and the pages show it: never a hash.

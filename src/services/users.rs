@@ -188,6 +188,28 @@ pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserErro
     }
 }
 
+/// Applies `change` to a user `by` may manage and stores the result: the user as stored, and
+/// as it was when `change` changed anything (`None`: nothing changed, nothing written). With
+/// `not_own`, an admin may not make this change to their own account.
+async fn update(
+    store: &dyn Store,
+    by: By<'_>,
+    name: &str,
+    not_own: Option<&str>,
+    change: impl FnOnce(&mut User) -> bool,
+) -> Result<(User, Option<User>), UserError> {
+    let mut user = managed(store, by, name).await?;
+    let before = user.clone();
+    if !change(&mut user) {
+        return Ok((user, None));
+    }
+    if let Some(doing) = not_own {
+        by.not_self(&before, doing)?;
+    }
+    store.put_user(&user).await?;
+    Ok((user, Some(before)))
+}
+
 /// Changes a user's role (not one's own); the same role again changes and records nothing.
 pub async fn change_role(
     store: &dyn Store,
@@ -195,22 +217,20 @@ pub async fn change_role(
     name: &str,
     role: Role,
 ) -> Result<User, UserError> {
-    let mut user = managed(store, by, name).await?;
-    if user.role == role {
-        return Ok(user);
+    let (user, before) = update(store, by, name, Some("change the role of"), |u| {
+        std::mem::replace(&mut u.role, role) != role
+    })
+    .await?;
+    if let Some(before) = before {
+        let (site, from, to) = (user.site.as_str(), before.role.as_str(), role.as_str());
+        let event = Event::RoleChanged {
+            name,
+            site,
+            from,
+            to,
+        };
+        audit::record(store, by.actor(), event).await?;
     }
-    by.not_self(&user, "change the role of")?;
-    let from = user.role.as_str();
-    user.role = role;
-    store.put_user(&user).await?;
-    let (site, to) = (user.site.as_str(), role.as_str());
-    let event = Event::RoleChanged {
-        name,
-        site,
-        from,
-        to,
-    };
-    audit::record(store, by.actor(), event).await?;
     Ok(user)
 }
 
@@ -222,30 +242,31 @@ pub async fn set_disabled(
     name: &str,
     disabled: bool,
 ) -> Result<User, UserError> {
-    let mut user = managed(store, by, name).await?;
-    if user.disabled == disabled {
-        return Ok(user);
+    let (user, before) = update(store, by, name, Some("disable"), |u| {
+        std::mem::replace(&mut u.disabled, disabled) != disabled
+    })
+    .await?;
+    if before.is_some() {
+        let site = user.site.as_str();
+        let event = if disabled {
+            Event::UserDisabled { name, site }
+        } else {
+            Event::UserEnabled { name, site }
+        };
+        audit::record(store, by.actor(), event).await?;
     }
-    by.not_self(&user, "disable")?;
-    user.disabled = disabled;
-    store.put_user(&user).await?;
-    let site = user.site.as_str();
-    let event = if disabled {
-        Event::UserDisabled { name, site }
-    } else {
-        Event::UserEnabled { name, site }
-    };
-    audit::record(store, by.actor(), event).await?;
     Ok(user)
 }
 
 /// A new API token for a user (shown once); the old one stops working.
 pub async fn new_api_token(store: &dyn Store, by: By<'_>, name: &str) -> Result<String, UserError> {
-    let mut user = managed(store, by, name).await?;
     let token = new_token();
-    user.token_sha256 = token_sha256(&token);
-    user.token_revoked = false;
-    store.put_user(&user).await?;
+    let (user, _) = update(store, by, name, None, |u| {
+        u.token_sha256 = token_sha256(&token);
+        u.token_revoked = false;
+        true
+    })
+    .await?;
     let site = user.site.as_str();
     audit::record(store, by.actor(), Event::TokenCreated { name, site }).await?;
     Ok(token)
@@ -257,15 +278,15 @@ pub async fn revoke_api_token(
     by: By<'_>,
     name: &str,
 ) -> Result<User, UserError> {
-    let mut user = managed(store, by, name).await?;
-    if user.token_revoked {
-        return Ok(user);
+    let (user, before) = update(store, by, name, None, |u| {
+        u.token_sha256 = token_sha256(&random_hex());
+        !std::mem::replace(&mut u.token_revoked, true)
+    })
+    .await?;
+    if before.is_some() {
+        let site = user.site.as_str();
+        audit::record(store, by.actor(), Event::TokenRevoked { name, site }).await?;
     }
-    user.token_sha256 = token_sha256(&random_hex());
-    user.token_revoked = true;
-    store.put_user(&user).await?;
-    let site = user.site.as_str();
-    audit::record(store, by.actor(), Event::TokenRevoked { name, site }).await?;
     Ok(user)
 }
 
