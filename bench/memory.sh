@@ -20,7 +20,7 @@ url="http://127.0.0.1:$port/api/v1/sites/demo-clinic/surveys/$survey/responses"
 count=0
 while [ "$count" -lt "$target" ]; do
   wrk -t2 -c64 -d30s -s "$script" "$url" | grep -E "Requests/sec|requests in"
-  count=$(curl -s http://127.0.0.1:$port/metrics | awk '/^chorus_responses_stored_total/ {s+=$2} END {print s+0}')
+  count=$(curl -s -H "Authorization: Bearer $(cat "$data/initial-admin-token")" http://127.0.0.1:$port/metrics | awk '/^chorus_responses_stored_total/ {s+=$2} END {print s+0}')
   echo "stored: $count   RSS: $(ps -o rss= -p $pid) KiB"
 done
 echo "final: $count responses stored, server RSS $(ps -o rss= -p $pid) KiB, data dir $(du -sh "$data" | cut -f1)"

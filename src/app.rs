@@ -20,6 +20,7 @@ use actix_web::{web, App, HttpServer};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
+use utoipa_actix_web::AppExt;
 
 /// What the HTTP layer holds: the services' context plus what only pages need.
 pub struct AppState {
@@ -134,8 +135,14 @@ pub fn create_app(
     >,
 > {
     let metrics_state = state.clone();
-    App::new()
-        .app_data(state)
+    // The routes and the OpenAPI document come from the same registrations.
+    let (app, document) = App::new()
+        .into_utoipa_app()
+        .configure(http::configure)
+        .split_for_parts();
+    app.app_data(state)
+        .app_data(web::Data::new(http::Contract::new(document)))
+        .default_service(web::to(http::unmatched))
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
             http::ApiError::from(crate::services::ServiceError::invalid_query(
                 "query",
@@ -143,7 +150,6 @@ pub fn create_app(
             ))
             .into()
         }))
-        .configure(http::configure)
         .wrap(security_headers())
         .wrap_fn(move |req, srv| {
             use actix_web::dev::Service as _;
@@ -170,6 +176,7 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
     runtime.block_on(async move {
         let state = web::Data::new(AppState::open(config).await?);
         ensure_initial_admin(&state).await?;
+        report_broken_sites(&state);
         audit::record_start(state.store.as_ref()).await?;
         warn_about_webhook_secrets(&state);
         let config = state.config.clone();
@@ -216,6 +223,21 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
         chorus.store.close().await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A site whose files have problems does not run; the others do. Each problem is logged as
+/// `file:line:col: message` (also on `/healthz`, the admin pages and `chorus check`).
+fn report_broken_sites(state: &AppState) {
+    for (site, problems) in state.sites.broken() {
+        for problem in &problems {
+            tracing::error!(site = %site, "{problem}");
+        }
+        tracing::error!(
+            site = %site,
+            problems = problems.len(),
+            "site not started: fix its files, then reload it (POST /api/v1/sites/{site}/reload, the admin page, or SIGHUP)"
+        );
+    }
 }
 
 /// A webhook whose secret cannot be read would fail every delivery: say so once, at start,

@@ -76,6 +76,8 @@ pub struct FileConfig {
     pub webhook_lease_secs: Option<u64>,
     pub webhook_timeout_secs: Option<u64>,
     pub review_interval_ms: Option<u64>,
+    pub trusted_proxies: Option<Vec<AllowedRange>>,
+    pub metrics_public: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +121,12 @@ pub struct Config {
     pub webhook_timeout: Duration,
     /// How often the review loop looks at the reports.
     pub review_interval: Duration,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (none by
+    /// default: the TCP peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `/metrics` (which names sites and per-group counts) without a token. False by default:
+    /// it then needs the API token of a user of every site (`*`).
+    pub metrics_public: bool,
 }
 
 impl Default for Config {
@@ -147,6 +155,8 @@ impl Default for Config {
             webhook_lease: Duration::from_secs(300),
             webhook_timeout: Duration::from_secs(10),
             review_interval: crate::services::review::DEFAULT_INTERVAL,
+            trusted_proxies: Vec::new(),
+            metrics_public: false,
         }
     }
 }
@@ -255,6 +265,10 @@ impl Config {
             review_interval: file
                 .review_interval_ms
                 .map_or(d.review_interval, Duration::from_millis),
+            trusted_proxies: file.trusted_proxies.map_or(d.trusted_proxies, |list| {
+                list.into_iter().map(|r| r.0).collect()
+            }),
+            metrics_public: file.metrics_public.unwrap_or(d.metrics_public),
         };
         if config.webhook_lease < 4 * config.webhook_timeout {
             return Err(StartupError::Config(

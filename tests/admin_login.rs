@@ -1,5 +1,5 @@
-//! Web login: sign in, wrong password, sign out, inactivity expiry, CSRF on every form, the
-//! failed-login limit, and the session cookie's flags.
+//! Web login: sign in, wrong password, sign out, inactivity expiry, CSRF on every form, and
+//! the session cookie's flags (the failed-sign-in limits: tests/login_throttle.rs).
 
 mod admin_support;
 mod common;
@@ -172,31 +172,6 @@ async fn forms_without_the_right_csrf_token_are_refused() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert!(set_cookie(&res, "chorus_session").is_none());
     }
-}
-
-#[actix_web::test]
-async fn failed_sign_ins_are_limited() {
-    let t = admin_state().await;
-    add_person(&t.state, "ann", "clinic-a", Role::Admin).await;
-    add_person(&t.state, "bob", "clinic-a", Role::Admin).await;
-    let app = test::init_service(create_app(t.state.clone())).await;
-    for _ in 0..5 {
-        assert_eq!(
-            sign_in(&app, "ann", "wrong password!").await.status,
-            StatusCode::UNAUTHORIZED
-        );
-    }
-    // Now even the right password is refused for a while, for that account and address.
-    let login = sign_in(&app, "ann", PASSWORD).await;
-    assert_eq!(login.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(login.session.is_none());
-    assert!(login.body.contains("Too many failed sign-ins"));
-    let login = sign_in(&app, "bob", PASSWORD).await;
-    assert_eq!(
-        login.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "the same address is limited too"
-    );
 }
 
 #[actix_web::test]

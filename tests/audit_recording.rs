@@ -164,6 +164,27 @@ async fn reading_listing_and_exporting_responses_is_recorded_without_any_answer(
         ("parking", "1")
     );
 
+    // The FHIR endpoint's read and search are recorded the same way.
+    let req = test::TestRequest::get()
+        .uri(&format!("/fhir/r4/QuestionnaireResponse/{}", r.id))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    let e = last(&t.state, "response_read").await;
+    assert_eq!(e.actor, "api-reader");
+    assert_eq!(e.target, Some(r.id.to_string()));
+    let req = test::TestRequest::get()
+        .uri("/fhir/r4/QuestionnaireResponse?questionnaire=clinic-a.patient-pulse")
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    let e = last(&t.state, "responses_listed").await;
+    assert_eq!(e.actor, "api-reader");
+    assert_eq!(
+        (e.details["survey"].as_str(), e.details["rows"].as_str()),
+        ("patient-pulse", "1")
+    );
+
     let text = t.state.store.backup_text().await.unwrap();
     let trail: Vec<&str> = text
         .lines()
@@ -333,4 +354,60 @@ async fn a_scheduled_backup_is_recorded() {
     assert_eq!(e.actor, "system");
     assert_eq!(e.target, Some(written.file.path.display().to_string()));
     assert_eq!(e.details["records"], written.records.to_string());
+}
+
+#[actix_web::test]
+async fn a_kiosk_registered_enrolled_and_revoked_is_recorded_without_its_secrets() {
+    let t = common::demo_state().await;
+    let admin = common::add_user(&t.state, "desk", "demo-clinic", Role::Admin).await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let kiosks = "/api/v1/sites/demo-clinic/kiosks";
+    let req = test::TestRequest::post()
+        .uri(kiosks)
+        .insert_header(("Authorization", format!("Bearer {admin}")))
+        .set_json(json!({"name": "Front desk", "survey": "patient-enrollment"}))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: serde_json::Value = test::read_body_json(res).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let url = created["enrolment_url"].as_str().unwrap();
+    let token = url.split("?t=").nth(1).unwrap().to_string();
+
+    let registered = last(&t.state, "kiosk_registered").await;
+    assert_eq!(registered.actor, "desk");
+    assert_eq!(registered.site.as_deref(), Some("demo-clinic"));
+    assert_eq!(registered.target.as_deref(), Some(id.as_str()));
+    assert_eq!(registered.details["survey"], "patient-enrollment");
+
+    let req = test::TestRequest::post()
+        .uri("/s/demo-clinic/kiosk/enrol")
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .set_payload(format!("t={token}"))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res
+        .response()
+        .cookies()
+        .find(|c| c.name() == "chorus_kiosk")
+        .unwrap()
+        .value()
+        .to_string();
+    let enrolled = last(&t.state, "kiosk_enrolled").await;
+    assert_eq!(enrolled.actor, "system");
+    assert_eq!(enrolled.target.as_deref(), Some(id.as_str()));
+
+    let req = test::TestRequest::post()
+        .uri(&format!("{kiosks}/{id}/revoke"))
+        .insert_header(("Authorization", format!("Bearer {admin}")))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    let revoked = last(&t.state, "kiosk_revoked").await;
+    assert_eq!(revoked.actor, "desk");
+    assert_eq!(revoked.target.as_deref(), Some(id.as_str()));
+
+    // Neither the link's token nor the cookie is in any entry.
+    let all = serde_json::to_string(&entries(&t.state).await).unwrap();
+    assert!(!all.contains(&token) && !all.contains(&cookie));
 }

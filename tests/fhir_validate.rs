@@ -196,6 +196,16 @@ fn the_validator_refuses_broken_resources() {
         "d-bad-answers.json",
         &response,
     );
+    let endpoint = tmp.path().join("endpoint");
+    let bundle = json!({
+        "resourceType": "Bundle", "type": "search", "link": [{"relation": "self", "url": "x"}],
+        "entry": [{"fullUrl": "https://x.org/fhir/r4/QuestionnaireResponse/other",
+                   "resource": response, "search": {"mode": "match"}}]
+    });
+    write(&endpoint, "e-bad-bundle.json", &bundle);
+    let outcome = json!({"resourceType": "OperationOutcome",
+                         "issue": [{"severity": "error", "code": "oops", "diagnostics": "x"}]});
+    write(&endpoint, "f-bad-outcome.json", &outcome);
     let (ok, text) = run_validator(&python, tmp.path());
     assert!(!ok, "{text}");
     for expected in [
@@ -205,8 +215,134 @@ fn the_validator_refuses_broken_resources() {
         "d-bad-answers.json: item aware: answer ['valueString'] to a boolean item",
         "d-bad-answers.json: item enrolled: answered although disabled",
         "d-bad-answers.json: item contact_ok: required and enabled, but unanswered",
-        "fhir: 1 passed, 3 failed",
+        "e-bad-bundle.json: Bundle type 'search'",
+        "e-bad-bundle.json: entry fullUrl 'https://x.org/fhir/r4/QuestionnaireResponse/other' is not the resource's",
+        "e-bad-bundle.json: entry None: item aware: answer ['valueString'] to a boolean item",
+        "f-bad-outcome.json: issue code 'oops' is not an issue type",
+        "fhir: 1 passed, 5 failed",
     ] {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
+}
+
+/// What the FHIR endpoint serves: a request in its media type, the answer as JSON.
+async fn fetch(
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+    >,
+    req: actix_web::test::TestRequest,
+    status: u16,
+) -> Value {
+    let res = actix_web::test::call_service(app, req.to_request()).await;
+    let got = res.status().as_u16();
+    let body: Value = actix_web::test::read_body_json(res).await;
+    assert_eq!(got, status, "{body}");
+    body
+}
+
+/// The endpoint's output through the same validator: the Questionnaires it serves, responses
+/// posted through it (as it answers them and as `chorus export --format fhir` writes them),
+/// its searchset Bundles, its CapabilityStatement and its OperationOutcomes.
+#[actix_web::test]
+async fn what_the_endpoint_serves_passes_fhir_resources() {
+    use common::fhir::{get, post};
+    let Some(python) = common::python::venv_python("the FHIR validation (fhir.resources)") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (questionnaires, responses, endpoint) = (
+        tmp.path().join("questionnaires"),
+        tmp.path().join("responses"),
+        tmp.path().join("endpoint"),
+    );
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut files = 0;
+    for make in [common::demo_config, common::fixture_config] {
+        let t = common::state_with(make).await;
+        let app = actix_web::test::init_service(chorus::create_app(t.state.clone())).await;
+        let token = common::add_user(&t.state, "root", "*", chorus::domain::Role::Admin).await;
+        let site = t.state.site(&t.state.sites.ids()[0]).unwrap().site.clone();
+        for survey in &site.surveys {
+            let id = FhirBase::questionnaire_id(site.id(), &survey.id);
+            let q = fetch(&app, get(&format!("/Questionnaire/{id}"), None), 200).await;
+            write(&questionnaires, &format!("{id}.json"), &q);
+            for n in 0..10 {
+                let mut body = sample_response(&site, survey, n, &mut rng);
+                let body = body.as_object_mut().unwrap();
+                for generated in ["id", "meta", "authored", "identifier"] {
+                    body.remove(generated);
+                }
+                let served = chorus::survey::language::served(&site, None);
+                if !body["language"]
+                    .as_str()
+                    .is_some_and(|l| served.iter().any(|s| s == l))
+                {
+                    body.remove("language");
+                }
+                let body = serde_json::to_string(&body)
+                    .unwrap()
+                    .replace(BASE, "http://localhost:8080");
+                let created = fetch(&app, post(&serde_json::from_str(&body).unwrap()), 201).await;
+                write(&responses, &format!("{id}-{n}.json"), &created);
+            }
+            let search = format!("/QuestionnaireResponse?questionnaire={id}&_count=4");
+            let bundle = fetch(&app, get(&search, Some(&token)), 200).await;
+            write(&endpoint, &format!("{id}-bundle.json"), &bundle);
+            files += 12;
+        }
+        let mut ndjson = Vec::new();
+        let query = chorus::store::ResponseQuery {
+            site: site.id().into(),
+            ..Default::default()
+        };
+        let base = "http://localhost:8080";
+        chorus::services::export::write_fhir(
+            t.state.store.as_ref(),
+            chorus::services::audit::Actor::Cli,
+            &site,
+            base,
+            query,
+            &mut ndjson,
+        )
+        .await
+        .unwrap();
+        for (n, line) in String::from_utf8(ndjson).unwrap().lines().enumerate() {
+            let value: Value = serde_json::from_str(line).unwrap();
+            write(
+                &responses,
+                &format!("{}-export-{n}.json", site.id()),
+                &value,
+            );
+            files += 1;
+        }
+        let all = fetch(&app, get("/Questionnaire", None), 200).await;
+        write(
+            &endpoint,
+            &format!("{}-questionnaires.json", site.id()),
+            &all,
+        );
+        files += 1;
+    }
+    let t = common::demo_state().await;
+    let app = actix_web::test::init_service(chorus::create_app(t.state.clone())).await;
+    let metadata = fetch(&app, get("/metadata", None), 200).await;
+    write(&endpoint, "metadata.json", &metadata);
+    let refused = common::fhir::response(vec![common::fhir::string("aware", "maybe")]);
+    let outcome = fetch(&app, post(&refused), 422).await;
+    write(&endpoint, "outcome-422.json", &outcome);
+    let outcome = fetch(&app, get("/QuestionnaireResponse/x", None), 401).await;
+    write(&endpoint, "outcome-401.json", &outcome);
+    let outcome = fetch(&app, get("/Patient", None), 404).await;
+    write(&endpoint, "outcome-404.json", &outcome);
+    files += 4;
+
+    let (ok, text) = run_validator(&python, tmp.path());
+    println!("{text}");
+    assert!(ok, "fhir.resources refused the endpoint's output:\n{text}");
+    assert!(
+        text.contains(&format!("fhir: {files} passed, 0 failed")),
+        "{text}"
+    );
 }

@@ -30,7 +30,12 @@ async fn metrics_count_responses_by_site_and_group_and_latency() {
             .to_request();
         assert_eq!(test::call_service(&app, req).await.status(), 201);
     }
-    let res = test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
+    let ops = common::add_user(&t.state, "ops", "*", chorus::domain::Role::Viewer).await;
+    let req = test::TestRequest::get()
+        .uri("/metrics")
+        .insert_header(("Authorization", format!("Bearer {ops}")))
+        .to_request();
+    let res = test::call_service(&app, req).await;
     assert!(res
         .headers()
         .get("content-type")

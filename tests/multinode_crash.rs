@@ -9,12 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 #[test]
 fn kill_9_of_a_under_load_loses_nothing_a_acknowledged_and_b_keeps_serving() {
-    let Some(mut nodes) = Nodes::start(
-        "kill_9_of_a_under_load_loses_nothing_a_acknowledged_and_b_keeps_serving",
-        &common::repo().join("sites"),
-        "",
-        &[],
-    ) else {
+    let Some(mut nodes) =
+        Nodes::demo("kill_9_of_a_under_load_loses_nothing_a_acknowledged_and_b_keeps_serving")
+    else {
         return;
     };
     let (a, b) = (nodes.a().base.clone(), nodes.b().base.clone());

@@ -42,12 +42,8 @@ fn stored(nodes: &Nodes, survey: &str) -> usize {
 
 #[test]
 fn one_submission_id_on_a_and_b_at_once_stores_one_response() {
-    let Some(nodes) = Nodes::start(
-        "one_submission_id_on_a_and_b_at_once_stores_one_response",
-        &common::repo().join("sites"),
-        "",
-        &[],
-    ) else {
+    let Some(nodes) = Nodes::demo("one_submission_id_on_a_and_b_at_once_stores_one_response")
+    else {
         return;
     };
     for _ in 0..ROUNDS {
@@ -67,12 +63,7 @@ fn one_submission_id_on_a_and_b_at_once_stores_one_response() {
 
 #[test]
 fn one_invitation_on_a_and_b_at_once_admits_one_response() {
-    let Some(nodes) = Nodes::start(
-        "one_invitation_on_a_and_b_at_once_admits_one_response",
-        &common::repo().join("sites"),
-        "",
-        &[],
-    ) else {
+    let Some(nodes) = Nodes::demo("one_invitation_on_a_and_b_at_once_admits_one_response") else {
         return;
     };
     let c = client();

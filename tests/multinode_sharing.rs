@@ -18,12 +18,9 @@ fn json(c: &reqwest::blocking::Client, base: &str, path: &str, token: &str) -> s
 
 #[test]
 fn what_a_stores_is_in_bs_report_listings_and_dashboard_within_2_s() {
-    let Some(nodes) = Nodes::start(
-        "what_a_stores_is_in_bs_report_listings_and_dashboard_within_2_s",
-        &common::repo().join("sites"),
-        "",
-        &[],
-    ) else {
+    let Some(nodes) =
+        Nodes::demo("what_a_stores_is_in_bs_report_listings_and_dashboard_within_2_s")
+    else {
         return;
     };
     let c = client();
@@ -89,12 +86,8 @@ fn what_a_stores_is_in_bs_report_listings_and_dashboard_within_2_s() {
 
 #[test]
 fn a_sign_in_on_a_holds_on_b_and_a_sign_out_on_b_ends_it_on_a() {
-    let Some(nodes) = Nodes::start(
-        "a_sign_in_on_a_holds_on_b_and_a_sign_out_on_b_ends_it_on_a",
-        &common::repo().join("sites"),
-        "",
-        &[],
-    ) else {
+    let Some(nodes) = Nodes::demo("a_sign_in_on_a_holds_on_b_and_a_sign_out_on_b_ends_it_on_a")
+    else {
         return;
     };
     let c = client();

@@ -151,7 +151,12 @@ async fn each_limit_keeps_the_response_and_records_the_error() {
     );
     assert!(rest["next_cursor"].is_null());
 
-    let res = test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
+    let ops = common::add_user(&t.state, "ops", "*", Role::Viewer).await;
+    let req = test::TestRequest::get()
+        .uri("/metrics")
+        .insert_header(("Authorization", format!("Bearer {ops}")))
+        .to_request();
+    let res = test::call_service(&app, req).await;
     let metrics = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     assert!(
         metrics.contains(

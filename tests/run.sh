@@ -22,7 +22,7 @@ for backend in $backends; do
   case "$backend" in
     sled)
       echo "== tests on the sled store"
-      cargo test "$@" 2>&1 | tee -a "$log"
+      cargo test --no-fail-fast "$@" 2>&1 | tee -a "$log"
       pass=${PIPESTATUS[0]}
       ;;
     postgres)
@@ -31,7 +31,7 @@ for backend in $backends; do
       bash tests/pg-cluster.sh start "$cluster" >/dev/null || { echo "could not start PostgreSQL"; exit 1; }
       url=$(bash tests/pg-cluster.sh createdb "$cluster" chorus_test)
       # The library's unit tests are about sled and pure code: the integration tests only.
-      CHORUS_TEST_STORE="$url" cargo test --test '*' "$@" 2>&1 | tee -a "$log"
+      CHORUS_TEST_STORE="$url" cargo test --no-fail-fast --test '*' "$@" 2>&1 | tee -a "$log"
       pass=${PIPESTATUS[0]}
       echo "== PostgreSQL pass: $(( $(date +%s) - started )) s"
       ;;

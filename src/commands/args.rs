@@ -181,6 +181,8 @@ pub enum ExportFormat {
     #[default]
     Csv,
     Jsonl,
+    /// NDJSON, one FHIR R4 QuestionnaireResponse a line (FHIR Bulk Data style)
+    Fhir,
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +191,10 @@ pub struct ExportArgs {
     pub site: String,
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
+    /// With --format fhir: the public URL the canonical URLs are built on (default
+    /// `public_url` from chorus.toml, else http://BIND)
+    #[arg(long)]
+    pub base_url: Option<String>,
     /// Write to this file instead of standard output
     #[arg(long, short)]
     pub output: Option<PathBuf>,

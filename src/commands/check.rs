@@ -19,7 +19,14 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, StartupError> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    // A broken site's problems, then the rule tests of the sites that load.
     let mut failures = 0;
+    for problems in registry.broken().values() {
+        for problem in problems {
+            println!("{problem}");
+        }
+        failures += problems.len();
+    }
     let mut cases = 0;
     let mut warnings = 0;
     for id in registry.ids() {

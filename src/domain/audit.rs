@@ -31,7 +31,7 @@ pub struct NewAuditEntry {
     pub details: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// 1, 2, 3 … with no gap, assigned by the store.
     pub seq: u64,

@@ -5,7 +5,7 @@ use super::response::RuleError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RetagStatus {
     Running,
@@ -14,7 +14,7 @@ pub enum RetagStatus {
 }
 
 /// Progress of re-tagging a site's stored responses, persisted so a restart resumes it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct RetagProgress {
     pub status: RetagStatus,
     pub started_at: String,

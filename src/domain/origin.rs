@@ -36,19 +36,21 @@ impl Origin {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OriginKind {
     Response,
     Review,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 struct OriginFields {
     response_id: Uuid,
     #[serde(default)]
     survey: String,
+    /// Always written; records stored before it existed lack it.
     #[serde(default)]
+    #[schema(required = true)]
     origin: Option<OriginKind>,
 }
 
@@ -80,5 +82,23 @@ impl From<Origin> for OriginFields {
                 origin: Some(OriginKind::Review),
             },
         }
+    }
+}
+
+/// In JSON an origin is its `OriginFields` (see the module comment).
+impl utoipa::PartialSchema for Origin {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <OriginFields as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for Origin {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <OriginFields as utoipa::ToSchema>::schemas(schemas);
     }
 }

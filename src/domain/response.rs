@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A validated answer, in the shape SPEC gives for each question kind.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum AnswerValue {
     Int(i64),
@@ -32,7 +32,7 @@ impl AnswerValue {
 /// Question id → validated answer. Questions left unanswered or hidden are absent.
 pub type Answers = BTreeMap<String, AnswerValue>;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct StoredResponse {
     pub id: Uuid,
     pub site: String,
@@ -75,14 +75,14 @@ impl StoredResponse {
 }
 
 /// A barrier code with the plugin or rule file that produced it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Tag {
     pub code: String,
     pub source: String,
 }
 
 /// A failure of one hook on one response; the response is stored regardless.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RuleError {
     /// Plugin name or rule file (`rules/<name>.rhai`).
     pub source: String,
@@ -94,7 +94,7 @@ pub struct RuleError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     #[default]
@@ -112,7 +112,7 @@ impl Priority {
 }
 
 /// What a `follow_up` or `review` hook asked for (SPEC "Actions").
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     Task {
@@ -133,7 +133,7 @@ pub enum Action {
 }
 
 /// An action that became a follow-up of a stored response.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct FollowUp {
     pub id: Uuid,
     pub source: String,

@@ -107,3 +107,19 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// Failed web sign-ins under one account name, kept in the store so that every node sees the
+/// same count. Keyed by the SHA-256 of the name tried (a name field sometimes holds a password
+/// typed in the wrong box; the store never keeps it).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoginFailures {
+    /// Failures since the last successful sign-in (or since they were forgotten).
+    pub count: u32,
+    /// When the last one happened (ms since the epoch).
+    pub last_ms: i64,
+}
+
+/// The store key of an account name's failed sign-ins.
+pub fn account_key(name: &str) -> String {
+    hex::encode(Sha256::digest(name.as_bytes()))
+}

@@ -7,18 +7,24 @@
 //!   represent;
 //! - [`answers_from_questionnaire_response`]: a posted QuestionnaireResponse as raw answers for
 //!   the survey validator, with every problem named by linkId;
-//! - [`questionnaire_response`]: a stored response as a QuestionnaireResponse.
+//! - [`questionnaire_response`]: a stored response as a QuestionnaireResponse;
+//! - [`search`]: the search parameters of the endpoint, [`rest`]: its Bundles,
+//!   OperationOutcomes and CapabilityStatement.
 
 mod enable_when;
 mod export;
 mod import;
 mod response;
+pub mod rest;
+pub mod search;
 mod translation;
 pub mod types;
 
 pub use export::questionnaire;
 pub use import::{survey_from_questionnaire, ImportOptions};
-pub use response::{answers_from_questionnaire_response, questionnaire_response};
+pub use response::{
+    answers_from_questionnaire_response, questionnaire_response, stored_response_resource,
+};
 pub use types::{Questionnaire, QuestionnaireResponse};
 
 use std::fmt;

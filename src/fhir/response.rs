@@ -68,6 +68,33 @@ pub fn questionnaire_response(
     }
 }
 
+/// A stored response as a QuestionnaireResponse, with the survey it answered as the site now
+/// defines it; a survey the site no longer has gives every answer its stored type, no text.
+pub fn stored_response_resource(
+    site: &Site,
+    stored: &StoredResponse,
+    public_base: &str,
+) -> QuestionnaireResponse {
+    match site.survey(&stored.survey) {
+        Some(survey) => questionnaire_response(site, survey, stored, public_base),
+        None => {
+            let gone = Survey {
+                id: stored.survey.clone(),
+                group: stored.group.clone(),
+                title: String::new(),
+                intro: String::new(),
+                version: stored.survey_version,
+                anonymous: true,
+                questions: Vec::new(),
+                translations: BTreeMap::new(),
+                asks: None,
+                asks_by_version: BTreeMap::new(),
+            };
+            questionnaire_response(site, &gone, stored, public_base)
+        }
+    }
+}
+
 fn response_item(
     id: &str,
     question: Option<&Question>,

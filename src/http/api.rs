@@ -2,11 +2,11 @@
 
 use super::auth::{PublicSite, SiteUser, Viewer};
 use super::body::JsonBody;
-use super::common::instant_param;
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::{Channel, FollowUp, StoredResponse};
 use crate::services::audit::Actor;
+use crate::services::reports::ReportFilter;
 use crate::services::submit::{submit, Submission};
 use crate::services::ServiceError;
 use crate::services::{paging, responses};
@@ -15,16 +15,17 @@ use crate::survey::RawAnswer;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_surveys)
         .service(get_survey)
         .service(post_response)
         .service(list_responses);
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SurveySummary<'a> {
     id: &'a str,
     group: &'a str,
@@ -32,6 +33,14 @@ struct SurveySummary<'a> {
     version: u32,
 }
 
+#[utoipa::path(
+    tag = "responses",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The site's surveys (id, group, title, version)", body = Vec<SurveySummary>),
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/surveys")]
 async fn list_surveys(site: PublicSite) -> HttpResponse {
     let list: Vec<SurveySummary> = site
@@ -49,6 +58,14 @@ async fn list_surveys(site: PublicSite) -> HttpResponse {
     HttpResponse::Ok().json(list)
 }
 
+#[utoipa::path(
+    tag = "responses",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "The survey definition (SPEC 'Survey files')", body = crate::survey::Survey),
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/surveys/{survey}")]
 async fn get_survey(
     site: PublicSite,
@@ -63,7 +80,7 @@ async fn get_survey(
     Ok(HttpResponse::Ok().json(survey.as_ref()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewResponse {
     answers: BTreeMap<String, serde_json::Value>,
@@ -74,7 +91,7 @@ struct NewResponse {
     language: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Created<'a> {
     id: Uuid,
     tags: Vec<String>,
@@ -82,7 +99,7 @@ struct Created<'a> {
 }
 
 /// An `Idempotency-Key` that is not a UUID is mapped to one by hashing, so any string works.
-fn idempotency_key(req: &HttpRequest) -> Result<Option<Uuid>, ApiError> {
+pub(super) fn idempotency_key(req: &HttpRequest) -> Result<Option<Uuid>, ApiError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };
@@ -129,6 +146,17 @@ pub fn json_submission(site: &str, survey: &str, body: &[u8]) -> Result<Submissi
     Ok(into_submission(site.into(), survey.into(), body))
 }
 
+#[utoipa::path(
+    tag = "responses",
+    params(crate::http::openapi::SurveyPath, ("Idempotency-Key" = Option<String>, Header, description = "Any 1-255 characters; a replay of the same survey and body answers the first result")),
+    request_body = NewResponse,
+    responses(
+        (status = 201, description = "Stored: id, tags, follow_ups; Idempotent-Replayed: true on a replay", body = Created),
+        crate::http::openapi::BodyErrors,
+        (status = 422, description = "invalid_answer, invalid_language or idempotency_key_reused", body = crate::http::error::ErrorBody),
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/surveys/{survey}/responses")]
 async fn post_response(
     state: web::Data<AppState>,
@@ -154,7 +182,8 @@ async fn post_response(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     group: Option<String>,
@@ -162,16 +191,31 @@ struct ListQuery {
     survey: Option<String>,
     since: Option<String>,
     until: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ResponseList {
     responses: Vec<StoredResponse>,
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
+#[utoipa::path(
+    tag = "responses",
+    params(crate::http::openapi::SitePath, ListQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of responses, oldest first, and next_cursor", body = ResponseList),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/responses")]
 async fn list_responses(
     state: web::Data<AppState>,
@@ -179,13 +223,21 @@ async fn list_responses(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    // The survey and the time range are checked as /report checks them: an unknown survey is
+    // 404, `until` not after `since` is 400.
+    let range = ReportFilter::parse(
+        &user.site.site,
+        q.survey.as_deref(),
+        q.since.as_deref(),
+        q.until.as_deref(),
+    )?;
     let query = ResponseQuery {
         site: user.id().to_string(),
-        survey: q.survey,
+        survey: range.survey,
         group: q.group,
         tag: q.tag,
-        since_ms: instant_param("since", q.since.as_deref())?,
-        until_ms: instant_param("until", q.until.as_deref())?,
+        since_ms: range.since_ms,
+        until_ms: range.until_ms,
         after: paging::cursor("cursor", q.cursor.as_deref())?,
         limit: paging::limit(q.limit)?,
     };

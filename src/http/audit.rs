@@ -9,12 +9,13 @@ use crate::domain::AuditEntry;
 use crate::services::audit::{self, AuditFilters};
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(site_audit).service(all_audit);
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AuditList {
     entries: Vec<AuditEntry>,
     next_cursor: Option<String>,
@@ -34,6 +35,17 @@ async fn listing(
         }))
 }
 
+#[utoipa::path(
+    tag = "audit",
+    params(crate::http::openapi::SitePath, AuditFilters),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of the site's audit entries, newest first, and next_cursor", body = AuditList),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/audit")]
 async fn site_audit(
     state: web::Data<AppState>,
@@ -43,6 +55,17 @@ async fn site_audit(
     listing(&state, Some(user.id()), &filters).await
 }
 
+#[utoipa::path(
+    tag = "audit",
+    params(AuditFilters),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of every site's audit entries, newest first, and next_cursor", body = AuditList),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        (status = 503, description = "store_unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/audit")]
 async fn all_audit(
     state: web::Data<AppState>,

@@ -85,7 +85,7 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
-/// The user whose API token the request bears.
+/// The user of the request's bearer token, whatever its site and role.
 pub(super) async fn token_user(req: &HttpRequest) -> Result<User, ApiError> {
     let token = bearer(req)?;
     let state = state_of(req)?;
@@ -95,6 +95,24 @@ pub(super) async fn token_user(req: &HttpRequest) -> Result<User, ApiError> {
         .ok_or(ApiError::InvalidToken)
 }
 
+/// May `user` act with role `R` on `site`? Checked before the site's existence, so a token of
+/// one site learns nothing about others.
+pub(super) fn check_access<R: MinRole>(user: &User, site: &str) -> Result<(), ApiError> {
+    if !user.can_access(site) || user.role < R::ROLE {
+        return Err(ApiError::Forbidden(R::DOING.to_string()));
+    }
+    Ok(())
+}
+
+/// The token's user, allowed at least role `R` on the `{site}` of the path (checked before
+/// anything is said about the site).
+async fn path_user<R: MinRole>(req: &HttpRequest) -> Result<(User, String), ApiError> {
+    let user = token_user(req).await?;
+    let site = req.match_info().get("site").unwrap_or_default().to_string();
+    check_access::<R>(&user, &site)?;
+    Ok((user, site))
+}
+
 impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -102,18 +120,63 @@ impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = state_of(&req)?;
-            let site = req.match_info().get("site").unwrap_or_default().to_string();
-            let user = token_user(&req).await?;
-            // Access before existence: a token of one site learns nothing about others.
-            if !user.can_access(&site) || user.role < R::ROLE {
-                return Err(ApiError::Forbidden(R::DOING.to_string()));
-            }
+            let (user, site) = path_user::<R>(&req).await?;
             Ok(SiteUser {
+                site: state_of(&req)?.site(&site)?,
                 user,
-                site: state.site(&site)?,
                 _role: PhantomData,
             })
+        })
+    }
+}
+
+/// As `SiteUser`, for a site that runs or whose files keep it from running (reloading it).
+pub struct SiteAccess<R: MinRole> {
+    pub user: User,
+    pub site: String,
+    _role: PhantomData<R>,
+}
+
+impl<R: MinRole + 'static> FromRequest for SiteAccess<R> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let (user, site) = path_user::<R>(&req).await?;
+            state_of(&req)?.known_site(&site)?;
+            Ok(SiteAccess {
+                user,
+                site,
+                _role: PhantomData,
+            })
+        })
+    }
+}
+
+/// `/metrics` names every site: open only when the configuration says so
+/// (`metrics_public = true`), else to the bearer token of a user of every site (`*`).
+pub struct MetricsReader;
+
+impl FromRequest for MetricsReader {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            if state.config.metrics_public {
+                return Ok(MetricsReader);
+            }
+            let user = token_user(&req).await?;
+            if user.site != crate::domain::ALL_SITES {
+                return Err(ApiError::Forbidden(
+                    "read the metrics (they name every site)".into(),
+                ));
+            }
+            Ok(MetricsReader)
         })
     }
 }

@@ -9,6 +9,7 @@ use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -47,20 +48,45 @@ async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes,
 /// A JSON body (`Content-Type: application/json`).
 pub struct JsonBody<T>(pub T);
 
+/// A FHIR resource in JSON (`Content-Type: application/fhir+json`, or `application/json`).
+pub struct FhirBody<T>(pub T);
+
+/// Reads and decodes a JSON body whose Content-Type is one of `accepted` (the first is named
+/// in the error).
+fn json_body<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    accepted: &'static [&'static str],
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    let req = req.clone();
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if !accepted.contains(&req.content_type()) {
+            return Err(ApiError::UnsupportedMediaType(accepted[0]));
+        }
+        let bytes = read_limited(&req, &mut payload).await?;
+        decode_json(&bytes)
+    })
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if req.content_type() != "application/json" {
-                return Err(ApiError::UnsupportedMediaType("application/json"));
-            }
-            let bytes = read_limited(&req, &mut payload).await?;
-            decode_json(&bytes).map(JsonBody)
-        })
+        let body = json_body(req, payload, &["application/json"]);
+        Box::pin(async move { body.await.map(JsonBody) })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for FhirBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let accepted = &[crate::fhir::rest::FHIR_JSON, "application/json"];
+        let body = json_body(req, payload, accepted);
+        Box::pin(async move { body.await.map(FhirBody) })
     }
 }
 
@@ -101,4 +127,26 @@ impl FromRequest for FormFields {
             decode_form(&bytes).map(FormFields)
         })
     }
+}
+
+/// A JSON whole number also when written with a fraction of zero (`5.0`): JSON Schema calls
+/// that an integer, so a client generated from the OpenAPI document may send it.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = f64::deserialize(d)?;
+    if n.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&n) {
+        return Err(serde::de::Error::custom(format!(
+            "{n} is not a whole number from 0 to {}",
+            u32::MAX
+        )));
+    }
+    Ok(n as u32)
+}
+
+/// As `whole_number`, for an optional field.
+pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrapped(#[serde(deserialize_with = "whole_number")] u32);
+    Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
 }

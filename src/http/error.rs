@@ -37,7 +37,51 @@ pub enum ApiError {
     CsrfRejected,
     #[error("could not render the page: {0}")]
     Render(String),
+    /// A known path with a method it does not answer; the methods it does (`Allow`).
+    #[error("this path answers {0} only")]
+    MethodNotAllowed(String),
+    #[error("no such path")]
+    RouteNotFound,
 }
+
+/// Every `code` an error body can carry (the OpenAPI document's enum; docs/api.md explains
+/// each). `every_code_is_listed` below keeps it complete.
+pub const ERROR_CODES: &[&str] = &[
+    "site_not_found",
+    "site_unavailable",
+    "survey_not_found",
+    "response_not_found",
+    "follow_up_not_found",
+    "delivery_not_found",
+    "kiosk_not_found",
+    "user_not_found",
+    "user_exists",
+    "link_unusable",
+    "invalid_answer",
+    "invalid_language",
+    "invalid_query",
+    "invalid_body",
+    "conflict",
+    "idempotency_key_reused",
+    "invitation_unknown",
+    "invitation_used",
+    "invitation_expired",
+    "site_invalid",
+    "unavailable",
+    "store_unavailable",
+    "malformed_json",
+    "unsupported_media_type",
+    "payload_too_large",
+    "body_timeout",
+    "missing_token",
+    "invalid_token",
+    "forbidden",
+    "login_required",
+    "csrf_rejected",
+    "render_failed",
+    "method_not_allowed",
+    "not_found",
+];
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -79,6 +123,8 @@ impl ApiError {
             ApiError::LoginRequired => "login_required",
             ApiError::CsrfRejected => "csrf_rejected",
             ApiError::Render(_) => "render_failed",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::RouteNotFound => "not_found",
         }
     }
 
@@ -104,6 +150,7 @@ fn service_status(e: &ServiceError) -> StatusCode {
         S::SiteNotFound(_)
         | S::SurveyNotFound(_)
         | S::ResponseNotFound(_)
+        | S::ResourceNotFound(_)
         | S::FollowUpNotFound(_)
         | S::DeliveryNotFound(_)
         | S::KioskNotFound(_)
@@ -111,6 +158,7 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::InvitationUnknown => StatusCode::NOT_FOUND,
         S::InvitationUsed | S::InvitationExpired | S::LinkUnusable => StatusCode::GONE,
         S::InvalidAnswers(_)
+        | S::InvalidResource(_)
         | S::InvalidLanguage(_)
         | S::SiteInvalid(_)
         | S::InvalidOutcome(_)
@@ -120,19 +168,23 @@ fn service_status(e: &ServiceError) -> StatusCode {
             StatusCode::CONFLICT
         }
         S::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
-        S::Store(_) | S::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        S::Store(_) | S::Unavailable | S::SiteUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every error answer of the JSON API.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail<'a> {
+    /// One of the stable codes (the document lists them).
     code: &'a str,
+    /// For people; may change.
     message: String,
+    /// The field or query parameter at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
     /// Every problem when there are several (SPEC extension).
@@ -142,6 +194,9 @@ struct ErrorDetail<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a [String]>,
 }
+
+/// The body of the 303 that sends an admin page without a session to the sign-in form.
+const SIGN_IN_PAGE: &str = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in · Chorus admin</title></head>\n<body><p>Please <a href=\"/admin/login\">sign in</a>.</p></body></html>\n";
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
@@ -158,6 +213,8 @@ impl ResponseError for ApiError {
             // Admin pages: send the browser to the sign-in form.
             ApiError::LoginRequired => StatusCode::SEE_OTHER,
             ApiError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RouteNotFound => StatusCode::NOT_FOUND,
         }
     }
 
@@ -178,8 +235,15 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::MissingToken | ApiError::InvalidToken) {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
+        if let ApiError::MethodNotAllowed(allow) = self {
+            res.insert_header(("Allow", allow.as_str()));
+        }
         if matches!(self, ApiError::LoginRequired) {
-            res.insert_header(("Location", "/admin/login"));
+            // A browser follows the Location; anything that shows the body shows a link.
+            return res
+                .insert_header(("Location", "/admin/login"))
+                .content_type("text/html; charset=utf-8")
+                .body(SIGN_IN_PAGE);
         }
         res.json(ErrorBody {
             error: ErrorDetail {
@@ -190,5 +254,66 @@ impl ResponseError for ApiError {
                 errors,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of each variant: adding a variant without listing its code fails here (the match in
+    /// `code` makes the variant list itself exhaustive).
+    #[test]
+    fn every_code_is_listed() {
+        let s = String::new;
+        let service = [
+            ServiceError::SiteNotFound(s()),
+            ServiceError::SiteUnavailable(s()),
+            ServiceError::SurveyNotFound(s()),
+            ServiceError::ResponseNotFound(s()),
+            ServiceError::FollowUpNotFound(s()),
+            ServiceError::DeliveryNotFound(s()),
+            ServiceError::KioskNotFound(s()),
+            ServiceError::InvalidAnswers(vec![]),
+            ServiceError::InvalidLanguage(vec![]),
+            ServiceError::invalid_query("f", "m"),
+            ServiceError::invalid_body("f", "m"),
+            ServiceError::TransitionRefused(s()),
+            ServiceError::AlreadyDelivered,
+            ServiceError::RetagRunning(s()),
+            ServiceError::IdempotencyKeyReused,
+            ServiceError::InvitationUnknown,
+            ServiceError::InvitationUsed,
+            ServiceError::InvitationExpired,
+            ServiceError::SiteInvalid(vec![]),
+            ServiceError::Unavailable,
+            ServiceError::Store(StoreError::Backend(s())),
+        ];
+        let api = [
+            ApiError::MalformedJson(s()),
+            ApiError::UnsupportedMediaType("application/json"),
+            ApiError::PayloadTooLarge(1),
+            ApiError::BodyTimeout,
+            ApiError::MissingToken,
+            ApiError::InvalidToken,
+            ApiError::Forbidden(s()),
+            ApiError::NotAllowed(s()),
+            ApiError::LoginRequired,
+            ApiError::CsrfRejected,
+            ApiError::Render(s()),
+            ApiError::MethodNotAllowed(s()),
+            ApiError::RouteNotFound,
+        ];
+        let mut codes: Vec<&str> = service
+            .into_iter()
+            .map(|e| ApiError::from(e).code())
+            .collect();
+        codes.extend(api.iter().map(ApiError::code));
+        for code in &codes {
+            assert!(ERROR_CODES.contains(code), "{code} is not in ERROR_CODES");
+        }
+        for listed in ERROR_CODES {
+            assert!(codes.contains(listed), "{listed} is listed but never used");
+        }
     }
 }

@@ -15,25 +15,30 @@ use crate::services::{paging, ServiceError};
 use crate::store::{DeliveryQuery, OverdueFilter, TaskQuery};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_follow_ups)
         .service(update_follow_up)
         .service(list_delivery_page)
         .service(retry);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct FollowUpQuery {
     status: Option<String>,
     queue: Option<String>,
     overdue: Option<bool>,
+    /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TaskView {
     #[serde(flatten)]
     task: Task,
@@ -43,6 +48,20 @@ struct TaskView {
     /// What came of a done task (also in its history).
     #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct TaskList {
+    follow_ups: Vec<TaskView>,
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct DeliveryList {
+    deliveries: Vec<Delivery>,
+    #[schema(required = true)]
+    next_cursor: Option<String>,
 }
 
 fn view(task: Task, now: i64) -> TaskView {
@@ -55,6 +74,17 @@ fn view(task: Task, now: i64) -> TaskView {
 }
 
 /// Soonest due first (tasks without a due time last), then oldest first.
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SitePath, FollowUpQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of tasks and next_cursor", body = TaskList),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/follow-ups")]
 async fn list_follow_ups(
     state: web::Data<AppState>,
@@ -79,13 +109,13 @@ async fn list_follow_ups(
     };
     let page = list_tasks(&state, &query, "cursor").await?;
     let list: Vec<TaskView> = page.items.into_iter().map(|t| view(t, now)).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "follow_ups": list,
-        "next_cursor": page.next.map(|id| id.to_string()),
-    })))
+    Ok(HttpResponse::Ok().json(TaskList {
+        follow_ups: list,
+        next_cursor: page.next.map(|id| id.to_string()),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusChangeBody {
     status: String,
@@ -96,6 +126,20 @@ struct StatusChangeBody {
     outcome: Option<String>,
 }
 
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SiteIdPath),
+    request_body = StatusChangeBody,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The task after the change", body = TaskView),
+        crate::http::openapi::BodyErrors,
+        (status = 409, description = "conflict: the status change is not allowed", body = crate::http::error::ErrorBody),
+        (status = 404, description = "follow_up_not_found", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/follow-ups/{id}")]
 async fn update_follow_up(
     state: web::Data<AppState>,
@@ -123,15 +167,30 @@ async fn update_follow_up(
     Ok(HttpResponse::Ok().json(view(task, now_ms())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DeliveryListQuery {
     status: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// Oldest first.
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SitePath, DeliveryListQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of webhook deliveries and next_cursor", body = DeliveryList),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/deliveries")]
 async fn list_delivery_page(
     state: web::Data<AppState>,
@@ -146,13 +205,24 @@ async fn list_delivery_page(
         limit: paging::limit(query.limit)?,
     };
     let page = list_deliveries(&state, &query).await?;
-    let list: Vec<Delivery> = page.items;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "deliveries": list,
-        "next_cursor": page.next.map(|id| id.to_string()),
-    })))
+    Ok(HttpResponse::Ok().json(DeliveryList {
+        deliveries: page.items,
+        next_cursor: page.next.map(|id| id.to_string()),
+    }))
 }
 
+#[utoipa::path(
+    tag = "follow-ups",
+    params(crate::http::openapi::SiteIdPath),
+    security(("token" = [])),
+    responses(
+        (status = 202, description = "The delivery, pending again", body = Delivery),
+        (status = 409, description = "conflict: already delivered", body = crate::http::error::ErrorBody),
+        (status = 404, description = "delivery_not_found", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/deliveries/{id}/retry")]
 async fn retry(
     state: web::Data<AppState>,

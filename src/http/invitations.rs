@@ -10,32 +10,50 @@ use crate::services::invitations::issue;
 use crate::services::ServiceError;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_invitations);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewInvitations {
+    #[serde(deserialize_with = "super::body::whole_number")]
+    #[schema(minimum = 1, maximum = 1000)]
     count: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::body::optional_whole_number")]
+    #[schema(minimum = 1, maximum = 365)]
     expires_in_days: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct IssuedLink {
     url: String,
     expires_at: String,
 }
 
-#[derive(Serialize)]
-struct Created<'a> {
+/// The links `POST .../invitations` issued.
+#[derive(Serialize, utoipa::ToSchema)]
+struct IssuedLinks<'a> {
     site: &'a str,
     survey: String,
     invitations: Vec<IssuedLink>,
 }
 
+#[utoipa::path(
+    tag = "responses",
+    params(crate::http::openapi::SurveyPath),
+    request_body = NewInvitations,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "The invitation links and when they expire", body = IssuedLinks),
+        crate::http::openapi::BodyErrors,
+        (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/surveys/{survey}/invitations")]
 async fn create_invitations(
     state: web::Data<AppState>,
@@ -66,7 +84,7 @@ async fn create_invitations(
             expires_at: i.expires_at,
         })
         .collect();
-    Ok(HttpResponse::Created().json(Created {
+    Ok(HttpResponse::Created().json(IssuedLinks {
         site: user.id(),
         survey,
         invitations,

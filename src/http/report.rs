@@ -6,12 +6,14 @@ use crate::app::AppState;
 use crate::services::reports::{site_report, ReportFilter};
 use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(report);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     pub survey: Option<String>,
@@ -35,6 +37,17 @@ impl ReportQuery {
     }
 }
 
+#[utoipa::path(
+    tag = "report",
+    params(crate::http::openapi::SitePath, ReportQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The report (SPEC 'Report')", body = crate::report::Report),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/report")]
 async fn report(
     state: web::Data<AppState>,

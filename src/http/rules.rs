@@ -1,11 +1,11 @@
 //! Admin endpoints of the rule layer: rule errors, reload, dry-run and re-tagging.
 
-use super::auth::{Admin, SiteUser};
+use super::auth::{Admin, SiteAccess, SiteUser};
 use super::body::JsonBody;
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
-use crate::domain::{Action, Answers, ErrorSource, RuleError, Tag};
+use crate::domain::{Action, Answers, ErrorSource, RetagProgress, RuleError, Tag};
 use crate::services::audit::Actor;
 use crate::services::evaluate::{evaluate, Hooks};
 use crate::services::sites::reload_site;
@@ -14,9 +14,10 @@ use crate::survey::RawAnswer;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_rule_errors)
         .service(reload)
         .service(dry_run)
@@ -24,15 +25,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(retag_progress);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RuleErrorQuery {
+    /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// One rule error with the response it happened on.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RuleErrorItem {
     response_id: Uuid,
     survey: String,
@@ -42,13 +47,25 @@ struct RuleErrorItem {
     error: RuleError,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RuleErrorList {
     rule_errors: Vec<RuleErrorItem>,
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
 /// Recent rule errors, newest first; `limit` counts responses (each may carry several errors).
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath, RuleErrorQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A page of rule errors, newest first, and next_cursor", body = RuleErrorList),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/rule-errors")]
 async fn list_rule_errors(
     state: web::Data<AppState>,
@@ -85,7 +102,7 @@ async fn list_rule_errors(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Reloaded<'a> {
     site: &'a str,
     reloaded: bool,
@@ -94,13 +111,25 @@ struct Reloaded<'a> {
 }
 
 /// Re-reads the site from disk; a broken file keeps the running version (422 with every
-/// problem as `file:line:col: message`).
+/// problem as `file:line:col: message`). A site that did not load at start (broken) comes in
+/// once its files are fixed.
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Reloaded: site, reloaded, sources", body = Reloaded),
+        (status = 422, description = "site_invalid: errors lists every file:line:col: message", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/reload")]
 async fn reload(
     state: web::Data<AppState>,
-    user: SiteUser<Admin>,
+    user: SiteAccess<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    let rt = reload_site(&state, Actor::User(&user.user.name), user.id()).await?;
+    let rt = reload_site(&state, Actor::User(&user.user.name), &user.site).await?;
     Ok(HttpResponse::Ok().json(Reloaded {
         site: rt.site.id(),
         reloaded: true,
@@ -108,7 +137,7 @@ async fn reload(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DryRunRequest {
     survey: String,
@@ -116,25 +145,53 @@ struct DryRunRequest {
     answers: BTreeMap<String, serde_json::Value>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct DryRunResult {
     survey: String,
     /// The answers as the hooks saw them: validated, hidden questions dropped.
     answers: Answers,
     tags: Vec<Tag>,
-    actions: Vec<serde_json::Value>,
+    actions: Vec<SourcedAction>,
     errors: Vec<RuleError>,
 }
 
-fn action_json(source: String, action: &Action) -> serde_json::Value {
-    let mut v = serde_json::to_value(action).unwrap_or_default();
-    if let serde_json::Value::Object(map) = &mut v {
-        map.insert("source".into(), serde_json::Value::String(source));
-    }
-    v
+/// An action with the plugin or rule file that returned it.
+#[derive(Serialize, utoipa::ToSchema)]
+struct SourcedAction {
+    source: String,
+    #[serde(flatten)]
+    action: Action,
+}
+
+/// The latest re-tag's progress, or `{"status": "never"}` before the first.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+enum RetagAnswer {
+    Progress(RetagProgress),
+    Never { status: NeverRetagged },
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum NeverRetagged {
+    Never,
 }
 
 /// Runs the site's hooks on posted answers; stores nothing and triggers nothing.
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    request_body = DryRunRequest,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "What the hooks return; nothing stored or sent", body = DryRunResult),
+        crate::http::openapi::BodyErrors,
+        (status = 422, description = "invalid_answer", body = crate::http::error::ErrorBody),
+        (status = 404, description = "survey_not_found", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/rules/dry-run")]
 async fn dry_run(
     state: web::Data<AppState>,
@@ -154,8 +211,9 @@ async fn dry_run(
         .map(|(k, v)| (k, RawAnswer::Json(v)))
         .collect();
     let id = Uuid::now_v7();
+    let site_id = rt.site.id().to_string();
     let evaluation = state
-        .run(move || {
+        .run_for_site(&site_id, move || {
             evaluate(
                 &rt.site,
                 &rt.rules,
@@ -176,13 +234,24 @@ async fn dry_run(
             .outcome
             .actions
             .into_iter()
-            .map(|(source, action)| action_json(source, &action))
+            .map(|(source, action)| SourcedAction { source, action })
             .collect(),
         errors: evaluation.outcome.errors,
     }))
 }
 
 /// Starts re-tagging the site's stored responses with the current tag hooks (202).
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    security(("token" = [])),
+    responses(
+        (status = 202, description = "The re-tag's progress", body = RetagProgress),
+        (status = 409, description = "conflict: a re-tag is running", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/sites/{site}/retag")]
 async fn start_retag(
     state: web::Data<AppState>,
@@ -198,13 +267,25 @@ async fn start_retag(
 }
 
 /// Progress of the latest re-tag of the site (`{"status": "never"}` before the first).
+#[utoipa::path(
+    tag = "rules",
+    params(crate::http::openapi::SitePath),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The latest re-tag's progress ({status: never} before the first)", body = RetagAnswer),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/sites/{site}/retag")]
 async fn retag_progress(
     state: web::Data<AppState>,
     user: SiteUser<Admin>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(match state.store.retag_progress(user.id()).await? {
-        Some(p) => HttpResponse::Ok().json(p),
-        None => HttpResponse::Ok().json(serde_json::json!({ "status": "never" })),
+        Some(p) => HttpResponse::Ok().json(RetagAnswer::Progress(p)),
+        None => HttpResponse::Ok().json(RetagAnswer::Never {
+            status: NeverRetagged::Never,
+        }),
     })
 }

@@ -12,8 +12,9 @@ use crate::services::password_links::{self, link_path, NewLink};
 use crate::services::users::{self, By};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_users)
         .service(create_user)
         .service(get_user)
@@ -27,11 +28,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A user as the API and the pages show it: never a hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub name: String,
     /// A site id, or `*` for every site.
     pub site: String,
+    #[schema(value_type = String, example = "staff")]
     pub role: Role,
     pub disabled: bool,
     pub has_password: bool,
@@ -53,12 +55,12 @@ impl From<&User> for UserView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct UserList {
     users: Vec<UserView>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUserBody {
     name: String,
@@ -66,27 +68,27 @@ struct NewUserBody {
     role: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CreatedUser {
     user: UserView,
     /// The API token, shown only in this answer.
     token: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoleBody {
     role: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TokenView {
     /// The API token, shown only in this answer; the user's previous token stopped working.
     token: String,
 }
 
 /// An invitation: the single-use link for the user to set their password.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InviteView {
     pub user: String,
     pub url: String,
@@ -103,7 +105,7 @@ impl InviteView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
     current_password: String,
@@ -142,6 +144,15 @@ pub(crate) fn check_new_site(state: &AppState, admin: &User, site: &str) -> Resu
     Ok(())
 }
 
+#[utoipa::path(
+    tag = "users",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The users this admin manages, by name (never a hash)", body = UserList),
+        crate::http::openapi::TokenErrors,
+        (status = 503, description = "store_unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[get("/users")]
 async fn list_users(
     state: web::Data<AppState>,
@@ -152,6 +163,18 @@ async fn list_users(
     Ok(no_store(HttpResponse::Ok()).json(UserList { users }))
 }
 
+#[utoipa::path(
+    tag = "users",
+    security(("token" = [])),
+    request_body = NewUserBody,
+    responses(
+        (status = 201, description = "The user, with its API token (shown once)", body = CreatedUser),
+        crate::http::openapi::BodyErrors,
+        (status = 409, description = "user_exists", body = crate::http::error::ErrorBody),
+        crate::http::openapi::TokenErrors,
+        (status = 503, description = "store_unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[post("/users")]
 async fn create_user(
     state: web::Data<AppState>,
@@ -168,6 +191,16 @@ async fn create_user(
     Ok(no_store(HttpResponse::Created()).json(CreatedUser { user, token }))
 }
 
+#[utoipa::path(
+    tag = "users",
+    security(("token" = [])),
+    params(crate::http::openapi::UserPath),
+    responses(
+        (status = 200, description = "The user", body = UserView),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[get("/users/{name}")]
 async fn get_user(
     state: web::Data<AppState>,
@@ -178,6 +211,18 @@ async fn get_user(
     Ok(no_store(HttpResponse::Ok()).json(UserView::from(&user)))
 }
 
+#[utoipa::path(
+    tag = "users",
+    security(("token" = [])),
+    params(crate::http::openapi::UserPath),
+    request_body = RoleBody,
+    responses(
+        (status = 200, description = "The user with the role (unchanged when it had it)", body = UserView),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/users/{name}/role")]
 async fn change_role(
     state: web::Data<AppState>,
@@ -202,6 +247,16 @@ async fn set_disabled(
     Ok(no_store(HttpResponse::Ok()).json(UserView::from(&user)))
 }
 
+#[utoipa::path(
+    tag = "users",
+    security(("token" = [])),
+    params(crate::http::openapi::UserPath),
+    responses(
+        (status = 200, description = "Disabled: no sign-in; sessions and token stop working", body = UserView),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/users/{name}/disable")]
 async fn disable_user(
     state: web::Data<AppState>,
@@ -211,6 +266,16 @@ async fn disable_user(
     set_disabled(&state, &admin.0, &name, true).await
 }
 
+#[utoipa::path(
+    tag = "users",
+    security(("token" = [])),
+    params(crate::http::openapi::UserPath),
+    responses(
+        (status = 200, description = "Enabled again", body = UserView),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/users/{name}/enable")]
 async fn enable_user(
     state: web::Data<AppState>,
@@ -220,6 +285,16 @@ async fn enable_user(
     set_disabled(&state, &admin.0, &name, false).await
 }
 
+#[utoipa::path(
+    tag = "users",
+    security(("token" = [])),
+    params(crate::http::openapi::UserPath),
+    responses(
+        (status = 201, description = "A new API token (shown once); the old one stops working", body = TokenView),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/users/{name}/token")]
 async fn new_token(
     state: web::Data<AppState>,
@@ -230,6 +305,16 @@ async fn new_token(
     Ok(no_store(HttpResponse::Created()).json(TokenView { token }))
 }
 
+#[utoipa::path(
+    tag = "users",
+    security(("token" = [])),
+    params(crate::http::openapi::UserPath),
+    responses(
+        (status = 200, description = "The user without a working token", body = UserView),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/users/{name}/token/revoke")]
 async fn revoke_token(
     state: web::Data<AppState>,
@@ -241,6 +326,16 @@ async fn revoke_token(
     Ok(no_store(HttpResponse::Ok()).json(UserView::from(&user)))
 }
 
+#[utoipa::path(
+    tag = "users",
+    security(("token" = [])),
+    params(crate::http::openapi::UserPath),
+    responses(
+        (status = 201, description = "A single-use link (72 hours) for the user to set their password, shown once", body = InviteView),
+        crate::http::openapi::TokenErrors,
+        crate::http::openapi::PublicErrors
+    )
+)]
 #[post("/users/{name}/invite")]
 async fn invite_user(
     state: web::Data<AppState>,
@@ -254,6 +349,17 @@ async fn invite_user(
 }
 
 /// Any token's user changes their own web-login password, giving the current one.
+#[utoipa::path(
+    tag = "users",
+    security(("token" = [])),
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "The password is changed"),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::TokenErrors,
+        (status = 503, description = "store_unavailable", body = crate::http::error::ErrorBody)
+    )
+)]
 #[post("/me/password")]
 async fn own_password(
     req: HttpRequest,

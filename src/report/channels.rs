@@ -8,14 +8,18 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// One channel's respondents per group, in the site's group order.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ChannelRow {
     /// `null` for responses stored before channels were recorded.
     pub channel: Option<Channel>,
-    pub by_group: Ordered<ChannelCell>,
+    #[schema(inline)]
+    pub by_group: ChannelCells,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+/// Group → channel cell (an alias, so the schema derive sees a plain type).
+pub type ChannelCells = Ordered<ChannelCell>;
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ChannelCell {
     Counted { respondents: u64 },

@@ -8,7 +8,7 @@ use crate::survey::Site;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum QueueRow {
     Counted(QueueFigures),
@@ -24,7 +24,7 @@ impl QueueRow {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct QueueFigures {
     pub queue: String,
     pub opened: u64,
@@ -33,9 +33,11 @@ pub struct QueueFigures {
     /// Done by their due time (tasks without one are never on time).
     pub on_time: u64,
     /// Hours from open to done, to the tenth; `null` when none is done.
+    #[schema(required = true)]
     pub median_hours_to_done: Option<f64>,
     /// Outcome → done tasks: every outcome the queue lists (0 included), in its order, then
     /// any other outcome recorded.
+    #[schema(inline)]
     pub outcomes: Outcomes,
 }
 

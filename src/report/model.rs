@@ -10,7 +10,7 @@ use crate::survey::Site;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Report {
     pub site: String,
     /// Cells with fewer respondents than this are suppressed (SPEC extension: echoed).
@@ -23,15 +23,17 @@ pub struct Report {
     pub follow_ups: Vec<QueueRow>,
     /// `interval` and `periods`, when the report was asked `?interval=`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(inline, value_type = super::trend::TrendFields)]
     pub trend: Option<Trend>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct GroupRow {
     pub group: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub respondents: Option<u64>,
     #[serde(skip_serializing_if = "is_false")]
+    #[schema(required = false)]
     pub suppressed: bool,
 }
 
@@ -40,12 +42,13 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// One barrier in one group.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Cell {
     /// Asked of at least `min_cell` respondents: `share` = `count` / `asked`, its 95 % Wilson
     /// interval, and the tags of respondents who were not asked (`unprompted`).
     Counted {
+        #[schema(minimum = 1)]
         asked: u64,
         count: u64,
         share: f64,
@@ -53,7 +56,12 @@ pub enum Cell {
         unprompted: u64,
     },
     /// The group's surveys did not ask the barrier (`asked` is 0): mentions only.
-    NotAsked { asked: u64, unprompted: u64 },
+    NotAsked {
+        /// Always 0: what tells this cell from a counted one.
+        #[schema(maximum = 0)]
+        asked: u64,
+        unprompted: u64,
+    },
     /// Too few respondents to show anything.
     Suppressed { suppressed: bool },
 }
@@ -121,6 +129,26 @@ impl<V: Serialize> Serialize for Ordered<V> {
     }
 }
 
+/// An object of `V`s (the names vary by site).
+impl<V: utoipa::ToSchema> utoipa::PartialSchema for Ordered<V> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .additional_properties(Some(V::schema()))
+            .into()
+    }
+}
+
+impl<V: utoipa::ToSchema> utoipa::ToSchema for Ordered<V> {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        V::schemas(schemas);
+    }
+}
+
 impl<V> Ordered<V> {
     pub fn get(&self, name: &str) -> Option<&V> {
         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
@@ -130,18 +158,22 @@ impl<V> Ordered<V> {
 /// Group → cell.
 pub type ByGroup = Ordered<Cell>;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct BarrierRow {
     pub code: String,
     pub label: String,
+    #[schema(inline)]
     pub by_group: ByGroup,
     /// Largest minus smallest share across the groups with a share; `null` when fewer than
     /// two groups have one (there is nothing to compare).
+    #[schema(required = true)]
     pub gap: Option<f64>,
     /// The 95 % Newcombe interval of the difference between the two groups that define the
     /// gap (larger share minus smaller); `null` without a gap.
+    #[schema(required = true)]
     pub gap_ci: Option<[f64; 2]>,
     /// Those two groups, the larger share first (SPEC extension); `null` without a gap.
+    #[schema(required = true)]
     pub gap_groups: Option<[String; 2]>,
     /// The lower bound of `gap_ci` is above 0: the gap is more than chance would make.
     pub evident: bool,

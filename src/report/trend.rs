@@ -8,7 +8,7 @@ use crate::survey::Site;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Interval {
     /// Monday to Sunday, UTC.
@@ -54,14 +54,24 @@ impl Interval {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Trend {
     pub interval: Interval,
     /// Oldest first, consecutive from the first period with a response to the last one.
     pub periods: Vec<Period>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// The schema of a report's optional trend fields (`?interval=`): both or neither.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TrendFields {
+    #[schema(required = false)]
+    interval: Interval,
+    #[schema(required = false)]
+    periods: Vec<Period>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Period {
     /// The first day, `YYYY-MM-DD`.
     pub start: String,

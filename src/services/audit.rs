@@ -153,6 +153,14 @@ pub enum Event<'a> {
         file: &'a str,
         records: u64,
     },
+    /// A kiosk registered (`kiosk_registered`), enrolled by a tablet (`kiosk_enrolled`) or
+    /// revoked (`kiosk_revoked`): its enrolment link and cookie are credentials.
+    Kiosk {
+        action: &'static str,
+        site: &'a str,
+        id: &'a str,
+        survey: &'a str,
+    },
 }
 
 fn details<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
@@ -349,6 +357,17 @@ impl Event<'_> {
                 Some(file),
                 details([("records", records.to_string())]),
             ),
+            Kiosk {
+                action,
+                site,
+                id,
+                survey,
+            } => (
+                action,
+                Some(site),
+                Some(id),
+                details([("survey", survey.to_string())]),
+            ),
         }
     }
 }
@@ -499,26 +518,39 @@ pub const ACTIONS: &[&str] = &[
     "invitations_created",
     "backup",
     "restore",
+    "kiosk_registered",
+    "kiosk_enrolled",
+    "kiosk_revoked",
     "start",
     "stop",
 ];
 
 /// The filters of an audit listing as the API and the admin page receive them; empty is any.
-#[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilters {
+    /// One audited action (docs/audit.md lists them).
     #[serde(default)]
+    #[param(required = false)]
     pub action: String,
+    /// A user name, `cli` or `system`.
     #[serde(default)]
+    #[param(required = false)]
     pub actor: String,
     /// RFC 3339 or YYYY-MM-DD; `since` inclusive, `until` exclusive.
     #[serde(default)]
+    #[param(required = false)]
     pub since: String,
     #[serde(default)]
+    #[param(required = false)]
     pub until: String,
     /// The `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[param(required = false)]
     pub cursor: String,
+    /// Page size, 1 to 1000 (default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 

@@ -9,10 +9,17 @@ use crate::survey::FieldError;
 pub enum ServiceError {
     #[error("no site \"{0}\"")]
     SiteNotFound(String),
+    /// The site's files have problems, so it does not run (the admin pages and `chorus check`
+    /// list them); nothing of the problems is told here.
+    #[error("site \"{0}\" is not running: its files have problems an administrator must fix")]
+    SiteUnavailable(String),
     #[error("site has no survey \"{0}\"")]
     SurveyNotFound(String),
     #[error("no response \"{0}\"")]
     ResponseNotFound(String),
+    /// A FHIR resource (`Questionnaire/<id>`, `QuestionnaireResponse/<id>`) this server lacks.
+    #[error("no {0} on this server")]
+    ResourceNotFound(String),
     #[error("no follow-up \"{0}\"")]
     FollowUpNotFound(String),
     #[error("no webhook delivery \"{0}\"")]
@@ -21,6 +28,10 @@ pub enum ServiceError {
     KioskNotFound(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
+    /// A FHIR resource that cannot be taken as it is (docs/fhir.md): every problem, each item
+    /// named by its linkId.
+    #[error("{}", .0.first().map(|p| p.to_string()).unwrap_or_else(|| "invalid resource".into()))]
+    InvalidResource(Vec<crate::fhir::Problem>),
     /// The `language` of a submission is not one the site serves (the list it serves).
     #[error("language is not one this site serves (it serves: {})", .0.join(", "))]
     InvalidLanguage(Vec<String>),
@@ -71,8 +82,10 @@ impl ServiceError {
     pub fn code(&self) -> &'static str {
         match self {
             ServiceError::SiteNotFound(_) => "site_not_found",
+            ServiceError::SiteUnavailable(_) => "site_unavailable",
             ServiceError::SurveyNotFound(_) => "survey_not_found",
             ServiceError::ResponseNotFound(_) => "response_not_found",
+            ServiceError::ResourceNotFound(_) => "resource_not_found",
             ServiceError::FollowUpNotFound(_) => "follow_up_not_found",
             ServiceError::DeliveryNotFound(_) => "delivery_not_found",
             ServiceError::KioskNotFound(_) => "kiosk_not_found",
@@ -80,6 +93,7 @@ impl ServiceError {
             ServiceError::UserExists(_) => "user_exists",
             ServiceError::LinkUnusable => "link_unusable",
             ServiceError::InvalidAnswers(_) => "invalid_answer",
+            ServiceError::InvalidResource(_) => "invalid_resource",
             ServiceError::InvalidLanguage(_) => "invalid_language",
             ServiceError::InvalidQuery { .. } => "invalid_query",
             ServiceError::InvalidBody { .. } => "invalid_body",
@@ -102,6 +116,7 @@ impl ServiceError {
         match self {
             ServiceError::InvalidAnswers(errors) => errors.first().map(|e| e.field.as_str()),
             ServiceError::InvalidBody { field, .. } => field.as_deref(),
+            ServiceError::InvalidResource(problems) => problems.first()?.link_id.as_deref(),
             ServiceError::InvalidLanguage(_) => Some("language"),
             ServiceError::InvalidOutcome(_) => Some("outcome"),
             ServiceError::InvalidQuery { field, .. } => Some(field),

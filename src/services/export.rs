@@ -105,6 +105,7 @@ pub async fn write_csv(
     audited(store, actor, &filters, "csv", n).await
 }
 
+/// Records an export: who, which site, the filters and how many rows.
 async fn audited(
     store: &dyn crate::store::Store,
     actor: Actor<'_>,
@@ -125,18 +126,47 @@ async fn audited(
 pub async fn write_jsonl(
     store: &dyn crate::store::Store,
     actor: Actor<'_>,
-    mut query: crate::store::ResponseQuery,
+    query: crate::store::ResponseQuery,
     out: &mut dyn std::io::Write,
 ) -> Result<u64, ExportError> {
+    write_lines(store, actor, query, "jsonl", out, serde_json::to_vec).await
+}
+
+/// Writes every response a query names as NDJSON, one FHIR R4 QuestionnaireResponse a line
+/// (the FHIR Bulk Data format), mapped with the site's current definitions; audited.
+pub async fn write_fhir(
+    store: &dyn crate::store::Store,
+    actor: Actor<'_>,
+    site: &crate::survey::Site,
+    public_base: &str,
+    query: crate::store::ResponseQuery,
+    out: &mut dyn std::io::Write,
+) -> Result<u64, ExportError> {
+    write_lines(store, actor, query, "fhir", out, |r| {
+        serde_json::to_vec(&crate::fhir::stored_response_resource(site, r, public_base))
+    })
+    .await
+}
+
+/// One JSON line per response a query names, reading the store page by page.
+async fn write_lines(
+    store: &dyn crate::store::Store,
+    actor: Actor<'_>,
+    mut query: crate::store::ResponseQuery,
+    format: &str,
+    out: &mut dyn std::io::Write,
+    line: impl Fn(&StoredResponse) -> serde_json::Result<Vec<u8>>,
+) -> Result<u64, ExportError> {
+    let failed = |e: &dyn std::fmt::Display| ExportError::Write(e.to_string());
     let filters = query.clone();
     query.limit = crate::store::MAX_PAGE;
     let mut n = 0;
     loop {
         let page = store.list_responses(&query).await?;
         for r in &page.items {
-            serde_json::to_writer(&mut *out, r).map_err(|e| ExportError::Write(e.to_string()))?;
-            out.write_all(b"\n")
-                .map_err(|e| ExportError::Write(e.to_string()))?;
+            let mut bytes = line(r).map_err(|e| failed(&e))?;
+            bytes.push(b'\n');
+            out.write_all(&bytes).map_err(|e| failed(&e))?;
             n += 1;
         }
         match page.next {
@@ -144,7 +174,7 @@ pub async fn write_jsonl(
             None => break,
         }
     }
-    audited(store, actor, &filters, "jsonl", n).await
+    audited(store, actor, &filters, format, n).await
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -115,7 +115,7 @@ async fn run(chorus: &Chorus, site: &str) -> Result<(), ServiceError> {
             .await?;
         let responses = page.items;
         let retagged = chorus
-            .run(move || {
+            .run_for_site(site, move || {
                 responses
                     .into_iter()
                     .map(|r| {

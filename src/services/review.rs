@@ -135,7 +135,7 @@ async fn reviewed(
     let active = active_review_tasks(chorus, site).await?;
     let rt = Arc::clone(runtime);
     let (run, records) = chorus
-        .run(move || {
+        .run_for_site(site, move || {
             let outcome = rt.rules.review(&report);
             plan(rt.site.id(), outcome.actions, outcome.errors, &active)
         })

@@ -1,22 +1,19 @@
-//! Web-login sessions (in the store) and the login rate limiter (in memory).
+//! Web-login sessions (in the store); failed sign-ins are limited by `login_throttle`.
 //!
 //! A session id is 256 random bits; the store keeps only its SHA-256, so a copy of the store
 //! does not yield a usable cookie. Each session has its own CSRF token. Sessions survive a
 //! restart and are shared by every node on one store; a request refreshes the session's
 //! last-seen time in the store at most once a minute, so a session idle for the whole timeout
-//! ends (up to that minute early, never late). Failed logins are counted per account and per
-//! client address in memory only: addresses are never written to disk or logs.
+//! ends (up to that minute early, never late).
 
 use super::audit::{self, Actor, Event};
 use super::{Chorus, ServiceError};
 use crate::domain::time::now_ms;
 use crate::domain::user::{constant_time_eq, random_hex};
 use crate::domain::Session;
-use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// A session's last-seen time is written at most this often.
@@ -211,88 +208,9 @@ pub async fn check_password(
     Ok(matched && known)
 }
 
-/// Failed-login counter: at most `max_failures` per account and per address within `window`.
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
-    max_failures: usize,
-    window: Duration,
-}
-
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        LoginLimiter::new(5, Duration::from_secs(15 * 60))
-    }
-}
-
-/// Upper bound on tracked keys, so a flood of addresses cannot grow memory without end.
-const MAX_TRACKED: usize = 100_000;
-
-impl LoginLimiter {
-    pub fn new(max_failures: usize, window: Duration) -> LoginLimiter {
-        LoginLimiter {
-            failures: Mutex::new(HashMap::new()),
-            max_failures,
-            window,
-        }
-    }
-
-    fn keys(account: &str, addr: &str) -> [String; 2] {
-        [format!("account:{account}"), format!("addr:{addr}")]
-    }
-
-    /// How long until another attempt is allowed, if the account or the address is blocked.
-    pub fn retry_after(&self, account: &str, addr: &str) -> Option<Duration> {
-        let mut failures = self.failures.lock();
-        let mut wait = None;
-        for k in Self::keys(account, addr) {
-            if let Some(list) = failures.get_mut(&k) {
-                while list.front().is_some_and(|t| t.elapsed() >= self.window) {
-                    list.pop_front();
-                }
-                if list.len() >= self.max_failures {
-                    let left = self.window.saturating_sub(list[0].elapsed());
-                    wait = Some(wait.map_or(left, |w: Duration| w.max(left)));
-                }
-            }
-        }
-        wait
-    }
-
-    pub fn failed(&self, account: &str, addr: &str) {
-        let mut failures = self.failures.lock();
-        if failures.len() >= MAX_TRACKED {
-            let window = self.window;
-            failures.retain(|_, l| l.back().is_some_and(|t| t.elapsed() < window));
-        }
-        for k in Self::keys(account, addr) {
-            failures.entry(k).or_default().push_back(Instant::now());
-        }
-    }
-
-    /// A successful login clears the account's failures (the address keeps its own).
-    pub fn succeeded(&self, account: &str) {
-        self.failures.lock().remove(&format!("account:{account}"));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn limiter_blocks_after_five_failures() {
-        let l = LoginLimiter::default();
-        for _ in 0..4 {
-            l.failed("ann", "10.0.0.1");
-        }
-        assert!(l.retry_after("ann", "10.0.0.2").is_none());
-        l.failed("ann", "10.0.0.1");
-        assert!(l.retry_after("ann", "10.0.0.2").is_some(), "per account");
-        assert!(l.retry_after("bob", "10.0.0.1").is_some(), "per address");
-        assert!(l.retry_after("bob", "10.0.0.2").is_none());
-        l.succeeded("ann");
-        assert!(l.retry_after("ann", "10.0.0.2").is_none());
-    }
 
     #[test]
     fn constant_time_eq_compares() {

@@ -5,7 +5,7 @@
 use super::address_policy::{check_site, AddressPolicy};
 use super::audit::{self, Actor, Event};
 use crate::plugins::{Limits, SiteRules};
-use crate::survey::{load_site, load_sites, LoadError, Site};
+use crate::survey::{load_site, site_dirs, LoadError, Site};
 use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -80,37 +80,45 @@ fn digest(site: &Site, rules: &SiteRules) -> String {
     hex::encode(hash.finalize())
 }
 
-fn build_all(
-    sites_dir: &Path,
+/// Loads one site folder, checks its webhooks and compiles its rules.
+fn build_one(
+    dir: &Path,
     plugins_dir: &Path,
     limits: &Limits,
     policy: &AddressPolicy,
-) -> Result<BTreeMap<String, Arc<SiteRuntime>>, Vec<LoadError>> {
-    let mut map = BTreeMap::new();
-    let mut errors = Vec::new();
-    for site in load_sites(sites_dir)? {
-        let refused = check_site(&site, policy);
-        if !refused.is_empty() {
-            errors.extend(refused);
-            continue;
-        }
-        let id = site.config.id.clone();
-        match SiteRuntime::build(site, plugins_dir, limits) {
-            Ok(rt) => {
-                map.insert(id, Arc::new(rt));
-            }
-            Err(mut e) => errors.append(&mut e),
-        }
+) -> Result<SiteRuntime, Vec<LoadError>> {
+    let site = load_site(dir)?;
+    let refused = check_site(&site, policy);
+    if !refused.is_empty() {
+        return Err(refused);
     }
-    if errors.is_empty() {
-        Ok(map)
-    } else {
-        Err(errors)
-    }
+    SiteRuntime::build(site, plugins_dir, limits)
+}
+
+/// The id a site folder stands for (its name, which `site.toml` must repeat).
+fn folder_id(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// A site that did not load, by id: every problem as `file:line:col: message`.
+pub type Broken = BTreeMap<String, Vec<String>>;
+
+/// What the registry holds, swapped as one.
+#[derive(Default, Clone)]
+struct Sites {
+    running: BTreeMap<String, Arc<SiteRuntime>>,
+    /// Sites that are not running because their files have problems.
+    broken: Broken,
+}
+
+fn lines(errors: &[LoadError]) -> Vec<String> {
+    errors.iter().map(|e| e.to_string()).collect()
 }
 
 pub struct SiteRegistry {
-    sites: ArcSwap<BTreeMap<String, Arc<SiteRuntime>>>,
+    sites: ArcSwap<Sites>,
     /// The reload generation of each site this node has caught up with (see `follow_reloads`).
     seen_reloads: parking_lot::Mutex<std::collections::HashMap<String, u64>>,
     sites_dir: PathBuf,
@@ -120,8 +128,7 @@ pub struct SiteRegistry {
 }
 
 impl SiteRegistry {
-    /// Loads and compiles every site with the default script limits; any problem anywhere
-    /// (a webhook URL the policy refuses included) fails the whole load.
+    /// Loads and compiles every site with the default script limits (see `load_with_limits`).
     pub fn load(
         sites_dir: &Path,
         plugins_dir: &Path,
@@ -130,22 +137,30 @@ impl SiteRegistry {
         SiteRegistry::load_with_limits(sites_dir, plugins_dir, Limits::default(), webhook_policy)
     }
 
-    /// As `load`, with these script limits for every site (and every later reload).
+    /// Loads and compiles every site, each on its own: a site with a problem anywhere (a
+    /// webhook URL the policy refuses included) is kept out and listed in `broken`, the others
+    /// run. Fails when the sites folder cannot be read, holds no site, or holds no valid site.
     pub fn load_with_limits(
         sites_dir: &Path,
         plugins_dir: &Path,
         limits: Limits,
         webhook_policy: AddressPolicy,
     ) -> Result<SiteRegistry, Vec<LoadError>> {
-        let sites = build_all(sites_dir, plugins_dir, &limits, &webhook_policy)?;
-        Ok(SiteRegistry {
-            sites: ArcSwap::from_pointee(sites),
+        let registry = SiteRegistry {
+            sites: ArcSwap::from_pointee(Sites::default()),
             seen_reloads: Default::default(),
             sites_dir: sites_dir.to_path_buf(),
             plugins_dir: plugins_dir.to_path_buf(),
             limits,
             webhook_policy,
-        })
+        };
+        // A broken site's problems are in `broken` (and `problems`); the load fails only when
+        // the folder cannot be read or no site at all is valid (nothing would run).
+        let problems = registry.load_all(&Sites::default())?;
+        if registry.ids().is_empty() {
+            return Err(problems);
+        }
+        Ok(registry)
     }
 
     /// Where the sites' webhooks may send (checked at load and at connect time).
@@ -156,7 +171,7 @@ impl SiteRegistry {
     /// A registry with no site (for commands that need only the store).
     pub fn empty() -> SiteRegistry {
         SiteRegistry {
-            sites: ArcSwap::from_pointee(BTreeMap::new()),
+            sites: ArcSwap::from_pointee(Sites::default()),
             seen_reloads: Default::default(),
             sites_dir: PathBuf::new(),
             plugins_dir: PathBuf::new(),
@@ -165,40 +180,92 @@ impl SiteRegistry {
         }
     }
 
+    /// The running site of that id.
     pub fn get(&self, id: &str) -> Option<Arc<SiteRuntime>> {
-        self.sites.load().get(id).cloned()
+        self.sites.load().running.get(id).cloned()
     }
 
+    /// The running sites' ids.
     pub fn ids(&self) -> Vec<String> {
-        self.sites.load().keys().cloned().collect()
+        self.sites.load().running.keys().cloned().collect()
     }
 
-    /// Re-reads one site from disk; the running version is replaced only if all of it is valid.
+    /// The problems that keep a site from running, if it is broken (and not running).
+    pub fn problems(&self, id: &str) -> Option<Vec<String>> {
+        self.sites.load().broken.get(id).cloned()
+    }
+
+    /// Every site that is not running because of its files.
+    pub fn broken(&self) -> Broken {
+        self.sites.load().broken.clone()
+    }
+
+    /// Re-reads one site from disk. Valid: it runs (a broken site comes in). Not valid: a
+    /// running version is kept; a site that was not running stays broken with these problems.
     pub fn reload(&self, id: &str) -> Result<(), Vec<LoadError>> {
-        let site = load_site(&self.sites_dir.join(id))?;
-        let refused = check_site(&site, &self.webhook_policy);
-        if !refused.is_empty() {
-            return Err(refused);
-        }
-        let runtime = Arc::new(SiteRuntime::build(site, &self.plugins_dir, &self.limits)?);
-        self.sites.rcu(|current| {
-            let mut next = BTreeMap::clone(current);
-            next.insert(id.to_string(), Arc::clone(&runtime));
-            next
-        });
-        Ok(())
-    }
-
-    /// Re-reads every site (SIGHUP): all of them are swapped in together only if all are valid.
-    pub fn reload_all(&self) -> Result<(), Vec<LoadError>> {
-        let map = build_all(
-            &self.sites_dir,
+        let built = build_one(
+            &self.sites_dir.join(id),
             &self.plugins_dir,
             &self.limits,
             &self.webhook_policy,
-        )?;
-        self.sites.store(Arc::new(map));
-        Ok(())
+        )
+        .map(Arc::new);
+        self.sites.rcu(|current| {
+            let mut next = Sites::clone(current);
+            match &built {
+                Ok(runtime) => {
+                    next.running.insert(id.to_string(), Arc::clone(runtime));
+                    next.broken.remove(id);
+                }
+                Err(errors) if !next.running.contains_key(id) => {
+                    next.broken.insert(id.to_string(), lines(errors));
+                }
+                Err(_) => {}
+            }
+            next
+        });
+        built.map(|_| ())
+    }
+
+    /// Re-reads every site (SIGHUP), each on its own: a valid one replaces its running version
+    /// (or comes in), a broken one keeps its running version or is listed broken; folders that
+    /// are gone are dropped. The problems found, if any.
+    pub fn reload_all(&self) -> Result<(), Vec<LoadError>> {
+        let current = Sites::clone(&self.sites.load());
+        let problems = self.load_all(&current)?;
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Loads every folder; a broken site keeps its version in `previous`, if any. The problems
+    /// of the broken sites, or why nothing could be loaded (then nothing changes).
+    fn load_all(&self, previous: &Sites) -> Result<Vec<LoadError>, Vec<LoadError>> {
+        let mut next = Sites::default();
+        let mut problems = Vec::new();
+        for dir in site_dirs(&self.sites_dir)? {
+            let id = folder_id(&dir);
+            match build_one(&dir, &self.plugins_dir, &self.limits, &self.webhook_policy) {
+                Ok(rt) => {
+                    next.running.insert(id, Arc::new(rt));
+                }
+                Err(mut errors) => {
+                    match previous.running.get(&id) {
+                        Some(running) => {
+                            next.running.insert(id, Arc::clone(running));
+                        }
+                        None => {
+                            next.broken.insert(id, lines(&errors));
+                        }
+                    }
+                    problems.append(&mut errors);
+                }
+            }
+        }
+        self.sites.store(Arc::new(next));
+        Ok(problems)
     }
 }
 
@@ -232,7 +299,7 @@ pub fn reload_on_sighup(chorus: std::sync::Arc<super::Chorus>) {
                 }
                 Some(Err(errors)) => {
                     for e in &errors {
-                        tracing::warn!(problem = %e, "SIGHUP: reload refused, keeping the running sites");
+                        tracing::warn!(problem = %e, "SIGHUP: a site has problems; its running version (if any) is kept, the other sites are reloaded");
                     }
                 }
                 None => tracing::error!("SIGHUP: reload failed"),
@@ -243,8 +310,6 @@ pub fn reload_on_sighup(chorus: std::sync::Arc<super::Chorus>) {
     let _ = chorus;
 }
 
-/// Re-reads one site from disk; a broken file keeps the running version, and every problem
-/// comes back as `file:line:col: message` (and goes to the log).
 /// Each running site's files, before a reload.
 fn running_files(chorus: &super::Chorus) -> Vec<(String, BTreeMap<String, String>)> {
     let ids = chorus.sites.ids().into_iter();
@@ -269,17 +334,21 @@ async fn audit_reload(
     Ok(())
 }
 
-/// Re-reads one site from disk (audited); a broken file keeps the running version.
+/// Re-reads one site from disk (audited); a broken file keeps the running version, and every
+/// problem comes back as `file:line:col: message` (and goes to the log).
 pub async fn reload_site(
     chorus: &super::Chorus,
     actor: Actor<'_>,
     id: &str,
 ) -> Result<Arc<SiteRuntime>, super::ServiceError> {
-    let before = chorus.site(id)?.files.clone();
+    chorus.known_site(id)?;
+    // A broken site has no running files: every file of it counts as added.
+    let before = chorus.sites.get(id).map(|rt| rt.files.clone());
+    let before = before.unwrap_or_default();
     let (registry, site) = (chorus.sites.clone(), id.to_string());
     let reloaded = chorus
         .work
-        .run(move || registry.reload(&site))
+        .run_as(id, move || registry.reload(&site))
         .await
         .ok_or(super::ServiceError::Unavailable)?;
     if let Err(errors) = reloaded {

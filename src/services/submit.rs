@@ -168,9 +168,11 @@ pub async fn submit(chorus: &Chorus, submission: Submission) -> Result<Submitted
         .survey(&submission.survey)
         .cloned()
         .ok_or_else(|| ServiceError::SurveyNotFound(submission.survey.clone()))?;
-    // Validation and the rules are CPU work: the work pool, not the async workers.
+    // Validation and the rules are CPU work: the site's share of the work pool, not the async
+    // workers.
+    let site_id = submission.site.clone();
     let new = chorus
-        .run(move || {
+        .run_for_site(&site_id, move || {
             let idempotency = submission.idempotency_key.map(|key| IdempotencyKey {
                 key,
                 fingerprint: fingerprint(

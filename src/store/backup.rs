@@ -152,3 +152,17 @@ pub fn for_each_record(
     }
     Ok(())
 }
+
+/// Hands the records a backend's reader sends to `sink` as they come (the reader runs on the
+/// backend's threads, the sink on the caller's); how many were written.
+pub async fn write_records(
+    sink: &mut (dyn RecordSink + Send),
+    mut rx: tokio::sync::mpsc::Receiver<BackupRecord>,
+) -> Result<u64, StoreError> {
+    let mut n = 0;
+    while let Some(record) = rx.recv().await {
+        sink.record(&record)?;
+        n += 1;
+    }
+    Ok(n)
+}

@@ -13,14 +13,15 @@ mod query;
 pub mod sled;
 
 pub use backup::{
-    for_each_record, read_backup, verify_backup, BackupRecord, BackupWriter, RecordSink,
+    for_each_record, read_backup, verify_backup, write_records, BackupRecord, BackupWriter,
+    RecordSink,
 };
 pub use error::{Damage, StoreError};
 pub use query::*;
 
 use crate::domain::{
-    AttemptRecord, AuditEntry, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, NewAuditEntry,
-    PasswordLink, RetagProgress, ReviewState, RuleErrorEntry, Session, StatusChange,
+    AttemptRecord, AuditEntry, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, LoginFailures,
+    NewAuditEntry, PasswordLink, RetagProgress, ReviewState, RuleErrorEntry, Session, StatusChange,
     StoredResponse, Task, TaskStatus, User,
 };
 use async_trait::async_trait;
@@ -120,6 +121,25 @@ pub trait UserStore: Send + Sync {
         sha256: &str,
         now_ms: i64,
     ) -> Result<Option<PasswordLink>, StoreError>;
+
+    /// The failed sign-ins counted under `account` (`domain::user::account_key` of a name).
+    async fn login_failures(&self, account: &str) -> Result<Option<LoginFailures>, StoreError>;
+    /// Counts one more failed sign-in under `account` at `at_ms`, atomically (concurrent
+    /// failures on any node all count); a count whose last failure is before
+    /// `forget_before_ms` starts again from one. Returns the new count.
+    async fn record_login_failure(
+        &self,
+        account: &str,
+        at_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<LoginFailures, StoreError>;
+    /// Forgets `account`'s failures (it signed in), and every other account's whose last
+    /// failure is before `forget_before_ms`, so names tried once do not pile up.
+    async fn clear_login_failures(
+        &self,
+        account: &str,
+        forget_before_ms: i64,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

@@ -269,8 +269,10 @@ pub fn check_translations(survey: &Survey) -> Vec<(String, String)> {
     problems
 }
 
-/// Loads every `sites/<id>/` folder that holds a `site.toml`, sorted by id.
-pub fn load_sites(sites_dir: &Path) -> Result<Vec<Site>, Vec<LoadError>> {
+/// The folder of every site under `sites_dir` (each holds a `site.toml`), sorted; a problem
+/// when the folder cannot be read or holds no site. Each site is loaded apart (`load_site`),
+/// so that a broken one does not stop the others.
+pub fn site_dirs(sites_dir: &Path) -> Result<Vec<PathBuf>, Vec<LoadError>> {
     let entries = std::fs::read_dir(sites_dir).map_err(|e| {
         vec![LoadError::at_start(
             sites_dir,
@@ -282,25 +284,13 @@ pub fn load_sites(sites_dir: &Path) -> Result<Vec<Site>, Vec<LoadError>> {
         .filter(|p| p.join("site.toml").is_file())
         .collect();
     dirs.sort();
-    let mut sites = Vec::new();
-    let mut errors = Vec::new();
-    for dir in dirs {
-        match load_site(&dir) {
-            Ok(site) => sites.push(site),
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
-    if sites.is_empty() && errors.is_empty() {
-        errors.push(LoadError::at_start(
+    if dirs.is_empty() {
+        return Err(vec![LoadError::at_start(
             sites_dir,
             "no site found (expected <id>/site.toml)",
-        ));
+        )]);
     }
-    if errors.is_empty() {
-        Ok(sites)
-    } else {
-        Err(errors)
-    }
+    Ok(dirs)
 }
 
 #[cfg(test)]

@@ -15,5 +15,5 @@ pub use answers::{
     is_shown, validate, validate_reporting_hidden, AnswerValue, Answers, FieldError, RawAnswer,
 };
 pub use definition::{ChoiceOption, Literal, Question, QuestionKind, ShowIf, Survey};
-pub use load::{load_site, load_sites, LoadError};
+pub use load::{load_site, site_dirs, LoadError};
 pub use site::{codebook_for, Barrier, QueueConfig, Site, SiteConfig, WebhookConfig};

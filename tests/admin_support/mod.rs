@@ -107,11 +107,28 @@ pub async fn body_text<B: MessageBody>(res: ServiceResponse<B>) -> String {
 pub struct SignIn {
     pub status: StatusCode,
     pub session: Option<Cookie<'static>>,
+    /// `Retry-After` in seconds, on a 429.
+    pub retry_after: Option<u64>,
     pub body: String,
 }
 
-/// GET the form, then POST it with its token, as a browser does.
+/// GET the form, then POST it with its token, as a browser does (from 192.0.2.10).
 pub async fn sign_in<S, B>(app: &S, name: &str, password: &str) -> SignIn
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    sign_in_from(app, name, password, "192.0.2.10:5000", &[]).await
+}
+
+/// As `sign_in`, from a TCP peer `peer` with extra headers on the POST (`X-Forwarded-For`).
+pub async fn sign_in_from<S, B>(
+    app: &S,
+    name: &str,
+    password: &str,
+    peer: &str,
+    headers: &[(&str, &str)],
+) -> SignIn
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
@@ -124,22 +141,29 @@ where
     assert_eq!(res.status(), StatusCode::OK);
     let login_cookie = set_cookie(&res, "chorus_login").expect("login cookie");
     let token = csrf_of(&body_text(res).await);
-    let req = test::TestRequest::post()
+    let mut req = test::TestRequest::post()
         .uri("/admin/login")
-        .peer_addr("192.0.2.10:5000".parse().unwrap())
+        .peer_addr(peer.parse().unwrap())
         .cookie(login_cookie)
         .set_form([
             ("csrf", token.as_str()),
             ("name", name),
             ("password", password),
-        ])
-        .to_request();
-    let res = test::call_service(app, req).await;
+        ]);
+    for header in headers {
+        req = req.append_header(*header);
+    }
+    let res = test::call_service(app, req.to_request()).await;
     let status = res.status();
     let session = set_cookie(&res, "chorus_session");
+    let retry_after = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
     SignIn {
         status,
         session,
+        retry_after,
         body: body_text(res).await,
     }
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod demo_seed;
+pub mod fhir;
 pub mod followups;
 pub mod nodes;
 pub mod nodes_signin;

@@ -29,6 +29,11 @@ fn write_config(dir: &Path, extra: &str) -> PathBuf {
 }
 
 impl Nodes {
+    /// Two nodes with the repository's demo site and no extra configuration.
+    pub fn demo(test: &str) -> Option<Nodes> {
+        Nodes::start(test, &super::repo().join("sites"), "", &[])
+    }
+
     /// Starts node A, then node B, on one fresh database; None on the sled pass.
     pub fn start(
         test: &str,

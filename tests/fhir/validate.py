@@ -3,7 +3,9 @@
 usage: validate.py DIR
 
 DIR/questionnaires/*.json are Questionnaires, DIR/responses/*.json QuestionnaireResponses of
-them (matched by their canonical `url|version`). Each resource is parsed by the pydantic models
+them (matched by their canonical `url|version`), DIR/endpoint/*.json what the FHIR endpoint
+answers besides them: searchset Bundles (each entry checked as the resource it holds), the
+CapabilityStatement and OperationOutcomes. Each resource is parsed by the pydantic models
 of the `fhir.resources` package (R4B, the closest to R4 its release ships; pinned in
 tests/requirements.txt), which refuse unknown elements and wrongly typed values. The models do
 not check code bindings or invariants, so this script also checks the R4 (4.0.1) required
@@ -18,6 +20,9 @@ import json
 import pathlib
 import sys
 
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
@@ -46,6 +51,29 @@ MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 VALUE_TYPE = {
     "boolean": "valueBoolean", "integer": "valueInteger", "decimal": "valueDecimal",
     "string": "valueString", "text": "valueString", "choice": "valueCoding",
+}
+
+
+# R4 required bindings of the endpoint's own resources.
+ISSUE_SEVERITY = {"fatal", "error", "warning", "information"}
+ISSUE_TYPES = {
+    "invalid", "structure", "required", "value", "invariant", "security", "login", "unknown",
+    "expired", "forbidden", "suppressed", "processing", "not-supported", "duplicate",
+    "multiple-matches", "not-found", "deleted", "too-long", "code-invalid", "extension",
+    "too-costly", "business-rule", "conflict", "transient", "lock-error", "no-store",
+    "exception", "timeout", "incomplete", "throttled", "informational",
+}
+TYPE_INTERACTIONS = {"read", "vread", "update", "patch", "delete", "history-instance",
+                     "history-type", "create", "search-type"}
+SEARCH_PARAM_TYPES = {"number", "date", "string", "token", "reference", "composite",
+                      "quantity", "uri", "special"}
+BUNDLE_TYPES = {"document", "message", "transaction", "transaction-response", "batch",
+                "batch-response", "history", "searchset", "collection"}
+SEARCH_MODES = {"match", "include", "outcome"}
+ENDPOINT_MODELS = {
+    "Bundle": Bundle,
+    "CapabilityStatement": CapabilityStatement,
+    "OperationOutcome": OperationOutcome,
 }
 
 
@@ -222,6 +250,69 @@ def check_response(r, questionnaires):
     return problems
 
 
+def check_outcome(o):
+    problems = []
+    if not o.get("issue"):
+        problems.append("an OperationOutcome needs an issue")
+    for issue in o.get("issue", []):
+        if issue.get("severity") not in ISSUE_SEVERITY:
+            problems.append(f"issue severity {issue.get('severity')!r}")
+        if issue.get("code") not in ISSUE_TYPES:
+            problems.append(f"issue code {issue.get('code')!r} is not an issue type")
+    return problems
+
+
+def check_capabilities(c):
+    problems = []
+    if c.get("status") not in PUBLICATION_STATUS:
+        problems.append(f"status {c.get('status')!r}")
+    if c.get("fhirVersion") != "4.0.1":
+        problems.append(f"fhirVersion {c.get('fhirVersion')!r} is not 4.0.1")
+    if not c.get("rest"):
+        problems.append("cpb-1: no rest element")
+    if c.get("kind") == "instance" and "implementation" not in c:
+        problems.append("cpb-14: an instance needs implementation")
+    for rest in c.get("rest", []):
+        if rest.get("mode") not in ("client", "server"):
+            problems.append(f"rest mode {rest.get('mode')!r}")
+        for r in rest.get("resource", []):
+            for i in r.get("interaction", []):
+                if i.get("code") not in TYPE_INTERACTIONS:
+                    problems.append(f"{r['type']}: interaction {i.get('code')!r}")
+            for p in r.get("searchParam", []):
+                if p.get("type") not in SEARCH_PARAM_TYPES:
+                    problems.append(f"{r['type']}: searchParam type {p.get('type')!r}")
+    return problems
+
+
+def check_bundle(b, questionnaires):
+    problems = []
+    if b.get("type") not in BUNDLE_TYPES:
+        problems.append(f"Bundle type {b.get('type')!r}")
+    if "total" in b and b.get("type") not in ("searchset", "history"):
+        problems.append("bdl-1: total only in a search or history")
+    urls = [e.get("fullUrl") for e in b.get("entry", [])]
+    if len(urls) != len(set(urls)):
+        problems.append("bdl-7: fullUrl is not unique")
+    for link in b.get("link", []):
+        if not link.get("relation") or not link.get("url"):
+            problems.append(f"link {link} needs relation and url")
+    for e in b.get("entry", []):
+        r = e.get("resource", {})
+        if not e.get("fullUrl", "").endswith(f"/{r.get('resourceType')}/{r.get('id')}"):
+            problems.append(f"entry fullUrl {e.get('fullUrl')!r} is not the resource's")
+        if e.get("search", {}).get("mode") not in SEARCH_MODES:
+            problems.append(f"entry search mode {e.get('search')}")
+        where = f"entry {r.get('id')}"
+        if r.get("resourceType") == "QuestionnaireResponse":
+            problems += [f"{where}: {p}" for p in check_response(r, questionnaires)]
+        elif r.get("resourceType") == "Questionnaire":
+            problems += [f"{where}: {p}" for p in check_questionnaire(r)]
+        else:
+            problems.append(f"{where}: unexpected {r.get('resourceType')!r}")
+    return problems
+
+
 def main(root):
     root = pathlib.Path(root)
     passed, failed = 0, 0
@@ -253,6 +344,23 @@ def main(root):
             report(path, [f"fhir.resources: {e}"])
             continue
         report(path, check_response(data, questionnaires))
+    for path in sorted((root / "endpoint").glob("*.json")):
+        data = json.loads(path.read_text())
+        model = ENDPOINT_MODELS.get(data.get("resourceType"))
+        if model is None:
+            report(path, [f"unexpected resourceType {data.get('resourceType')!r}"])
+            continue
+        try:
+            model.model_validate(data)
+        except Exception as e:
+            report(path, [f"fhir.resources: {e}"])
+            continue
+        if model is Bundle:
+            report(path, check_bundle(data, questionnaires))
+        elif model is CapabilityStatement:
+            report(path, check_capabilities(data))
+        else:
+            report(path, check_outcome(data))
     print(f"fhir: {passed} passed, {failed} failed")
     return 1 if failed or not passed else 0
 

@@ -11,8 +11,9 @@ use crate::http::error::ApiError;
 use crate::services::audit::{self, AuditFilters, ACTIONS};
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(site_page).service(all_page);
 }
 
@@ -68,6 +69,14 @@ async fn page(
     Ok(html(render(state, "admin/audit.html", &ctx)?))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The site's audit trail", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/sites/{site}/audit")]
 async fn site_page(
     state: web::Data<AppState>,
@@ -80,6 +89,13 @@ async fn site_page(
     page(&state, ctx, Some(&s.site), &filters).await
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    responses(
+        (status = 200, description = "Every site's audit trail", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/audit")]
 async fn all_page(
     state: web::Data<AppState>,

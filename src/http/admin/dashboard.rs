@@ -1,25 +1,33 @@
 //! `/admin` (site picker) and `/admin/sites/{site}` (the comparison dashboard).
 
 use super::dashboard_view::{follow_up_sentences, table_rows, trend_views};
-use super::login::see_other;
+use super::extract::{BrokenSite, SitePage};
 use super::{base_context, html, render, AdminSession, SiteSession};
 use crate::app::AppState;
 use crate::domain::{Role, ALL_SITES};
 use crate::http::auth::Viewer;
 use crate::http::error::ApiError;
 use crate::http::report::ReportQuery;
+use crate::http::see_other;
 use crate::report::chart;
 use crate::report::insight::{findings, group_title, weekly};
 use crate::report::trend::Interval;
 use crate::services::reports::{respondents_by_day, site_report};
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// At most this many sentences in each list of findings.
 const FINDINGS: usize = 5;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(picker).service(picker_slash).service(dashboard);
+}
+
+#[derive(Serialize)]
+struct BrokenLink {
+    id: String,
+    problems: usize,
 }
 
 #[derive(Serialize)]
@@ -28,11 +36,25 @@ struct SiteLink {
     name: String,
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    responses(
+        (status = 200, description = "The site picker (or the only site's dashboard)", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("")]
 async fn picker(state: web::Data<AppState>, s: AdminSession) -> Result<HttpResponse, ApiError> {
     site_picker(&state, &s)
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    responses(
+        (status = 200, description = "As /admin", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/")]
 async fn picker_slash(
     state: web::Data<AppState>,
@@ -56,11 +78,21 @@ fn site_picker(state: &AppState, s: &AdminSession) -> Result<HttpResponse, ApiEr
             name: rt.site.config.name.clone(),
         })
         .collect();
-    if let [only] = sites.as_slice() {
+    let broken: Vec<BrokenLink> = state
+        .sites
+        .broken()
+        .into_iter()
+        .map(|(id, problems)| BrokenLink {
+            id,
+            problems: problems.len(),
+        })
+        .collect();
+    if let ([only], []) = (sites.as_slice(), broken.as_slice()) {
         return Ok(see_other(&format!("/admin/sites/{}", only.id)));
     }
     let mut ctx = base_context(s);
     ctx.insert("sites", &sites);
+    ctx.insert("broken", &broken);
     ctx.insert("can_admin", &(s.user.role >= Role::Admin));
     Ok(html(render(state, "admin/sites.html", &ctx)?))
 }
@@ -72,12 +104,43 @@ struct GroupHead {
     colour: &'static str,
 }
 
+/// The page of a site whose files keep it from running: its problems, and (for an admin) the
+/// reload button.
+pub(crate) fn broken_page(
+    state: &AppState,
+    b: &BrokenSite,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    let mut ctx = base_context(&b.session);
+    ctx.insert("broken_site", &b.site);
+    ctx.insert("problems", &b.problems);
+    ctx.insert("all_sites", &(b.session.user.site == ALL_SITES));
+    ctx.insert("can_admin", &(b.session.user.role >= Role::Admin));
+    let mut res = html(render(state, "admin/broken.html", &ctx)?);
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The comparison dashboard (503: the site's problems)", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/sites/{site}")]
 async fn dashboard(
     state: web::Data<AppState>,
-    s: SiteSession<Viewer>,
+    page: SitePage<Viewer>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let s = match page {
+        SitePage::Running(s) => s,
+        SitePage::Broken(b) => {
+            return broken_page(&state, &b, actix_web::http::StatusCode::SERVICE_UNAVAILABLE)
+        }
+    };
     let runtime = s.runtime.clone();
     let mut filter = query.to_filter(&runtime.site)?;
     // The trend charts are weekly unless the filter asks for months.

@@ -7,6 +7,7 @@ use crate::http::body::FormFields;
 use crate::http::error::ApiError;
 use crate::services::sessions::{self, SessionInfo};
 use crate::services::sites::SiteRuntime;
+use crate::services::ServiceError;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
@@ -93,6 +94,18 @@ pub struct SiteSession<R: MinRole> {
     _role: PhantomData<R>,
 }
 
+/// The signed-in user, allowed at least role `R` on the `{site}` of the path (checked before
+/// anything is said about the site).
+async fn site_access<R: MinRole>(req: &HttpRequest) -> Result<(AdminSession, String), ApiError> {
+    let site = req.match_info().get("site").unwrap_or_default().to_string();
+    let s = load_session(req.clone()).await?;
+    // Access before existence: a user of one site learns nothing about others.
+    if !s.user.can_access(&site) || s.user.role < R::ROLE {
+        return Err(ApiError::NotAllowed(R::DOING.to_string()));
+    }
+    Ok((s, site))
+}
+
 impl<R: MinRole + 'static> FromRequest for SiteSession<R> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -100,12 +113,7 @@ impl<R: MinRole + 'static> FromRequest for SiteSession<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let site = req.match_info().get("site").unwrap_or_default().to_string();
-            let s = load_session(req.clone()).await?;
-            // Access before existence: a user of one site learns nothing about others.
-            if !s.user.can_access(&site) || s.user.role < R::ROLE {
-                return Err(ApiError::NotAllowed(R::DOING.to_string()));
-            }
+            let (s, site) = site_access::<R>(&req).await?;
             let runtime = state_of(&req)?.site(&site)?;
             Ok(SiteSession {
                 user: s.user,
@@ -114,6 +122,51 @@ impl<R: MinRole + 'static> FromRequest for SiteSession<R> {
                 runtime,
                 _role: PhantomData,
             })
+        })
+    }
+}
+
+/// A site whose files keep it from running, as a signed-in user of it sees it.
+pub struct BrokenSite {
+    pub session: AdminSession,
+    pub site: String,
+    /// Every problem as `file:line:col: message`.
+    pub problems: Vec<String>,
+}
+
+/// The pages that also serve a broken site (its dashboard, its reload): the running site, or
+/// the broken one with its problems.
+pub enum SitePage<R: MinRole> {
+    Running(SiteSession<R>),
+    Broken(BrokenSite),
+}
+
+impl<R: MinRole + 'static> FromRequest for SitePage<R> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let (session, site) = site_access::<R>(&req).await?;
+            let state = state_of(&req)?;
+            if let Some(runtime) = state.sites.get(&site) {
+                return Ok(SitePage::Running(SiteSession {
+                    user: session.user,
+                    session: session.session,
+                    site,
+                    runtime,
+                    _role: PhantomData,
+                }));
+            }
+            match state.sites.problems(&site) {
+                Some(problems) => Ok(SitePage::Broken(BrokenSite {
+                    session,
+                    site,
+                    problems,
+                })),
+                None => Err(ServiceError::SiteNotFound(site).into()),
+            }
         })
     }
 }

@@ -5,13 +5,13 @@
 
 use super::dashboard::base_context_for;
 use super::extract::CsrfForm;
-use super::login::see_other;
 use super::{html, render, SiteSession};
 use crate::app::AppState;
 use crate::domain::time::{now_ms, rfc3339_of_ms};
 use crate::domain::{DeliveryStatus, Priority, Role, Task, TaskStatus};
 use crate::http::auth::{Admin, Staff};
 use crate::http::error::ApiError;
+use crate::http::see_other;
 use crate::services::audit::Actor;
 use crate::services::follow_ups::{
     change_task_status, list_deliveries, list_tasks, retry_delivery,
@@ -21,8 +21,9 @@ use crate::services::{paging, ServiceError};
 use crate::store::{DeliveryQuery, OverdueFilter, TaskQuery};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(queue_page).service(change).service(retry);
 }
 
@@ -195,6 +196,14 @@ async fn delivery_section(
     Ok((page.items.iter().map(delivery_row).collect(), next))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "Follow-up tasks and deliveries", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/sites/{site}/follow-ups")]
 async fn queue_page(
     state: web::Data<AppState>,
@@ -256,6 +265,12 @@ fn back_to(site: &str, form: &CsrfForm) -> String {
     format!("/admin/sites/{site}/follow-ups?{query}")
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SiteIdPath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(crate::http::openapi::AdminFormAnswers)
+)]
 #[post("/sites/{site}/follow-ups/{id}")]
 async fn change(
     state: web::Data<AppState>,
@@ -275,6 +290,12 @@ async fn change(
     Ok(see_other(&back_to(&s.site, &form)))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SiteIdPath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(crate::http::openapi::AdminFormAnswers)
+)]
 #[post("/sites/{site}/deliveries/{id}/retry")]
 async fn retry(
     state: web::Data<AppState>,

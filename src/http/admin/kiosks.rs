@@ -4,19 +4,21 @@
 
 use super::dashboard::base_context_for;
 use super::extract::CsrfForm;
-use super::login::see_other;
 use super::{html, render, SiteSession};
 use crate::app::AppState;
 use crate::domain::kiosk::{DEFAULT_IDLE_S, DEFAULT_RETURN_DELAY_S};
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
 use crate::http::kiosks::{enrolment_path, KioskView};
+use crate::http::see_other;
+use crate::services::audit::Actor;
 use crate::services::kiosks::{self, NewKiosk};
 use crate::services::ServiceError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(kiosks_page)
         .service(register_kiosk)
         .service(revoke_kiosk);
@@ -69,6 +71,14 @@ async fn page(
     Ok(res)
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The site's kiosks and the form to register one", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/sites/{site}/kiosks")]
 async fn kiosks_page(
     state: web::Data<AppState>,
@@ -89,6 +99,15 @@ fn seconds(form: &CsrfForm, field: &str) -> Result<Option<u32>, ServiceError> {
     }
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Registered: the page with the enrolment link, shown once", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminFormAnswers
+    )
+)]
 #[post("/sites/{site}/kiosks")]
 async fn register_kiosk(
     state: web::Data<AppState>,
@@ -106,7 +125,9 @@ async fn register_kiosk(
         })
     })();
     let registered = match new {
-        Ok(new) => kiosks::register(&state, &s.runtime.site, &new).await,
+        Ok(new) => {
+            kiosks::register(&state, Actor::User(&s.session.user), &s.runtime.site, &new).await
+        }
         Err(e) => Err(e),
     };
     match registered {
@@ -126,6 +147,12 @@ async fn register_kiosk(
     }
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SiteIdPath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(crate::http::openapi::AdminFormAnswers)
+)]
 #[post("/sites/{site}/kiosks/{id}/revoke")]
 async fn revoke_kiosk(
     state: web::Data<AppState>,
@@ -134,6 +161,6 @@ async fn revoke_kiosk(
     _form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
     let id = crate::http::common::path_id(&path.1, ServiceError::KioskNotFound)?;
-    kiosks::revoke(&state, &s.site, id).await?;
+    kiosks::revoke(&state, Actor::User(&s.session.user), &s.site, id).await?;
     Ok(see_other(&format!("/admin/sites/{}/kiosks", s.site)))
 }

@@ -21,12 +21,13 @@ use crate::domain::{Action, Priority, TaskAction};
 use actix_web::dev::ServiceResponse;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use extract::{AdminSession, SiteSession};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
-        web::scope("/admin")
+        utoipa_actix_web::scope("/admin")
             .wrap(ErrorHandlers::new().default_handler(html_error))
             .configure(login::configure)
             .configure(audit::configure)

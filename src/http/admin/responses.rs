@@ -14,9 +14,10 @@ use crate::store::{ResponseQuery, Store};
 use crate::survey::{QuestionKind, Site, Survey};
 use actix_web::{get, web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_page).service(csv_download).service(detail);
 }
 
@@ -131,6 +132,14 @@ fn choices(site: &Site) -> (Vec<Choice>, Vec<Choice>, Vec<Choice>) {
     (surveys, groups, tags)
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "Responses, paged", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/sites/{site}/responses")]
 async fn list_page(
     state: web::Data<AppState>,
@@ -169,6 +178,14 @@ async fn list_page(
     Ok(html(render(&state, "admin/responses.html", &ctx)?))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The responses as CSV", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/sites/{site}/responses.csv")]
 async fn csv_download(
     state: web::Data<AppState>,
@@ -282,6 +299,14 @@ fn follow_up_view(f: &crate::domain::FollowUp, states: &FollowUpStates) -> Follo
     }
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SiteIdPath),
+    responses(
+        (status = 200, description = "One response", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/sites/{site}/responses/{id}")]
 async fn detail(
     state: web::Data<AppState>,

@@ -2,14 +2,15 @@
 //! their source and their latest errors, the latest review run, a "try it" form generated from
 //! a chosen survey (a dry run: nothing is stored, nothing is sent) and "Reload from disk".
 
-use super::dashboard::base_context_for;
-use super::extract::CsrfForm;
+use super::dashboard::{base_context_for, broken_page};
+use super::extract::{CsrfForm, SitePage};
 use super::{render, SiteSession};
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
 use crate::domain::{Action, RuleError, RuleErrorEntry};
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
+use crate::http::see_other;
 use crate::services::audit::Actor;
 use crate::services::evaluate::{evaluate, Evaluation, Hooks};
 use crate::services::review::last_run;
@@ -20,13 +21,14 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 /// How many of the newest rule-error entries the page reads, and shows per source.
 const ERROR_ENTRIES: usize = 200;
 const ERRORS_PER_SOURCE: usize = 10;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(rules_page).service(try_it).service(reload);
 }
 
@@ -311,6 +313,14 @@ async fn page(
         .body(body))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The site's rules, errors and try-it form", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/sites/{site}/rules")]
 async fn rules_page(
     state: web::Data<AppState>,
@@ -356,6 +366,12 @@ fn tried(rt: &SiteRuntime, evaluation: Evaluation) -> TryResult {
 }
 
 /// Runs the site's hooks on the answers of the form; stores nothing and triggers nothing.
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(crate::http::openapi::AdminFormAnswers)
+)]
 #[post("/sites/{site}/rules/try")]
 async fn try_it(
     state: web::Data<AppState>,
@@ -382,7 +398,7 @@ async fn try_it(
     let runtime = rt.clone();
     let id = Uuid::now_v7();
     let checked = state
-        .run(move || {
+        .run_for_site(&s.site, move || {
             let at = rfc3339_of_id(id);
             evaluate(
                 &runtime.site,
@@ -416,12 +432,33 @@ async fn try_it(
 
 /// Re-reads the site from disk; a broken file keeps the running version and the page lists
 /// every problem as `file:line:col: message`.
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(crate::http::openapi::AdminFormAnswers)
+)]
 #[post("/sites/{site}/rules/reload")]
 async fn reload(
     state: web::Data<AppState>,
-    s: SiteSession<Admin>,
+    site: SitePage<Admin>,
     _form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
+    let s = match site {
+        SitePage::Running(s) => s,
+        SitePage::Broken(mut b) => {
+            // A site that did not start: in once its files are valid, else its new problems.
+            let actor = Actor::User(&b.session.user.name);
+            return match reload_site(&state, actor, &b.site).await {
+                Ok(_) => Ok(see_other(&format!("/admin/sites/{}", b.site))),
+                Err(ServiceError::SiteInvalid(lines)) => {
+                    b.problems = lines;
+                    broken_page(&state, &b, StatusCode::UNPROCESSABLE_ENTITY)
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
+    };
     let result = match reload_site(&state, Actor::User(&s.user.name), &s.site).await {
         Ok(_) => Ok(()),
         Err(ServiceError::SiteInvalid(lines)) => Err(lines),

@@ -15,8 +15,9 @@ use crate::services::users::{self, By};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(users_page)
         .service(add_user)
         .service(change)
@@ -108,12 +109,32 @@ async fn render_users(
     ))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    responses(
+        (status = 200, description = "The users this admin manages and the forms to change them", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/users")]
 async fn users_page(state: web::Data<AppState>, s: AdminSession) -> Result<HttpResponse, ApiError> {
     render_users(&state, &s, StatusCode::OK, Outcome::default()).await
 }
 
 /// Adds a user and makes their invitation link: both are shown once.
+#[utoipa::path(
+    tag = "admin pages",
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 201, description = "Added: the page with the token and the password link, shown once", body = String, content_type = "text/html"),
+        (status = 400, description = "Bad input: the page with the reason", body = String, content_type = "text/html"),
+        (status = 403, description = "Not allowed, or csrf_rejected", body = String, content_type = "text/html"),
+        (status = 404, description = "No such user", body = String, content_type = "text/html"),
+        (status = 409, description = "The name is taken", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form", body = String, content_type = "text/html"),
+        (status = 303, description = "Sign in first", body = String, content_type = "text/html")
+    )
+)]
 #[post("/users")]
 async fn add_user(
     state: web::Data<AppState>,
@@ -152,6 +173,20 @@ async fn add_user(
 }
 
 /// One change of one user: `role`, `disable`, `enable`, `token`, `revoke-token`, `invite`.
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::UserChangePath),
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Changed (role, disable, enable, token, revoke-token, invite): the page saying so", body = String, content_type = "text/html"),
+        (status = 400, description = "Bad input: the page with the reason", body = String, content_type = "text/html"),
+        (status = 403, description = "Not allowed, or csrf_rejected", body = String, content_type = "text/html"),
+        (status = 404, description = "No such user", body = String, content_type = "text/html"),
+        (status = 409, description = "The name is taken", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form", body = String, content_type = "text/html"),
+        (status = 303, description = "Sign in first", body = String, content_type = "text/html")
+    )
+)]
 #[post("/users/{name}/{change}")]
 async fn change(
     state: web::Data<AppState>,
@@ -225,6 +260,13 @@ fn account(
     ))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    responses(
+        (status = 200, description = "The form to change one's own password", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
 #[get("/account")]
 async fn account_page(
     state: web::Data<AppState>,
@@ -233,6 +275,17 @@ async fn account_page(
     account(&state, &s, StatusCode::OK, None, None)
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Changed", body = String, content_type = "text/html"),
+        (status = 400, description = "Wrong current password, too short, or the two differ", body = String, content_type = "text/html"),
+        (status = 403, description = "csrf_rejected", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form", body = String, content_type = "text/html"),
+        (status = 303, description = "Sign in first", body = String, content_type = "text/html")
+    )
+)]
 #[post("/account/password")]
 async fn own_password(
     state: web::Data<AppState>,
@@ -278,6 +331,14 @@ fn link_form(
     ))
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::LinkPath),
+    responses(
+        (status = 200, description = "The form to set a password", body = String, content_type = "text/html"),
+        (status = 410, description = "The link is unknown, used or expired", body = String, content_type = "text/html")
+    )
+)]
 #[get("/password/{secret}")]
 async fn link_page(
     state: web::Data<AppState>,
@@ -292,6 +353,16 @@ async fn link_page(
     }
 }
 
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::LinkPath),
+    responses(
+        (status = 200, description = "The password is set; the link no longer works", body = String, content_type = "text/html"),
+        (status = 400, description = "Too short, or the two differ: the link still works", body = String, content_type = "text/html"),
+        (status = 410, description = "The link is unknown, used or expired", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form", body = String, content_type = "text/html")
+    )
+)]
 #[post("/password/{secret}")]
 async fn use_link(
     state: web::Data<AppState>,

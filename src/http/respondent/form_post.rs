@@ -70,6 +70,20 @@ pub fn form_answers(
         .collect())
 }
 
+#[utoipa::path(
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    request_body(content = crate::http::openapi::SurveyForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Stored: to the thank-you page", body = String, content_type = "text/html"),
+        (status = 400, description = "The form again with what to fix", body = String, content_type = "text/html"),
+        (status = 404, description = "not found", body = String, content_type = "text/html"),
+        (status = 413, description = "too large", body = String, content_type = "text/html"),
+        (status = 422, description = "The form again with what to fix", body = String, content_type = "text/html"),
+        (status = 503, description = "could not store now", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html")
+    )
+)]
 #[post("/s/{site}/{survey}")]
 pub(super) async fn form_submit(
     state: web::Data<AppState>,

@@ -21,7 +21,7 @@ use crate::services::ServiceError;
 use crate::survey::{FieldError, RawAnswer, Survey};
 use actix_web::cookie::{time::Duration, Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{post, route, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -29,11 +29,14 @@ pub(super) const KIOSK_COOKIE: &str = "chorus_kiosk";
 /// Chromium keeps a cookie at most 400 days.
 const COOKIE_DAYS: i64 = 400;
 
+/// The shared 303, never kept by a browser's cache (the next person must not get it).
 fn see_other(to: String) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
+    let mut res = crate::http::see_other(&to);
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
 }
 
 /// What a kiosk page's address says besides the language: the larger text of the person at
@@ -176,7 +179,18 @@ async fn open(
     Ok(opened)
 }
 
-#[get("/s/{site}/{survey}/kiosk")]
+#[utoipa::path(
+    get,
+    path = "/s/{site}/{survey}/kiosk",
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "A kiosk's start screen (with its kiosk cookie)", body = String, content_type = "text/html"),
+        (status = 303, description = "No live kiosk cookie: to the public survey", body = String, content_type = "text/html"),
+        crate::http::openapi::PageErrors
+    )
+)]
+#[route("/s/{site}/{survey}/kiosk", method = "GET", method = "HEAD")]
 pub(super) async fn start_page(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -241,7 +255,18 @@ impl Opened {
     }
 }
 
-#[get("/s/{site}/{survey}/kiosk/form")]
+#[utoipa::path(
+    get,
+    path = "/s/{site}/{survey}/kiosk/form",
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "A fresh kiosk form", body = String, content_type = "text/html"),
+        (status = 303, description = "No live kiosk cookie: to the public survey", body = String, content_type = "text/html"),
+        crate::http::openapi::PageErrors
+    )
+)]
+#[route("/s/{site}/{survey}/kiosk/form", method = "GET", method = "HEAD")]
 pub(super) async fn kiosk_form(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -260,6 +285,17 @@ pub(super) async fn kiosk_form(
     }
 }
 
+#[utoipa::path(
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    request_body(content = crate::http::openapi::SurveyForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Stored on the kiosk channel: to the kiosk's thank-you page (without a live kiosk: stored on the link channel, to the public one)", body = String, content_type = "text/html"),
+        (status = 422, description = "The form again with what to fix", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html"),
+        crate::http::openapi::PageErrors
+    )
+)]
 #[post("/s/{site}/{survey}/kiosk/form")]
 pub(super) async fn kiosk_submit(
     state: web::Data<AppState>,
@@ -344,7 +380,18 @@ pub(super) async fn kiosk_submit(
     }
 }
 
-#[get("/s/{site}/{survey}/kiosk/thanks")]
+#[utoipa::path(
+    get,
+    path = "/s/{site}/{survey}/kiosk/thanks",
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "The kiosk's thank-you page, back to the start by a meta refresh", body = String, content_type = "text/html"),
+        (status = 303, description = "No live kiosk cookie: to the public survey", body = String, content_type = "text/html"),
+        crate::http::openapi::PageErrors
+    )
+)]
+#[route("/s/{site}/{survey}/kiosk/thanks", method = "GET", method = "HEAD")]
 pub(super) async fn kiosk_thanks(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -403,7 +450,18 @@ fn enrol_invalid(state: &AppState, ctx: &PageContext) -> HttpResponse {
 
 /// `GET /s/{site}/kiosk/enrol?t=`: what opening the link on a tablet would do, with a button
 /// to do it (a link preview or a prefetch uses nothing up).
-#[get("/s/{site}/kiosk/enrol")]
+#[utoipa::path(
+    get,
+    path = "/s/{site}/kiosk/enrol",
+    tag = "respondent pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "What the enrolment link will do, with its button (uses nothing up)", body = String, content_type = "text/html"),
+        (status = 410, description = "The link was used or its kiosk revoked", body = String, content_type = "text/html"),
+        crate::http::openapi::PageErrors
+    )
+)]
+#[route("/s/{site}/kiosk/enrol", method = "GET", method = "HEAD")]
 pub(super) async fn enrol_page(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -455,6 +513,17 @@ pub(super) async fn enrol_page(
 
 /// `POST /s/{site}/kiosk/enrol`: uses the token up and gives this browser the kiosk cookie
 /// (HttpOnly, SameSite=Lax, Secure over https, 400 days); then the start screen.
+#[utoipa::path(
+    tag = "respondent pages",
+    params(crate::http::openapi::SitePath),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Enrolled: the kiosk cookie is set; to the start screen", body = String, content_type = "text/html"),
+        (status = 410, description = "The link was used or its kiosk revoked", body = String, content_type = "text/html"),
+        (status = 415, description = "Not a form (unsupported_media_type)", body = String, content_type = "text/html"),
+        crate::http::openapi::PageErrors
+    )
+)]
 #[post("/s/{site}/kiosk/enrol")]
 pub(super) async fn enrol_submit(
     state: web::Data<AppState>,

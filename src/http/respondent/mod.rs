@@ -26,10 +26,11 @@ use actix_web::{route, web, HttpRequest, HttpResponse};
 use page::{html, render, Link, PageContext, Visit};
 use serde::Serialize;
 use std::sync::Arc;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use view::{FormInput, FormValues};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     // Per worker (create_app runs once per worker), so it needs no sharing across threads.
     cfg.app_data(web::Data::new(cache::EmptyForms::default()))
         .service(static_file)
@@ -73,6 +74,7 @@ fn error_page_with(
         Some(ServiceError::SiteNotFound(_) | ServiceError::SurveyNotFound(_)) => {
             (ui.not_found_title, ui.not_found_body)
         }
+        Some(ServiceError::SiteUnavailable(_)) => (ui.site_down_title, ui.site_down_body),
         Some(ServiceError::InvitationUsed) => (ui.invitation_used_title, ui.invitation_used_body),
         Some(ServiceError::InvitationExpired) => {
             (ui.invitation_expired_title, ui.invitation_expired_body)
@@ -117,13 +119,12 @@ fn find_survey(
     survey: &str,
     visit: &Visit,
 ) -> Result<(Arc<SiteRuntime>, Arc<Survey>, PageContext), Box<HttpResponse>> {
-    let Some(runtime) = state.sites.get(site) else {
-        let ctx = PageContext::new(None, None, visit);
-        return Err(Box::new(error_page(
-            state,
-            &ctx,
-            ServiceError::SiteNotFound(site.to_string()).into(),
-        )));
+    let runtime = match state.site(site) {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let ctx = PageContext::new(None, None, visit);
+            return Err(Box::new(error_page(state, &ctx, e.into())));
+        }
     };
     match runtime.site.survey(survey).cloned() {
         Some(found) => {
@@ -235,6 +236,16 @@ fn render_form_as(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/s/{site}/{survey}",
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "The survey form", body = String, content_type = "text/html"),
+        crate::http::openapi::PageErrors
+    )
+)]
 #[route("/s/{site}/{survey}", method = "GET", method = "HEAD")]
 async fn form_page(
     state: web::Data<AppState>,
@@ -285,6 +296,16 @@ async fn form_page(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/s/{site}/{survey}/thanks",
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "The thank-you page", body = String, content_type = "text/html"),
+        crate::http::openapi::PageErrors
+    )
+)]
 #[route("/s/{site}/{survey}/thanks", method = "GET", method = "HEAD")]
 async fn thanks_page(
     state: web::Data<AppState>,
@@ -314,6 +335,16 @@ struct SurveyLink {
     lang: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/s/{site}",
+    tag = "respondent pages",
+    params(crate::http::openapi::SitePath),
+    responses(
+        (status = 200, description = "The site's surveys", body = String, content_type = "text/html"),
+        crate::http::openapi::PageErrors
+    )
+)]
 #[route("/s/{site}", method = "GET", method = "HEAD")]
 async fn site_index(
     state: web::Data<AppState>,
@@ -321,12 +352,9 @@ async fn site_index(
     path: web::Path<String>,
 ) -> HttpResponse {
     let visit = Visit::of(&req);
-    let Some(runtime) = state.sites.get(&path) else {
-        return error_page(
-            &state,
-            &PageContext::new(None, None, &visit),
-            ServiceError::SiteNotFound(path.into_inner()).into(),
-        );
+    let runtime = match state.site(&path) {
+        Ok(runtime) => runtime,
+        Err(e) => return error_page(&state, &PageContext::new(None, None, &visit), e.into()),
     };
     let mut ctx = PageContext::new(Some(&runtime), None, &visit);
     ctx.switch_base = Some(format!("/s/{}", runtime.site.id()));
@@ -358,6 +386,17 @@ async fn site_index(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/static/{name}",
+    tag = "respondent pages",
+    params(("name" = String, Path, description = "File name")),
+    responses(
+        (status = 200, description = "A stylesheet or script (cached by content)", body = String, content_type = "text/css"),
+        (status = 404, description = "not found", body = String, content_type = "text/plain"),
+        (status = 503, description = "the site is not running, or the store is unavailable", body = String, content_type = "text/html")
+    )
+)]
 #[route("/static/{name}", method = "GET", method = "HEAD")]
 async fn static_file(
     state: web::Data<AppState>,

@@ -14,6 +14,16 @@ fn public_link(state: &AppState, req: &HttpRequest, path: &str, lang_query: &str
     format!("{}{path}{lang_query}", crate::http::public_base(state, req))
 }
 
+#[utoipa::path(
+    get,
+    path = "/s/{site}/{survey}/qr.svg",
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "The QR code of the survey link (image/svg+xml)", body = String, content_type = "image/svg+xml"),
+        crate::http::openapi::PageErrors
+    )
+)]
 #[route("/s/{site}/{survey}/qr.svg", method = "GET", method = "HEAD")]
 pub(super) async fn qr_svg(
     state: web::Data<AppState>,
@@ -59,6 +69,16 @@ struct PosterView {
     letter: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/s/{site}/{survey}/poster",
+    tag = "respondent pages",
+    params(crate::http::openapi::SurveyPath),
+    responses(
+        (status = 200, description = "A printable poster with the QR code", body = String, content_type = "text/html"),
+        crate::http::openapi::PageErrors
+    )
+)]
 #[route("/s/{site}/{survey}/poster", method = "GET", method = "HEAD")]
 pub(super) async fn poster_page(
     state: web::Data<AppState>,

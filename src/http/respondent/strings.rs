@@ -48,6 +48,9 @@ pub struct Ui {
     pub too_large_body: &'static str,
     pub unavailable_title: &'static str,
     pub unavailable_body: &'static str,
+    /// The site's surveys are switched off until its staff fix them.
+    pub site_down_title: &'static str,
+    pub site_down_body: &'static str,
     pub server_error_title: &'static str,
     pub server_error_body: &'static str,
     /// Accessible name of the language switch.
@@ -108,6 +111,8 @@ pub const EN: Ui = Ui {
     too_large_body: "Please go back, shorten your longest answers and send them again.",
     unavailable_title: "We could not save your answers just now",
     unavailable_body: "Please wait a minute, then go back and press the send button again. You will not be counted twice.",
+    site_down_title: "This survey is not available right now",
+    site_down_body: "The clinic is fixing a problem with its surveys. Please try again later, or ask the clinic staff.",
     server_error_title: "Something went wrong on our side",
     server_error_body: "Please try again in a few minutes.",
     language_nav: "Language",
@@ -164,6 +169,8 @@ pub const ES: Ui = Ui {
     too_large_body: "Vuelva atrás, acorte las respuestas más largas y envíelas otra vez.",
     unavailable_title: "No pudimos guardar sus respuestas en este momento",
     unavailable_body: "Espere un minuto, vuelva atrás y pulse otra vez el botón de enviar. Sus respuestas no se contarán dos veces.",
+    site_down_title: "Esta encuesta no está disponible ahora",
+    site_down_body: "La clínica está arreglando un problema con sus encuestas. Vuelva a intentarlo más tarde o pregunte al personal de la clínica.",
     server_error_title: "Algo falló de nuestro lado",
     server_error_body: "Por favor, inténtelo otra vez dentro de unos minutos.",
     language_nav: "Idioma",

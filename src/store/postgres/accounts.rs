@@ -2,7 +2,7 @@
 //! call. Only hashes of secrets are keys.
 
 use super::{rows, PgStore};
-use crate::domain::{Invitation, PasswordLink, Session, User};
+use crate::domain::{Invitation, LoginFailures, PasswordLink, Session, User};
 use crate::store::{InvitationStore, SessionStore, SignalStore, StoreError, UserStore};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
@@ -163,6 +163,68 @@ impl UserStore for PgStore {
             Ok(c.query_opt(&st, &[&key, &now_ms])
                 .await?
                 .map(|r| link_of(&r)))
+        })
+        .await
+    }
+
+    async fn login_failures(&self, account: &str) -> Result<Option<LoginFailures>, StoreError> {
+        let account = account.to_string();
+        self.run(|db| async move {
+            let c = db.client().await?;
+            let st = c
+                .prepare_cached("SELECT count, last_ms FROM login_failures WHERE account = $1")
+                .await?;
+            Ok(c.query_opt(&st, &[&account]).await?.map(|r| LoginFailures {
+                count: r.get::<_, i32>(0) as u32,
+                last_ms: r.get(1),
+            }))
+        })
+        .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        account: &str,
+        at_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<LoginFailures, StoreError> {
+        let account = account.to_string();
+        self.run(|db| async move {
+            let c = db.client().await?;
+            // One statement: concurrent failures on any node each add one (the row lock of
+            // the upsert orders them).
+            let st = c
+                .prepare_cached(
+                    "INSERT INTO login_failures (account, count, last_ms) VALUES ($1, 1, $2)
+                     ON CONFLICT (account) DO UPDATE SET
+                       count = CASE WHEN login_failures.last_ms < $3 THEN 1 ELSE login_failures.count + 1 END,
+                       last_ms = excluded.last_ms
+                     RETURNING count, last_ms",
+                )
+                .await?;
+            let r = c.query_one(&st, &[&account, &at_ms, &forget_before_ms]).await?;
+            Ok(LoginFailures {
+                count: r.get::<_, i32>(0) as u32,
+                last_ms: r.get(1),
+            })
+        })
+        .await
+    }
+
+    async fn clear_login_failures(
+        &self,
+        account: &str,
+        forget_before_ms: i64,
+    ) -> Result<(), StoreError> {
+        let account = account.to_string();
+        self.run(|db| async move {
+            exec(
+                &db,
+                "DELETE FROM login_failures WHERE account = $1 OR last_ms < $2",
+                &[&account, &forget_before_ms],
+            )
+            .await
+            .map(|_| ())
         })
         .await
     }

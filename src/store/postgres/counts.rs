@@ -125,8 +125,7 @@ async fn add_days<C: GenericClient>(
     until: Option<u64>,
     rows: &mut BTreeMap<CountKey, Counts>,
 ) -> Result<(), StoreError> {
-    let from = from.map_or(i32::MIN, |d| d.min(i32::MAX as u64) as i32);
-    let until = until.map_or(i32::MAX, |d| d.min(i32::MAX as u64) as i32);
+    let (from, until) = day_bounds(from, until);
     let st = c
         .prepare_cached(
             "SELECT survey, survey_version, grp, CASE WHEN $5 THEN day END AS day, channel, code, sum(n)::bigint AS n
@@ -188,6 +187,53 @@ async fn add_scanned<C: GenericClient>(
     Ok(())
 }
 
+/// A `[since, until)` window as whole UTC days (summed from counts) and the partial days at
+/// its edges (read from the records); None when it is empty.
+pub(super) struct Window {
+    /// Day numbers `[from, until)`, when the window holds a whole day.
+    pub days: Option<(Option<u64>, Option<u64>)>,
+    /// Millisecond spans `[since, until)` to read record by record.
+    pub scans: Vec<(u64, Option<u64>)>,
+}
+
+impl Window {
+    pub fn of(since: Option<u64>, until: Option<u64>) -> Option<Window> {
+        if since.zip(until).is_some_and(|(s, u)| s >= u) {
+            return None;
+        }
+        let first_full = since.map(|s| s.div_ceil(DAY_MS));
+        let end_full = until.map(|u| u / DAY_MS);
+        if first_full.zip(end_full).is_some_and(|(f, e)| f >= e) {
+            // No whole day inside: the (at most two) partial days.
+            return Some(Window {
+                days: None,
+                scans: vec![(since.unwrap_or(0), until)],
+            });
+        }
+        let mut scans = Vec::new();
+        if let Some((s, f)) = since.zip(first_full) {
+            if s < f * DAY_MS {
+                scans.push((s, Some(f * DAY_MS)));
+            }
+        }
+        if let Some((u, e)) = until.zip(end_full) {
+            if u > e * DAY_MS {
+                scans.push((e * DAY_MS, Some(u)));
+            }
+        }
+        Some(Window {
+            days: Some((first_full, end_full)),
+            scans,
+        })
+    }
+}
+
+/// Day numbers as the `integer` bounds of a query (none: unbounded).
+pub(super) fn day_bounds(from: Option<u64>, until: Option<u64>) -> (i32, i32) {
+    let day = |d: u64| d.min(i32::MAX as u64) as i32;
+    (from.map_or(i32::MIN, day), until.map_or(i32::MAX, day))
+}
+
 pub(super) fn min_id(ms: u64) -> Uuid {
     crate::domain::time::min_id_at_ms(ms)
 }
@@ -199,34 +245,14 @@ impl ReportStore for PgStore {
         self.run(|db| async move {
             let c = db.client().await?;
             let mut rows = BTreeMap::new();
-            let (since, until) = (q.since_ms, q.until_ms);
-            if since.zip(until).is_some_and(|(s, u)| s >= u) {
+            let Some(window) = Window::of(q.since_ms, q.until_ms) else {
                 return Ok(Vec::new());
+            };
+            if let Some((from, until)) = window.days {
+                add_days(&c, &q, from, until, &mut rows).await?;
             }
-            let first_full = since.map(|s| s.div_ceil(DAY_MS));
-            let end_full = until.map(|u| u / DAY_MS);
-            if first_full.zip(end_full).is_some_and(|(f, e)| f >= e) {
-                // No whole day inside: read the (at most two) partial days.
-                add_scanned(
-                    &c,
-                    &q,
-                    since.unwrap_or(0),
-                    until.unwrap_or(u64::MAX),
-                    &mut rows,
-                )
-                .await?;
-            } else {
-                add_days(&c, &q, first_full, end_full, &mut rows).await?;
-                if let Some((s, f)) = since.zip(first_full) {
-                    if s < f * DAY_MS {
-                        add_scanned(&c, &q, s, f * DAY_MS, &mut rows).await?;
-                    }
-                }
-                if let Some((u, e)) = until.zip(end_full) {
-                    if u > e * DAY_MS {
-                        add_scanned(&c, &q, e * DAY_MS, u, &mut rows).await?;
-                    }
-                }
+            for (since, until) in window.scans {
+                add_scanned(&c, &q, since, until.unwrap_or(u64::MAX), &mut rows).await?;
             }
             Ok(rows
                 .into_iter()

@@ -363,6 +363,7 @@ pub(super) async fn put_derived(
                 &t.on_time,
                 &t.outcome,
                 &t.tenths,
+                &t.day,
             ],
         )
         .await

@@ -118,6 +118,7 @@ pub(super) struct TaskColumns<'a> {
     pub on_time: Vec<bool>,
     pub outcome: Vec<Option<String>>,
     pub tenths: Vec<Option<i32>>,
+    pub day: Vec<i32>,
 }
 
 impl<'a> TaskColumns<'a> {
@@ -135,6 +136,7 @@ impl<'a> TaskColumns<'a> {
             on_time: vec![],
             outcome: vec![],
             tenths: vec![],
+            day: vec![],
         };
         for t in tasks {
             let facts = TaskFacts::of(t);
@@ -142,6 +144,7 @@ impl<'a> TaskColumns<'a> {
             c.on_time.push(facts.on_time);
             c.outcome.push(facts.outcome);
             c.tenths.push(facts.tenths);
+            c.day.push(crate::domain::time::day_of_id(t.id) as i32);
             c.site.push(&t.site);
             c.id.push(t.id);
             c.status.push(t.status.as_str());
@@ -168,8 +171,8 @@ pub(super) enum Put {
     Replace,
 }
 
-const TASKS: &str = "INSERT INTO tasks (site, id, status, queue, origin, due_sort, record, history, survey, on_time, outcome, tenths)
-     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::jsonb[], $8::jsonb[], $9::text[], $10::bool[], $11::text[], $12::int[])";
+const TASKS: &str = "INSERT INTO tasks (site, id, status, queue, origin, due_sort, record, history, survey, on_time, outcome, tenths, day)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::jsonb[], $8::jsonb[], $9::text[], $10::bool[], $11::text[], $12::int[], $13::int[])";
 
 /// Inserts tasks (the columns of `TaskColumns`).
 pub(super) fn insert_tasks(put: Put) -> String {

@@ -2,6 +2,7 @@
 //! id)` and `(site, queue, due_sort, id)` indexes; a transition is one conditional UPDATE,
 //! with what the changed task adds to the follow-up figures in the same transaction.
 
+use super::counts::{day_bounds, Window};
 use super::rows::{self, TaskFacts, TASK_COLUMNS};
 use super::PgStore;
 use crate::domain::time::min_id_at_ms;
@@ -171,15 +172,66 @@ async fn transition(
     }
 }
 
-/// The follow-up figures of `ReportStore::follow_up_counts`: one aggregate query over the
-/// tasks opened in the window (a range of the `(site, id)` key: ids are UUIDv7), grouped by
-/// what each adds to a tally, folded into one `TaskTally` per queue.
+/// The follow-up figures of `ReportStore::follow_up_counts`: the whole UTC days of the window
+/// summed from `task_counts` (kept by triggers on `tasks`), the partial days at its edges by
+/// one aggregate over the tasks opened in them (a range of the `(site, id)` key: ids are
+/// UUIDv7); each row is what some tasks add to a tally, folded into one `TaskTally` per queue.
 pub(super) async fn follow_up_counts(
     c: &impl GenericClient,
     q: &FollowUpCountQuery,
 ) -> Result<Vec<QueueCounts>, StoreError> {
-    let from = min_id_at_ms(q.since_ms.unwrap_or(0));
-    let until = q.until_ms.map(min_id_at_ms);
+    let mut out: BTreeMap<String, TaskTally> = BTreeMap::new();
+    let Some(window) = Window::of(q.since_ms, q.until_ms) else {
+        return Ok(Vec::new());
+    };
+    if let Some((from, until)) = window.days {
+        add_days(c, q, from, until, &mut out).await?;
+    }
+    for (since, until) in window.scans {
+        add_scanned(c, q, since, until, &mut out).await?;
+    }
+    Ok(out
+        .into_iter()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(queue, counts)| QueueCounts { queue, counts })
+        .collect())
+}
+
+/// Whole days `[from, until)` from `task_counts`.
+async fn add_days(
+    c: &impl GenericClient,
+    q: &FollowUpCountQuery,
+    from: Option<u64>,
+    until: Option<u64>,
+    out: &mut BTreeMap<String, TaskTally>,
+) -> Result<(), StoreError> {
+    let (from, until) = day_bounds(from, until);
+    let st = c
+        .prepare_cached(
+            "SELECT queue, status, on_time, nullif(outcome, '') AS outcome,
+                    nullif(tenths, -1) AS tenths, sum(n)::bigint AS n
+             FROM task_counts
+             WHERE site = $1 AND day >= $2 AND day < $3
+               AND ($4::text IS NULL OR (origin = 'response' AND survey = $4))
+             GROUP BY 1, 2, 3, 4, 5",
+        )
+        .await?;
+    for row in c.query(&st, &[&q.site, &from, &until, &q.survey]).await? {
+        add_row(&row, out)?;
+    }
+    Ok(())
+}
+
+/// The tasks opened in `[since, until)` (partial days), one aggregate.
+async fn add_scanned(
+    c: &impl GenericClient,
+    q: &FollowUpCountQuery,
+    since_ms: u64,
+    until_ms: Option<u64>,
+    out: &mut BTreeMap<String, TaskTally>,
+) -> Result<(), StoreError> {
+    let from = min_id_at_ms(since_ms);
+    let until = until_ms.map(min_id_at_ms);
     let st = c
         .prepare_cached(
             "SELECT queue, status, on_time, outcome, tenths, count(*)::bigint AS n FROM tasks
@@ -188,30 +240,38 @@ pub(super) async fn follow_up_counts(
              GROUP BY 1, 2, 3, 4, 5",
         )
         .await?;
-    let mut out: BTreeMap<String, TaskTally> = BTreeMap::new();
     for row in c.query(&st, &[&q.site, &from, &until, &q.survey]).await? {
-        let n = row.get::<_, i64>("n") as u64;
-        let tally = out.entry(row.get("queue")).or_default();
-        tally.opened += n;
-        match rows::parse::<TaskStatus>(row.get("status"))? {
-            TaskStatus::Done => {
-                tally.done += n;
-                if row.get::<_, bool>("on_time") {
-                    tally.on_time += n;
-                }
-                if let Some(outcome) = row.get::<_, Option<String>>("outcome") {
-                    *tally.outcomes.entry(outcome).or_default() += n;
-                }
-                if let Some(t) = row.get::<_, Option<i32>>("tenths") {
-                    *tally.tenths_to_done.entry(t as u32).or_default() += n;
-                }
-            }
-            TaskStatus::Dismissed => tally.dismissed += n,
-            _ => {}
-        }
+        add_row(&row, out)?;
     }
-    Ok(out
-        .into_iter()
-        .map(|(queue, counts)| QueueCounts { queue, counts })
-        .collect())
+    Ok(())
+}
+
+/// Adds `n` tasks of one queue, status and facts to their queue's tally.
+fn add_row(
+    row: &tokio_postgres::Row,
+    out: &mut BTreeMap<String, TaskTally>,
+) -> Result<(), StoreError> {
+    let n = row.get::<_, i64>("n").max(0) as u64;
+    if n == 0 {
+        return Ok(());
+    }
+    let tally = out.entry(row.get("queue")).or_default();
+    tally.opened += n;
+    match rows::parse::<TaskStatus>(row.get("status"))? {
+        TaskStatus::Done => {
+            tally.done += n;
+            if row.get::<_, bool>("on_time") {
+                tally.on_time += n;
+            }
+            if let Some(outcome) = row.get::<_, Option<String>>("outcome") {
+                *tally.outcomes.entry(outcome).or_default() += n;
+            }
+            if let Some(t) = row.get::<_, Option<i32>>("tenths") {
+                *tally.tenths_to_done.entry(t as u32).or_default() += n;
+            }
+        }
+        TaskStatus::Dismissed => tally.dismissed += n,
+        _ => {}
+    }
+    Ok(())
 }

@@ -2,10 +2,11 @@
 //!
 //! Trees: `users` (name → user), `tokens` (token hash → name), `password_links` (link hash →
 //! link), `sessions` (hash of the session id → session), `invitations` (token hash →
-//! invitation). Only hashes of secrets are keys.
+//! invitation), `login_failures` (hash of a name tried → failed sign-ins). Only hashes of
+//! secrets are keys.
 
 use super::{encode, Db, SledStore};
-use crate::domain::{Invitation, PasswordLink, Session, User};
+use crate::domain::{Invitation, LoginFailures, PasswordLink, Session, User};
 use crate::store::{InvitationStore, SessionStore, StoreError, UserStore};
 use async_trait::async_trait;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -55,21 +56,6 @@ impl UserStore for SledStore {
 
     async fn user_count(&self) -> Result<u64, StoreError> {
         self.read(|db| Ok(db.users.len() as u64)).await
-    }
-
-    async fn create_user(&self, user: &User) -> Result<bool, StoreError> {
-        let user = user.clone();
-        self.write(move |db| {
-            // The stripe lock of the name's hash serializes two creators of one name.
-            let stripe = uuid::Uuid::from_u128(u128::from(crc(&user.name)));
-            let _guard = db.key_lock(stripe);
-            if db.users.contains_key(user.name.as_bytes())? {
-                return Ok(false);
-            }
-            db.put_user(&user)?;
-            Ok(true)
-        })
-        .await
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
@@ -128,6 +114,83 @@ impl UserStore for SledStore {
             {
                 return Ok(Some(link));
             }
+        })
+        .await
+    }
+
+    async fn login_failures(&self, account: &str) -> Result<Option<LoginFailures>, StoreError> {
+        let key = account.to_string();
+        self.read(move |db| db.get(&db.login_failures, key.as_bytes()))
+            .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        account: &str,
+        at_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<LoginFailures, StoreError> {
+        let key = account.to_string();
+        self.write(move |db| loop {
+            let old = db.login_failures.get(key.as_bytes())?;
+            let count = match &old {
+                Some(bytes) => {
+                    let f: LoginFailures = super::decode(bytes)?;
+                    if f.last_ms < forget_before_ms {
+                        1
+                    } else {
+                        f.count.saturating_add(1)
+                    }
+                }
+                None => 1,
+            };
+            let new = LoginFailures {
+                count,
+                last_ms: at_ms,
+            };
+            // Compare and swap: a failure counted by another request meanwhile is kept.
+            if db
+                .login_failures
+                .compare_and_swap(key.as_bytes(), old, Some(encode(&new)?))?
+                .is_ok()
+            {
+                return Ok(new);
+            }
+        })
+        .await
+    }
+
+    async fn clear_login_failures(
+        &self,
+        account: &str,
+        forget_before_ms: i64,
+    ) -> Result<(), StoreError> {
+        let key = account.to_string();
+        self.write(move |db| {
+            db.login_failures.remove(key.as_bytes())?;
+            for kv in db.login_failures.iter() {
+                let (k, v) = kv?;
+                let f: LoginFailures = super::decode(&v)?;
+                if f.last_ms < forget_before_ms {
+                    db.login_failures.remove(k)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_user(&self, user: &User) -> Result<bool, StoreError> {
+        let user = user.clone();
+        self.write(move |db| {
+            // The stripe lock of the name's hash serializes two creators of one name.
+            let stripe = uuid::Uuid::from_u128(u128::from(crc(&user.name)));
+            let _guard = db.key_lock(stripe);
+            if db.users.contains_key(user.name.as_bytes())? {
+                return Ok(false);
+            }
+            db.put_user(&user)?;
+            Ok(true)
         })
         .await
     }

@@ -41,10 +41,62 @@ CREATE TABLE tasks (
     on_time boolean NOT NULL,
     outcome text,
     tenths integer,
+    -- The UTC day the task was opened (the day of its UUIDv7 id).
+    day integer NOT NULL,
     PRIMARY KEY (site, id)
 );
 CREATE INDEX tasks_by_due ON tasks (site, due_sort, id);
 CREATE INDEX tasks_by_queue ON tasks (site, queue, due_sort, id);
+
+-- The follow-up figures per site, queue, survey, origin, day opened and what the tasks add to a
+-- tally, kept by statement triggers on `tasks` (every insert, upsert and transition, in its
+-- transaction), so a report sums whole days here and reads only partial edge days from
+-- `tasks`. `slot` (the backend's pid modulo 4) spreads today's rows over a few, so concurrent
+-- transactions seldom wait for each other's COMMIT on them; a report sums the slots.
+CREATE TABLE task_counts (
+    site text COLLATE "C" NOT NULL,
+    queue text COLLATE "C" NOT NULL,
+    survey text COLLATE "C" NOT NULL,
+    origin text NOT NULL,
+    day integer NOT NULL,
+    status text NOT NULL,
+    on_time boolean NOT NULL,
+    outcome text COLLATE "C" NOT NULL,
+    tenths integer NOT NULL,
+    slot smallint NOT NULL,
+    n bigint NOT NULL,
+    PRIMARY KEY (site, queue, survey, origin, day, status, on_time, outcome, tenths, slot)
+);
+
+-- Adds the rows a statement inserted and takes back those it replaced (`changed`: the rows
+-- with +1 or -1), summed per key, in key order.
+CREATE FUNCTION chorus_count_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changed text := CASE TG_OP
+        WHEN 'INSERT' THEN 'SELECT *, 1 AS d FROM new_rows'
+        WHEN 'UPDATE' THEN 'SELECT *, 1 AS d FROM new_rows UNION ALL SELECT *, -1 AS d FROM old_rows'
+        ELSE 'SELECT *, -1 AS d FROM old_rows' END;
+BEGIN
+    EXECUTE format(
+        'INSERT INTO task_counts (site, queue, survey, origin, day, status, on_time, outcome, tenths, slot, n)
+         SELECT site, queue, survey, origin, day, status, on_time, coalesce(outcome, %L),
+                coalesce(tenths, -1), (pg_backend_pid() %% 4)::smallint, sum(d)
+         FROM (%s) changed
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+         HAVING sum(d) <> 0
+         ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+         ON CONFLICT (site, queue, survey, origin, day, status, on_time, outcome, tenths, slot)
+         DO UPDATE SET n = task_counts.n + excluded.n', '', changed);
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER tasks_counted_insert AFTER INSERT ON tasks
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION chorus_count_tasks();
+CREATE TRIGGER tasks_counted_update AFTER UPDATE ON tasks
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION chorus_count_tasks();
+CREATE TRIGGER tasks_counted_delete AFTER DELETE ON tasks
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION chorus_count_tasks();
 
 -- Webhook deliveries, every field a column; `claimable_ms` is when a worker may take one.
 CREATE TABLE deliveries (
@@ -102,6 +154,14 @@ CREATE TABLE sessions (
     last_seen_ms bigint NOT NULL
 );
 CREATE INDEX sessions_by_last_seen ON sessions (last_seen_ms);
+
+-- Failed web sign-ins per account (the SHA-256 of the name tried), shared by every node.
+CREATE TABLE login_failures (
+    account text COLLATE "C" PRIMARY KEY,
+    count integer NOT NULL,
+    last_ms bigint NOT NULL
+);
+CREATE INDEX login_failures_by_last ON login_failures (last_ms);
 
 -- Per-site jobs (kind 'retag' or 'review'): the state and the lease of the node running it.
 CREATE TABLE jobs (
