@@ -3,6 +3,7 @@
 //! details hold ids, names of users, roles, counts, query filters and file hashes only.
 
 use super::ServiceError;
+pub use crate::domain::audit::ACTIONS;
 use crate::domain::audit::{ACTOR_CLI, ACTOR_SYSTEM, GENESIS_HASH};
 use crate::domain::time::now_ms;
 use crate::domain::{AuditEntry, NewAuditEntry};
@@ -491,39 +492,6 @@ pub async fn export(
         }
     }
 }
-
-/// Every action an entry may name, for the admin page's filter.
-pub const ACTIONS: &[&str] = &[
-    "sign_in",
-    "sign_in_failed",
-    "sign_in_refused",
-    "sign_out",
-    "session_expired",
-    "sessions_cleared",
-    "user_created",
-    "role_changed",
-    "password_set",
-    "token_created",
-    "token_revoked",
-    "user_disabled",
-    "user_enabled",
-    "invite_created",
-    "response_read",
-    "responses_listed",
-    "responses_exported",
-    "task_changed",
-    "delivery_retried",
-    "site_reloaded",
-    "retag_run",
-    "invitations_created",
-    "backup",
-    "restore",
-    "kiosk_registered",
-    "kiosk_enrolled",
-    "kiosk_revoked",
-    "start",
-    "stop",
-];
 
 /// The filters of an audit listing as the API and the admin page receive them; empty is any.
 #[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
