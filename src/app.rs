@@ -6,6 +6,7 @@ use crate::http;
 use crate::plugins::Limits;
 use crate::services::audit::{self, Actor, Event};
 use crate::services::backups::{self, BackupStatus};
+use crate::services::password_links;
 use crate::services::sites::SiteRegistry;
 use crate::services::users::{self, UserError};
 use crate::services::webhooks::{DeliveryWorker, RetryPolicy};
@@ -290,5 +291,16 @@ async fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
         path.display()
     );
     println!("{token}");
+    // The web app: a single-use link to set the admin's password, so nobody has to stop the
+    // server to run `chorus user passwd`.
+    let link = password_links::for_initial_admin(state.store.as_ref())
+        .await
+        .map_err(|e| StartupError::Io(e.to_string()))?;
+    let base = crate::commands::public_base(None, &state.config)?;
+    println!(
+        "To sign in to the web app, set the admin's password within {} hours at this single-use link:",
+        password_links::LINK_HOURS
+    );
+    println!("{base}{}", password_links::link_path(&link.secret));
     Ok(())
 }

@@ -145,9 +145,12 @@ fn export_filters_by_site_and_time_and_refuses_a_bad_time() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(site.len(), 1, "only ann's user_created names the site");
-    assert_eq!(site[0]["target"], "ann");
+    // ann's user_created and token_created name the site; bob's (every site) do not.
+    assert_eq!(site.len(), 2);
+    assert!(site.iter().all(|e| e["target"] == "ann"));
+    assert_eq!(site[0]["action"], "user_created");
     assert_eq!(site[0]["details"]["role"], "viewer");
+    assert_eq!(site[1]["action"], "token_created");
     let all = stdout(&ok(&["audit", "export", "--since", "2000-01-01"], &data));
     assert_eq!(all.lines().count(), 4);
     let later = stdout(&ok(&["audit", "export", "--since", "2999-01-01"], &data));
@@ -183,8 +186,17 @@ fn each_start_logs_the_head_hash_and_start_and_stop_are_recorded() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    // The initial admin is created by the system before the start's entry.
-    assert_eq!(actions, ["user_created", "token_created", "start", "stop"]);
+    // The initial admin and its password link are made by the system before the start's entry.
+    assert_eq!(
+        actions,
+        [
+            "user_created",
+            "token_created",
+            "invite_created",
+            "start",
+            "stop"
+        ]
+    );
     let head = entries.last().unwrap()["hash"]
         .as_str()
         .unwrap()

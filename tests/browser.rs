@@ -1,4 +1,5 @@
-//! The respondent pages (tests/browser/run.mjs), the admin pages (tests/browser/admin.mjs) and
+//! The respondent pages (tests/browser/run.mjs), the admin pages (tests/browser/admin.mjs), user
+//! management (tests/browser/users.mjs) and
 //! the waiting-room kiosk (tests/browser/kiosk.mjs) in a real browser: headless Chromium driven by playwright-core, accessibility checked with
 //! axe-core, against the real binary on a free port with a fresh data directory.
 //!
@@ -75,6 +76,23 @@ fn run_script(script: &str, args: &[&std::ffi::OsStr], envs: &[(&str, &str)]) {
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
 
+/// An all-sites admin "admin" with a password, on a stopped server's data: (token, password).
+fn admin_with_password(data: &Path) -> (String, &'static str) {
+    let add = [
+        "user", "add", "--site", "*", "--name", "admin", "--role", "admin",
+    ];
+    let out = run(&add, data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let password = "a browser test passphrase";
+    set_password(data, "admin", password);
+    (token, password)
+}
+
 #[test]
 fn respondent_pages_work_in_a_real_browser() {
     if skipped() {
@@ -96,18 +114,7 @@ fn admin_pages_work_in_a_real_browser() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let add = [
-        "user", "add", "--site", "*", "--name", "admin", "--role", "admin",
-    ];
-    let out = run(&add, &data);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let password = "a browser test passphrase";
-    set_password(&data, "admin", password);
+    let (token, password) = admin_with_password(&data);
     let server = Server::start(&data);
     run_script(
         "admin.mjs",
@@ -132,5 +139,24 @@ fn the_kiosk_works_in_a_real_browser() {
     let data = tmp.path().join("data");
     let server = Server::start(&data);
     run_script("kiosk.mjs", &[server.base.as_ref(), data.as_os_str()], &[]);
+    drop(server);
+}
+
+/// Users: an admin invites a user who sets a password through the link and signs in; the admin
+/// changes the role and disables them; the same forms without JavaScript (tests/browser/users.mjs).
+#[test]
+fn user_management_works_in_a_real_browser() {
+    if skipped() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (_, password) = admin_with_password(&data);
+    let server = Server::start(&data);
+    run_script(
+        "users.mjs",
+        &[server.base.as_ref()],
+        &[("CHORUS_ADMIN_PASSWORD", password)],
+    );
     drop(server);
 }

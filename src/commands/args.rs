@@ -112,6 +112,51 @@ pub enum UserCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// List the users: name, site, role, state.
+    List {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Change a user's role (admin, staff or viewer).
+    Role {
+        name: String,
+        role: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Disable a user: no sign-in, their sessions and token stop working.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        name: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Give a user a new API token (printed once); the old one stops working.
+    Token {
+        name: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Revoke a user's API token.
+    RevokeToken {
+        name: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Print a single-use link (72 hours) for the user to set their own password.
+    Invite {
+        name: String,
+        /// Public address of the server (default: public_url of chorus.toml, else the bind address)
+        #[arg(long)]
+        base_url: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

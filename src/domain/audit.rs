@@ -110,6 +110,39 @@ impl AuditEntry {
     }
 }
 
+/// Every action an entry may name, for the admin page's filter.
+pub const ACTIONS: &[&str] = &[
+    "sign_in",
+    "sign_in_failed",
+    "sign_in_refused",
+    "sign_out",
+    "session_expired",
+    "sessions_cleared",
+    "user_created",
+    "role_changed",
+    "password_set",
+    "token_created",
+    "token_revoked",
+    "user_disabled",
+    "user_enabled",
+    "invite_created",
+    "response_read",
+    "responses_listed",
+    "responses_exported",
+    "task_changed",
+    "delivery_retried",
+    "site_reloaded",
+    "retag_run",
+    "invitations_created",
+    "backup",
+    "restore",
+    "kiosk_registered",
+    "kiosk_enrolled",
+    "kiosk_revoked",
+    "start",
+    "stop",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,4 +31,4 @@ pub use rule_error::{ErrorSource, RuleErrorEntry};
 pub use session::Session;
 pub use task::{StatusChange, Task, TaskStatus};
 pub use task_tally::TaskTally;
-pub use user::{LoginFailures, Role, User, ALL_SITES};
+pub use user::{LoginFailures, PasswordLink, Role, User, ALL_SITES};

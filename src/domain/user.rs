@@ -40,12 +40,46 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
     pub created_at: String,
+    /// A disabled user cannot sign in; their sessions and token stop working.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// The token was revoked: `token_sha256` is then the hash of a value nobody holds.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub token_revoked: bool,
 }
 
 impl User {
     pub fn can_access(&self, site: &str) -> bool {
         self.site == ALL_SITES || self.site == site
     }
+
+    /// Whether this user is an admin who may manage `other` (an admin of every site: anyone;
+    /// an admin of one site: that site's users).
+    pub fn can_manage(&self, other: &User) -> bool {
+        self.role == Role::Admin && self.can_access(&other.site)
+    }
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Staff => "staff",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// A single-use link to set a password (an invitation, or the first admin's), as the store
+/// keeps it under the SHA-256 of its secret: the secret itself is never stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PasswordLink {
+    pub user: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    /// When it was used; a link is used once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_ms: Option<i64>,
 }
 
 /// A new random API token (shown once, never stored).

@@ -4,12 +4,12 @@
 
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::domain::user::token_sha256;
 use crate::domain::{Role, User};
 use crate::services::sites::SiteRuntime;
 use crate::services::ServiceError;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::TryFutureExt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -88,9 +88,9 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 /// The user of the request's bearer token, whatever its site and role.
 pub(super) async fn token_user(req: &HttpRequest) -> Result<User, ApiError> {
     let token = bearer(req)?;
-    state_of(req)?
-        .store
-        .user_by_token(&token_sha256(&token))
+    let state = state_of(req)?;
+    // A revoked token, or the token of a disabled user, is not valid.
+    crate::services::users::by_token(state.store.as_ref(), &token)
         .await?
         .ok_or(ApiError::InvalidToken)
 }
@@ -181,6 +181,20 @@ impl FromRequest for MetricsReader {
     }
 }
 
+/// The token's user, when an admin (of every site, with `every_site`).
+async fn admin_token(req: HttpRequest, every_site: bool) -> Result<User, ApiError> {
+    let user = token_user(&req).await?;
+    if user.role < Role::Admin || (every_site && user.site != crate::domain::ALL_SITES) {
+        let doing = if every_site {
+            "administer every site"
+        } else {
+            "manage users"
+        };
+        return Err(ApiError::Forbidden(doing.to_string()));
+    }
+    Ok(user)
+}
+
 /// A bearer-token admin of every site (the endpoints that span sites).
 pub struct AllSitesAdmin;
 
@@ -189,13 +203,18 @@ impl FromRequest for AllSitesAdmin {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = token_user(&req).await?;
-            if user.site != crate::domain::ALL_SITES || user.role < Role::Admin {
-                return Err(ApiError::Forbidden("administer every site".to_string()));
-            }
-            Ok(AllSitesAdmin)
-        })
+        Box::pin(admin_token(req.clone(), true).map_ok(|_| AllSitesAdmin))
+    }
+}
+
+/// A bearer-token admin of one site or of every site (user management checks which users).
+pub struct TokenAdmin(pub User);
+
+impl FromRequest for TokenAdmin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(admin_token(req.clone(), false).map_ok(TokenAdmin))
     }
 }

@@ -1,6 +1,7 @@
 //! The one place errors become HTTP answers: a status and the SPEC error body
 //! `{"error": {"code", "message", "field"?, "problems"?, "errors"?}}`.
 
+use crate::services::users::UserError;
 use crate::services::ServiceError;
 use crate::store::StoreError;
 use crate::survey::FieldError;
@@ -53,6 +54,9 @@ pub const ERROR_CODES: &[&str] = &[
     "follow_up_not_found",
     "delivery_not_found",
     "kiosk_not_found",
+    "user_not_found",
+    "user_exists",
+    "link_unusable",
     "invalid_answer",
     "invalid_language",
     "invalid_query",
@@ -82,6 +86,26 @@ pub const ERROR_CODES: &[&str] = &[
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Service(e.into())
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> Self {
+        use UserError as U;
+        match e {
+            U::BadName => ApiError::invalid_body(e.to_string(), Some("name")),
+            U::ShortPassword(_) => ApiError::invalid_body(e.to_string(), Some("password")),
+            U::WrongPassword => ApiError::invalid_body(e.to_string(), Some("current_password")),
+            U::Exists(name) => ServiceError::UserExists(name).into(),
+            U::Unknown(name) => ServiceError::UserNotFound(name).into(),
+            U::NotAllowed(doing) => ApiError::NotAllowed(doing),
+            U::LinkUnusable => ServiceError::LinkUnusable.into(),
+            U::Service(e) => e.into(),
+            U::Hash(_) | U::NotANewInstall => {
+                tracing::error!(error = %e, "user change failed");
+                ServiceError::Unavailable.into()
+            }
+        }
     }
 }
 
@@ -130,8 +154,9 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::FollowUpNotFound(_)
         | S::DeliveryNotFound(_)
         | S::KioskNotFound(_)
+        | S::UserNotFound(_)
         | S::InvitationUnknown => StatusCode::NOT_FOUND,
-        S::InvitationUsed | S::InvitationExpired => StatusCode::GONE,
+        S::InvitationUsed | S::InvitationExpired | S::LinkUnusable => StatusCode::GONE,
         S::InvalidAnswers(_)
         | S::InvalidResource(_)
         | S::InvalidLanguage(_)
@@ -139,7 +164,9 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::InvalidOutcome(_)
         | S::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         S::InvalidQuery { .. } | S::InvalidBody { .. } => StatusCode::BAD_REQUEST,
-        S::TransitionRefused(_) | S::AlreadyDelivered | S::RetagRunning(_) => StatusCode::CONFLICT,
+        S::TransitionRefused(_) | S::AlreadyDelivered | S::RetagRunning(_) | S::UserExists(_) => {
+            StatusCode::CONFLICT
+        }
         S::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         S::Store(_) | S::Unavailable | S::SiteUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -247,6 +274,9 @@ mod tests {
             ServiceError::FollowUpNotFound(s()),
             ServiceError::DeliveryNotFound(s()),
             ServiceError::KioskNotFound(s()),
+            ServiceError::UserNotFound(s()),
+            ServiceError::UserExists(s()),
+            ServiceError::LinkUnusable,
             ServiceError::InvalidAnswers(vec![]),
             ServiceError::InvalidLanguage(vec![]),
             ServiceError::invalid_query("f", "m"),

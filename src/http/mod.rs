@@ -18,6 +18,7 @@ pub(crate) mod openapi;
 mod report;
 mod respondent;
 mod rules;
+mod users;
 
 use crate::app::AppState;
 use actix_web::{HttpRequest, HttpResponse};
@@ -46,7 +47,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(invitations::configure)
                 .configure(kiosks::configure)
                 .configure(rules::configure)
-                .configure(audit::configure),
+                .configure(audit::configure)
+                .configure(users::configure),
         )
         .configure(fhir::configure)
         .configure(admin::configure)

@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "rules", description = "Rule errors, reload, dry run, re-tagging"),
         (name = "report", description = "The side-by-side report"),
         (name = "audit", description = "The audit trail, read-only (docs/audit.md)"),
+        (name = "users", description = "Users of an admin's sites: add, role, disable, API tokens, password links (docs/admin.md)"),
         (name = "kiosks", description = "Waiting-room kiosks: register, list, revoke (docs/kiosk.md)"),
         (name = "operations", description = "Health, metrics and this document"),
         (name = "fhir", description = "FHIR R4 (application/fhir+json, errors as OperationOutcome): Questionnaires, QuestionnaireResponses, the CapabilityStatement; see docs/fhir.md"),
@@ -209,6 +210,31 @@ pub struct SurveyPath {
 }
 
 /// `{site}` and `{id}` of a path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct UserPath {
+    /// The user's name.
+    name: String,
+}
+
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct UserChangePath {
+    name: String,
+    /// `role`, `disable`, `enable`, `token`, `revoke-token` or `invite`.
+    change: String,
+}
+
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct LinkPath {
+    /// The secret of a single-use password link.
+    secret: String,
+}
+
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
 #[allow(dead_code)]

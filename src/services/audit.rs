@@ -3,6 +3,7 @@
 //! details hold ids, names of users, roles, counts, query filters and file hashes only.
 
 use super::ServiceError;
+pub use crate::domain::audit::ACTIONS;
 use crate::domain::audit::{ACTOR_CLI, ACTOR_SYSTEM, GENESIS_HASH};
 use crate::domain::time::now_ms;
 use crate::domain::{AuditEntry, NewAuditEntry};
@@ -77,14 +78,33 @@ pub enum Event<'a> {
         from: &'a str,
         to: &'a str,
     },
+    /// `via`: `cli`, `link` (an invitation or first-start link), `own` (the user changed it).
     PasswordSet {
         name: &'a str,
+        site: &'a str,
+        via: &'a str,
     },
     TokenCreated {
         name: &'a str,
+        site: &'a str,
     },
     TokenRevoked {
         name: &'a str,
+        site: &'a str,
+    },
+    UserDisabled {
+        name: &'a str,
+        site: &'a str,
+    },
+    UserEnabled {
+        name: &'a str,
+        site: &'a str,
+    },
+    /// A link to set a password was made (the link itself is never recorded).
+    InviteCreated {
+        name: &'a str,
+        site: &'a str,
+        expires_in_hours: u32,
     },
     ResponseRead {
         site: &'a str,
@@ -226,9 +246,32 @@ impl Event<'_> {
                 Some(name),
                 details([("role", format!("{from} → {to}"))]),
             ),
-            PasswordSet { name } => ("password_set", None, Some(name), none()),
-            TokenCreated { name } => ("token_created", None, Some(name), none()),
-            TokenRevoked { name } => ("token_revoked", None, Some(name), none()),
+            PasswordSet { name, site, via } => (
+                "password_set",
+                site_of_user(site),
+                Some(name),
+                details([("via", via.to_string())]),
+            ),
+            TokenCreated { name, site } => {
+                ("token_created", site_of_user(site), Some(name), none())
+            }
+            TokenRevoked { name, site } => {
+                ("token_revoked", site_of_user(site), Some(name), none())
+            }
+            UserDisabled { name, site } => {
+                ("user_disabled", site_of_user(site), Some(name), none())
+            }
+            UserEnabled { name, site } => ("user_enabled", site_of_user(site), Some(name), none()),
+            InviteCreated {
+                name,
+                site,
+                expires_in_hours,
+            } => (
+                "invite_created",
+                site_of_user(site),
+                Some(name),
+                details([("expires_in_hours", expires_in_hours.to_string())]),
+            ),
             ResponseRead { site, id } => ("response_read", Some(site), Some(id), none()),
             ResponsesListed { query, rows } => (
                 "responses_listed",
@@ -449,36 +492,6 @@ pub async fn export(
         }
     }
 }
-
-/// Every action an entry may name, for the admin page's filter.
-pub const ACTIONS: &[&str] = &[
-    "sign_in",
-    "sign_in_failed",
-    "sign_in_refused",
-    "sign_out",
-    "session_expired",
-    "sessions_cleared",
-    "user_created",
-    "role_changed",
-    "password_set",
-    "token_created",
-    "token_revoked",
-    "response_read",
-    "responses_listed",
-    "responses_exported",
-    "task_changed",
-    "delivery_retried",
-    "site_reloaded",
-    "retag_run",
-    "invitations_created",
-    "backup",
-    "restore",
-    "kiosk_registered",
-    "kiosk_enrolled",
-    "kiosk_revoked",
-    "start",
-    "stop",
-];
 
 /// The filters of an audit listing as the API and the admin page receive them; empty is any.
 #[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]

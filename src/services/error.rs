@@ -57,6 +57,12 @@ pub enum ServiceError {
     /// request is told.
     #[error("this idempotency key was already used for a different request; send a new key")]
     IdempotencyKeyReused,
+    #[error("no user named \"{0}\"")]
+    UserNotFound(String),
+    #[error("a user named \"{0}\" already exists")]
+    UserExists(String),
+    #[error("this link is not valid: it is unknown, used already or expired; ask an admin for a new one")]
+    LinkUnusable,
     #[error("this invitation link is not known")]
     InvitationUnknown,
     #[error("this invitation link has already been used")]
@@ -83,6 +89,9 @@ impl ServiceError {
             ServiceError::FollowUpNotFound(_) => "follow_up_not_found",
             ServiceError::DeliveryNotFound(_) => "delivery_not_found",
             ServiceError::KioskNotFound(_) => "kiosk_not_found",
+            ServiceError::UserNotFound(_) => "user_not_found",
+            ServiceError::UserExists(_) => "user_exists",
+            ServiceError::LinkUnusable => "link_unusable",
             ServiceError::InvalidAnswers(_) => "invalid_answer",
             ServiceError::InvalidResource(_) => "invalid_resource",
             ServiceError::InvalidLanguage(_) => "invalid_language",

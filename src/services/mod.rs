@@ -16,6 +16,7 @@ pub mod kiosks;
 pub mod login_throttle;
 pub mod metrics;
 pub mod paging;
+pub mod password_links;
 pub mod reports;
 pub mod responses;
 pub mod retag;

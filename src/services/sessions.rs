@@ -198,7 +198,8 @@ pub async fn check_password(
     name: &str,
     password: String,
 ) -> Result<bool, ServiceError> {
-    let user = chorus.store.user(name).await?;
+    // A disabled user's password is never right.
+    let user = chorus.store.user(name).await?.filter(|u| !u.disabled);
     let hash = user.and_then(|u| u.password_hash);
     let known = hash.is_some();
     let matched = chorus

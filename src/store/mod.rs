@@ -21,7 +21,7 @@ pub use query::*;
 
 use crate::domain::{
     AttemptRecord, AuditEntry, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, LoginFailures,
-    NewAuditEntry, RetagProgress, ReviewState, RuleErrorEntry, Session, StatusChange,
+    NewAuditEntry, PasswordLink, RetagProgress, ReviewState, RuleErrorEntry, Session, StatusChange,
     StoredResponse, Task, TaskStatus, User,
 };
 use async_trait::async_trait;
@@ -109,6 +109,18 @@ pub trait UserStore: Send + Sync {
     /// Creates a user unless one of that name exists (false then, nothing written); two
     /// nodes creating the same name at once create it once.
     async fn create_user(&self, user: &User) -> Result<bool, StoreError>;
+    /// Every user, by name.
+    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    /// Stores a new password link under the SHA-256 of its secret.
+    async fn put_password_link(&self, sha256: &str, link: &PasswordLink) -> Result<(), StoreError>;
+    async fn password_link(&self, sha256: &str) -> Result<Option<PasswordLink>, StoreError>;
+    /// Uses the link if it is unused and not expired at `now_ms`: the link as it was, `None`
+    /// when it is unknown, used or expired. Of two nodes using one link at once, one gets it.
+    async fn use_password_link(
+        &self,
+        sha256: &str,
+        now_ms: i64,
+    ) -> Result<Option<PasswordLink>, StoreError>;
 
     /// The failed sign-ins counted under `account` (`domain::user::account_key` of a name).
     async fn login_failures(&self, account: &str) -> Result<Option<LoginFailures>, StoreError>;

@@ -35,6 +35,8 @@ pub async fn add_person(state: &AppState, name: &str, site: &str, role: Role) {
             token_sha256: chorus::domain::user::token_sha256(&chorus::domain::user::new_token()),
             password_hash: Some(chorus::services::sessions::hash_password(PASSWORD).unwrap()),
             created_at: "2026-01-01T00:00:00Z".into(),
+            disabled: false,
+            token_revoked: false,
         })
         .await
         .unwrap();

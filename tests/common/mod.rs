@@ -151,6 +151,8 @@ pub async fn add_user(
             token_sha256: chorus::domain::user::token_sha256(&token),
             password_hash: None,
             created_at: "2026-01-01T00:00:00Z".into(),
+            disabled: false,
+            token_revoked: false,
         })
         .await
         .expect("user stored");

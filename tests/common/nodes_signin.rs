@@ -2,7 +2,7 @@
 
 use super::nodes::{client, Nodes};
 use chorus::domain::Role;
-use chorus::services::audit::Actor;
+use chorus::services::users::By;
 
 fn cookie(res: &reqwest::blocking::Response, name: &str) -> Option<String> {
     res.headers()
@@ -25,10 +25,10 @@ pub fn csrf_of(html: &str) -> String {
 pub fn sign_in(nodes: &Nodes, base: &str, name: &str) -> String {
     let password = "twelve chars or more";
     nodes.with_store(async |store| {
-        chorus::services::users::add(store.as_ref(), Actor::Cli, name, "demo-clinic", Role::Admin)
+        chorus::services::users::add(store.as_ref(), By::Cli, name, "demo-clinic", Role::Admin)
             .await
             .unwrap();
-        chorus::services::users::set_password(store.as_ref(), Actor::Cli, name, password)
+        chorus::services::users::set_password(store.as_ref(), By::Cli, name, password)
             .await
             .unwrap();
     });

@@ -43,6 +43,15 @@ pub fn sign_in(base: &str, name: &str, password: &str) -> String {
 
 /// As `sign_in`, with the whole Set-Cookie header of the session cookie.
 pub fn sign_in_with_header(base: &str, name: &str, password: &str) -> (String, String) {
+    try_sign_in_with_header(base, name, password).expect("sign-in refused")
+}
+
+/// Signs in through the login form: the session cookie, or `None` when refused.
+pub fn try_sign_in(base: &str, name: &str, password: &str) -> Option<String> {
+    try_sign_in_with_header(base, name, password).map(|c| c.0)
+}
+
+fn try_sign_in_with_header(base: &str, name: &str, password: &str) -> Option<(String, String)> {
     let client = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -60,6 +69,8 @@ pub fn sign_in_with_header(base: &str, name: &str, password: &str) -> (String, S
         .form(&[("csrf", csrf), ("name", name), ("password", password)])
         .send()
         .unwrap();
-    assert_eq!(res.status(), 303, "sign-in refused");
-    cookie(&res, "chorus_session").expect("session cookie")
+    if res.status() != 303 {
+        return None;
+    }
+    Some(cookie(&res, "chorus_session").expect("session cookie"))
 }

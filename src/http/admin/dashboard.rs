@@ -213,5 +213,6 @@ pub(crate) fn base_context_for<R: crate::http::auth::MinRole>(s: &SiteSession<R>
     ctx.insert("all_sites", &(s.user.site == ALL_SITES));
     ctx.insert("can_work", &(s.user.role >= Role::Staff));
     ctx.insert("can_admin", &(s.user.role >= Role::Admin));
+    ctx.insert("manages_users", &(s.user.role >= Role::Admin));
     ctx
 }

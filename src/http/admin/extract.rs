@@ -59,9 +59,10 @@ async fn load_session(req: HttpRequest) -> Result<AdminSession, ApiError> {
     let session = sessions::touch(&state, &cookie)
         .await?
         .ok_or(ApiError::LoginRequired)?;
-    // The user is read on every request, so a changed role or site applies at once.
+    // The user is read on every request, so a changed role or site, or a disabled account,
+    // applies at once.
     match state.store.user(&session.user).await? {
-        Some(user) if user.password_hash.is_some() => Ok(AdminSession {
+        Some(user) if user.password_hash.is_some() && !user.disabled => Ok(AdminSession {
             user,
             session,
             cookie,

@@ -13,6 +13,7 @@ mod kiosks;
 mod login;
 mod responses;
 mod rules;
+mod users;
 
 use super::error::ApiError;
 use crate::app::AppState;
@@ -34,7 +35,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(responses::configure)
             .configure(followups::configure)
             .configure(rules::configure)
-            .configure(kiosks::configure),
+            .configure(kiosks::configure)
+            .configure(users::configure),
     );
 }
 
@@ -72,6 +74,10 @@ pub(crate) fn base_context(session: &AdminSession) -> tera::Context {
     let mut ctx = tera::Context::new();
     ctx.insert("user", &session.user.name);
     ctx.insert("csrf", &session.session.csrf);
+    ctx.insert(
+        "manages_users",
+        &(session.user.role >= crate::domain::Role::Admin),
+    );
     ctx
 }
 

@@ -2,7 +2,7 @@
 //! call. Only hashes of secrets are keys.
 
 use super::{rows, PgStore};
-use crate::domain::{Invitation, LoginFailures, Session, User};
+use crate::domain::{Invitation, LoginFailures, PasswordLink, Session, User};
 use crate::store::{InvitationStore, SessionStore, SignalStore, StoreError, UserStore};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
@@ -95,6 +95,78 @@ impl UserStore for PgStore {
         .await
     }
 
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        self.run(|db| async move {
+            let c = db.client().await?;
+            let st = c
+                .prepare_cached("SELECT record FROM users ORDER BY name")
+                .await?;
+            c.query(&st, &[])
+                .await?
+                .iter()
+                .map(|r| rows::json(r, "record"))
+                .collect()
+        })
+        .await
+    }
+
+    async fn put_password_link(&self, sha256: &str, link: &PasswordLink) -> Result<(), StoreError> {
+        let (key, link) = (sha256.to_string(), link.clone());
+        self.run(|db| async move {
+            exec(
+                &db,
+                "INSERT INTO password_links (token_sha256, user_name, created_ms, expires_ms) VALUES ($1, $2, $3, $4)",
+                &[&key, &link.user, &link.created_ms, &link.expires_ms],
+            )
+            .await
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn password_link(&self, sha256: &str) -> Result<Option<PasswordLink>, StoreError> {
+        let key = sha256.to_string();
+        self.run(|db| async move {
+            let c = db.client().await?;
+            let st = c
+                .prepare_cached(
+                    "SELECT l.user_name, l.created_ms, l.expires_ms, u.used_ms FROM password_links l
+                     LEFT JOIN password_link_uses u USING (token_sha256) WHERE l.token_sha256 = $1",
+                )
+                .await?;
+            Ok(c.query_opt(&st, &[&key]).await?.map(|r| link_of(&r)))
+        })
+        .await
+    }
+
+    async fn use_password_link(
+        &self,
+        sha256: &str,
+        now_ms: i64,
+    ) -> Result<Option<PasswordLink>, StoreError> {
+        let key = sha256.to_string();
+        self.run(|db| async move {
+            let c = db.client().await?;
+            // The primary key of password_link_uses: of two inserts, one returns a row.
+            let st = c
+                .prepare_cached(
+                    "WITH used AS (
+                         INSERT INTO password_link_uses (token_sha256, used_ms)
+                         SELECT token_sha256, $2 FROM password_links
+                          WHERE token_sha256 = $1 AND expires_ms > $2
+                         ON CONFLICT (token_sha256) DO NOTHING
+                         RETURNING token_sha256)
+                     SELECT l.user_name, l.created_ms, l.expires_ms, NULL::bigint AS used_ms
+                       FROM password_links l JOIN used USING (token_sha256)",
+                )
+                .await?;
+            Ok(c.query_opt(&st, &[&key, &now_ms])
+                .await?
+                .map(|r| link_of(&r)))
+        })
+        .await
+    }
+
     async fn login_failures(&self, account: &str) -> Result<Option<LoginFailures>, StoreError> {
         let account = account.to_string();
         self.run(|db| async move {
@@ -155,6 +227,15 @@ impl UserStore for PgStore {
             .map(|_| ())
         })
         .await
+    }
+}
+
+fn link_of(row: &tokio_postgres::Row) -> PasswordLink {
+    PasswordLink {
+        user: row.get("user_name"),
+        created_ms: row.get("created_ms"),
+        expires_ms: row.get("expires_ms"),
+        used_ms: row.get("used_ms"),
     }
 }
 

@@ -1,11 +1,12 @@
 //! Users and their tokens, web-login sessions, and invitation links.
 //!
-//! Trees: `users` (name → user), `tokens` (token hash → name), `sessions` (hash of the session
-//! id → session), `invitations` (token hash → invitation), `login_failures` (hash of a name
-//! tried → failed sign-ins). Only hashes of secrets are keys.
+//! Trees: `users` (name → user), `tokens` (token hash → name), `password_links` (link hash →
+//! link), `sessions` (hash of the session id → session), `invitations` (token hash →
+//! invitation), `login_failures` (hash of a name tried → failed sign-ins). Only hashes of
+//! secrets are keys.
 
 use super::{encode, Db, SledStore};
-use crate::domain::{Invitation, LoginFailures, Session, User};
+use crate::domain::{Invitation, LoginFailures, PasswordLink, Session, User};
 use crate::store::{InvitationStore, SessionStore, StoreError, UserStore};
 use async_trait::async_trait;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -55,6 +56,66 @@ impl UserStore for SledStore {
 
     async fn user_count(&self) -> Result<u64, StoreError> {
         self.read(|db| Ok(db.users.len() as u64)).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(|db| {
+            let mut users = Vec::new();
+            super::each(&db.users, |_, u: User| {
+                users.push(u);
+                Ok(())
+            })?;
+            Ok(users)
+        })
+        .await
+    }
+
+    async fn put_password_link(&self, sha256: &str, link: &PasswordLink) -> Result<(), StoreError> {
+        let (key, value) = (sha256.to_string(), encode(link)?);
+        self.write(move |db| {
+            Ok(db
+                .password_links
+                .insert(key.as_bytes(), value)
+                .map(|_| ())?)
+        })
+        .await
+    }
+
+    async fn password_link(&self, sha256: &str) -> Result<Option<PasswordLink>, StoreError> {
+        let key = sha256.to_string();
+        self.read(move |db| db.get(&db.password_links, key.as_bytes()))
+            .await
+    }
+
+    async fn use_password_link(
+        &self,
+        sha256: &str,
+        now_ms: i64,
+    ) -> Result<Option<PasswordLink>, StoreError> {
+        let key = sha256.to_string();
+        // Compare-and-swap from the unused record: of two users at once, one swaps.
+        self.write(move |db| loop {
+            let Some(old) = db.password_links.get(key.as_bytes())? else {
+                return Ok(None);
+            };
+            let link: PasswordLink = super::decode(&old)?;
+            if link.used_ms.is_some() || link.expires_ms <= now_ms {
+                return Ok(None);
+            }
+            let used = PasswordLink {
+                used_ms: Some(now_ms),
+                ..link.clone()
+            };
+            let new = encode(&used)?;
+            if db
+                .password_links
+                .compare_and_swap(key.as_bytes(), Some(old), Some(new))?
+                .is_ok()
+            {
+                return Ok(Some(link));
+            }
+        })
+        .await
     }
 
     async fn login_failures(&self, account: &str) -> Result<Option<LoginFailures>, StoreError> {
