@@ -200,7 +200,7 @@ async fn an_interrupted_re_tag_resumes_after_its_cursor() {
         ids.push(stored(&t.state, &body).await.id);
     }
     std::fs::write(root.join("sites/demo-clinic/rules/kiosk.rhai"), KIOSK_RULE).unwrap();
-    t.state.sites.reload(SITE).unwrap();
+    t.state.sites.reload(SITE, None).unwrap();
 
     // What a stopped process leaves behind: running, one response done.
     t.state

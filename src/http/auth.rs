@@ -132,6 +132,7 @@ impl<R: MinRole + 'static> FromRequest for SiteUser<R> {
 
 /// As `SiteUser`, for a site that runs or whose files keep it from running (reloading it).
 pub struct SiteAccess<R: MinRole> {
+    pub user: User,
     pub site: String,
     _role: PhantomData<R>,
 }
@@ -143,9 +144,10 @@ impl<R: MinRole + 'static> FromRequest for SiteAccess<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let (_, site) = path_user::<R>(&req).await?;
+            let (user, site) = path_user::<R>(&req).await?;
             state_of(&req)?.known_site(&site)?;
             Ok(SiteAccess {
+                user,
                 site,
                 _role: PhantomData,
             })

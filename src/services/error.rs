@@ -66,6 +66,9 @@ pub enum ServiceError {
     /// A reload found problems; the running version of the site is kept.
     #[error("the site has {} problem(s), the running version is kept: {}", .0.len(), .0.first().map(String::as_str).unwrap_or(""))]
     SiteInvalid(Vec<String>),
+    /// A reload whose files are valid but whose rule tests fail; the running version is kept.
+    #[error("{} rule test(s) fail with the new version, the running version is kept (an admin may apply it anyway): {}", .0.len(), .0.first().map(String::as_str).unwrap_or(""))]
+    RuleTestsFailed(Vec<String>),
     #[error("the server is busy or shutting down")]
     Unavailable,
     #[error("the store is unavailable: {0}")]
@@ -98,6 +101,7 @@ impl ServiceError {
             ServiceError::InvitationUsed => "invitation_used",
             ServiceError::InvitationExpired => "invitation_expired",
             ServiceError::SiteInvalid(_) => "site_invalid",
+            ServiceError::RuleTestsFailed(_) => "rule_tests_failed",
             ServiceError::Unavailable => "unavailable",
             ServiceError::Store(_) => "store_unavailable",
         }

@@ -101,7 +101,13 @@ struct ActionView {
 struct Outcome {
     tried: Option<TryResult>,
     problems: Vec<FieldError>,
-    reload: Option<Result<(), Vec<String>>>,
+    reload: Option<Result<(), ReloadRefused>>,
+}
+
+/// Why "Reload from disk" kept the running version.
+enum ReloadRefused {
+    Invalid(Vec<String>),
+    TestsFail(Vec<String>),
 }
 
 fn error_row(entry: &RuleErrorEntry, e: &RuleError) -> ErrorRow {
@@ -303,8 +309,10 @@ async fn page(
     match &outcome.reload {
         None => {}
         Some(Ok(())) => ctx.insert("reloaded", &true),
-        Some(Err(lines)) => ctx.insert("reload_errors", lines),
+        Some(Err(ReloadRefused::Invalid(lines))) => ctx.insert("reload_errors", lines),
+        Some(Err(ReloadRefused::TestsFail(lines))) => ctx.insert("failing_tests", lines),
     }
+    ctx.insert("applied_anyway", &rt.applied_anyway);
     let body = render(state, "admin/rules.html", &ctx)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
@@ -429,8 +437,9 @@ async fn try_it(
     page(&state, &s, &survey_id, values, outcome, status).await
 }
 
-/// Re-reads the site from disk; a broken file keeps the running version and the page lists
-/// every problem as `file:line:col: message`.
+/// Re-reads the site from disk and runs its rule tests; a broken file or a failing test keeps
+/// the running version and the page lists every problem as `file:line:col: message`, unless
+/// "apply anyway" was ticked (then failing tests do not stop it, and the page says so).
 #[utoipa::path(
     tag = "admin pages",
     params(crate::http::openapi::SitePath),
@@ -441,15 +450,17 @@ async fn try_it(
 async fn reload(
     state: web::Data<AppState>,
     site: SitePage<Admin>,
-    _form: CsrfForm,
+    form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
+    let by = form.session.user.name.clone();
+    let anyway = (form.field("apply_anyway") == Some("yes")).then_some(by.as_str());
     let s = match site {
         SitePage::Running(s) => s,
         SitePage::Broken(mut b) => {
             // A site that did not start: in once its files are valid, else its new problems.
-            return match reload_site(&state, &b.site).await {
+            return match reload_site(&state, &b.site, anyway).await {
                 Ok(_) => Ok(see_other(&format!("/admin/sites/{}", b.site))),
-                Err(ServiceError::SiteInvalid(lines)) => {
+                Err(ServiceError::SiteInvalid(lines) | ServiceError::RuleTestsFailed(lines)) => {
                     b.problems = lines;
                     broken_page(&state, &b, StatusCode::UNPROCESSABLE_ENTITY)
                 }
@@ -457,9 +468,10 @@ async fn reload(
             };
         }
     };
-    let result = match reload_site(&state, &s.site).await {
+    let result = match reload_site(&state, &s.site, anyway).await {
         Ok(_) => Ok(()),
-        Err(ServiceError::SiteInvalid(lines)) => Err(lines),
+        Err(ServiceError::SiteInvalid(lines)) => Err(ReloadRefused::Invalid(lines)),
+        Err(ServiceError::RuleTestsFailed(lines)) => Err(ReloadRefused::TestsFail(lines)),
         Err(e) => return Err(e.into()),
     };
     let status = match result {
