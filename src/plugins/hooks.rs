@@ -3,6 +3,7 @@
 
 use super::convert;
 use super::engine::{DeadlineGuard, Limits, DEADLINE_TOKEN};
+use super::hints;
 use crate::domain::{Action, Priority, RuleError};
 use rhai::{
     Array, CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Scope, AST,
@@ -119,16 +120,33 @@ impl Runner<'_> {
     }
 
     /// rhai reports where an error happened, except for the limits (operations, depth, sizes,
-    /// deadline), which it reports at the call site: for those the hook's own line is given.
+    /// deadline), which it reports at the call site: for those the hook's own line is given,
+    /// or the loop's when the hook can run only one (see `hints`).
     fn error(&self, script: &Script, hook: Hook, def: HookDef, err: &EvalAltResult) -> RuleError {
         let inner = err.unwrap_inner();
-        let pos = error_position(err);
+        let mut pos = error_position(err).and_then(|p| Some((p.line()?, p.position()?)));
+        let mut message = describe(inner, self.limits);
+        match inner {
+            EvalAltResult::ErrorTooManyOperations(_) | EvalAltResult::ErrorTerminated(..) => {
+                let (suffix, place) = hints::limit_place(&script.text, hook.name());
+                message.push_str(&suffix);
+                pos = pos.or(place);
+            }
+            EvalAltResult::ErrorFunctionNotFound(signature, _) => {
+                if let Some(hint) =
+                    pos.and_then(|(l, c)| hints::unanswered_hint(&script.text, signature, l, c))
+                {
+                    message = format!("{message}: {hint}");
+                }
+            }
+            _ => {}
+        }
         RuleError {
             source: script.source.clone(),
             hook: hook.name().into(),
-            line: pos.and_then(|p| p.line()).or(Some(def.line)),
-            col: pos.and_then(|p| p.position()).or(Some(def.col)),
-            message: describe(inner, self.limits),
+            line: Some(pos.map_or(def.line, |p| p.0)),
+            col: Some(pos.map_or(def.col, |p| p.1)),
+            message,
         }
     }
 

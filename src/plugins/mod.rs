@@ -10,6 +10,7 @@ mod compile;
 mod compiled;
 mod convert;
 mod engine;
+mod hints;
 mod hooks;
 mod keywords;
 mod review;

@@ -68,8 +68,44 @@ const TEST_SUBMITTED_AT: &str = "2026-01-01T09:00:00.000Z";
 #[derive(Debug, Default)]
 pub struct RuleTestReport {
     pub cases: usize,
-    /// `file:line:col: message` per failure.
+    /// `file:line:col: message` per failure; one rule error that breaks several cases is one
+    /// line, at its first case, with the number of cases it broke.
     pub problems: Vec<String>,
+    /// Each distinct rule error: its line in `problems`, where and in which case it was
+    /// first seen, and how many cases it broke.
+    rule_errors: BTreeMap<String, SeenError>,
+}
+
+#[derive(Debug)]
+struct SeenError {
+    line: usize,
+    at: String,
+    case: String,
+    cases: usize,
+}
+
+impl RuleTestReport {
+    /// Records a rule error met by a case (`at`: `file:line:col`, `case`: `case "name"`).
+    fn rule_error(&mut self, at: &str, case: &str, message: String) {
+        if let Some(seen) = self.rule_errors.get_mut(&message) {
+            seen.cases += 1;
+            self.problems[seen.line] = format!(
+                "{}: {message} (broke {} test cases, the first {})",
+                seen.at, seen.cases, seen.case
+            );
+            return;
+        }
+        self.problems.push(format!("{at}: {case}: {message}"));
+        self.rule_errors.insert(
+            message,
+            SeenError {
+                line: self.problems.len() - 1,
+                at: at.to_string(),
+                case: case.to_string(),
+                cases: 1,
+            },
+        );
+    }
 }
 
 pub fn run_rule_tests(site: &Site, rules: &SiteRules) -> RuleTestReport {
@@ -117,8 +153,11 @@ fn run_file(site: &Site, rules: &SiteRules, file: &Path, report: &mut RuleTestRe
                 .enumerate()
                 .map(|(i, case)| ("review", i, &case.name, run_review_case(site, rules, case))),
         );
-    for (table, i, name, problems) in failures {
+    for (table, i, name, mut problems) in failures {
         report.cases += 1;
+        // A review case meets the same rule error once per group of responses: once is enough.
+        let mut seen = std::collections::BTreeSet::new();
+        problems.retain(|(field, message)| field.is_some() || seen.insert(message.clone()));
         for (field, message) in problems {
             let path = match field {
                 Some(f) => format!("{table}.{i}.{f}"),
@@ -127,10 +166,12 @@ fn run_file(site: &Site, rules: &SiteRules, file: &Path, report: &mut RuleTestRe
             let (line, col) = locate_in_source(&source, &path)
                 .map(|o| line_col(&source, o))
                 .unwrap_or_else(|| locate_in_toml(file, &format!("{table}.{i}")));
-            report.problems.push(format!(
-                "{}:{line}:{col}: {table} \"{name}\": {message}",
-                file.display()
-            ));
+            let at = format!("{}:{line}:{col}", file.display());
+            let case = format!("{table} \"{name}\"");
+            match field {
+                None => report.rule_error(&at, &case, message),
+                Some(_) => report.problems.push(format!("{at}: {case}: {message}")),
+            }
         }
     }
 }
