@@ -6,7 +6,7 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
 use crate::domain::{Action, Answers, ErrorSource, RetagProgress, RuleError, Tag};
-use crate::services::evaluate::{evaluate, Hooks};
+use crate::services::evaluate::{duplicate_actions, evaluate, Hooks};
 use crate::services::sites::{reload_site, AppliedAnyway};
 use crate::services::{paging, retag, ServiceError};
 use crate::survey::RawAnswer;
@@ -169,6 +169,9 @@ struct DryRunResult {
     tags: Vec<Tag>,
     actions: Vec<SourcedAction>,
     errors: Vec<RuleError>,
+    /// One per queue (task) or webhook target that two or more plugins or rules create an
+    /// action for: the respondent would be called (or the target told) twice.
+    warnings: Vec<String>,
 }
 
 /// An action with the plugin or rule file that returned it.
@@ -243,6 +246,7 @@ async fn dry_run(
         .await?
         .map_err(ServiceError::InvalidAnswers)?;
     Ok(HttpResponse::Ok().json(DryRunResult {
+        warnings: duplicate_actions(&evaluation.outcome.actions),
         survey: request.survey,
         answers: evaluation.answers,
         tags: evaluation.outcome.tags,

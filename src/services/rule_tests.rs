@@ -1,7 +1,7 @@
 //! `rules/tests/*.toml`: each case runs the whole pipeline (validation, `show_if`, enabled
 //! plugins, then the site's rules) without storing anything and compares what came out.
 
-use super::evaluate::{evaluate, Evaluation, Hooks};
+use super::evaluate::{duplicate_actions, evaluate, Evaluation, Hooks};
 use crate::plugins::{RuleOutcome, SiteRules};
 use crate::report::{build_report, Tally};
 use crate::survey::load::{line_col, locate as locate_in_source, locate_in_file as locate_in_toml};
@@ -57,8 +57,13 @@ struct Case {
     #[serde(default)]
     submitted_at: Option<String>,
     expect_tags: Option<Vec<String>>,
+    /// These tags at least (others may come too): a test that survives new barriers.
+    expect_tags_include: Option<Vec<String>>,
     expect_actions: Option<Vec<toml::Table>>,
 }
+
+/// The "field" a case's warning is filed under: it is reported, never a failure.
+const WARNING: &str = "";
 
 /// The id every rule-test response gets.
 const TEST_RESPONSE_ID: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000);
@@ -71,6 +76,9 @@ pub struct RuleTestReport {
     /// `file:line:col: message` per failure; one rule error that breaks several cases is one
     /// line, at its first case, with the number of cases it broke.
     pub problems: Vec<String>,
+    /// Warnings that do not fail a case (`file:line:col: case "name": message`), e.g. two
+    /// rules creating a task in the same queue for one response; each once, at its first case.
+    pub warnings: Vec<String>,
     /// Each distinct rule error: its line in `problems`, where and in which case it was
     /// first seen, and how many cases it broke.
     rule_errors: BTreeMap<String, SeenError>,
@@ -160,8 +168,8 @@ fn run_file(site: &Site, rules: &SiteRules, file: &Path, report: &mut RuleTestRe
         problems.retain(|(field, message)| field.is_some() || seen.insert(message.clone()));
         for (field, message) in problems {
             let path = match field {
-                Some(f) => format!("{table}.{i}.{f}"),
-                None => format!("{table}.{i}"),
+                Some(f) if f != WARNING => format!("{table}.{i}.{f}"),
+                _ => format!("{table}.{i}"),
             };
             let (line, col) = locate_in_source(&source, &path)
                 .map(|o| line_col(&source, o))
@@ -170,6 +178,13 @@ fn run_file(site: &Site, rules: &SiteRules, file: &Path, report: &mut RuleTestRe
             let case = format!("{table} \"{name}\"");
             match field {
                 None => report.rule_error(&at, &case, message),
+                Some(WARNING) => {
+                    if !report.warnings.iter().any(|w| w.ends_with(&message)) {
+                        report
+                            .warnings
+                            .push(format!("{at}: {case}: warning: {message}"));
+                    }
+                }
                 Some(_) => report.problems.push(format!("{at}: {case}: {message}")),
             }
         }
@@ -307,9 +322,17 @@ fn run_case(site: &Site, rules: &SiteRules, case: &Case) -> Vec<(Option<&'static
     for e in &outcome.errors {
         failures.push((None, rule_error_text(e)));
     }
+    for warning in duplicate_actions(&outcome.actions) {
+        failures.push((Some(WARNING), warning));
+    }
     if let Some(expected) = &case.expect_tags {
         if let Some(message) = compare_tags(expected, &outcome) {
             failures.push((Some("expect_tags"), message));
+        }
+    }
+    if let Some(expected) = &case.expect_tags_include {
+        if let Some(message) = missing_tags(expected, &outcome) {
+            failures.push((Some("expect_tags_include"), message));
         }
     }
     if let Some(expected) = &case.expect_actions {
@@ -365,6 +388,24 @@ fn compare_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
         got.join(", "),
         detail.join("; ")
     ))
+}
+
+/// `expect_tags_include`: which of these the hooks did not emit.
+fn missing_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
+    let got: Vec<&str> = outcome.tags.iter().map(|t| t.code.as_str()).collect();
+    let missing: Vec<&str> = expected
+        .iter()
+        .map(String::as_str)
+        .filter(|e| !got.contains(e))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "expected tags to include [{}], got [{}] (missing {})",
+            expected.join(", "),
+            got.join(", "),
+            missing.join(", ")
+        )
+    })
 }
 
 /// Each action as the JSON an expectation is compared with: its fields plus `source`.

@@ -11,7 +11,7 @@ use crate::domain::{Action, RuleError, RuleErrorEntry};
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
 use crate::http::see_other;
-use crate::services::evaluate::{evaluate, Evaluation, Hooks};
+use crate::services::evaluate::{duplicate_actions, evaluate, Evaluation, Hooks};
 use crate::services::review::last_run;
 use crate::services::sites::{reload_site, SiteRuntime};
 use crate::services::ServiceError;
@@ -86,6 +86,8 @@ struct TryResult {
     tags: Vec<(String, String, String)>,
     actions: Vec<ActionView>,
     errors: Vec<RuleError>,
+    /// Two rules opening the same kind of action for the same queue or target.
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -363,6 +365,7 @@ fn tried(rt: &SiteRuntime, evaluation: Evaluation) -> TryResult {
         .collect();
     TryResult {
         tags,
+        warnings: duplicate_actions(&result.actions),
         actions: result
             .actions
             .into_iter()
