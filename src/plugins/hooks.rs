@@ -77,7 +77,7 @@ impl Runner<'_> {
         script: &Script,
         hook: Hook,
         response: Dynamic,
-    ) -> Result<Dynamic, RuleError> {
+    ) -> Result<Dynamic, Box<RuleError>> {
         let Some(def) = script.hook(hook) else {
             return Ok(Dynamic::UNIT);
         };
@@ -109,13 +109,13 @@ impl Runner<'_> {
         });
         match result {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(self.error(script, hook, def, &err)),
-            Err(_) => Err(at_def(
+            Ok(Err(err)) => Err(Box::new(self.error(script, hook, def, &err))),
+            Err(_) => Err(Box::new(at_def(
                 script,
                 hook,
                 def,
                 "the script engine failed on this hook".into(),
-            )),
+            ))),
         }
     }
 
@@ -147,6 +147,7 @@ impl Runner<'_> {
             line: Some(pos.map_or(def.line, |p| p.0)),
             col: Some(pos.map_or(def.col, |p| p.1)),
             message,
+            superseded_at: None,
         }
     }
 
@@ -210,7 +211,7 @@ impl Runner<'_> {
                     errors.append(&mut refused);
                     actions.extend(found.into_iter().map(|a| (script.source.clone(), a)));
                 }
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(*e),
             }
         }
     }
@@ -273,6 +274,7 @@ fn at_def(script: &Script, hook: Hook, def: HookDef, message: String) -> RuleErr
         line: Some(def.line),
         col: Some(def.col),
         message,
+        superseded_at: None,
     }
 }
 

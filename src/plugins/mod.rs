@@ -131,7 +131,7 @@ impl SiteRules {
             let value = match runner.call(script, Hook::Tag, response.current()) {
                 Ok(v) => v,
                 Err(e) => {
-                    outcome.errors.push(e);
+                    outcome.errors.push(*e);
                     continue;
                 }
             };

@@ -46,6 +46,8 @@ struct ErrorRow {
     line: Option<usize>,
     col: Option<usize>,
     message: String,
+    /// When a re-tag replaced it (history, not a current failure).
+    superseded_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -123,6 +125,7 @@ fn error_row(entry: &RuleErrorEntry, e: &RuleError) -> ErrorRow {
         line: e.line,
         col: e.col,
         message: e.message.clone(),
+        superseded_at: e.superseded_at.clone(),
     }
 }
 
