@@ -63,6 +63,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invitation_used",
     "invitation_expired",
     "site_invalid",
+    "rule_file_not_found",
     "rule_tests_failed",
     "unavailable",
     "store_unavailable",
@@ -131,6 +132,7 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::FollowUpNotFound(_)
         | S::DeliveryNotFound(_)
         | S::KioskNotFound(_)
+        | S::RuleFileNotFound(_)
         | S::InvitationUnknown => StatusCode::NOT_FOUND,
         S::InvitationUsed | S::InvitationExpired => StatusCode::GONE,
         S::InvalidAnswers(_)
@@ -260,6 +262,7 @@ mod tests {
             ServiceError::AlreadyDelivered,
             ServiceError::RetagRunning(s()),
             ServiceError::RuleTestsFailed(vec![]),
+            ServiceError::RuleFileNotFound(s()),
             ServiceError::IdempotencyKeyReused,
             ServiceError::InvitationUnknown,
             ServiceError::InvitationUsed,

@@ -26,6 +26,9 @@ pub enum ServiceError {
     DeliveryNotFound(String),
     #[error("no kiosk \"{0}\"")]
     KioskNotFound(String),
+    /// Not one of the site's `rules/*.rhai` files.
+    #[error("the site has no rule file \"{0}\"")]
+    RuleFileNotFound(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
     /// A FHIR resource that cannot be taken as it is (docs/fhir.md): every problem, each item
@@ -86,6 +89,7 @@ impl ServiceError {
             ServiceError::FollowUpNotFound(_) => "follow_up_not_found",
             ServiceError::DeliveryNotFound(_) => "delivery_not_found",
             ServiceError::KioskNotFound(_) => "kiosk_not_found",
+            ServiceError::RuleFileNotFound(_) => "rule_file_not_found",
             ServiceError::InvalidAnswers(_) => "invalid_answer",
             ServiceError::InvalidResource(_) => "invalid_resource",
             ServiceError::InvalidLanguage(_) => "invalid_language",

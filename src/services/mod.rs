@@ -18,6 +18,7 @@ pub mod paging;
 pub mod reports;
 pub mod retag;
 pub mod review;
+pub mod rule_editor;
 pub mod rule_errors;
 pub mod rule_tests;
 pub mod sessions;

@@ -215,6 +215,18 @@ impl SiteRegistry {
         Ok(registry)
     }
 
+    /// The folder of site `id`.
+    pub fn site_dir(&self, id: &str) -> PathBuf {
+        self.sites_dir.join(id)
+    }
+
+    /// Loads a site folder that is not a running one (a copy with a draft in it) and runs its
+    /// rule tests, changing nothing: the failing tests, or the folder's problems.
+    pub fn try_folder(&self, dir: &Path) -> Result<Vec<String>, Vec<LoadError>> {
+        let rt = build_one(dir, &self.plugins_dir, &self.limits, &self.webhook_policy)?;
+        Ok(run_rule_tests(&rt.site, &rt.rules).problems)
+    }
+
     /// Where the sites' webhooks may send (checked at load and at connect time).
     pub fn webhook_policy(&self) -> &AddressPolicy {
         &self.webhook_policy

@@ -19,8 +19,8 @@ pub use query::*;
 
 use crate::domain::{
     AttemptRecord, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, LoginFailures,
-    RetagProgress, ReviewState, RuleErrorEntry, Session, StatusChange, StoredResponse, Task,
-    TaskStatus, User,
+    RetagProgress, ReviewState, RuleErrorEntry, RuleVersion, Session, StatusChange, StoredResponse,
+    Task, TaskStatus, User,
 };
 use async_trait::async_trait;
 use std::path::PathBuf;
@@ -146,6 +146,23 @@ pub trait RuleErrorStore: Send + Sync {
         before: Option<Uuid>,
         limit: usize,
     ) -> Result<Page<RuleErrorEntry>, StoreError>;
+}
+
+/// Versions of a site's rule files applied from the admin app (`domain::RuleVersion`): per
+/// (site, file), numbered from 1 in the order stored, each kept unchanged for good.
+#[async_trait]
+pub trait RuleVersionStore: Send + Sync {
+    /// Stores `version` as the next number of its (site, file), whatever `number` it carries,
+    /// and returns it as stored. Two writers at once get two numbers.
+    async fn add_rule_version(&self, version: &RuleVersion) -> Result<RuleVersion, StoreError>;
+    /// Every version of one file, newest first.
+    async fn rule_versions(&self, site: &str, file: &str) -> Result<Vec<RuleVersion>, StoreError>;
+    async fn rule_version(
+        &self,
+        site: &str,
+        file: &str,
+        number: u64,
+    ) -> Result<Option<RuleVersion>, StoreError>;
 }
 
 /// Waiting-room kiosks (`domain::Kiosk`). Kiosks are few and change rarely; every method may
@@ -281,6 +298,7 @@ pub trait Store:
     + JobStore
     + ReportStore
     + KioskStore
+    + RuleVersionStore
 {
     /// Brings the store to a consistent state after it was opened: after an unclean stop,
     /// writes the derived records a crash cut off and releases the leases of the dead run.

@@ -11,6 +11,7 @@ mod followups;
 mod kiosks;
 mod login;
 mod responses;
+mod rule_editor;
 mod rules;
 
 use super::error::ApiError;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(responses::configure)
             .configure(followups::configure)
             .configure(rules::configure)
+            .configure(rule_editor::configure)
             .configure(kiosks::configure),
     );
 }

@@ -24,6 +24,7 @@ mod merge;
 mod record;
 mod recover;
 mod responses;
+mod rule_versions;
 mod sync;
 mod task_counts;
 mod tasks;
@@ -69,6 +70,7 @@ struct Db {
     jobs: sled::Tree,
     kiosks: sled::Tree,
     kiosk_secrets: sled::Tree,
+    rule_versions: sled::Tree,
     counts: ReportIndex,
     task_counts: TaskCountIndex,
     key_locks: Vec<Mutex<()>>,
@@ -140,6 +142,7 @@ impl SledStore {
             jobs: open("jobs")?,
             kiosks: open("kiosks")?,
             kiosk_secrets: open("kiosk_secrets")?,
+            rule_versions: open("rule_versions")?,
             counts: ReportIndex::default(),
             task_counts: TaskCountIndex::default(),
             key_locks: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
