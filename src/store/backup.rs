@@ -5,7 +5,7 @@
 use super::query::IdempotencyRecord;
 use super::StoreError;
 use crate::domain::{
-    Delivery, Invitation, Kiosk, RetagProgress, ReviewState, RuleErrorEntry, Session,
+    Delivery, Invitation, Kiosk, RetagProgress, ReviewState, RuleErrorEntry, RuleVersion, Session,
     StoredResponse, Task, User,
 };
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,8 @@ pub enum BackupRecord {
     },
     /// A waiting-room kiosk with the hashes of its secrets.
     Kiosk(Kiosk),
+    /// A version of a rule file applied from the admin app's editor.
+    RuleVersion(RuleVersion),
 }
 
 /// Where a backend sends its records, in the order of the format.

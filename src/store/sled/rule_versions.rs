@@ -22,6 +22,13 @@ fn version_key(site: &str, file: &str, number: u64) -> Vec<u8> {
 }
 
 impl Db {
+    /// Writes a version as it is, number included (restore).
+    pub(super) fn put_rule_version(&self, version: &RuleVersion) -> Result<(), StoreError> {
+        let key = version_key(&version.site, &version.file, version.number);
+        self.rule_versions.insert(key, encode(version)?)?;
+        Ok(())
+    }
+
     fn add_rule_version(&self, version: &RuleVersion) -> Result<RuleVersion, StoreError> {
         let prefix = file_prefix(&version.site, &version.file);
         loop {
