@@ -12,7 +12,7 @@ use actix_web::test;
 use admin_support::*;
 use chorus::create_app;
 use chorus::domain::Role;
-use rules_common::{config_for, copy_dir, submit};
+use rules_common::{config_for, demo_copy, submit};
 use serde_json::json;
 
 const EDITOR: &str = "/admin/sites/demo-clinic/rules/files/parking.rhai";
@@ -45,9 +45,7 @@ fn wants_a_call() -> serde_json::Value {
 #[actix_web::test]
 async fn check_apply_and_restore_a_rule_from_the_browser() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("deployment");
-    copy_dir(&common::repo().join("sites"), &root.join("sites"));
-    copy_dir(&common::repo().join("plugins"), &root.join("plugins"));
+    let root = demo_copy(dir.path());
     let rule = root.join("sites/demo-clinic/rules/parking.rhai");
     let original = std::fs::read_to_string(&rule).unwrap();
     let t = common::state_with(|data| config_for(&root, data)).await;

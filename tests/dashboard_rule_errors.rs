@@ -10,7 +10,7 @@ use admin_support::*;
 use chorus::create_app;
 use chorus::domain::{Role, RuleError};
 use common::TestStore;
-use rules_common::{config_for, copy_dir, submit};
+use rules_common::{config_for, demo_copy, submit};
 use serde_json::json;
 
 const BANNER: &str = "id=\"rule-errors-banner\"";
@@ -18,9 +18,7 @@ const BANNER: &str = "id=\"rule-errors-banner\"";
 #[actix_web::test]
 async fn a_rule_error_of_the_last_day_shows_a_banner_linking_to_the_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("deployment");
-    copy_dir(&common::repo().join("sites"), &root.join("sites"));
-    copy_dir(&common::repo().join("plugins"), &root.join("plugins"));
+    let root = demo_copy(dir.path());
     std::fs::write(
         root.join("sites/demo-clinic/rules/boom.rhai"),
         "fn tag(response) {\n    if has_word(response.answers.comments, \"boom\") { throw \"boom\"; }\n    []\n}\n",

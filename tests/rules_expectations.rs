@@ -11,29 +11,8 @@ use actix_web::test;
 use admin_support::*;
 use chorus::create_app;
 use chorus::domain::Role;
-use rules_common::{call, config_for, copy_dir};
+use rules_common::{call, chorus_check, config_for, demo_copy};
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn demo_copy(dir: &Path) -> PathBuf {
-    let root = dir.join("deployment");
-    copy_dir(&common::repo().join("sites"), &root.join("sites"));
-    copy_dir(&common::repo().join("plugins"), &root.join("plugins"));
-    root
-}
-
-fn check(root: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chorus"))
-        .arg("check")
-        .arg("--sites")
-        .arg(root.join("sites"))
-        .arg("--plugins")
-        .arg(root.join("plugins"))
-        .env("CHORUS_LOG", "warn")
-        .output()
-        .unwrap()
-}
 
 const INCLUDE_CASES: &str = r#"[[case]]
 name = "parking, whatever else is tagged"
@@ -54,7 +33,7 @@ fn expect_tags_include_passes_with_more_tags_and_fails_on_a_missing_one() {
     let root = demo_copy(dir.path());
     let file = root.join("sites/demo-clinic/rules/tests/include.toml");
     std::fs::write(&file, INCLUDE_CASES).unwrap();
-    let out = check(&root);
+    let out = chorus_check(&root);
     let printed = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{printed}");
     let lines: Vec<&str> = printed.lines().collect();
@@ -85,7 +64,7 @@ fn check_warns_once_when_two_rules_open_a_task_in_the_same_queue() {
         SECOND_DESK_RULE,
     )
     .unwrap();
-    let out = check(&root);
+    let out = chorus_check(&root);
     let printed = String::from_utf8_lossy(&out.stdout);
     let warnings: Vec<&str> = printed
         .lines()

@@ -9,16 +9,13 @@ use actix_web::http::StatusCode;
 use actix_web::test;
 use chorus::create_app;
 use chorus::domain::Role;
-use rules_common::{call, config_for, copy_dir};
+use rules_common::{call, chorus_check, config_for, demo_copy};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A copy of the demo site and plugins with one more rule file.
 fn demo_with_rule(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let root = dir.join("deployment");
-    copy_dir(&common::repo().join("sites"), &root.join("sites"));
-    copy_dir(&common::repo().join("plugins"), &root.join("plugins"));
+    let root = demo_copy(dir);
     std::fs::write(root.join("sites/demo-clinic/rules").join(name), text).unwrap();
     root
 }
@@ -102,15 +99,7 @@ fn check_reports_one_rule_error_once_with_the_cases_it_broke() {
             .count();
     }
     assert!(cases > 20, "the demo site has {cases} cases");
-    let out = Command::new(env!("CARGO_BIN_EXE_chorus"))
-        .arg("check")
-        .arg("--sites")
-        .arg(root.join("sites"))
-        .arg("--plugins")
-        .arg(root.join("plugins"))
-        .env("CHORUS_LOG", "warn")
-        .output()
-        .unwrap();
+    let out = chorus_check(&root);
     assert_eq!(out.status.code(), Some(1));
     let printed = String::from_utf8_lossy(&out.stdout);
     let boom: Vec<&str> = printed.lines().filter(|l| l.contains("boom")).collect();

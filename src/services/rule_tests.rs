@@ -359,13 +359,22 @@ fn toml_to_json(value: &toml::Value) -> Value {
     }
 }
 
-fn compare_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
+/// The codes the hooks emitted, and those of `expected` among them that are missing.
+fn got_and_missing<'a>(
+    expected: &'a [String],
+    outcome: &'a RuleOutcome,
+) -> (Vec<&'a str>, Vec<&'a str>) {
     let got: Vec<&str> = outcome.tags.iter().map(|t| t.code.as_str()).collect();
-    let missing: Vec<&str> = expected
+    let missing = expected
         .iter()
         .map(String::as_str)
         .filter(|e| !got.contains(e))
         .collect();
+    (got, missing)
+}
+
+fn compare_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
+    let (got, missing) = got_and_missing(expected, outcome);
     let unexpected: Vec<String> = outcome
         .tags
         .iter()
@@ -392,12 +401,7 @@ fn compare_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
 
 /// `expect_tags_include`: which of these the hooks did not emit.
 fn missing_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
-    let got: Vec<&str> = outcome.tags.iter().map(|t| t.code.as_str()).collect();
-    let missing: Vec<&str> = expected
-        .iter()
-        .map(String::as_str)
-        .filter(|e| !got.contains(e))
-        .collect();
+    let (got, missing) = got_and_missing(expected, outcome);
     (!missing.is_empty()).then(|| {
         format!(
             "expected tags to include [{}], got [{}] (missing {})",

@@ -60,7 +60,12 @@ pub(crate) fn render(
 }
 
 pub(crate) fn html(body: String) -> HttpResponse {
-    HttpResponse::Ok()
+    html_with(actix_web::http::StatusCode::OK, body)
+}
+
+/// An admin page answered with `status` (a refused form is a 422 page).
+pub(crate) fn html_with(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         .body(body)

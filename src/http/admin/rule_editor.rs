@@ -5,7 +5,7 @@
 
 use super::dashboard::base_context_for;
 use super::extract::CsrfForm;
-use super::{render, SiteSession};
+use super::{html, html_with, render, SiteSession};
 use crate::app::AppState;
 use crate::domain::RuleVersion;
 use crate::http::auth::Admin;
@@ -125,11 +125,10 @@ async fn page(
     ctx.insert("anyway", &shown.anyway);
     ctx.insert("applied", &shown.applied);
     ctx.insert("refused", &shown.refused);
-    let body = render(state, "admin/rule_editor.html", &ctx)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body))
+    Ok(html_with(
+        status,
+        render(state, "admin/rule_editor.html", &ctx)?,
+    ))
 }
 
 #[utoipa::path(
@@ -156,9 +155,35 @@ async fn editor(
     page(&state, &s, file, &text, shown, StatusCode::OK).await
 }
 
-/// The draft of a form, with the line endings a browser sends made Unix ones.
-fn draft_of(form: &CsrfForm) -> String {
-    form.field("text").unwrap_or("").replace("\r\n", "\n")
+/// A posted draft, checked: the file, the draft (with the line endings a browser sends made
+/// Unix ones), what the check found, and the form's message and "apply anyway".
+struct Posted {
+    file: String,
+    draft: String,
+    found: DraftCheck,
+    shown: Shown,
+}
+
+async fn posted(
+    state: &AppState,
+    s: &SiteSession<Admin>,
+    file: &str,
+    form: &CsrfForm,
+) -> Result<Posted, ApiError> {
+    let file = rule_editor::rule_file(state, &s.site, file)?.to_string();
+    let draft = form.field("text").unwrap_or("").replace("\r\n", "\n");
+    let found = rule_editor::check_draft(state, &s.site, &file, draft.clone()).await?;
+    let shown = Shown {
+        message: form.field("message").unwrap_or("").trim().to_string(),
+        anyway: form.field("apply_anyway") == Some("yes"),
+        ..Shown::default()
+    };
+    Ok(Posted {
+        file,
+        draft,
+        found,
+        shown,
+    })
 }
 
 #[utoipa::path(
@@ -174,20 +199,19 @@ async fn check_draft(
     path: web::Path<FilePath>,
     form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
-    let file = rule_editor::rule_file(&state, &s.site, &path.file)?;
-    let draft = draft_of(&form);
-    let found = rule_editor::check_draft(&state, &s.site, file, draft.clone()).await?;
+    let Posted {
+        file,
+        draft,
+        found,
+        mut shown,
+    } = posted(&state, &s, &path.file, &form).await?;
     let status = if found.passes() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let shown = Shown {
-        check: Some(found),
-        message: form.field("message").unwrap_or("").to_string(),
-        ..Shown::default()
-    };
-    page(&state, &s, file, &draft, shown, status).await
+    shown.check = Some(found);
+    page(&state, &s, &file, &draft, shown, status).await
 }
 
 /// Step one (no `confirm`): checks the draft and shows the diff with a confirm button; step
@@ -206,17 +230,14 @@ async fn apply_draft(
     path: web::Path<FilePath>,
     form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
-    let file = rule_editor::rule_file(&state, &s.site, &path.file)?.to_string();
-    let draft = draft_of(&form);
-    let anyway = form.field("apply_anyway") == Some("yes");
-    let message = form.field("message").unwrap_or("").trim().to_string();
-    let found = rule_editor::check_draft(&state, &s.site, &file, draft.clone()).await?;
+    let Posted {
+        file,
+        draft,
+        found,
+        mut shown,
+    } = posted(&state, &s, &path.file, &form).await?;
+    let (anyway, message) = (shown.anyway, shown.message.clone());
     let refused = !found.compiles() || (!found.failing_tests.is_empty() && !anyway);
-    let mut shown = Shown {
-        message: message.clone(),
-        anyway,
-        ..Shown::default()
-    };
     if refused {
         shown.check = Some(found);
         shown.refused = Some("The draft was not applied: fix the problems below first.".into());
@@ -303,9 +324,5 @@ async fn version(
     ctx.insert("failing", &v.applied_anyway);
     ctx.insert("diff", &line_diff(&running, &v.text));
     ctx.insert("same", &(running == v.text));
-    let body = render(&state, "admin/rule_version.html", &ctx)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body))
+    Ok(html(render(&state, "admin/rule_version.html", &ctx)?))
 }

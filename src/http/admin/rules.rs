@@ -4,7 +4,7 @@
 
 use super::dashboard::{base_context_for, broken_page};
 use super::extract::{CsrfForm, SitePage};
-use super::{render, SiteSession};
+use super::{html_with, render, SiteSession};
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
 use crate::domain::{Action, RuleError, RuleErrorEntry};
@@ -318,11 +318,7 @@ async fn page(
         Some(Err(ReloadRefused::TestsFail(lines))) => ctx.insert("failing_tests", lines),
     }
     ctx.insert("applied_anyway", &rt.applied_anyway);
-    let body = render(state, "admin/rules.html", &ctx)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body))
+    Ok(html_with(status, render(state, "admin/rules.html", &ctx)?))
 }
 
 #[utoipa::path(
