@@ -20,23 +20,6 @@ const OLD_TITLE: &str =
     "Offer portal sign-up by phone: the patient could not get to the enrollment desk";
 const NEW_TITLE: &str = "Call to sign up by phone: could not reach the desk";
 
-macro_rules! post_form {
-    ($app:expr, $cookie:expr, $uri:expr, $form:expr) => {{
-        let req = test::TestRequest::post()
-            .uri($uri)
-            .cookie($cookie.clone())
-            .set_form($form)
-            .to_request();
-        let res = test::call_service(&$app, req).await;
-        let status = res.status();
-        let location = res
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string());
-        (status, location, body_text(res).await)
-    }};
-}
-
 fn wants_a_call() -> serde_json::Value {
     json!({ "aware": "yes", "tried": "no", "contact_ok": "yes", "contact_phone": "555-0100",
             "comments": "there is no parking" })
@@ -71,12 +54,13 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
 
     // A syntax error: shown at its line, nothing applied.
     let broken = "fn tag(response) {\n    let x = 1;\n    [\"parking\"\n}\n";
-    let (status, _, page) = post_form!(
-        app,
-        ada,
+    let (status, _, page) = post_page(
+        &app,
+        &ada,
         &check_url,
-        [("csrf", csrf.as_str()), ("text", broken)]
-    );
+        &[("csrf", csrf.as_str()), ("text", broken)],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
     assert!(page.contains("Problems in this file:"), "{page}");
     assert!(page.contains("<li>line 4, column 1: "), "{page}");
@@ -86,26 +70,28 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
     // It compiles but breaks the parking tests: each failing test, and apply refuses it.
     let untagged = original.replace("[\"parking\"] } else", "[] } else");
     assert_ne!(untagged, original);
-    let (status, _, page) = post_form!(
-        app,
-        ada,
+    let (status, _, page) = post_page(
+        &app,
+        &ada,
         &check_url,
-        [("csrf", csrf.as_str()), ("text", untagged.as_str())]
-    );
+        &[("csrf", csrf.as_str()), ("text", untagged.as_str())],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
     assert!(page.contains("rule test(s) fail with this draft"), "{page}");
     assert!(page.contains("parking.toml:"), "{page}");
-    let (status, _, page) = post_form!(
-        app,
-        ada,
+    let (status, _, page) = post_page(
+        &app,
+        &ada,
         &apply_url,
-        [
+        &[
             ("csrf", csrf.as_str()),
             ("text", untagged.as_str()),
             ("confirm", "yes"),
-            ("message", "oops")
-        ]
-    );
+            ("message", "oops"),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
     assert!(page.contains("The draft was not applied"), "{page}");
     assert_eq!(std::fs::read_to_string(&rule).unwrap(), original);
@@ -119,24 +105,26 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
 
     // A good draft: check passes, apply shows the diff first, confirm applies it.
     let better = original.replace(OLD_TITLE, NEW_TITLE);
-    let (status, _, page) = post_form!(
-        app,
-        ada,
+    let (status, _, page) = post_page(
+        &app,
+        &ada,
         &check_url,
-        [("csrf", csrf.as_str()), ("text", better.as_str())]
-    );
+        &[("csrf", csrf.as_str()), ("text", better.as_str())],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("every rule test of the site passes. Nothing was applied."));
-    let (status, _, page) = post_form!(
-        app,
-        ada,
+    let (status, _, page) = post_page(
+        &app,
+        &ada,
         &apply_url,
-        [
+        &[
             ("csrf", csrf.as_str()),
             ("text", better.as_str()),
-            ("message", "shorter task title")
-        ]
-    );
+            ("message", "shorter task title"),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(
         page.contains(&format!(
@@ -154,17 +142,18 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
         original,
         "not applied before confirming"
     );
-    let (status, location, _) = post_form!(
-        app,
-        ada,
+    let (status, location, _) = post_page(
+        &app,
+        &ada,
         &apply_url,
-        [
+        &[
             ("csrf", csrf.as_str()),
             ("text", better.as_str()),
             ("message", "shorter task title"),
-            ("confirm", "yes")
-        ]
-    );
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some(&*format!("{EDITOR}?applied=2")));
     assert_eq!(std::fs::read_to_string(&rule).unwrap(), better);
@@ -202,28 +191,30 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
         "{page}"
     );
     assert!(page.contains("Restore this version"));
-    let (status, _, page) = post_form!(
-        app,
-        ada,
+    let (status, _, page) = post_page(
+        &app,
+        &ada,
         &apply_url,
-        [
-            ("csrf", csrf.as_str()),
-            ("text", original.as_str()),
-            ("message", "Restore version 1")
-        ]
-    );
-    assert_eq!(status, StatusCode::OK, "{page}");
-    let (status, location, _) = post_form!(
-        app,
-        ada,
-        &apply_url,
-        [
+        &[
             ("csrf", csrf.as_str()),
             ("text", original.as_str()),
             ("message", "Restore version 1"),
-            ("confirm", "yes")
-        ]
-    );
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (status, location, _) = post_page(
+        &app,
+        &ada,
+        &apply_url,
+        &[
+            ("csrf", csrf.as_str()),
+            ("text", original.as_str()),
+            ("message", "Restore version 1"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some(&*format!("{EDITOR}?applied=3")));
     let (_, body) = submit(&app, "demo-clinic", "patient-enrollment", wants_a_call()).await;
@@ -251,12 +242,13 @@ async fn only_site_admins_with_the_form_token_reach_the_editor() {
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{file}");
     }
-    let (status, _, _) = post_form!(
-        app,
-        ada,
+    let (status, _, _) = post_page(
+        &app,
+        &ada,
         &format!("{EDITOR}/apply"),
-        [("text", "fn tag(r) { [] }"), ("confirm", "yes")]
-    );
+        &[("text", "fn tag(r) { [] }"), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(t
         .state
