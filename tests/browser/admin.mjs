@@ -207,6 +207,16 @@ async function screenshots(browser, dir) {
     await page.screenshot({ path: path.join(dir, s.file), fullPage: s.full });
     await ctx.close();
   }
+  // The rule editor after "Check" found a problem: the message, and the line marked.
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  const page = await ctx.newPage();
+  await signIn(page);
+  await page.goto(`${base}/admin/sites/${site}/rules/files/parking.rhai`);
+  const text = await page.inputValue("#text");
+  await page.fill("#text", text.replace("has_any_word(response.answers.comments, DESK_KEYWORDS)", "has_any_word(response.answers.comments DESK_KEYWORDS)"));
+  await Promise.all([page.waitForURL(/\/check$/), page.click("button:text('Check')")]);
+  await page.screenshot({ path: path.join(dir, "rule-editor-check.png"), fullPage: true });
+  await ctx.close();
   console.log(`screenshots saved in ${dir}`);
 }
 
