@@ -258,3 +258,91 @@ async fn only_site_admins_with_the_form_token_reach_the_editor() {
         .unwrap()
         .is_empty());
 }
+
+#[actix_web::test]
+async fn a_new_rule_file_is_written_checked_and_applied_from_the_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = demo_copy(dir.path());
+    let t = common::state_with(|data| config_for(&root, data)).await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    add_person(&t.state, "ada", "demo-clinic", Role::Admin).await;
+    let ada = sign_in(&app, "ada", PASSWORD).await.session.unwrap();
+
+    let (status, location, _) =
+        get_page(&app, &ada, "/admin/sites/demo-clinic/rules/new?name=Lobby").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let editor = "/admin/sites/demo-clinic/rules/files/lobby.rhai";
+    assert_eq!(location.as_deref(), Some(&*format!("{editor}?new=yes")));
+    for taken in ["parking", "..%2Fsite.toml", "a%20b"] {
+        let (status, _, _) = get_page(
+            &app,
+            &ada,
+            &format!("/admin/sites/demo-clinic/rules/new?name={taken}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{taken}");
+    }
+    let (status, _, page) = get_page(&app, &ada, &format!("{editor}?new=yes")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("fn tag(response) {"), "{page}");
+    let csrf = csrf_of(&page);
+    let rule = "fn tag(response) {\n    if has_word(response.answers.comments, \"lobby\") { [\"access_technology\"] } else { [] }\n}\n";
+    let apply = format!("{editor}/apply");
+    let (status, _, page) = post_page(
+        &app,
+        &ada,
+        &apply,
+        &[
+            ("csrf", csrf.as_str()),
+            ("text", rule),
+            ("message", "lobby kiosk"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("<ins class=\"add\">+ fn tag(response) {</ins>"),
+        "{page}"
+    );
+    let (status, location, _) = post_page(
+        &app,
+        &ada,
+        &apply,
+        &[
+            ("csrf", csrf.as_str()),
+            ("text", rule),
+            ("message", "lobby kiosk"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some(&*format!("{editor}?applied=1")));
+    assert_eq!(
+        std::fs::read_to_string(root.join("sites/demo-clinic/rules/lobby.rhai")).unwrap(),
+        rule
+    );
+    let answers =
+        json!({ "aware": "yes", "tried": "no", "contact_ok": "no", "comments": "the lobby kiosk" });
+    let (_, body) = submit(&app, "demo-clinic", "patient-enrollment", answers).await;
+    assert_eq!(body["tags"], json!(["access_technology"]), "{body}");
+    let versions = t
+        .state
+        .store
+        .rule_versions("demo-clinic", "lobby.rhai")
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 1, "no version from disk for a new file");
+    assert_eq!(
+        (versions[0].number, versions[0].author.as_str()),
+        (1, "ada")
+    );
+    // Without ?new=yes the name of a file that did not exist is still unknown to the editor.
+    let (status, _, _) = get_page(
+        &app,
+        &ada,
+        "/admin/sites/demo-clinic/rules/files/other.rhai",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -29,31 +29,52 @@ impl DraftCheck {
     }
 }
 
-/// A rule file name the editor accepts: one of the site's `rules/*.rhai`, nothing else.
-pub fn rule_file<'a>(chorus: &Chorus, site: &str, file: &'a str) -> Result<&'a str, ServiceError> {
+/// Is `file` one of the site's `rules/*.rhai` files?
+pub fn is_rule_file(chorus: &Chorus, site: &str, file: &str) -> Result<bool, ServiceError> {
     let rt = chorus.site(site)?;
-    let known = rt
+    Ok(rt
         .site
         .rule_files
         .iter()
-        .any(|p| p.file_name().is_some_and(|n| n.to_string_lossy() == file));
-    if known {
+        .any(|p| p.file_name().is_some_and(|n| n.to_string_lossy() == file)))
+}
+
+/// Can `file` name a new rule file? `[a-z0-9_-]+.rhai`, so that it is a plain name in `rules/`.
+pub fn is_new_name(file: &str) -> bool {
+    file.strip_suffix(".rhai").is_some_and(|stem| {
+        !stem.is_empty()
+            && stem
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    })
+}
+
+/// A rule file name the editor accepts: one of the site's `rules/*.rhai`, or (with `new`) a
+/// name a new one may have; nothing else.
+pub fn rule_file<'a>(
+    chorus: &Chorus,
+    site: &str,
+    file: &'a str,
+    new: bool,
+) -> Result<&'a str, ServiceError> {
+    if is_rule_file(chorus, site, file)? || (new && is_new_name(file)) {
         Ok(file)
     } else {
         Err(ServiceError::RuleFileNotFound(file.to_string()))
     }
 }
 
-/// The running text of a site's rule file.
+/// The running text of a site's rule file; empty for a file that does not exist yet.
 pub fn running_text(chorus: &Chorus, site: &str, file: &str) -> Result<String, ServiceError> {
     let rt = chorus.site(site)?;
     let source = format!("rules/{file}");
-    rt.rules
+    Ok(rt
+        .rules
         .scripts()
         .into_iter()
         .find(|s| s.source == source)
         .map(|s| s.text)
-        .ok_or_else(|| ServiceError::RuleFileNotFound(file.to_string()))
+        .unwrap_or_default())
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -120,7 +141,7 @@ pub struct Apply<'a> {
     pub anyway: bool,
 }
 
-/// Checks the draft, then replaces the rule file, reloads the site (a failing reload puts the
+/// Checks the draft, then replaces (or creates) the rule file, reloads the site (a failing reload puts the
 /// old text back) and stores the new version. The text found on disk is stored first, as
 /// version 1, the first time a file is edited, so that it can be restored.
 pub async fn apply(chorus: &Chorus, a: Apply<'_>) -> Result<RuleVersion, ServiceError> {
@@ -137,6 +158,7 @@ pub async fn apply(chorus: &Chorus, a: Apply<'_>) -> Result<RuleVersion, Service
     if !check.failing_tests.is_empty() && !a.anyway {
         return Err(ServiceError::RuleTestsFailed(check.failing_tests));
     }
+    let existed = is_rule_file(chorus, a.site, a.file)?;
     let before = running_text(chorus, a.site, a.file)?;
     let path = chorus.sites.site_dir(a.site).join("rules").join(a.file);
     let write = |text: &str| {
@@ -145,11 +167,15 @@ pub async fn apply(chorus: &Chorus, a: Apply<'_>) -> Result<RuleVersion, Service
     write(&a.text)?;
     let anyway = a.anyway.then_some(a.author);
     if let Err(e) = reload_site(chorus, a.site, anyway).await {
-        write(&before)?;
+        if existed {
+            write(&before)?;
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
         return Err(e);
     }
     let history = chorus.store.rule_versions(a.site, a.file).await?;
-    if history.is_empty() {
+    if history.is_empty() && existed {
         let found = RuleVersion {
             site: a.site.to_string(),
             file: a.file.to_string(),

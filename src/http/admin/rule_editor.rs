@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(editor)
+    cfg.service(new_rule)
+        .service(editor)
         .service(check_draft)
         .service(apply_draft)
         .service(version);
@@ -40,6 +41,17 @@ struct VersionPath {
 struct EditorQuery {
     /// The version just applied (shown as a confirmation).
     applied: Option<u64>,
+    /// `yes`: a new rule file of this name (not applied yet).
+    new: Option<String>,
+}
+
+/// What a new rule file starts as.
+const NEW_RULE: &str = "// What this rule does, for the next person who reads it.\n\nfn tag(response) {\n    let tags = [];\n    tags\n}\n";
+
+#[derive(Debug, Deserialize)]
+struct NewQuery {
+    #[serde(default)]
+    name: String,
 }
 
 /// A line of the editor's gutter: its number and the problems found at it.
@@ -146,13 +158,49 @@ async fn editor(
     path: web::Path<FilePath>,
     query: web::Query<EditorQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let file = rule_editor::rule_file(&state, &s.site, &path.file)?;
-    let text = rule_editor::running_text(&state, &s.site, file)?;
+    let new = query.new.as_deref() == Some("yes");
+    let file = rule_editor::rule_file(&state, &s.site, &path.file, new)?;
+    let text = match rule_editor::is_rule_file(&state, &s.site, file)? {
+        true => rule_editor::running_text(&state, &s.site, file)?,
+        false => NEW_RULE.to_string(),
+    };
     let shown = Shown {
         applied: query.applied,
         ..Shown::default()
     };
     page(&state, &s, file, &text, shown, StatusCode::OK).await
+}
+
+/// The "new rule file" form of the rules page (a GET form, so it works without JavaScript):
+/// to the editor of a new file of that name, or back to the rules page with a 404 page for a
+/// name a rule file cannot have or one that exists.
+#[utoipa::path(
+    tag = "admin pages",
+    params(crate::http::openapi::SitePath, ("name" = String, Query, description = "The new file's name, [a-z0-9_-]+.rhai")),
+    responses(
+        (status = 303, description = "To the editor of the new file", body = String, content_type = "text/html"),
+        crate::http::openapi::AdminPageErrors
+    )
+)]
+#[get("/sites/{site}/rules/new")]
+async fn new_rule(
+    state: web::Data<AppState>,
+    s: SiteSession<Admin>,
+    query: web::Query<NewQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let name = query.name.trim().to_lowercase();
+    let name = if name.ends_with(".rhai") {
+        name
+    } else {
+        format!("{name}.rhai")
+    };
+    if !rule_editor::is_new_name(&name) || rule_editor::is_rule_file(&state, &s.site, &name)? {
+        return Err(ServiceError::RuleFileNotFound(name).into());
+    }
+    Ok(see_other(&format!(
+        "/admin/sites/{}/rules/files/{name}?new=yes",
+        s.site
+    )))
 }
 
 /// A posted draft, checked: the file, the draft (with the line endings a browser sends made
@@ -170,7 +218,7 @@ async fn posted(
     file: &str,
     form: &CsrfForm,
 ) -> Result<Posted, ApiError> {
-    let file = rule_editor::rule_file(state, &s.site, file)?.to_string();
+    let file = rule_editor::rule_file(state, &s.site, file, true)?.to_string();
     let draft = form.field("text").unwrap_or("").replace("\r\n", "\n");
     let found = rule_editor::check_draft(state, &s.site, &file, draft.clone()).await?;
     let shown = Shown {
@@ -308,7 +356,7 @@ async fn version(
     s: SiteSession<Admin>,
     path: web::Path<VersionPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let file = rule_editor::rule_file(&state, &s.site, &path.file)?;
+    let file = rule_editor::rule_file(&state, &s.site, &path.file, false)?;
     let v = state
         .store
         .rule_version(&s.site, file, path.number)
