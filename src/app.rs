@@ -4,6 +4,7 @@
 use crate::config::{Config, StartupError};
 use crate::http;
 use crate::plugins::Limits;
+use crate::services::audit::{self, Actor, Event};
 use crate::services::backups::{self, BackupStatus};
 use crate::services::sites::SiteRegistry;
 use crate::services::users::{self, UserError};
@@ -65,11 +66,18 @@ pub fn load_templates(dir: &std::path::Path) -> Result<tera::Tera, StartupError>
 
 /// The store the configuration names.
 pub fn store_config(config: &Config) -> StoreConfig {
-    StoreConfig {
-        backend: Backend::Sled {
+    let backend = match &config.store {
+        Some(url) => Backend::Postgres {
+            url: url.clone(),
+            pool_size: config.store_pool_size,
+        },
+        None => Backend::Sled {
             dir: config.data.clone(),
             cache_capacity_bytes: config.cache_capacity_bytes,
         },
+    };
+    StoreConfig {
+        backend,
         threads: config.workers.max(1),
     }
 }
@@ -168,6 +176,7 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
         let state = web::Data::new(AppState::open(config).await?);
         ensure_initial_admin(&state).await?;
         report_broken_sites(&state);
+        audit::record_start(state.store.as_ref()).await?;
         warn_about_webhook_secrets(&state);
         let config = state.config.clone();
         let app_state = state.clone();
@@ -183,6 +192,8 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
         if config.deliver_webhooks {
             let policy = RetryPolicy {
                 span: config.webhook_retry_span,
+                lease: config.webhook_lease,
+                request_timeout: config.webhook_timeout,
                 ..Default::default()
             };
             actix_web::rt::spawn(DeliveryWorker::new(chorus.clone(), policy).run());
@@ -190,7 +201,9 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
             tracing::warn!("webhook deliveries are paused (deliver_webhooks = false)");
         }
         sites::reload_on_sighup(chorus.clone());
+        actix_web::rt::spawn(sites::follow_reloads(chorus.clone()));
         retag::resume(chorus.clone()).await;
+        chorus.reviews.set_interval(config.review_interval);
         actix_web::rt::spawn(review::run_loop(chorus.clone()));
         if let Some(schedule) = config.backup_schedule() {
             let status = state.backups.clone();
@@ -205,6 +218,7 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
             .await
             .map_err(|e| StartupError::Io(e.to_string()))?;
         tracing::info!("stopped accepting requests; flushing the store");
+        audit::record(chorus.store.as_ref(), Actor::System, Event::Stopped).await?;
         chorus.store.close().await?;
         Ok(ExitCode::SUCCESS)
     })
@@ -261,7 +275,14 @@ async fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
     let Some(token) = created else {
         return Ok(());
     };
+    // With PostgreSQL there is no data directory otherwise; the token file makes one.
     let path = state.config.data.join("initial-admin-token");
+    std::fs::create_dir_all(&state.config.data).map_err(|e| {
+        StartupError::Io(format!(
+            "cannot create {}: {e}",
+            state.config.data.display()
+        ))
+    })?;
     crate::store::durable_file::write_durably(&path, format!("{token}\n").as_bytes(), 0o600)
         .map_err(|e| StartupError::Io(format!("cannot write {}: {e}", path.display())))?;
     println!(

@@ -71,6 +71,11 @@ pub struct FileConfig {
     pub backup_dir: Option<PathBuf>,
     pub backup_keep: Option<usize>,
     pub webhook_allow_private: Option<Vec<AllowedRange>>,
+    pub store: Option<String>,
+    pub store_pool_size: Option<usize>,
+    pub webhook_lease_secs: Option<u64>,
+    pub webhook_timeout_secs: Option<u64>,
+    pub review_interval_ms: Option<u64>,
     pub trusted_proxies: Option<Vec<AllowedRange>>,
     pub metrics_public: Option<bool>,
 }
@@ -105,6 +110,17 @@ pub struct Config {
     /// Private, shared and loopback ranges webhooks may reach (none by default; see
     /// `services::address_policy`).
     pub webhook_allow_private: Vec<AllowedRange>,
+    /// A `postgres://` URL: the store is that database (which several nodes may share).
+    /// None: sled in `data`.
+    pub store: Option<String>,
+    /// Connections one node opens to PostgreSQL at most.
+    pub store_pool_size: usize,
+    /// How long a worker's claim holds a webhook delivery (another node retries it after).
+    pub webhook_lease: Duration,
+    /// Time one webhook request may take.
+    pub webhook_timeout: Duration,
+    /// How often the review loop looks at the reports.
+    pub review_interval: Duration,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (none by
     /// default: the TCP peer is the client).
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -134,6 +150,11 @@ impl Default for Config {
             backup_dir: "backups".into(),
             backup_keep: 7,
             webhook_allow_private: Vec::new(),
+            store: None,
+            store_pool_size: 16,
+            webhook_lease: Duration::from_secs(300),
+            webhook_timeout: Duration::from_secs(10),
+            review_interval: crate::services::review::DEFAULT_INTERVAL,
             trusted_proxies: Vec::new(),
             metrics_public: false,
         }
@@ -229,11 +250,43 @@ impl Config {
             webhook_allow_private: file
                 .webhook_allow_private
                 .unwrap_or(d.webhook_allow_private),
+            store: c
+                .store
+                .clone()
+                .or(file.store)
+                .filter(|s| !s.trim().is_empty()),
+            store_pool_size: file.store_pool_size.unwrap_or(d.store_pool_size),
+            webhook_lease: file
+                .webhook_lease_secs
+                .map_or(d.webhook_lease, Duration::from_secs),
+            webhook_timeout: file
+                .webhook_timeout_secs
+                .map_or(d.webhook_timeout, Duration::from_secs),
+            review_interval: file
+                .review_interval_ms
+                .map_or(d.review_interval, Duration::from_millis),
             trusted_proxies: file.trusted_proxies.map_or(d.trusted_proxies, |list| {
                 list.into_iter().map(|r| r.0).collect()
             }),
             metrics_public: file.metrics_public.unwrap_or(d.metrics_public),
         };
+        if config.webhook_lease < 4 * config.webhook_timeout {
+            return Err(StartupError::Config(
+                "webhook_lease_secs must be at least 4 × webhook_timeout_secs (an attempt starts only while twice its timeout is left of the lease)".into(),
+            ));
+        }
+        if let Some(url) = &config.store {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(StartupError::Config(
+                    "store must be a postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE); leave it out for the sled store in `data`".into(),
+                ));
+            }
+        }
+        if config.store_pool_size < 2 {
+            return Err(StartupError::Config(
+                "store_pool_size must be at least 2".into(),
+            ));
+        }
         if config.backup_keep == 0 {
             return Err(StartupError::Config(
                 "backup_keep must be at least 1".into(),

@@ -19,8 +19,10 @@ fn main() -> ExitCode {
         Command::Export(args) => chorus::commands::export::run(args),
         Command::Backup(args) => chorus::commands::backup::backup(args),
         Command::Restore(args) => chorus::commands::backup::restore(args),
+        Command::Migrate(args) => chorus::commands::migrate::run(args),
         Command::Invite(args) => chorus::commands::invite::run(args),
         Command::Fhir(cmd) => chorus::commands::fhir::run(cmd),
+        Command::Audit(cmd) => chorus::commands::audit::run(cmd),
         Command::Import(cmd) => chorus::commands::fhir::import(cmd),
     };
     match result {

@@ -107,6 +107,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
             BackupRecord::Review { .. } => "review",
             BackupRecord::Kiosk(_) => "kiosk",
             BackupRecord::RuleVersion(_) => "rule_version",
+            BackupRecord::Audit(_) => "audit",
         })
         .collect();
     for kind in [
@@ -119,6 +120,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
         "review",
         "kiosk",
         "rule_version",
+        "audit",
     ] {
         assert!(kinds.contains(kind), "{kind} records in {kinds:?}");
     }
@@ -331,4 +333,35 @@ async fn a_restore_writes_the_derived_records_a_backup_lacks() {
     let records = read_backup(&mut text.as_bytes()).unwrap();
     whole.state.store.import_records(&records).await.unwrap();
     assert_eq!(whole.state.store.backup_text().await.unwrap(), text);
+}
+
+/// A backup written in the earlier order (responses before their tasks), restored in two
+/// batches: the task the file holds, claimed, replaces the open one derived from its response.
+#[actix_web::test]
+async fn a_backup_in_the_earlier_order_restores_the_tasks_it_holds() {
+    let t = common::demo_state().await;
+    let app = test::init_service(create_app(t.state.clone())).await;
+    let req = test::TestRequest::post()
+        .uri("/api/v1/sites/demo-clinic/surveys/patient-enrollment/responses")
+        .set_json(json!({ "answers": failed_patient("555-0100") }))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), 201);
+    let task = t.state.store.all_tasks("demo-clinic").await.unwrap()[0].id;
+    claim(&t.state, task).await;
+    let claimed = t.state.store.all_tasks("demo-clinic").await.unwrap();
+    let text = t.state.store.backup_text().await.unwrap();
+    let (responses, rest): (Vec<BackupRecord>, Vec<BackupRecord>) =
+        read_backup(&mut text.as_bytes())
+            .unwrap()
+            .into_iter()
+            .partition(|r| matches!(r, BackupRecord::Response(_)));
+    let fresh = common::demo_state().await;
+    fresh.state.store.import_records(&responses).await.unwrap();
+    fresh.state.store.import_records(&rest).await.unwrap();
+    assert_eq!(
+        fresh.state.store.all_tasks("demo-clinic").await.unwrap(),
+        claimed,
+        "the claimed task of the file, not a new open one"
+    );
+    assert_eq!(fresh.state.store.backup_text().await.unwrap(), text);
 }

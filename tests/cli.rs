@@ -101,6 +101,12 @@ fn user_add_prints_a_working_token_once() {
 
 #[test]
 fn commands_on_a_running_servers_data_say_so_in_one_line() {
+    if common::pg::skip_on_postgres(
+        "commands_on_a_running_servers_data_say_so_in_one_line",
+        "sled admits one process per data directory; PostgreSQL admits any number",
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let _server = Server::start(&data);
@@ -267,6 +273,7 @@ fn a_broken_site_stops_serve_and_check_with_file_line_col() {
         .arg(&sites)
         .arg("--data")
         .arg(dir.path().join("data"))
+        .envs(common::pg::env_for(&dir.path().join("data")))
         .output()
         .unwrap();
     assert!(!serve.status.success());

@@ -156,6 +156,7 @@ async fn a_posted_response_is_stored_tagged_followed_up_and_shown_everywhere() {
     };
     chorus::services::export::write_csv(
         t.state.store.as_ref(),
+        chorus::services::audit::Actor::Cli,
         &site.site.surveys,
         query,
         &mut csv,

@@ -300,6 +300,7 @@ async fn what_the_endpoint_serves_passes_fhir_resources() {
         let base = "http://localhost:8080";
         chorus::services::export::write_fhir(
             t.state.store.as_ref(),
+            chorus::services::audit::Actor::Cli,
             &site,
             base,
             query,

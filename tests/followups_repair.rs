@@ -60,6 +60,12 @@ fn response_with_everything() -> StoredResponse {
 
 #[actix_web::test]
 async fn after_a_crash_missing_records_are_recreated_once_and_existing_ones_kept() {
+    if common::pg::skip_on_postgres(
+        "after_a_crash_missing_records_are_recreated_once_and_existing_ones_kept",
+        "the repair pass of the sled backend; on PostgreSQL a response and its records are one transaction",
+    ) {
+        return;
+    }
     let t = common::fixture_state().await;
     let r = response_with_everything();
     // As if the crash struck right after the response record and its rule-error entry.

@@ -189,6 +189,7 @@ fn sighup_reloads_the_sites_of_a_running_server() {
         .arg(root.join("plugins"))
         .arg("--templates")
         .arg(common::repo().join("templates"))
+        .envs(common::pg::env_for(&data))
         .env("CHORUS_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())

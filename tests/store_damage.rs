@@ -11,6 +11,12 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// These tests damage a sled data directory's files; tests/store_check_postgres.rs checks a
+/// PostgreSQL store.
+fn sled_only(test: &str) -> bool {
+    common::pg::skip_on_postgres(test, "it damages the files of a sled data directory")
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -134,6 +140,9 @@ fn assert_both_refuse(data: &Path, what: &str) {
 
 #[test]
 fn a_deleted_database_is_refused_and_not_recreated() {
+    if sled_only("a_deleted_database_is_refused_and_not_recreated") {
+        return;
+    }
     let (_dir, data) = store_with(20);
     std::fs::remove_file(data.join("db")).unwrap();
     assert_both_refuse(&data, "is missing");
@@ -142,6 +151,9 @@ fn a_deleted_database_is_refused_and_not_recreated() {
 
 #[test]
 fn a_truncated_database_is_refused() {
+    if sled_only("a_truncated_database_is_refused") {
+        return;
+    }
     let (_dir, data) = store_with(40);
     std::fs::OpenOptions::new()
         .write(true)
@@ -169,6 +181,9 @@ fn roll_back_after(data: &Path, n: usize) {
 
 #[test]
 fn a_rolled_back_database_is_refused() {
+    if sled_only("a_rolled_back_database_is_refused") {
+        return;
+    }
     let (_dir, data) = store_with(20);
     roll_back_after(&data, 20);
     // The older database is whole, only behind: it opens, at an older commit.
@@ -240,6 +255,9 @@ fn copy_store(from: &Path, to: &Path) {
 /// Uninitialized", as after the power cuts of issue 18): that panic becomes the refusal too.
 #[test]
 fn whichever_log_segment_is_lost_the_store_is_refused_or_whole() {
+    if sled_only("whichever_log_segment_is_lost_the_store_is_refused_or_whole") {
+        return;
+    }
     let (dir, pristine) = restored_store(3000);
     let all = records_in(dir.path(), &pristine);
     let segments = std::fs::metadata(pristine.join("db")).unwrap().len() / (512 * 1024);
@@ -277,6 +295,9 @@ fn whichever_log_segment_is_lost_the_store_is_refused_or_whole() {
 
 #[test]
 fn after_an_unclean_stop_the_files_before_recovery_are_kept() {
+    if sled_only("after_an_unclean_stop_the_files_before_recovery_are_kept") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = Server::start(&data);
@@ -332,6 +353,9 @@ fn a_kill_9_then_a_restart_is_not_refused() {
 
 #[test]
 fn an_unreadable_record_is_refused() {
+    if sled_only("an_unreadable_record_is_refused") {
+        return;
+    }
     let (_dir, data) = store_with(4);
     std::fs::write(data.join("store-record.json"), "{ half").unwrap();
     assert_both_refuse(&data, "is unreadable");
@@ -339,6 +363,9 @@ fn an_unreadable_record_is_refused() {
 
 #[test]
 fn deleting_the_record_accepts_the_store_as_it_is() {
+    if sled_only("deleting_the_record_accepts_the_store_as_it_is") {
+        return;
+    }
     let (_dir, data) = store_with(20);
     roll_back_after(&data, 4);
     assert_eq!(run(&["check-store"], &data).status.code(), Some(1));
@@ -350,6 +377,9 @@ fn deleting_the_record_accepts_the_store_as_it_is() {
 
 #[test]
 fn check_store_on_a_directory_without_a_store_creates_nothing() {
+    if sled_only("check_store_on_a_directory_without_a_store_creates_nothing") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("nothing");
     let out = run(&["check-store"], &data);
@@ -391,6 +421,9 @@ fn a_store_with_responses_but_no_users_gets_no_new_admin() {
 
 #[test]
 fn offline_commands_beside_a_running_server_copy_and_judge_nothing() {
+    if sled_only("offline_commands_beside_a_running_server_copy_and_judge_nothing") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = Server::start(&data);

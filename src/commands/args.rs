@@ -29,13 +29,18 @@ pub enum Command {
     Export(ExportArgs),
     /// Write a consistent copy of the whole store to FILE (server stopped).
     Backup(BackupArgs),
-    /// Load a backup FILE into an empty data directory.
+    /// Load a backup FILE into an empty store.
     Restore(BackupArgs),
+    /// Apply the PostgreSQL store's migrations (serve applies them at start too).
+    Migrate(MigrateArgs),
     /// Create single-use invitation links to a survey and write them as CSV (url, expires_at).
     Invite(InviteArgs),
     /// Print surveys as HL7 FHIR R4 resources (docs/fhir.md).
     #[command(subcommand)]
     Fhir(FhirCommand),
+    /// Check or export the audit trail (docs/audit.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Create a survey file from another format.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -51,6 +56,9 @@ pub struct CommonArgs {
     /// sled data directory [default: ./data]
     #[arg(long, env = "CHORUS_DATA")]
     pub data: Option<PathBuf>,
+    /// PostgreSQL store, postgres://USER:PASSWORD@HOST:PORT/DATABASE [default: sled in --data]
+    #[arg(long, env = "CHORUS_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// Folder of sites [default: ./sites]
     #[arg(long, env = "CHORUS_SITES")]
     pub sites: Option<PathBuf>,
@@ -103,6 +111,26 @@ pub enum UserCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain: the first broken entry (exit 1), or the count and the head hash.
+    Verify {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Write audit entries as JSON lines, oldest first.
+    Export {
+        /// Only this site's entries
+        #[arg(long)]
+        site: Option<String>,
+        /// Only entries at or after this instant (RFC 3339, or a date YYYY-MM-DD)
+        #[arg(long)]
+        since: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
 pub enum ExportFormat {
     #[default]
@@ -132,6 +160,12 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 pub struct BackupArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -4,6 +4,7 @@
 use super::{block_on, close, open_offline_store};
 use crate::commands::args::BackupArgs;
 use crate::config::{Config, StartupError};
+use crate::services::audit::{self, Actor, Event};
 use crate::services::backups::write_backup;
 use crate::store::{read_backup, StoreError};
 use std::process::ExitCode;
@@ -16,6 +17,11 @@ pub fn backup(args: BackupArgs) -> Result<ExitCode, StartupError> {
     block_on(async {
         let store = open_offline_store(&config).await?;
         let (count, _) = write_backup(store.as_ref(), &args.file).await?;
+        let event = Event::BackupWritten {
+            file: &args.file.display().to_string(),
+            records: count,
+        };
+        audit::record(store.as_ref(), Actor::Cli, event).await?;
         close(store.as_ref()).await?;
         eprintln!("Wrote {count} records to {}", args.file.display());
         Ok(ExitCode::SUCCESS)
@@ -30,18 +36,25 @@ pub fn restore(args: BackupArgs) -> Result<ExitCode, StartupError> {
     let records = read_backup(&mut std::io::BufReader::new(file))?;
     block_on(async {
         let store = open_offline_store(&config).await?;
-        if !store.is_empty().await? {
+        // An audit trail of its own would be written over by the backup's entries.
+        if !store.is_empty().await? || store.audit_head().await?.is_some() {
             return Err(StoreError::NotEmpty.into());
         }
         for batch in records.chunks(RESTORE_BATCH) {
             store.import_records(batch).await?;
         }
+        // After the backup's own entries: the restored chain goes on from its head.
+        let event = Event::Restored {
+            file: &args.file.display().to_string(),
+            records: records.len() as u64,
+        };
+        audit::record(store.as_ref(), Actor::Cli, event).await?;
         close(store.as_ref()).await?;
-        eprintln!(
-            "Restored {} records into {}",
-            records.len(),
-            config.data.display()
-        );
+        let into = match &config.store {
+            Some(_) => "the PostgreSQL store".to_string(),
+            None => config.data.display().to_string(),
+        };
+        eprintln!("Restored {} records into {into}", records.len());
         Ok(ExitCode::SUCCESS)
     })?
 }

@@ -12,14 +12,17 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, StartupError> {
     let checked = block_on(crate::store::check(&store_config(&config)))?
         .map_err(|e| with_backup_hint(e.into(), &config))?;
     let Some(summary) = checked else {
-        return Err(StartupError::Refused(format!(
-            "there is no store in {} (no database and no store record)",
-            data.display()
-        )));
+        return Err(StartupError::Refused(match config.store {
+            Some(_) => "there is no Chorus store in the store URL's database (no schema_version table); `chorus migrate` or the first `chorus serve` creates one".into(),
+            None => format!(
+                "there is no store in {} (no database and no store record)",
+                data.display()
+            ),
+        }));
     };
     println!(
-        "The store in {} is sound: {}, {} responses, {} users; it matches {}.",
-        data.display(),
+        "The store {} is sound: {}, {} responses, {} users; it matches {}.",
+        summary.location,
         summary.position,
         summary.responses,
         summary.users,

@@ -3,6 +3,7 @@
 use super::{block_on, close, load_offline_site, open_offline_store, public_base};
 use crate::commands::args::{ExportArgs, ExportFormat};
 use crate::config::{Config, StartupError};
+use crate::services::audit::Actor;
 use crate::services::export::{write_csv, write_fhir, write_jsonl, ExportError};
 use crate::store::ResponseQuery;
 use crate::survey::load_site;
@@ -38,13 +39,14 @@ pub fn run(args: ExportArgs) -> Result<ExitCode, StartupError> {
         site: args.site.clone(),
         ..ResponseQuery::default()
     };
+
     let count = block_on(async {
         let store = open_offline_store(&config).await?;
         let count = match args.format {
-            ExportFormat::Jsonl => write_jsonl(store.as_ref(), query, &mut out).await,
+            ExportFormat::Jsonl => write_jsonl(store.as_ref(), Actor::Cli, query, &mut out).await,
             ExportFormat::Fhir => {
                 let (site, base) = fhir.as_ref().expect("loaded above");
-                write_fhir(store.as_ref(), site, base, query, &mut out).await
+                write_fhir(store.as_ref(), Actor::Cli, site, base, query, &mut out).await
             }
             ExportFormat::Csv => {
                 // Column order follows the site's current definition; answers to questions no
@@ -52,7 +54,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode, StartupError> {
                 let surveys = load_site(&config.sites.join(&args.site))
                     .map(|def| def.surveys)
                     .unwrap_or_default();
-                write_csv(store.as_ref(), &surveys, query, &mut out).await
+                write_csv(store.as_ref(), Actor::Cli, &surveys, query, &mut out).await
             }
         }
         .map_err(failed)?;

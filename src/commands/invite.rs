@@ -5,6 +5,7 @@ use super::{block_on, close, load_offline_site, open_offline_store, public_base,
 use crate::commands::args::InviteArgs;
 use crate::config::{Config, StartupError};
 use crate::domain::invitation::{check_request, link_path};
+use crate::services::audit::Actor;
 use crate::services::csv_cell::SafeCsv;
 use crate::services::invitations::issue;
 use crate::services::sites::SiteRegistry;
@@ -34,6 +35,7 @@ pub fn run(args: InviteArgs) -> Result<ExitCode, StartupError> {
         let chorus = Chorus::new(store, SiteRegistry::empty(), 1);
         let issued = issue(
             &chorus,
+            Actor::Cli,
             site.id(),
             &args.survey,
             args.count,

@@ -1,12 +1,14 @@
 //! The subcommands. Each returns its exit code or a startup error to print.
 
 pub mod args;
+pub mod audit;
 pub mod backup;
 pub mod check;
 pub mod check_store;
 pub mod export;
 pub mod fhir;
 pub mod invite;
+pub mod migrate;
 pub mod serve;
 pub mod user;
 

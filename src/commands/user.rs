@@ -4,6 +4,7 @@ use super::{block_on, close, open_offline_store};
 use crate::commands::args::UserCommand;
 use crate::config::{Config, StartupError};
 use crate::domain::{Role, ALL_SITES};
+use crate::services::audit::Actor;
 use crate::services::users::{self, UserError};
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -33,7 +34,7 @@ pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
             }
             let token = block_on(async {
                 let store = open_offline_store(&config).await?;
-                let token = users::add(store.as_ref(), &name, &site, role)
+                let token = users::add(store.as_ref(), Actor::Cli, &name, &site, role)
                     .await
                     .map_err(refused)?;
                 close(store.as_ref()).await?;
@@ -57,7 +58,7 @@ pub fn run(cmd: UserCommand) -> Result<ExitCode, StartupError> {
                     .read_line(&mut line)
                     .map_err(|e| StartupError::Io(format!("cannot read the password: {e}")))?;
                 let password = line.trim_end_matches(['\r', '\n']);
-                users::set_password(store.as_ref(), &name, password)
+                users::set_password(store.as_ref(), Actor::Cli, &name, password)
                     .await
                     .map_err(refused)?;
                 close(store.as_ref()).await?;

@@ -1,5 +1,6 @@
 //! Domain types: what Chorus stores and reasons about. Imports nothing else from the crate.
 
+pub mod audit;
 pub mod channel;
 pub mod delivery;
 pub mod follow_up;
@@ -16,6 +17,7 @@ pub mod task_tally;
 pub mod time;
 pub mod user;
 
+pub use audit::{AuditEntry, NewAuditEntry};
 pub use channel::Channel;
 pub use delivery::{AttemptRecord, Delivery, DeliveryStatus, Lease};
 pub use follow_up::{new_delivery, new_task, records_for, FollowUpRecords, TaskAction};

@@ -5,10 +5,11 @@ use super::body::JsonBody;
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::{Channel, FollowUp, StoredResponse};
-use crate::services::paging;
+use crate::services::audit::Actor;
 use crate::services::reports::ReportFilter;
 use crate::services::submit::{submit, Submission};
 use crate::services::ServiceError;
+use crate::services::{paging, responses};
 use crate::store::ResponseQuery;
 use crate::survey::RawAnswer;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -240,7 +241,7 @@ async fn list_responses(
         after: paging::cursor("cursor", q.cursor.as_deref())?,
         limit: paging::limit(q.limit)?,
     };
-    let page = state.store.list_responses(&query).await?;
+    let page = responses::list(&state, Actor::User(&user.user.name), &query).await?;
     Ok(HttpResponse::Ok().json(ResponseList {
         responses: page.items,
         next_cursor: page.next.map(|id| id.to_string()),

@@ -170,18 +170,32 @@ impl FromRequest for MetricsReader {
             if state.config.metrics_public {
                 return Ok(MetricsReader);
             }
-            let token = bearer(&req)?;
-            let user = state
-                .store
-                .user_by_token(&token_sha256(&token))
-                .await?
-                .ok_or(ApiError::InvalidToken)?;
+            let user = token_user(&req).await?;
             if user.site != crate::domain::ALL_SITES {
                 return Err(ApiError::Forbidden(
                     "read the metrics (they name every site)".into(),
                 ));
             }
             Ok(MetricsReader)
+        })
+    }
+}
+
+/// A bearer-token admin of every site (the endpoints that span sites).
+pub struct AllSitesAdmin;
+
+impl FromRequest for AllSitesAdmin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = token_user(&req).await?;
+            if user.site != crate::domain::ALL_SITES || user.role < Role::Admin {
+                return Err(ApiError::Forbidden("administer every site".to_string()));
+            }
+            Ok(AllSitesAdmin)
         })
     }
 }

@@ -7,6 +7,7 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::time::{now_ms, rfc3339_of_ms};
 use crate::domain::{Delivery, DeliveryStatus, Task, TaskStatus};
+use crate::services::audit::Actor;
 use crate::services::follow_ups::{
     change_task_status, list_deliveries, list_tasks, retry_delivery,
 };
@@ -229,6 +230,6 @@ async fn retry(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path.1, ServiceError::DeliveryNotFound)?;
-    let d = retry_delivery(&state, user.id(), id).await?;
+    let d = retry_delivery(&state, Actor::User(&user.user.name), user.id(), id).await?;
     Ok(HttpResponse::Accepted().json(d))
 }

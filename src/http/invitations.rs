@@ -5,6 +5,7 @@ use super::body::JsonBody;
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::invitation::{link_path, DEFAULT_DAYS};
+use crate::services::audit::Actor;
 use crate::services::invitations::issue;
 use crate::services::ServiceError;
 use actix_web::{post, web, HttpRequest, HttpResponse};
@@ -66,7 +67,15 @@ async fn create_invitations(
         return Err(ServiceError::SurveyNotFound(survey).into());
     }
     let days = body.0.expires_in_days.unwrap_or(DEFAULT_DAYS);
-    let issued = issue(&state, user.id(), &survey, body.0.count, days).await?;
+    let issued = issue(
+        &state,
+        Actor::User(&user.user.name),
+        user.id(),
+        &survey,
+        body.0.count,
+        days,
+    )
+    .await?;
     let base = super::public_base(&state, &req);
     let invitations = issued
         .into_iter()

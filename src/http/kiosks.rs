@@ -6,6 +6,7 @@ use super::body::JsonBody;
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::Kiosk;
+use crate::services::audit::Actor;
 use crate::services::kiosks::{self, NewKiosk};
 use crate::services::ServiceError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -117,7 +118,8 @@ async fn create_kiosk(
         return_delay_s: b.return_delay_s,
         idle_s: b.idle_s,
     };
-    let done = kiosks::register(&state, &user.site.site, &new).await?;
+    let done =
+        kiosks::register(&state, Actor::User(&user.user.name), &user.site.site, &new).await?;
     let base = super::public_base(&state, &req);
     let mut view = KioskView::of(done.kiosk, &base);
     view.enrolment_url = Some(format!(
@@ -177,7 +179,7 @@ async fn revoke_kiosk(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = super::common::path_id(&path.1, ServiceError::KioskNotFound)?;
-    let kiosk = kiosks::revoke(&state, user.id(), id).await?;
+    let kiosk = kiosks::revoke(&state, Actor::User(&user.user.name), user.id(), id).await?;
     let base = super::public_base(&state, &req);
     Ok(HttpResponse::Ok().json(KioskView::of(kiosk, &base)))
 }

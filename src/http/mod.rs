@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod audit;
 mod auth;
 mod body;
 mod client_addr;
@@ -44,7 +45,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(followups::configure)
                 .configure(invitations::configure)
                 .configure(kiosks::configure)
-                .configure(rules::configure),
+                .configure(rules::configure)
+                .configure(audit::configure),
         )
         .configure(fhir::configure)
         .configure(admin::configure)

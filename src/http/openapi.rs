@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "follow-ups", description = "Tasks and webhook deliveries the rules created"),
         (name = "rules", description = "Rule errors, reload, dry run, re-tagging"),
         (name = "report", description = "The side-by-side report"),
+        (name = "audit", description = "The audit trail, read-only (docs/audit.md)"),
         (name = "kiosks", description = "Waiting-room kiosks: register, list, revoke (docs/kiosk.md)"),
         (name = "operations", description = "Health, metrics and this document"),
         (name = "fhir", description = "FHIR R4 (application/fhir+json, errors as OperationOutcome): Questionnaires, QuestionnaireResponses, the CapabilityStatement; see docs/fhir.md"),

@@ -6,6 +6,7 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
 use crate::domain::{Action, Answers, ErrorSource, RetagProgress, RuleError, Tag};
+use crate::services::audit::Actor;
 use crate::services::evaluate::{duplicate_actions, evaluate, Hooks};
 use crate::services::sites::{reload_site, AppliedAnyway};
 use crate::services::{paging, retag, ServiceError};
@@ -144,7 +145,7 @@ async fn reload(
     query: web::Query<ReloadQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let anyway = query.apply_anyway.then_some(user.user.name.as_str());
-    let rt = reload_site(&state, &user.site, anyway).await?;
+    let rt = reload_site(&state, Actor::User(&user.user.name), &user.site, anyway).await?;
     Ok(HttpResponse::Ok().json(Reloaded {
         site: rt.site.id(),
         reloaded: true,
@@ -277,7 +278,12 @@ async fn start_retag(
     state: web::Data<AppState>,
     user: SiteUser<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    let progress = retag::start(state.chorus.clone(), user.id()).await?;
+    let progress = retag::start(
+        state.chorus.clone(),
+        Actor::User(&user.user.name),
+        user.id(),
+    )
+    .await?;
     Ok(HttpResponse::Accepted().json(progress))
 }
 

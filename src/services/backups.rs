@@ -4,6 +4,7 @@
 //! reader, then the oldest beyond `backup_keep` removed. The admin dashboard shows the last
 //! good one.
 
+use super::audit::{self, Actor, Event};
 use super::Chorus;
 use crate::domain::time::{now_ms, rfc3339_of_ms};
 use crate::store::durable_file::{create_dir_durably, sync_dir, DurableFile};
@@ -143,8 +144,8 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// Writes one backup into `dir`, verifies it and keeps the newest `keep`. Blocking file work:
-/// call it off the async workers (`run_loop` does).
+/// Writes one backup into `dir`, verifies it, keeps the newest `keep` and records it in the
+/// audit trail. Blocking file work: call it off the async workers (`run_loop` does).
 pub async fn backup_now(store: &dyn Store, dir: &Path, keep: usize) -> Result<Written, String> {
     let at_ms = now_ms();
     create_dir_durably(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -158,6 +159,14 @@ pub async fn backup_now(store: &dyn Store, dir: &Path, keep: usize) -> Result<Wr
         return Err(format!("{} did not read back whole: {e}", path.display()));
     }
     rotate(dir, keep);
+    let file = path.display().to_string();
+    let event = Event::BackupWritten {
+        file: &file,
+        records,
+    };
+    audit::record(store, Actor::System, event)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(Written {
         file: BackupFile { path, at_ms },
         records,

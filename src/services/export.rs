@@ -1,5 +1,6 @@
 //! Responses as CSV or JSON lines: one layout for `chorus export` and the admin download.
 
+use super::audit::{self, Actor, Event};
 use crate::domain::StoredResponse;
 use crate::survey::Survey;
 use std::sync::Arc;
@@ -74,9 +75,11 @@ pub fn row(r: &StoredResponse, columns: &[String]) -> Vec<String> {
     row
 }
 
-/// Writes every response a query names as CSV (header first), reading the store page by page.
+/// Writes every response a query names as CSV (header first), reading the store page by page;
+/// the export is audited (who, site, filters, rows).
 pub async fn write_csv(
     store: &dyn crate::store::Store,
+    actor: Actor<'_>,
     surveys: &[Arc<Survey>],
     mut query: crate::store::ResponseQuery,
     out: &mut dyn std::io::Write,
@@ -84,6 +87,7 @@ pub async fn write_csv(
     let columns = question_columns(surveys);
     let mut w = super::csv_cell::SafeCsv::new(out);
     w.write_row(header(&columns))?;
+    let filters = query.clone();
     query.limit = crate::store::MAX_PAGE;
     let mut n = 0;
     loop {
@@ -98,28 +102,47 @@ pub async fn write_csv(
         }
     }
     w.flush().map_err(|e| ExportError::Write(e.to_string()))?;
-    Ok(n)
+    audited(store, actor, &filters, "csv", n).await
 }
 
-/// Writes every response a query names as JSON lines.
+/// Records an export: who, which site, the filters and how many rows.
+async fn audited(
+    store: &dyn crate::store::Store,
+    actor: Actor<'_>,
+    query: &crate::store::ResponseQuery,
+    format: &str,
+    rows: u64,
+) -> Result<u64, ExportError> {
+    let event = Event::ResponsesExported {
+        query,
+        format,
+        rows,
+    };
+    audit::record(store, actor, event).await?;
+    Ok(rows)
+}
+
+/// Writes every response a query names as JSON lines; the export is audited.
 pub async fn write_jsonl(
     store: &dyn crate::store::Store,
+    actor: Actor<'_>,
     query: crate::store::ResponseQuery,
     out: &mut dyn std::io::Write,
 ) -> Result<u64, ExportError> {
-    write_lines(store, query, out, serde_json::to_vec).await
+    write_lines(store, actor, query, "jsonl", out, serde_json::to_vec).await
 }
 
 /// Writes every response a query names as NDJSON, one FHIR R4 QuestionnaireResponse a line
-/// (the FHIR Bulk Data format), mapped with the site's current definitions.
+/// (the FHIR Bulk Data format), mapped with the site's current definitions; audited.
 pub async fn write_fhir(
     store: &dyn crate::store::Store,
+    actor: Actor<'_>,
     site: &crate::survey::Site,
     public_base: &str,
     query: crate::store::ResponseQuery,
     out: &mut dyn std::io::Write,
 ) -> Result<u64, ExportError> {
-    write_lines(store, query, out, |r| {
+    write_lines(store, actor, query, "fhir", out, |r| {
         serde_json::to_vec(&crate::fhir::stored_response_resource(site, r, public_base))
     })
     .await
@@ -128,11 +151,14 @@ pub async fn write_fhir(
 /// One JSON line per response a query names, reading the store page by page.
 async fn write_lines(
     store: &dyn crate::store::Store,
+    actor: Actor<'_>,
     mut query: crate::store::ResponseQuery,
+    format: &str,
     out: &mut dyn std::io::Write,
     line: impl Fn(&StoredResponse) -> serde_json::Result<Vec<u8>>,
 ) -> Result<u64, ExportError> {
     let failed = |e: &dyn std::fmt::Display| ExportError::Write(e.to_string());
+    let filters = query.clone();
     query.limit = crate::store::MAX_PAGE;
     let mut n = 0;
     loop {
@@ -148,7 +174,7 @@ async fn write_lines(
             None => break,
         }
     }
-    Ok(n)
+    audited(store, actor, &filters, format, n).await
 }
 
 #[derive(Debug, thiserror::Error)]

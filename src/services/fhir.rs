@@ -72,7 +72,7 @@ pub fn search_questionnaires(
 }
 
 /// A stored response as a QuestionnaireResponse, looked up in the sites `user` may read: a
-/// response of another site is not found, whatever its id.
+/// response of another site is not found, whatever its id. The reading is audited.
 pub async fn response(
     chorus: &Chorus,
     user: &User,
@@ -85,14 +85,18 @@ pub async fn response(
     sites.retain(|s| user.can_access(s));
     sites.sort();
     for site in sites {
-        if let Some(stored) = chorus.store.response(&site, uuid).await? {
-            let runtime = chorus.site(&site)?;
-            return Ok(fhir::stored_response_resource(
-                &runtime.site,
-                &stored,
-                public_base,
-            ));
-        }
+        let actor = super::audit::Actor::User(&user.name);
+        let stored = match super::responses::read(chorus, actor, &site, uuid).await {
+            Ok(stored) => stored,
+            Err(ServiceError::ResponseNotFound(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        let runtime = chorus.site(&site)?;
+        return Ok(fhir::stored_response_resource(
+            &runtime.site,
+            &stored,
+            public_base,
+        ));
     }
     Err(not_found())
 }
@@ -113,9 +117,10 @@ pub fn response_search_site(user: &User, search: &ResponseSearch) -> Result<Stri
 /// One page of a site's responses as QuestionnaireResponses, oldest first, through the store's
 /// cursor paging (`_count` 1–1000, default 50; `_cursor` the previous page's `next`). With a
 /// `|version` on the questionnaire, responses to other versions are left out of each page, so
-/// a page may hold fewer than `_count`; `next` still leads on.
+/// a page may hold fewer than `_count`; `next` still leads on. The listing is audited.
 pub async fn search_responses(
     chorus: &Chorus,
+    actor: super::audit::Actor<'_>,
     site: &str,
     public_base: &str,
     search: &ResponseSearch,
@@ -135,7 +140,7 @@ pub async fn search_responses(
         limit,
         ..ResponseQuery::default()
     };
-    let page = chorus.store.list_responses(&query).await?;
+    let page = super::responses::list(chorus, actor, &query).await?;
     let version = search
         .questionnaire
         .as_ref()

@@ -1,6 +1,7 @@
 //! Follow-ups as staff work them: listing tasks and deliveries, moving a task through its
 //! lifecycle, scheduling a delivery again.
 
+use super::audit::{self, Actor, Event};
 use super::paging::bad_cursor;
 use super::{Chorus, ServiceError};
 use crate::domain::time::{now_ms, now_rfc3339};
@@ -93,7 +94,19 @@ pub async fn change_task_status(
             .transition_task(site, id, task.status, &change)
             .await
         {
-            Ok(task) => return Ok(task),
+            Ok(changed) => {
+                // The status and the outcome code; a dismissal's reason is free text: never.
+                let (id, from) = (changed.id.to_string(), task.status.as_str());
+                let event = Event::TaskChanged {
+                    site,
+                    task: &id,
+                    from,
+                    to: changed.status.as_str(),
+                    outcome: changed.outcome(),
+                };
+                audit::record(chorus.store.as_ref(), Actor::User(by), event).await?;
+                return Ok(changed);
+            }
             // The lifecycle has at most two steps, so this ends.
             Err(StoreError::TaskStateChanged(_)) => continue,
             Err(StoreError::NotFound) => return Err(not_found()),
@@ -102,9 +115,10 @@ pub async fn change_task_status(
     }
 }
 
-/// Schedules a failed or pending delivery for an immediate new attempt.
+/// Schedules a failed or pending delivery for an immediate new attempt (audited).
 pub async fn retry_delivery(
     chorus: &Chorus,
+    actor: Actor<'_>,
     site: &str,
     id: Uuid,
 ) -> Result<Delivery, ServiceError> {
@@ -114,6 +128,12 @@ pub async fn retry_delivery(
         Err(StoreError::NotFound) => return Err(ServiceError::DeliveryNotFound(id.to_string())),
         Err(e) => return Err(e.into()),
     };
+    let delivery = id.to_string();
+    let event = Event::DeliveryRetried {
+        site,
+        delivery: &delivery,
+    };
+    audit::record(chorus.store.as_ref(), actor, event).await?;
     chorus.outbox.notify_one();
     Ok(d)
 }

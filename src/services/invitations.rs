@@ -1,6 +1,7 @@
 //! Invitation links (see `domain::invitation`): issuing them, and checking one before a
 //! patient starts answering.
 
+use super::audit::{self, Actor, Event};
 use super::{Chorus, ServiceError};
 use crate::domain::invitation::{
     check, check_request, new_token, token_sha256, Invitation, Issued,
@@ -10,6 +11,7 @@ use crate::domain::time::{now_ms, rfc3339_of_ms};
 /// Creates `count` links to a survey valid for `expires_in_days`, stored in one batch.
 pub async fn issue(
     chorus: &Chorus,
+    actor: Actor<'_>,
     site: &str,
     survey: &str,
     count: u32,
@@ -40,6 +42,13 @@ pub async fn issue(
         });
     }
     chorus.store.put_invitations(&records).await?;
+    let event = Event::InvitationsCreated {
+        site,
+        survey,
+        count: u64::from(count),
+        expires_in_days,
+    };
+    audit::record(chorus.store.as_ref(), actor, event).await?;
     Ok(issued)
 }
 

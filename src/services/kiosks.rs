@@ -2,6 +2,7 @@
 //! enrolment that gives a tablet its long-lived cookie, revoking, and recognising a kiosk
 //! from its cookie. Only SHA-256 hashes of the enrolment token and of the cookie are stored.
 
+use super::audit::{self, Actor, Event};
 use super::{Chorus, ServiceError};
 use crate::domain::invitation::{new_token, token_sha256};
 use crate::domain::kiosk::{
@@ -77,6 +78,7 @@ fn checked(site: &Site, new: &NewKiosk) -> Result<Kiosk, ServiceError> {
 
 pub async fn register(
     chorus: &Chorus,
+    actor: Actor<'_>,
     site: &Site,
     new: &NewKiosk,
 ) -> Result<Registered, ServiceError> {
@@ -84,6 +86,7 @@ pub async fn register(
     let enrolment_token = new_token();
     kiosk.enrolment_sha256 = token_sha256(&enrolment_token);
     chorus.store.put_kiosk(&kiosk).await?;
+    audited(chorus, actor, "kiosk_registered", &kiosk).await?;
     Ok(Registered {
         kiosk,
         enrolment_token,
@@ -103,12 +106,37 @@ pub async fn name_of(
     Ok(chorus.store.kiosk(site, id).await?.map(|k| k.name))
 }
 
-pub async fn revoke(chorus: &Chorus, site: &str, id: Uuid) -> Result<Kiosk, ServiceError> {
-    chorus
+pub async fn revoke(
+    chorus: &Chorus,
+    actor: Actor<'_>,
+    site: &str,
+    id: Uuid,
+) -> Result<Kiosk, ServiceError> {
+    let kiosk = chorus
         .store
         .revoke_kiosk(site, id, &now_rfc3339())
         .await?
-        .ok_or_else(|| ServiceError::KioskNotFound(id.to_string()))
+        .ok_or_else(|| ServiceError::KioskNotFound(id.to_string()))?;
+    audited(chorus, actor, "kiosk_revoked", &kiosk).await?;
+    Ok(kiosk)
+}
+
+/// Records what happened to a kiosk (its secrets never go into the entry).
+async fn audited(
+    chorus: &Chorus,
+    actor: Actor<'_>,
+    action: &'static str,
+    kiosk: &Kiosk,
+) -> Result<(), ServiceError> {
+    let (id, site, survey) = (kiosk.id.to_string(), &kiosk.site, &kiosk.survey);
+    let event = Event::Kiosk {
+        action,
+        site,
+        id: &id,
+        survey,
+    };
+    audit::record(chorus.store.as_ref(), actor, event).await?;
+    Ok(())
 }
 
 /// The kiosk an unused enrolment token would enrol, if any (the confirmation page).
@@ -138,6 +166,9 @@ pub async fn enrol(chorus: &Chorus, token: &str) -> Result<Option<(Kiosk, String
         .store
         .enrol_kiosk(&hash, &cookie_hash, &now_rfc3339())
         .await?;
+    if let Some(k) = &enrolled {
+        audited(chorus, Actor::System, "kiosk_enrolled", k).await?;
+    }
     Ok(enrolled.map(|k| (k, cookie)))
 }
 

@@ -3,6 +3,7 @@
 //! `ServiceError`; they know nothing of actix.
 
 pub mod address_policy;
+pub mod audit;
 pub mod backups;
 pub mod csv_cell;
 mod error;
@@ -16,6 +17,7 @@ pub mod login_throttle;
 pub mod metrics;
 pub mod paging;
 pub mod reports;
+pub mod responses;
 pub mod retag;
 pub mod review;
 pub mod rule_editor;
@@ -23,6 +25,7 @@ pub mod rule_errors;
 pub mod rule_tests;
 pub mod sessions;
 pub mod signing;
+pub mod site_files;
 pub mod sites;
 pub mod submit;
 pub mod users;

@@ -7,6 +7,7 @@
 //! response re-tagged. Only a response's tags and its tag-hook errors change; its follow-ups
 //! never do, and no follow-up hook runs.
 
+use super::audit::{self, Actor, Event};
 use super::{Chorus, ServiceError};
 use crate::domain::time::{now_ms, now_rfc3339};
 use crate::domain::{Lease, RetagProgress, RetagStatus, RuleError, StoredResponse};
@@ -28,7 +29,12 @@ fn lease(chorus: &Chorus) -> Lease {
 }
 
 /// Starts re-tagging a site (or takes over an interrupted run). Refused while one is running.
-pub async fn start(chorus: Arc<Chorus>, site: &str) -> Result<RetagProgress, ServiceError> {
+/// The start and the end of a run are audited.
+pub async fn start(
+    chorus: Arc<Chorus>,
+    actor: Actor<'_>,
+    site: &str,
+) -> Result<RetagProgress, ServiceError> {
     chorus.site(site)?;
     let start = Uuid::now_v7();
     let fresh = RetagProgress {
@@ -53,6 +59,7 @@ pub async fn start(chorus: Arc<Chorus>, site: &str) -> Result<RetagProgress, Ser
         Err(StoreError::LeaseHeld) => return Err(ServiceError::RetagRunning(site.to_string())),
         Err(e) => return Err(e.into()),
     };
+    audit_run(&chorus, actor, site, &progress, "started").await?;
     let site = site.to_string();
     tokio::spawn(async move {
         if let Err(e) = run(&chorus, &site).await {
@@ -62,6 +69,7 @@ pub async fn start(chorus: Arc<Chorus>, site: &str) -> Result<RetagProgress, Ser
                 p.finished_at = Some(now_rfc3339());
                 p.message = Some(e.to_string());
                 let _ = chorus.store.save_retag(&site, &lease(&chorus), &p).await;
+                let _ = audit_run(&chorus, Actor::System, &site, &p, "failed").await;
             }
         }
     });
@@ -79,7 +87,7 @@ pub async fn resume(chorus: Arc<Chorus>) {
     };
     for site in sites {
         tracing::info!(site = %site, "resuming an interrupted re-tag");
-        if let Err(e) = start(Arc::clone(&chorus), &site).await {
+        if let Err(e) = start(Arc::clone(&chorus), Actor::System, &site).await {
             tracing::error!(site = %site, error = %e, "cannot resume the re-tag");
         }
     }
@@ -146,6 +154,7 @@ async fn run(chorus: &Chorus, site: &str) -> Result<(), ServiceError> {
             .save_retag(site, &lease(chorus), &progress)
             .await?;
         if progress.status == RetagStatus::Done {
+            audit_run(chorus, Actor::System, site, &progress, "done").await?;
             tracing::info!(
                 site = %site,
                 done = progress.done,
@@ -155,6 +164,23 @@ async fn run(chorus: &Chorus, site: &str) -> Result<(), ServiceError> {
             return Ok(());
         }
     }
+}
+
+async fn audit_run(
+    chorus: &Chorus,
+    actor: Actor<'_>,
+    site: &str,
+    p: &RetagProgress,
+    status: &str,
+) -> Result<(), ServiceError> {
+    let event = Event::RetagRun {
+        site,
+        total: p.total,
+        changed: p.changed,
+        status,
+    };
+    audit::record(chorus.store.as_ref(), actor, event).await?;
+    Ok(())
 }
 
 /// The rule errors a re-tagged response keeps: the new tag-hook errors; then its earlier

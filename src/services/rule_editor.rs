@@ -166,7 +166,8 @@ pub async fn apply(chorus: &Chorus, a: Apply<'_>) -> Result<RuleVersion, Service
     };
     write(&a.text)?;
     let anyway = a.anyway.then_some(a.author);
-    if let Err(e) = reload_site(chorus, a.site, anyway).await {
+    let actor = super::audit::Actor::User(a.author);
+    if let Err(e) = reload_site(chorus, actor, a.site, anyway).await {
         if existed {
             write(&before)?;
         } else {

@@ -6,6 +6,7 @@
 //! last-seen time in the store at most once a minute, so a session idle for the whole timeout
 //! ends (up to that minute early, never late).
 
+use super::audit::{self, Actor, Event};
 use super::{Chorus, ServiceError};
 use crate::domain::time::now_ms;
 use crate::domain::user::{constant_time_eq, random_hex};
@@ -60,13 +61,23 @@ impl Sessions {
     }
 }
 
-/// Starts a session for `user`; returns the cookie value (never stored) and the session.
+/// Starts a session for `user` (a sign-in, audited); returns the cookie value (never stored)
+/// and the session.
 pub async fn create(chorus: &Chorus, user: &str) -> Result<(String, SessionInfo), ServiceError> {
     let id = random_hex();
     let now = now_ms();
     let idle = chorus.sessions.idle_timeout().as_millis() as i64;
     // Ended sessions go when someone signs in, so the store never grows without end.
-    chorus.store.delete_idle_sessions(now - idle).await?;
+    let expired = chorus.store.delete_idle_sessions(now - idle).await?;
+    let store = chorus.store.as_ref();
+    if expired > 0 {
+        audit::record(
+            store,
+            Actor::System,
+            Event::SessionsCleared { count: expired },
+        )
+        .await?;
+    }
     let session = Session {
         id_sha256: key(&id),
         user: user.to_string(),
@@ -75,6 +86,7 @@ pub async fn create(chorus: &Chorus, user: &str) -> Result<(String, SessionInfo)
         last_seen_ms: now,
     };
     chorus.store.put_session(&session).await?;
+    audit::record(store, Actor::User(user), Event::SignedIn { user }).await?;
     let info = SessionInfo {
         user: session.user,
         csrf: session.csrf,
@@ -93,6 +105,9 @@ pub async fn touch(chorus: &Chorus, id: &str) -> Result<Option<SessionInfo>, Ser
     let idle = chorus.sessions.idle_timeout().as_millis() as i64;
     if now - session.last_seen_ms >= idle {
         chorus.store.delete_session(&k).await?;
+        let user = session.user.as_str();
+        let event = Event::SessionExpired { user };
+        audit::record(chorus.store.as_ref(), Actor::System, event).await?;
         return Ok(None);
     }
     if now - session.last_seen_ms >= TOUCH_EVERY_MS {
@@ -106,6 +121,44 @@ pub async fn touch(chorus: &Chorus, id: &str) -> Result<Option<SessionInfo>, Ser
 
 pub async fn end(chorus: &Chorus, id: &str) -> Result<(), ServiceError> {
     Ok(chorus.store.delete_session(&key(id)).await?)
+}
+
+/// Signing out: ends the session and records it.
+pub async fn sign_out(chorus: &Chorus, id: &str, user: &str) -> Result<(), ServiceError> {
+    end(chorus, id).await?;
+    let event = Event::SignedOut { user };
+    audit::record(chorus.store.as_ref(), Actor::User(user), event).await?;
+    Ok(())
+}
+
+/// The account a sign-in named, when there is one: a name typed into the form is recorded
+/// only when it names an account (it could be a mistyped password).
+async fn account<'a>(chorus: &Chorus, name: &'a str) -> Result<Option<&'a str>, ServiceError> {
+    Ok(chorus.store.user(name).await?.map(|_| name))
+}
+
+/// Records a sign-in refused for a wrong name or password.
+pub async fn record_failure(chorus: &Chorus, name: &str) -> Result<(), ServiceError> {
+    let user = account(chorus, name).await?;
+    let event = Event::SignInFailed { user };
+    audit::record(chorus.store.as_ref(), Actor::System, event).await?;
+    Ok(())
+}
+
+/// Records a sign-in refused by the throttle, before the password was checked.
+pub async fn record_refusal(
+    chorus: &Chorus,
+    name: &str,
+    retry_after: Duration,
+) -> Result<(), ServiceError> {
+    let user = account(chorus, name).await?;
+    let retry_after_s = retry_after.as_secs_f64().ceil() as u64;
+    let event = Event::SignInRefused {
+        user,
+        retry_after_s,
+    };
+    audit::record(chorus.store.as_ref(), Actor::System, event).await?;
+    Ok(())
 }
 
 /// How many sessions the store holds (live or not yet cleared).

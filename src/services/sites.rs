@@ -3,6 +3,7 @@
 //! on SIGHUP.
 
 use super::address_policy::{check_site, AddressPolicy};
+use super::audit::{self, Actor, Event};
 use super::rule_tests::run_rule_tests;
 use crate::plugins::{Limits, SiteRules};
 use crate::survey::{load_site, site_dirs, LoadError, Site};
@@ -17,6 +18,8 @@ pub struct SiteRuntime {
     pub rules: SiteRules,
     /// Hex SHA-256 of the files this version was loaded from (see `digest`).
     pub digest: String,
+    /// The site folder's files and their hashes as this version was loaded (for the audit).
+    pub files: BTreeMap<String, String>,
     /// Set when an admin loaded this version although rule tests failed.
     pub applied_anyway: Option<AppliedAnyway>,
 }
@@ -78,11 +81,13 @@ impl SiteRuntime {
     ) -> Result<SiteRuntime, Vec<LoadError>> {
         let rules = SiteRules::compile_with_limits(&site, plugins_dir, limits.clone())?;
         let digest = digest(&site, &rules);
+        let files = super::site_files::file_hashes(&site.dir);
         Ok(SiteRuntime {
             site,
             rules,
             digest,
             applied_anyway: None,
+            files,
         })
     }
 }
@@ -167,6 +172,8 @@ fn lines(errors: &[LoadError]) -> Vec<String> {
 
 pub struct SiteRegistry {
     sites: ArcSwap<Sites>,
+    /// The reload generation of each site this node has caught up with (see `follow_reloads`).
+    seen_reloads: parking_lot::Mutex<std::collections::HashMap<String, u64>>,
     sites_dir: PathBuf,
     plugins_dir: PathBuf,
     limits: Limits,
@@ -194,6 +201,7 @@ impl SiteRegistry {
     ) -> Result<SiteRegistry, Vec<LoadError>> {
         let registry = SiteRegistry {
             sites: ArcSwap::from_pointee(Sites::default()),
+            seen_reloads: Default::default(),
             sites_dir: sites_dir.to_path_buf(),
             plugins_dir: plugins_dir.to_path_buf(),
             limits,
@@ -236,6 +244,7 @@ impl SiteRegistry {
     pub fn empty() -> SiteRegistry {
         SiteRegistry {
             sites: ArcSwap::from_pointee(Sites::default()),
+            seen_reloads: Default::default(),
             sites_dir: PathBuf::new(),
             plugins_dir: PathBuf::new(),
             limits: Limits::default(),
@@ -358,8 +367,19 @@ pub fn reload_on_sighup(chorus: std::sync::Arc<super::Chorus>) {
         };
         while hangups.recv().await.is_some() {
             let c = std::sync::Arc::clone(&chorus);
+            let before = running_files(&chorus);
             match chorus.work.run(move || c.sites.reload_all()).await {
-                Some(Ok(())) => tracing::info!("SIGHUP: sites reloaded"),
+                Some(Ok(())) => {
+                    tracing::info!("SIGHUP: sites reloaded");
+                    for id in chorus.sites.ids() {
+                        announce_reload(&chorus, &id).await;
+                    }
+                    for (site, files) in &before {
+                        if let Err(e) = audit_reload(&chorus, Actor::System, site, files).await {
+                            tracing::error!(error = %e, "cannot record the reload");
+                        }
+                    }
+                }
                 Some(Err(problems)) => {
                     for e in &problems {
                         tracing::warn!(problem = %e, "SIGHUP: a site has problems or failing rule tests; its running version (if any) is kept, the other sites are reloaded");
@@ -373,15 +393,44 @@ pub fn reload_on_sighup(chorus: std::sync::Arc<super::Chorus>) {
     let _ = chorus;
 }
 
-/// Re-reads one site from disk and runs its rule tests; a broken file or a failing test keeps
-/// the running version, and every problem comes back as `file:line:col: message` (and goes to
-/// the log). `anyway` (the admin's name) loads a version whose tests fail, recorded with it.
+/// Each running site's files, before a reload.
+fn running_files(chorus: &super::Chorus) -> Vec<(String, BTreeMap<String, String>)> {
+    let ids = chorus.sites.ids().into_iter();
+    ids.filter_map(|id| chorus.sites.get(&id).map(|rt| (id, rt.files.clone())))
+        .collect()
+}
+
+/// Records a reload of `site`: every file's hash before and after, and which changed.
+async fn audit_reload(
+    chorus: &super::Chorus,
+    actor: Actor<'_>,
+    site: &str,
+    before: &BTreeMap<String, String>,
+) -> Result<(), super::ServiceError> {
+    let after = chorus.site(site)?.files.clone();
+    let changes = super::site_files::changes(before, &after);
+    let event = Event::SiteReloaded {
+        site,
+        changes: &changes,
+    };
+    audit::record(chorus.store.as_ref(), actor, event).await?;
+    Ok(())
+}
+
+/// Re-reads one site from disk (audited) and runs its rule tests; a broken file or a failing
+/// test keeps the running version, and every problem comes back as `file:line:col: message`
+/// (and goes to the log). `anyway` (the admin's name) loads a version whose tests fail,
+/// recorded with it.
 pub async fn reload_site(
     chorus: &super::Chorus,
+    actor: Actor<'_>,
     id: &str,
     anyway: Option<&str>,
 ) -> Result<Arc<SiteRuntime>, super::ServiceError> {
     chorus.known_site(id)?;
+    // A broken site has no running files: every file of it counts as added.
+    let before = chorus.sites.get(id).map(|rt| rt.files.clone());
+    let before = before.unwrap_or_default();
     let (registry, site) = (chorus.sites.clone(), id.to_string());
     let by = anyway.map(str::to_string);
     let reloaded = chorus
@@ -394,6 +443,8 @@ pub async fn reload_site(
             if let Some(forced) = &rt.applied_anyway {
                 tracing::warn!(site = id, by = %forced.by, failing = forced.failing_tests.len(), "reload applied anyway although rule tests fail");
             }
+            announce_reload(chorus, id).await;
+            audit_reload(chorus, actor, id, &before).await?;
             Ok(rt)
         }
         Err(refusal) => {
@@ -405,6 +456,77 @@ pub async fn reload_site(
                 Refusal::Invalid(_) => super::ServiceError::SiteInvalid(lines),
                 Refusal::TestsFail(_) => super::ServiceError::RuleTestsFailed(lines),
             })
+        }
+    }
+}
+
+/// Tells the other nodes on the store that this node reloaded `id` (they reload it from their
+/// own `sites/`, which a deployment keeps the same on every node).
+async fn announce_reload(chorus: &super::Chorus, id: &str) {
+    match chorus.store.mark_site_reloaded(id).await {
+        Ok(generation) => {
+            chorus
+                .sites
+                .seen_reloads
+                .lock()
+                .insert(id.to_string(), generation);
+        }
+        Err(e) => {
+            tracing::warn!(site = %id, error = %e, "cannot tell the other nodes about the reload")
+        }
+    }
+}
+
+/// Who "applied anyway" a version that another node loaded first (its tests are not re-run as
+/// a gate here: that node's decision is followed).
+pub const FOLLOWED: &str = "(a reload on another node)";
+
+/// How often a node looks for reloads made by another node.
+pub const RELOAD_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Follows the reloads other nodes announce: every `RELOAD_POLL`, reloads from this node's
+/// disk each site whose reload generation moved past the one this node has seen. A polled row
+/// rather than LISTEN/NOTIFY: nothing is missed while a connection is down, and every
+/// database Chorus may run on has it.
+pub async fn follow_reloads(chorus: Arc<super::Chorus>) {
+    match chorus.store.site_reload_marks().await {
+        Ok(marks) => chorus.sites.seen_reloads.lock().extend(marks),
+        Err(e) => tracing::warn!(error = %e, "cannot read the reload marks"),
+    }
+    loop {
+        tokio::time::sleep(RELOAD_POLL).await;
+        let marks = match chorus.store.site_reload_marks().await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the reload marks");
+                continue;
+            }
+        };
+        for (site, generation) in marks {
+            let behind = {
+                let seen = chorus.sites.seen_reloads.lock();
+                seen.get(&site).is_none_or(|g| *g < generation)
+            };
+            if !behind {
+                continue;
+            }
+            let (registry, id) = (chorus.sites.clone(), site.clone());
+            // The node that reloaded ran the rule tests (or an admin applied it anyway there).
+            match chorus
+                .work
+                .run(move || registry.reload(&id, Some(FOLLOWED)))
+                .await
+            {
+                Some(Ok(_)) => tracing::info!(%site, "reloaded after another node's reload"),
+                Some(Err(refusal)) => {
+                    for e in &refusal.lines() {
+                        tracing::warn!(%site, problem = %e, "another node reloaded this site; this node's files do not load, keeping the running version");
+                    }
+                }
+                None => continue,
+            }
+            // Seen either way: a site whose files do not load here is warned about once.
+            chorus.sites.seen_reloads.lock().insert(site, generation);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Users: the first admin of a new install, adding users, setting a web-login password.
 
+use super::audit::{self, Actor, Event};
 use super::sessions::hash_password;
 use super::ServiceError;
 use crate::domain::time::now_rfc3339;
@@ -47,6 +48,7 @@ fn valid_name(name: &str) -> bool {
 /// Creates a user and returns its API token (shown once; only its hash is stored).
 pub async fn add(
     store: &dyn Store,
+    actor: Actor<'_>,
     name: &str,
     site: &str,
     role: Role,
@@ -54,12 +56,9 @@ pub async fn add(
     if !valid_name(name) {
         return Err(UserError::BadName);
     }
-    if store.user(name).await?.is_some() {
-        return Err(UserError::Exists(name.to_string()));
-    }
     let token = new_token();
-    store
-        .put_user(&User {
+    let created = store
+        .create_user(&User {
             name: name.to_string(),
             site: site.to_string(),
             role,
@@ -68,10 +67,18 @@ pub async fn add(
             created_at: now_rfc3339(),
         })
         .await?;
+    if !created {
+        return Err(UserError::Exists(name.to_string()));
+    }
+    let role = serde_json::to_value(role).ok();
+    let role = role.as_ref().and_then(|r| r.as_str()).unwrap_or_default();
+    audit::record(store, actor, Event::UserCreated { name, site, role }).await?;
+    audit::record(store, actor, Event::TokenCreated { name }).await?;
     Ok(token)
 }
 
-/// On a store without users: the all-sites admin "admin", with its token. A store that holds
+/// On a store without users: the all-sites admin "admin", with its token. When several
+/// nodes start together on one new database, one of them creates it. A store that holds
 /// responses or tasks but no users (its users were lost, or left out of a restore) gets none:
 /// `NotANewInstall`.
 pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserError> {
@@ -81,11 +88,21 @@ pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserErro
     if !store.is_empty().await? {
         return Err(UserError::NotANewInstall);
     }
-    add(store, "admin", ALL_SITES, Role::Admin).await.map(Some)
+    // Another node starting on the same new database may create it first.
+    match add(store, Actor::System, "admin", ALL_SITES, Role::Admin).await {
+        Ok(token) => Ok(Some(token)),
+        Err(UserError::Exists(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Sets the web-login password of a user (12 characters or more, stored as argon2id).
-pub async fn set_password(store: &dyn Store, name: &str, password: &str) -> Result<(), UserError> {
+pub async fn set_password(
+    store: &dyn Store,
+    actor: Actor<'_>,
+    name: &str,
+    password: &str,
+) -> Result<(), UserError> {
     let mut user = store
         .user(name)
         .await?
@@ -96,5 +113,6 @@ pub async fn set_password(store: &dyn Store, name: &str, password: &str) -> Resu
     }
     user.password_hash = Some(hash_password(password).map_err(UserError::Hash)?);
     store.put_user(&user).await?;
+    audit::record(store, actor, Event::PasswordSet { name }).await?;
     Ok(())
 }

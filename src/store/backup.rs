@@ -5,8 +5,8 @@
 use super::query::IdempotencyRecord;
 use super::StoreError;
 use crate::domain::{
-    Delivery, Invitation, Kiosk, RetagProgress, ReviewState, RuleErrorEntry, RuleVersion, Session,
-    StoredResponse, Task, User,
+    AuditEntry, Delivery, Invitation, Kiosk, RetagProgress, ReviewState, RuleErrorEntry,
+    RuleVersion, Session, StoredResponse, Task, User,
 };
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -55,6 +55,8 @@ pub enum BackupRecord {
     Kiosk(Kiosk),
     /// A version of a rule file applied from the admin app's editor.
     RuleVersion(RuleVersion),
+    /// An entry of the audit trail, as stored (hashes included).
+    Audit(AuditEntry),
 }
 
 /// Where a backend sends its records, in the order of the format.
@@ -151,4 +153,18 @@ pub fn for_each_record(
         f(record);
     }
     Ok(())
+}
+
+/// Hands the records a backend's reader sends to `sink` as they come (the reader runs on the
+/// backend's threads, the sink on the caller's); how many were written.
+pub async fn write_records(
+    sink: &mut (dyn RecordSink + Send),
+    mut rx: tokio::sync::mpsc::Receiver<BackupRecord>,
+) -> Result<u64, StoreError> {
+    let mut n = 0;
+    while let Some(record) = rx.recv().await {
+        sink.record(&record)?;
+        n += 1;
+    }
+    Ok(n)
 }

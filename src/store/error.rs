@@ -12,10 +12,17 @@ pub enum StoreError {
     Backend(String),
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
-    #[error(
-        "the data directory has schema {found}; this Chorus reads schema {supported} and older"
-    )]
-    NewerSchema { found: String, supported: String },
+    #[error("the {store} has schema {found}; this Chorus reads schema {supported} and older: run a newer Chorus")]
+    NewerSchema {
+        /// "data directory" or "database".
+        store: &'static str,
+        found: String,
+        supported: String,
+    },
+    /// The store could not be opened: a bad URL, an unreachable server, a missing database, a
+    /// refused login. One sentence that says what to do.
+    #[error("{0}")]
+    Unreachable(String),
     #[error("could not make the write durable: {0}")]
     Durability(String),
     /// The store is missing, unreadable or behind its own record: refused at open, before

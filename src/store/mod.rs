@@ -8,19 +8,21 @@
 mod backup;
 pub mod durable_file;
 mod error;
+pub mod postgres;
 mod query;
 pub mod sled;
 
 pub use backup::{
-    for_each_record, read_backup, verify_backup, BackupRecord, BackupWriter, RecordSink,
+    for_each_record, read_backup, verify_backup, write_records, BackupRecord, BackupWriter,
+    RecordSink,
 };
 pub use error::{Damage, StoreError};
 pub use query::*;
 
 use crate::domain::{
-    AttemptRecord, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, LoginFailures,
-    RetagProgress, ReviewState, RuleErrorEntry, RuleVersion, Session, StatusChange, StoredResponse,
-    Task, TaskStatus, User,
+    AttemptRecord, AuditEntry, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, LoginFailures,
+    NewAuditEntry, RetagProgress, ReviewState, RuleErrorEntry, RuleVersion, Session, StatusChange,
+    StoredResponse, Task, TaskStatus, User,
 };
 use async_trait::async_trait;
 use std::path::PathBuf;
@@ -104,6 +106,9 @@ pub trait UserStore: Send + Sync {
     async fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
     async fn user_by_token(&self, token_sha256: &str) -> Result<Option<User>, StoreError>;
     async fn user_count(&self) -> Result<u64, StoreError>;
+    /// Creates a user unless one of that name exists (false then, nothing written); two
+    /// nodes creating the same name at once create it once.
+    async fn create_user(&self, user: &User) -> Result<bool, StoreError>;
 
     /// The failed sign-ins counted under `account` (`domain::user::account_key` of a name).
     async fn login_failures(&self, account: &str) -> Result<Option<LoginFailures>, StoreError>;
@@ -285,6 +290,48 @@ pub trait ReportStore: Send + Sync {
     ) -> Result<Vec<QueueCounts>, StoreError>;
 }
 
+/// What the nodes sharing a store tell each other: a site was reloaded from disk (each node
+/// then reloads it from its own `sites/`).
+#[async_trait]
+pub trait SignalStore: Send + Sync {
+    /// Records that `site` was reloaded; returns its new reload generation.
+    async fn mark_site_reloaded(&self, site: &str) -> Result<u64, StoreError>;
+    /// The reload generation of every site ever marked.
+    async fn site_reload_marks(&self) -> Result<Vec<(String, u64)>, StoreError>;
+}
+
+/// The audit trail (docs/audit.md): entries are appended, never changed or removed; no
+/// method of any store changes or deletes one (a restore writes a backup's entries as they are).
+///
+/// What every backend guarantees, and services rely on:
+///
+/// - **One chain, even with several nodes on one database.** `append_audit` gives the entry
+///   the next sequence number (the head's `seq + 1`; 1 on an empty trail) and the head's
+///   `hash` as `prev_hash` (`GENESIS_HASH` on an empty trail), then computes its hash with
+///   `NewAuditEntry::chain`, all as one atomic step against every other append of every
+///   process on the same database: two appends never get the same `seq` or the same
+///   `prev_hash`, and there is never a gap. The sled backend (one process per data directory)
+///   holds a lock around reading its last key and writing the next. A SQL backend does it in
+///   one transaction that locks the head (e.g. `SELECT seq, hash … ORDER BY seq DESC LIMIT 1
+///   FOR UPDATE` on a one-row head table, or `LOCK TABLE … IN EXCLUSIVE MODE`), with `seq` as
+///   the primary key so that a lost race fails rather than forks; it retries such a failure.
+/// - **Durable on return**, like every write; the entry is stored exactly as returned (the
+///   fields are never re-encoded differently: the hash covers `AuditEntry::canonical`).
+/// - **`list_audit`** returns matching entries newest first (seq descending), or oldest first,
+///   starting after `cursor`, at most `limit`, with `next` set when more may match; `site:
+///   Some(s)` matches only entries whose `site` is `s`. An entry acknowledged before the call
+///   is in the answer.
+/// - **`audit_head`** is the entry with the highest `seq` (`None` on an empty trail).
+/// - **Backups**: `export_records` writes every entry (`BackupRecord::Audit`, seq ascending,
+///   after every other record); `import_records` stores them unchanged, hashes included, so a
+///   restored trail verifies exactly as the original did, and a tampered one fails.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError>;
+    async fn list_audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+    async fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError>;
+}
+
 /// The whole store.
 #[async_trait]
 pub trait Store:
@@ -299,6 +346,8 @@ pub trait Store:
     + ReportStore
     + KioskStore
     + RuleVersionStore
+    + SignalStore
+    + AuditStore
 {
     /// Brings the store to a consistent state after it was opened: after an unclean stop,
     /// writes the derived records a crash cut off and releases the leases of the dead run.
@@ -311,7 +360,8 @@ pub trait Store:
     async fn is_empty(&self) -> Result<bool, StoreError>;
     /// Every record, in the order of the backup format.
     async fn export_records(&self, sink: &mut (dyn RecordSink + Send)) -> Result<u64, StoreError>;
-    /// Writes records of a backup into this store (which `is_empty` before the first batch).
+    /// Writes records of a backup into this store (which `is_empty` and has no audit entry
+    /// before the first batch: a restore never writes over an entry).
     async fn import_records(&self, records: &[BackupRecord]) -> Result<(), StoreError>;
 }
 
@@ -319,7 +369,7 @@ pub trait Store:
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub backend: Backend,
-    /// Threads for the backend's blocking calls.
+    /// Threads for the backend's blocking calls (sled) or its runtime (PostgreSQL).
     pub threads: usize,
 }
 
@@ -329,6 +379,12 @@ pub enum Backend {
         dir: PathBuf,
         /// sled's page cache; its 1 GB default is far more than a clinic needs.
         cache_capacity_bytes: u64,
+    },
+    /// A PostgreSQL database several nodes may share (`postgres://user@host/db`).
+    Postgres {
+        url: String,
+        /// Connections this node opens at most.
+        pool_size: usize,
     },
 }
 
@@ -344,6 +400,9 @@ pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
             *cache_capacity_bytes,
             config.threads,
         )?),
+        Backend::Postgres { url, pool_size } => {
+            Arc::new(postgres::PgStore::open(url, *pool_size, config.threads).await?)
+        }
     };
     recover(store.as_ref()).await?;
     Ok(store)
@@ -364,6 +423,8 @@ async fn recover(store: &dyn Store) -> Result<(), StoreError> {
 /// What `chorus check-store` reports about a store that passed its check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreSummary {
+    /// Where the store is, as the end of "The store …" ("in ./data").
+    pub location: String,
     /// How far the store has got, in the backend's terms ("commit 41").
     pub position: String,
     /// What the store was checked against ("its record DATA/store-record.json").
@@ -389,5 +450,6 @@ pub async fn check(config: &StoreConfig) -> Result<Option<StoreSummary>, StoreEr
             store.close().await?;
             Ok(Some(summary))
         }
+        Backend::Postgres { url, .. } => postgres::check(url).await,
     }
 }

@@ -247,3 +247,27 @@ pub struct Recovery {
     /// Leases of the previous run released (its deliveries and jobs can be taken at once).
     pub released: u64,
 }
+
+/// Which audit entries to list. Every filter that is `Some` must match.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditQuery {
+    /// Entries of this site only; `None`: every entry, those of no site included.
+    pub site: Option<String>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    /// `since_ms <= at_ms < until_ms`.
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// Start after this sequence number (in the listing's order): the previous page's `next`.
+    pub cursor: Option<u64>,
+    /// Oldest first (seq ascending) instead of newest first.
+    pub oldest_first: bool,
+    pub limit: usize,
+}
+
+/// One page of audit entries; `next` is the seq of the last one when more may match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPage {
+    pub items: Vec<crate::domain::AuditEntry>,
+    pub next: Option<u64>,
+}

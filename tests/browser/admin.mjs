@@ -6,8 +6,8 @@
 //
 // It first sends the demo site a realistic day through the API (tests/fixtures/demo-seed:
 // every response through the public API, the follow-ups worked with outcomes through the staff
-// API), then signs in as the admin and checks the dashboard, responses, follow-ups and rules
-// pages: no WCAG 2.1 A/AA violation (axe-core), no sideways scrolling of the page at 390 px
+// API), then signs in as the admin and checks the dashboard, responses, follow-ups, rules and
+// audit pages: no WCAG 2.1 A/AA violation (axe-core), no sideways scrolling of the page at 390 px
 // (wide tables scroll in their own box), chart text at 12 px or more, and the dashboard's
 // sentences. Set CHORUS_SCREENSHOTS=DIR to save the dashboard on a phone and a desktop.
 // Prints one line per test and "N passed, N failed"; exits 1 on any failure.
@@ -145,6 +145,8 @@ for (const [name, url] of [
   ["follow-ups", `/admin/sites/${site}/follow-ups?status=all`],
   ["rules", `/admin/sites/${site}/rules`],
   ["rule editor", `/admin/sites/${site}/rules/files/parking.rhai`],
+  ["audit", `/admin/sites/${site}/audit`],
+  ["every site's audit", `/admin/audit`],
 ]) {
   test(`${name} page: accessible, no sideways scrolling at 390px`, async ({ page }) => {
     await signIn(page);

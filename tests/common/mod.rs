@@ -4,6 +4,9 @@
 pub mod demo_seed;
 pub mod fhir;
 pub mod followups;
+pub mod nodes;
+pub mod nodes_signin;
+pub mod pg;
 pub mod python;
 pub mod receiver;
 pub mod server;
@@ -35,6 +38,8 @@ pub fn demo_config(data: &Path) -> Config {
         templates: repo().join("templates"),
         rule_deadline: std::time::Duration::from_secs(2),
         webhook_allow_private: vec!["127.0.0.1/32".parse().unwrap()],
+        store: pg::store_for(data),
+        store_pool_size: 4,
         ..Config::default()
     }
 }

@@ -30,6 +30,7 @@ fn command_with_sites(args: &[&str], data: &Path, sites: &Path) -> Command {
         .arg(sites)
         .arg("--plugins")
         .arg(super::repo().join("plugins"))
+        .envs(super::pg::env_for(data))
         .env("CHORUS_LOG", "warn");
     c
 }
@@ -99,6 +100,17 @@ impl Server {
     /// Without a `--config` of the test's own, the per-hook deadline is generous: these tests
     /// are not about it, and a loaded machine must not fail them.
     pub fn start_opts(data: &Path, sites: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Server {
+        Server::start_logging(data, sites, extra, envs, Stdio::null())
+    }
+
+    /// As `start_opts`, with the server's log (its standard error) going to `log`.
+    pub fn start_logging(
+        data: &Path,
+        sites: &Path,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+        log: Stdio,
+    ) -> Server {
         let port = free_port();
         let config = data.with_extension("chorus.toml");
         let mut extra: Vec<&str> = extra.to_vec();
@@ -113,9 +125,10 @@ impl Server {
         }
         let child = serve_command(data, sites, port)
             .args(&extra)
+            .envs(super::pg::env_for(data))
             .envs(envs.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start chorus serve");
         let server = Server {

@@ -96,6 +96,7 @@ fn site_picker(state: &AppState, s: &AdminSession) -> Result<HttpResponse, ApiEr
     let mut ctx = base_context(s);
     ctx.insert("sites", &sites);
     ctx.insert("broken", &broken);
+    ctx.insert("can_admin", &(s.user.role >= Role::Admin));
     Ok(html(render(state, "admin/sites.html", &ctx)?))
 }
 

@@ -12,6 +12,7 @@ use crate::domain::{DeliveryStatus, Priority, Role, Task, TaskStatus};
 use crate::http::auth::{Admin, Staff};
 use crate::http::error::ApiError;
 use crate::http::see_other;
+use crate::services::audit::Actor;
 use crate::services::follow_ups::{
     change_task_status, list_deliveries, list_tasks, retry_delivery,
 };
@@ -303,6 +304,6 @@ async fn retry(
     form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
     let id = crate::http::common::path_id(&path.1, ServiceError::DeliveryNotFound)?;
-    retry_delivery(&state, &s.site, id).await?;
+    retry_delivery(&state, Actor::User(&s.user.name), &s.site, id).await?;
     Ok(see_other(&back_to(&s.site, &form)))
 }

@@ -11,6 +11,7 @@ use crate::http::auth::Admin;
 use crate::http::error::ApiError;
 use crate::http::kiosks::{enrolment_path, KioskView};
 use crate::http::see_other;
+use crate::services::audit::Actor;
 use crate::services::kiosks::{self, NewKiosk};
 use crate::services::ServiceError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -124,7 +125,9 @@ async fn register_kiosk(
         })
     })();
     let registered = match new {
-        Ok(new) => kiosks::register(&state, &s.runtime.site, &new).await,
+        Ok(new) => {
+            kiosks::register(&state, Actor::User(&s.session.user), &s.runtime.site, &new).await
+        }
         Err(e) => Err(e),
     };
     match registered {
@@ -158,6 +161,6 @@ async fn revoke_kiosk(
     _form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
     let id = crate::http::common::path_id(&path.1, ServiceError::KioskNotFound)?;
-    kiosks::revoke(&state, &s.site, id).await?;
+    kiosks::revoke(&state, Actor::User(&s.session.user), &s.site, id).await?;
     Ok(see_other(&format!("/admin/sites/{}/kiosks", s.site)))
 }

@@ -104,11 +104,13 @@ async fn login(
     // Kept in memory for the per-address ceiling only; never logged or stored.
     let addr = client_addr(&req, &state.config.trusted_proxies);
     if let Err(refusal) = login_throttle::check(&state, &name, &addr).await {
+        sessions::record_refusal(&state, &name, refusal.retry_after()).await?;
         return throttled(&state, &req, &name, refusal);
     }
     let ok = sessions::check_password(&state, &name, password).await?;
     if !ok {
         login_throttle::failed(&state, &name, &addr).await?;
+        sessions::record_failure(&state, &name).await?;
         tracing::info!("admin sign-in failed");
         return login_page(
             &state,
@@ -176,7 +178,8 @@ async fn logout(
     req: HttpRequest,
     form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
-    sessions::end(&state, &form.session.cookie).await?;
+    let s = &form.session;
+    sessions::sign_out(&state, &s.cookie, &s.user.name).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", LOGIN_PATH))
         .cookie(removal_cookie(&req, SESSION_COOKIE, "/admin"))

@@ -4,6 +4,7 @@
 //! the user's role and site like the JSON API does; every form that changes anything carries
 //! the session's CSRF token.
 
+mod audit;
 mod dashboard;
 mod dashboard_view;
 mod extract;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         utoipa_actix_web::scope("/admin")
             .wrap(ErrorHandlers::new().default_handler(html_error))
             .configure(login::configure)
+            .configure(audit::configure)
             .configure(dashboard::configure)
             .configure(responses::configure)
             .configure(followups::configure)

@@ -7,7 +7,8 @@ use crate::domain::{Action, AnswerValue, StoredResponse};
 use crate::http::auth::Viewer;
 use crate::http::common::instant_param;
 use crate::http::error::ApiError;
-use crate::services::export;
+use crate::services::audit::Actor;
+use crate::services::{export, responses};
 use crate::services::{paging, ServiceError};
 use crate::store::{ResponseQuery, Store};
 use crate::survey::{QuestionKind, Site, Survey};
@@ -147,7 +148,7 @@ async fn list_page(
 ) -> Result<HttpResponse, ApiError> {
     let runtime = s.runtime.clone();
     let query = filters.to_query(&runtime.site)?;
-    let page = state.store.list_responses(&query).await?;
+    let page = responses::list(&state, Actor::User(&s.user.name), &query).await?;
     let rows: Vec<Row> = page
         .items
         .iter()
@@ -202,6 +203,7 @@ async fn csv_download(
     let mut body = Vec::new();
     export::write_csv(
         state.store.as_ref(),
+        Actor::User(&s.user.name),
         &s.runtime.site.surveys,
         query,
         &mut body,
@@ -318,11 +320,7 @@ async fn detail(
     let (_, id) = path.into_inner();
     let runtime = s.runtime.clone();
     let uuid = crate::http::common::path_id(&id, ServiceError::ResponseNotFound)?;
-    let response = state
-        .store
-        .response(&s.site, uuid)
-        .await?
-        .ok_or(ServiceError::ResponseNotFound(id))?;
+    let response = responses::read(&state, Actor::User(&s.user.name), &s.site, uuid).await?;
     let states = follow_up_states(state.store.as_ref(), &response).await?;
     let survey = runtime.site.survey(&response.survey).map(|s| s.as_ref());
     // Answers in the survey's question order, then any no longer in the definition.

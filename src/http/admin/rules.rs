@@ -11,6 +11,7 @@ use crate::domain::{Action, RuleError, RuleErrorEntry};
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
 use crate::http::see_other;
+use crate::services::audit::Actor;
 use crate::services::evaluate::{duplicate_actions, evaluate, Evaluation, Hooks};
 use crate::services::review::last_run;
 use crate::services::sites::{reload_site, SiteRuntime};
@@ -460,7 +461,8 @@ async fn reload(
         SitePage::Running(s) => s,
         SitePage::Broken(mut b) => {
             // A site that did not start: in once its files are valid, else its new problems.
-            return match reload_site(&state, &b.site, anyway).await {
+            let actor = Actor::User(&b.session.user.name);
+            return match reload_site(&state, actor, &b.site, anyway).await {
                 Ok(_) => Ok(see_other(&format!("/admin/sites/{}", b.site))),
                 Err(ServiceError::SiteInvalid(lines) | ServiceError::RuleTestsFailed(lines)) => {
                     b.problems = lines;
@@ -470,7 +472,7 @@ async fn reload(
             };
         }
     };
-    let result = match reload_site(&state, &s.site, anyway).await {
+    let result = match reload_site(&state, Actor::User(&s.user.name), &s.site, anyway).await {
         Ok(_) => Ok(()),
         Err(ServiceError::SiteInvalid(lines)) => Err(ReloadRefused::Invalid(lines)),
         Err(ServiceError::RuleTestsFailed(lines)) => Err(ReloadRefused::TestsFail(lines)),

@@ -11,6 +11,7 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::fhir::rest::{self, FHIR_JSON};
 use crate::fhir::{search, FhirBase, QuestionnaireResponse};
+use crate::services::audit::Actor;
 use crate::services::fhir as service;
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
@@ -287,7 +288,8 @@ async fn search_responses(
     let site = service::response_search_site(&user, &search)?;
     check_access::<Viewer>(&user, &site)?;
     let (public, fhir) = base(&state, &req);
-    let page = service::search_responses(&state, &site, &public, &search).await?;
+    let page =
+        service::search_responses(&state, Actor::User(&user.name), &site, &public, &search).await?;
     let kind = "QuestionnaireResponse";
     let next = page
         .next

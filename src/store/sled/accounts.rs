@@ -118,6 +118,61 @@ impl UserStore for SledStore {
         })
         .await
     }
+
+    async fn create_user(&self, user: &User) -> Result<bool, StoreError> {
+        let user = user.clone();
+        self.write(move |db| {
+            // The stripe lock of the name's hash serializes two creators of one name.
+            let stripe = uuid::Uuid::from_u128(u128::from(crc(&user.name)));
+            let _guard = db.key_lock(stripe);
+            if db.users.contains_key(user.name.as_bytes())? {
+                return Ok(false);
+            }
+            db.put_user(&user)?;
+            Ok(true)
+        })
+        .await
+    }
+}
+
+/// A cheap, stable hash of a name (to pick a lock stripe).
+fn crc(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+#[async_trait]
+impl crate::store::SignalStore for SledStore {
+    async fn mark_site_reloaded(&self, site: &str) -> Result<u64, StoreError> {
+        let key = format!("reload/{site}").into_bytes();
+        self.write(move |db| {
+            let next = db.meta.update_and_fetch(&key, |old| {
+                let n = old
+                    .and_then(|v| <[u8; 8]>::try_from(v).ok())
+                    .map_or(0, u64::from_be_bytes);
+                Some((n + 1).to_be_bytes().to_vec())
+            })?;
+            Ok(next
+                .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+                .map_or(0, u64::from_be_bytes))
+        })
+        .await
+    }
+
+    async fn site_reload_marks(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.read(|db| {
+            let mut marks = Vec::new();
+            for kv in db.meta.scan_prefix(b"reload/") {
+                let (k, v) = kv?;
+                let site = String::from_utf8_lossy(&k[b"reload/".len()..]).into_owned();
+                let n = <[u8; 8]>::try_from(v.as_ref()).map_or(0, u64::from_be_bytes);
+                marks.push((site, n));
+            }
+            Ok(marks)
+        })
+        .await
+    }
 }
 
 #[async_trait]

@@ -68,6 +68,8 @@ impl Db {
                 }
             }
         }
+        // Appends only add at the end, so this is the chain up to some entry, whole.
+        each(&self.audit, |_, e| send(tx, BackupRecord::Audit(e)))?;
         Ok(())
     }
 
@@ -119,6 +121,7 @@ impl Db {
                 BackupRecord::Review { site, state } => self.put_job(&review_key(site), state)?,
                 BackupRecord::Kiosk(k) => self.put_kiosk(k)?,
                 BackupRecord::RuleVersion(v) => self.put_rule_version(v)?,
+                BackupRecord::Audit(entry) => self.put_audit(entry)?,
             }
         }
         self.flush()

@@ -12,6 +12,7 @@
 //! skipped (and dropped), never followed.
 
 mod accounts;
+mod audit;
 mod backup;
 mod counts;
 mod deliveries;
@@ -71,6 +72,10 @@ struct Db {
     kiosks: sled::Tree,
     kiosk_secrets: sled::Tree,
     rule_versions: sled::Tree,
+    audit: sled::Tree,
+    audit_site: sled::Tree,
+    /// Held by an append from reading the last seq to writing the next.
+    audit_lock: Mutex<()>,
     counts: ReportIndex,
     task_counts: TaskCountIndex,
     key_locks: Vec<Mutex<()>>,
@@ -143,6 +148,9 @@ impl SledStore {
             kiosks: open("kiosks")?,
             kiosk_secrets: open("kiosk_secrets")?,
             rule_versions: open("rule_versions")?,
+            audit: open("audit")?,
+            audit_site: open("audit_site")?,
+            audit_lock: Mutex::new(()),
             counts: ReportIndex::default(),
             task_counts: TaskCountIndex::default(),
             key_locks: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
@@ -209,6 +217,7 @@ impl SledStore {
     /// What `chorus check-store` reports about a store that passed its check.
     pub fn summary(&self, dir: &Path) -> StoreSummary {
         StoreSummary {
+            location: format!("in {}", dir.display()),
             position: format!("commit {}", self.db.durability.commit()),
             checked_against: format!("its record {}", dir.join(record::RECORD_FILE).display()),
             responses: self.db.responses.len() as u64,

@@ -38,6 +38,7 @@ impl Db {
         let found = self.schema()?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
+                store: "data directory",
                 found: found.to_string(),
                 supported: SCHEMA_VERSION.to_string(),
             });
@@ -162,16 +163,9 @@ impl Store for SledStore {
 
     async fn export_records(&self, sink: &mut (dyn RecordSink + Send)) -> Result<u64, StoreError> {
         // The pool thread reads, this task writes: records pass through a bounded channel.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<BackupRecord>(256);
+        let (tx, rx) = tokio::sync::mpsc::channel::<BackupRecord>(256);
         let reading = self.read(move |db| db.export(&tx));
-        let writing = async {
-            let mut n = 0;
-            while let Some(record) = rx.recv().await {
-                sink.record(&record)?;
-                n += 1;
-            }
-            Ok::<u64, StoreError>(n)
-        };
+        let writing = crate::store::write_records(sink, rx);
         let (read, written) = tokio::join!(reading, writing);
         read?;
         written

@@ -1,0 +1,558 @@
+//! The audit service: the only place that builds audit entries (docs/audit.md). Each `Event`
+//! names the fields it records, so an answer, free text or a phone number has no way in: the
+//! details hold ids, names of users, roles, counts, query filters and file hashes only.
+
+use super::ServiceError;
+use crate::domain::audit::{ACTOR_CLI, ACTOR_SYSTEM, GENESIS_HASH};
+use crate::domain::time::now_ms;
+use crate::domain::{AuditEntry, NewAuditEntry};
+use crate::store::{AuditQuery, ResponseQuery, Store, StoreError, MAX_PAGE};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Who did it.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    User(&'a str),
+    Cli,
+    System,
+}
+
+impl Actor<'_> {
+    fn name(&self) -> String {
+        match self {
+            Actor::User(name) => (*name).to_string(),
+            Actor::Cli => ACTOR_CLI.into(),
+            Actor::System => ACTOR_SYSTEM.into(),
+        }
+    }
+}
+
+/// How a file of a site changed in a reload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileChange {
+    pub file: String,
+    /// Hex SHA-256 before and after; `None` where the file did not exist.
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// What happened, with what may be recorded of it.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    Started {
+        version: &'a str,
+    },
+    Stopped,
+    SignedIn {
+        user: &'a str,
+    },
+    /// `user` as typed (it may name no account).
+    /// `user`: the account the form named, `None` when it names none.
+    SignInFailed {
+        user: Option<&'a str>,
+    },
+    SignInRefused {
+        user: Option<&'a str>,
+        retry_after_s: u64,
+    },
+    SignedOut {
+        user: &'a str,
+    },
+    SessionExpired {
+        user: &'a str,
+    },
+    /// Idle sessions nobody came back to, removed at a sign-in.
+    SessionsCleared {
+        count: u64,
+    },
+    UserCreated {
+        name: &'a str,
+        site: &'a str,
+        role: &'a str,
+    },
+    RoleChanged {
+        name: &'a str,
+        site: &'a str,
+        from: &'a str,
+        to: &'a str,
+    },
+    PasswordSet {
+        name: &'a str,
+    },
+    TokenCreated {
+        name: &'a str,
+    },
+    TokenRevoked {
+        name: &'a str,
+    },
+    ResponseRead {
+        site: &'a str,
+        id: &'a str,
+    },
+    ResponsesListed {
+        query: &'a ResponseQuery,
+        rows: u64,
+    },
+    ResponsesExported {
+        query: &'a ResponseQuery,
+        format: &'a str,
+        rows: u64,
+    },
+    TaskChanged {
+        site: &'a str,
+        task: &'a str,
+        from: &'a str,
+        to: &'a str,
+        outcome: Option<&'a str>,
+    },
+    DeliveryRetried {
+        site: &'a str,
+        delivery: &'a str,
+    },
+    SiteReloaded {
+        site: &'a str,
+        changes: &'a [FileChange],
+    },
+    RetagRun {
+        site: &'a str,
+        total: u64,
+        changed: u64,
+        status: &'a str,
+    },
+    InvitationsCreated {
+        site: &'a str,
+        survey: &'a str,
+        count: u64,
+        expires_in_days: u32,
+    },
+    BackupWritten {
+        file: &'a str,
+        records: u64,
+    },
+    Restored {
+        file: &'a str,
+        records: u64,
+    },
+    /// A kiosk registered (`kiosk_registered`), enrolled by a tablet (`kiosk_enrolled`) or
+    /// revoked (`kiosk_revoked`): its enrolment link and cookie are credentials.
+    Kiosk {
+        action: &'static str,
+        site: &'a str,
+        id: &'a str,
+        survey: &'a str,
+    },
+}
+
+fn details<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// A responses query's filters and how many rows it gave.
+fn filters(q: &ResponseQuery, rows: u64) -> BTreeMap<String, String> {
+    let mut d = details([("rows", rows.to_string())]);
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            d.insert(k.to_string(), v);
+        }
+    };
+    put("survey", q.survey.clone());
+    put("group", q.group.clone());
+    put("tag", q.tag.clone());
+    put("since_ms", q.since_ms.map(|t| t.to_string()));
+    put("until_ms", q.until_ms.map(|t| t.to_string()));
+    put("after", q.after.map(|t| t.to_string()));
+    d
+}
+
+/// `before → after` of a file hash (`-` for no file).
+fn change(c: &FileChange) -> String {
+    let or_none = |h: &Option<String>| h.clone().unwrap_or_else(|| "-".into());
+    format!("{} → {}", or_none(&c.before), or_none(&c.after))
+}
+
+impl Event<'_> {
+    /// (action, site, target, details)
+    fn parts(
+        &self,
+    ) -> (
+        &'static str,
+        Option<&str>,
+        Option<&str>,
+        BTreeMap<String, String>,
+    ) {
+        use Event::*;
+        let none = BTreeMap::new;
+        match self {
+            Started { version } => (
+                "start",
+                None,
+                None,
+                details([("version", version.to_string())]),
+            ),
+            Stopped => ("stop", None, None, none()),
+            SignedIn { user } => ("sign_in", None, Some(user), none()),
+            SignInFailed { user } => ("sign_in_failed", None, *user, account(*user)),
+            SignInRefused {
+                user,
+                retry_after_s,
+            } => {
+                let mut d = account(*user);
+                d.insert("retry_after_s".into(), retry_after_s.to_string());
+                ("sign_in_refused", None, *user, d)
+            }
+            SignedOut { user } => ("sign_out", None, Some(user), none()),
+            SessionExpired { user } => ("session_expired", None, Some(user), none()),
+            SessionsCleared { count } => (
+                "sessions_cleared",
+                None,
+                None,
+                details([("count", count.to_string())]),
+            ),
+            UserCreated { name, site, role } => (
+                "user_created",
+                site_of_user(site),
+                Some(name),
+                details([("site", site.to_string()), ("role", role.to_string())]),
+            ),
+            RoleChanged {
+                name,
+                site,
+                from,
+                to,
+            } => (
+                "role_changed",
+                site_of_user(site),
+                Some(name),
+                details([("role", format!("{from} → {to}"))]),
+            ),
+            PasswordSet { name } => ("password_set", None, Some(name), none()),
+            TokenCreated { name } => ("token_created", None, Some(name), none()),
+            TokenRevoked { name } => ("token_revoked", None, Some(name), none()),
+            ResponseRead { site, id } => ("response_read", Some(site), Some(id), none()),
+            ResponsesListed { query, rows } => (
+                "responses_listed",
+                Some(&query.site),
+                None,
+                filters(query, *rows),
+            ),
+            ResponsesExported {
+                query,
+                format,
+                rows,
+            } => {
+                let mut d = filters(query, *rows);
+                d.insert("format".into(), format.to_string());
+                ("responses_exported", Some(&query.site), None, d)
+            }
+            TaskChanged {
+                site,
+                task,
+                from,
+                to,
+                outcome,
+            } => {
+                let mut d = details([("status", format!("{from} → {to}"))]);
+                if let Some(o) = outcome {
+                    d.insert("outcome".into(), o.to_string());
+                }
+                ("task_changed", Some(site), Some(task), d)
+            }
+            DeliveryRetried { site, delivery } => {
+                ("delivery_retried", Some(site), Some(delivery), none())
+            }
+            SiteReloaded { site, changes } => {
+                let mut d = BTreeMap::new();
+                let changed: Vec<&str> = changes
+                    .iter()
+                    .filter(|c| c.before != c.after)
+                    .map(|c| c.file.as_str())
+                    .collect();
+                d.insert("changed".into(), changed.join(","));
+                for c in changes.iter() {
+                    d.insert(format!("sha256:{}", c.file), change(c));
+                }
+                ("site_reloaded", Some(site), None, d)
+            }
+            RetagRun {
+                site,
+                total,
+                changed,
+                status,
+            } => (
+                "retag_run",
+                Some(site),
+                None,
+                details([
+                    ("total", total.to_string()),
+                    ("changed", changed.to_string()),
+                    ("status", status.to_string()),
+                ]),
+            ),
+            InvitationsCreated {
+                site,
+                survey,
+                count,
+                expires_in_days,
+            } => (
+                "invitations_created",
+                Some(site),
+                Some(survey),
+                details([
+                    ("count", count.to_string()),
+                    ("expires_in_days", expires_in_days.to_string()),
+                ]),
+            ),
+            BackupWritten { file, records } => (
+                "backup",
+                None,
+                Some(file),
+                details([("records", records.to_string())]),
+            ),
+            Restored { file, records } => (
+                "restore",
+                None,
+                Some(file),
+                details([("records", records.to_string())]),
+            ),
+            Kiosk {
+                action,
+                site,
+                id,
+                survey,
+            } => (
+                action,
+                Some(site),
+                Some(id),
+                details([("survey", survey.to_string())]),
+            ),
+        }
+    }
+}
+
+/// `account: unknown` when a sign-in named no account.
+fn account(user: Option<&str>) -> BTreeMap<String, String> {
+    match user {
+        Some(_) => BTreeMap::new(),
+        None => details([("account", "unknown".to_string())]),
+    }
+}
+
+/// An all-sites user's entries belong to no single site.
+fn site_of_user(site: &str) -> Option<&str> {
+    (site != crate::domain::ALL_SITES).then_some(site)
+}
+
+/// Appends an entry; returns once it is durable.
+pub async fn record(
+    store: &dyn Store,
+    actor: Actor<'_>,
+    event: Event<'_>,
+) -> Result<AuditEntry, StoreError> {
+    let (action, site, target, details) = event.parts();
+    let entry = NewAuditEntry {
+        at_ms: now_ms(),
+        actor: actor.name(),
+        action: action.to_string(),
+        site: site.map(str::to_string),
+        target: target.map(str::to_string),
+        details,
+    };
+    store.append_audit(entry).await
+}
+
+/// At every start: the head of the trail in the log (for the operator to keep elsewhere),
+/// then the start's own entry.
+pub async fn record_start(store: &dyn Store) -> Result<AuditEntry, StoreError> {
+    match store.audit_head().await? {
+        Some(head) => tracing::info!(seq = head.seq, hash = %head.hash, "audit trail head"),
+        None => tracing::info!(hash = GENESIS_HASH, "audit trail head: the trail is empty"),
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    record(store, Actor::System, Event::Started { version }).await
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verification {
+    /// Every entry in place; the hash of the last (`GENESIS_HASH` for an empty trail).
+    Intact { count: u64, head: String },
+    /// The first entry that does not fit, and why.
+    Broken { seq: u64, reason: String },
+}
+
+/// Walks the chain from the first entry: each must have the next seq, the previous entry's
+/// hash as `prev_hash`, and the hash of its own fields.
+pub async fn verify(store: &dyn Store) -> Result<Verification, ServiceError> {
+    let mut query = AuditQuery {
+        oldest_first: true,
+        limit: MAX_PAGE,
+        ..AuditQuery::default()
+    };
+    let (mut count, mut prev) = (0u64, GENESIS_HASH.to_string());
+    loop {
+        let page = store.list_audit(&query).await?;
+        for e in &page.items {
+            let broken = |reason: String| Ok(Verification::Broken { seq: e.seq, reason });
+            if e.seq != count + 1 {
+                return broken(format!(
+                    "entry {} is missing (the next one is {})",
+                    count + 1,
+                    e.seq
+                ));
+            }
+            if e.prev_hash != prev {
+                return broken(format!("its prev_hash is not the hash of entry {count}"));
+            }
+            if e.computed_hash() != e.hash {
+                return broken("its fields do not give its hash: it was changed".into());
+            }
+            count += 1;
+            prev = e.hash.clone();
+        }
+        match page.next {
+            Some(n) => query.cursor = Some(n),
+            None => break,
+        }
+    }
+    Ok(Verification::Intact { count, head: prev })
+}
+
+/// Entries of `site` (all with `None`) at or after `since_ms`, oldest first, as JSON lines;
+/// returns how many.
+pub async fn export(
+    store: &dyn Store,
+    site: Option<&str>,
+    since_ms: Option<i64>,
+    out: &mut dyn Write,
+) -> Result<u64, ServiceError> {
+    let mut query = AuditQuery {
+        site: site.map(str::to_string),
+        since_ms,
+        oldest_first: true,
+        limit: MAX_PAGE,
+        ..AuditQuery::default()
+    };
+    let mut n = 0;
+    loop {
+        let page = store.list_audit(&query).await?;
+        for e in &page.items {
+            serde_json::to_writer(&mut *out, e)
+                .map_err(|e| StoreError::Backend(format!("cannot write: {e}")))?;
+            out.write_all(b"\n")
+                .map_err(|e| StoreError::Backend(format!("cannot write: {e}")))?;
+            n += 1;
+        }
+        match page.next {
+            Some(c) => query.cursor = Some(c),
+            None => return Ok(n),
+        }
+    }
+}
+
+/// Every action an entry may name, for the admin page's filter.
+pub const ACTIONS: &[&str] = &[
+    "sign_in",
+    "sign_in_failed",
+    "sign_in_refused",
+    "sign_out",
+    "session_expired",
+    "sessions_cleared",
+    "user_created",
+    "role_changed",
+    "password_set",
+    "token_created",
+    "token_revoked",
+    "response_read",
+    "responses_listed",
+    "responses_exported",
+    "task_changed",
+    "delivery_retried",
+    "site_reloaded",
+    "retag_run",
+    "invitations_created",
+    "backup",
+    "restore",
+    "kiosk_registered",
+    "kiosk_enrolled",
+    "kiosk_revoked",
+    "start",
+    "stop",
+];
+
+/// The filters of an audit listing as the API and the admin page receive them; empty is any.
+#[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilters {
+    /// One audited action (docs/audit.md lists them).
+    #[serde(default)]
+    #[param(required = false)]
+    pub action: String,
+    /// A user name, `cli` or `system`.
+    #[serde(default)]
+    #[param(required = false)]
+    pub actor: String,
+    /// RFC 3339 or YYYY-MM-DD; `since` inclusive, `until` exclusive.
+    #[serde(default)]
+    #[param(required = false)]
+    pub since: String,
+    #[serde(default)]
+    #[param(required = false)]
+    pub until: String,
+    /// The `next_cursor` of the previous page.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[param(required = false)]
+    pub cursor: String,
+    /// Page size, 1 to 1000 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}
+
+fn given(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+impl AuditFilters {
+    /// The newest-first query of these filters over `site`'s entries (every entry: `None`).
+    pub fn to_query(&self, site: Option<&str>) -> Result<AuditQuery, ServiceError> {
+        let instant = |field: &str, v: &str| {
+            given(v)
+                .map(|v| crate::domain::time::parse_instant_ms(&v).map(|ms| ms as i64))
+                .transpose()
+                .map_err(|m| ServiceError::invalid_query(field, m))
+        };
+        let cursor = given(&self.cursor)
+            .map(|c| c.parse::<u64>())
+            .transpose()
+            .map_err(|_| super::paging::bad_cursor("cursor"))?;
+        if let Some(a) = given(&self.action) {
+            if !ACTIONS.contains(&a.as_str()) {
+                let known = ACTIONS.join(", ");
+                return Err(ServiceError::invalid_query(
+                    "action",
+                    format!("\"{a}\" is not an audited action ({known})"),
+                ));
+            }
+        }
+        Ok(AuditQuery {
+            site: site.map(str::to_string),
+            action: given(&self.action),
+            actor: given(&self.actor),
+            since_ms: instant("since", &self.since)?,
+            until_ms: instant("until", &self.until)?,
+            cursor,
+            oldest_first: false,
+            limit: super::paging::limit(self.limit)?,
+        })
+    }
+}
+
+/// A page of entries, newest first, for the API and the admin page (reading changes nothing).
+pub async fn list(
+    store: &dyn Store,
+    query: &AuditQuery,
+) -> Result<crate::store::AuditPage, ServiceError> {
+    Ok(store.list_audit(query).await?)
+}
