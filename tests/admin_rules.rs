@@ -261,7 +261,7 @@ async fn reload_with_a_broken_file_shows_where_and_keeps_the_running_version() {
         "{tried}"
     );
 
-    // A valid file takes over.
+    // A valid file that fails the parking rule tests is refused, and the page says which.
     std::fs::write(&rule, "fn tag(response) {\n    []\n}\n").unwrap();
     let (status, body) = post_form!(
         app,
@@ -269,7 +269,33 @@ async fn reload_with_a_broken_file_shows_where_and_keeps_the_running_version() {
         "/admin/sites/demo-clinic/rules/reload",
         [("csrf", csrf.as_str())]
     );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("rule test(s) fail with the files on disk"),
+        "{body}"
+    );
+    assert!(
+        body.contains("parking.toml:") && body.contains("case &quot;"),
+        "{body}"
+    );
+    assert!(body.contains(&escaped), "the old source still runs");
+
+    // "Apply anyway" loads it and the page records who did it and which tests fail.
+    let (status, body) = post_form!(
+        app,
+        ada,
+        "/admin/sites/demo-clinic/rules/reload",
+        [("csrf", csrf.as_str()), ("apply_anyway", "yes")]
+    );
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("Reloaded"));
+    assert!(body.contains("applied anyway by ada at"), "{body}");
     assert!(!body.contains(&escaped));
+    let rt = t.state.sites.get("demo-clinic").unwrap();
+    let forced = rt.applied_anyway.as_ref().expect("recorded");
+    assert_eq!(forced.by, "ada");
+    assert!(forced
+        .failing_tests
+        .iter()
+        .all(|l| l.contains("parking.toml:")));
 }

@@ -246,6 +246,7 @@ async fn deliveries_and_rule_errors_page_through() {
             line: Some(1),
             col: Some(i + 1),
             message: "boom".into(),
+            superseded_at: None,
         }];
         t.state.store.insert(&r).await.unwrap();
     }

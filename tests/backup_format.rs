@@ -72,6 +72,21 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
     chorus::services::review::run_site(&t.state, "demo-clinic")
         .await
         .unwrap();
+    // A rule version, as the admin editor stores it.
+    t.state
+        .store
+        .add_rule_version(&chorus::domain::RuleVersion {
+            site: "demo-clinic".into(),
+            file: "parking.rhai".into(),
+            number: 0,
+            text: "fn tag(response) { [] }\n".into(),
+            author: "ada".into(),
+            at: "2026-12-01T16:00:00.000Z".into(),
+            message: "a test version".into(),
+            applied_anyway: vec![],
+        })
+        .await
+        .unwrap();
 
     let text = t.state.store.backup_text().await.unwrap();
     let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
@@ -91,6 +106,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
             BackupRecord::Retag { .. } => "retag",
             BackupRecord::Review { .. } => "review",
             BackupRecord::Kiosk(_) => "kiosk",
+            BackupRecord::RuleVersion(_) => "rule_version",
             BackupRecord::Audit(_) => "audit",
         })
         .collect();
@@ -103,6 +119,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
         "delivery",
         "review",
         "kiosk",
+        "rule_version",
         "audit",
     ] {
         assert!(kinds.contains(kind), "{kind} records in {kinds:?}");

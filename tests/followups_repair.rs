@@ -32,6 +32,7 @@ fn response_with_everything() -> StoredResponse {
             line: Some(1),
             col: Some(1),
             message: "boom".into(),
+            superseded_at: None,
         }],
         follow_ups: vec![
             FollowUp {

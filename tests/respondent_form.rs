@@ -472,7 +472,7 @@ async fn a_reloaded_survey_shows_its_new_text() {
         ),
     )
     .unwrap();
-    t.state.sites.reload("test-clinic").expect("reload");
+    t.state.sites.reload("test-clinic", None).expect("reload");
 
     let second = String::from_utf8(test::call_and_read_body(&app, get()).await.to_vec()).unwrap();
     assert!(second.contains("Can patients get help signing up?"));

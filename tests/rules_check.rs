@@ -5,18 +5,10 @@ mod common;
 mod rules_common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn check(root: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chorus"))
-        .arg("check")
-        .arg("--sites")
-        .arg(root.join("sites"))
-        .arg("--plugins")
-        .arg(root.join("plugins"))
-        .env("CHORUS_LOG", "warn")
-        .output()
-        .expect("run chorus check")
+    rules_common::chorus_check(root)
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -77,6 +77,7 @@ fn an_endless_loop_stops_at_the_operation_limit() {
     let (source, message) = single_error(&site, &rules, "loop");
     assert_eq!(source, "rules/loop.rhai");
     assert!(message.contains("200000 operations"), "{message}");
+    assert!(message.contains("in the loop at line 3"), "{message}");
 }
 
 #[test]
@@ -92,6 +93,7 @@ fn an_endless_loop_without_an_operation_limit_stops_at_the_deadline() {
     let (source, message) = single_error(&site, &rules, "loop");
     assert_eq!(source, "rules/loop.rhai");
     assert!(message.contains("50 ms"), "{message}");
+    assert!(message.contains("in the loop at line 3"), "{message}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Hot reload: POST /api/v1/sites/{site}/reload and SIGHUP re-read the site from disk; a
-//! broken file keeps the running version and returns (or logs) every problem.
+//! Hot reload: POST /api/v1/sites/{site}/reload and SIGHUP re-read the site from disk and run
+//! its rule tests; a broken file or a failing test keeps the running version and returns (or
+//! logs) every problem, unless an admin applies it anyway (recorded).
 
 mod common;
 mod rules_common;
@@ -55,14 +56,51 @@ async fn a_broken_rule_keeps_the_running_version_and_a_fixed_one_takes_over() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(after["tags"], json!(["parking"]));
 
-    // A valid new version takes over.
+    // A valid new version that fails the parking rule tests is refused: each failing test at
+    // its place, and the old rule still runs.
     std::fs::write(
         &rule,
         "fn tag(response) {\n    if has_word(response.answers.comments, \"parking\") { [\"access_technology\"] } else { [] }\n}\n",
     )
     .unwrap();
     let (status, out) = call(&app, "POST", url, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["error"]["code"], "rule_tests_failed");
+    let tests_file = root.join("sites/demo-clinic/rules/tests/parking.toml");
+    let failing = out["error"]["errors"].as_array().unwrap();
+    assert!(!failing.is_empty());
+    for line in failing {
+        let line = line.as_str().unwrap();
+        assert!(
+            line.starts_with(&format!("{}:", tests_file.display())) && line.contains(": case \""),
+            "{line}"
+        );
+    }
+    assert!(out["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("rule test(s) fail"));
+    let (_, still) = submit(&app, "demo-clinic", "patient-enrollment", parking_answers()).await;
+    assert_eq!(still["tags"], json!(["parking"]));
+
+    // Applied anyway, it takes over, and the answer records who and which tests fail.
+    let (status, out) = call(
+        &app,
+        "POST",
+        &format!("{url}?apply_anyway=true"),
+        Some(&admin),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["applied_anyway"]["by"], "admin");
+    assert_eq!(
+        out["applied_anyway"]["failing_tests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        failing.len()
+    );
     assert_eq!(
         out["sources"],
         json!([
@@ -204,8 +242,15 @@ fn sighup_reloads_the_sites_of_a_running_server() {
         log().contains("its running version (if any) is kept")
     });
     assert_eq!(dry_run_tags()[0]["code"], "parking");
-    // A valid one replaces it.
+    // A valid one that fails the rule tests is refused too, with the failing tests logged.
     std::fs::write(&rule, "fn tag(response) { [\"value_unclear\"] }\n").unwrap();
+    assert!(hup(child.id()).success());
+    wait_until("the reload refused by the rule tests", &|| {
+        log().contains("parking.toml:")
+    });
+    assert_eq!(dry_run_tags()[0]["code"], "parking");
+    // Without the tests it breaks, it replaces the running version.
+    std::fs::remove_dir_all(root.join("sites/demo-clinic/rules/tests")).unwrap();
     assert!(hup(child.id()).success());
     wait_until("the reloaded rule", &|| {
         dry_run_tags()[0]["code"] == "value_unclear"

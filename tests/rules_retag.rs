@@ -157,7 +157,8 @@ async fn a_new_rule_applies_to_old_responses_without_new_follow_ups() {
     let (_, new) = submit(&app, SITE, "patient-enrollment", patient("kiosk again")).await;
     assert_eq!(new["follow_ups"][0]["queue"], "kiosk");
 
-    // Once fixed, a second re-tag clears the stale error from the response and the index.
+    // Once fixed, a second re-tag marks the error superseded: the history stays, on the
+    // response and in the index, and a third re-tag changes nothing.
     std::fs::write(
         root.join("sites/demo-clinic/rules/kiosk.rhai"),
         KIOSK_RULE.replace("throw \"boom in the comments\";", "return [];"),
@@ -175,7 +176,11 @@ async fn a_new_rule_applies_to_old_responses_without_new_follow_ups() {
     assert_eq!(status, StatusCode::ACCEPTED);
     let second = wait_done(&t.state).await;
     assert_eq!(second.total, 4);
-    assert!(stored(&t.state, &boom).await.rule_errors.is_empty());
+    assert_eq!(second.with_errors, 0);
+    let b = stored(&t.state, &boom).await;
+    assert_eq!(b.rule_errors.len(), 1, "{:?}", b.rule_errors);
+    assert_eq!(b.rule_errors[0].message, "threw: boom in the comments");
+    let superseded = b.rule_errors[0].superseded_at.clone().expect("marked");
     let (_, errors) = call(
         &app,
         "GET",
@@ -184,7 +189,15 @@ async fn a_new_rule_applies_to_old_responses_without_new_follow_ups() {
         None,
     )
     .await;
-    assert_eq!(errors["rule_errors"], json!([]));
+    let listed = errors["rule_errors"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{errors}");
+    assert_eq!(listed[0]["response_id"], boom["id"]);
+    assert_eq!(listed[0]["superseded_at"], superseded.as_str());
+    let (status, _) = call(&app, "POST", &url, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let third = wait_done(&t.state).await;
+    assert_eq!(third.changed, 0, "{third:?}");
+    assert_eq!(stored(&t.state, &boom).await, b);
 }
 
 #[actix_web::test]
@@ -200,7 +213,7 @@ async fn an_interrupted_re_tag_resumes_after_its_cursor() {
         ids.push(stored(&t.state, &body).await.id);
     }
     std::fs::write(root.join("sites/demo-clinic/rules/kiosk.rhai"), KIOSK_RULE).unwrap();
-    t.state.sites.reload(SITE).unwrap();
+    t.state.sites.reload(SITE, None).unwrap();
 
     // What a stopped process leaves behind: running, one response done.
     t.state

@@ -29,6 +29,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, StartupError> {
     }
     let mut cases = 0;
     let mut warnings = 0;
+    let mut rule_warnings = 0;
     for id in registry.ids() {
         let Some(rt) = registry.get(&id) else {
             continue;
@@ -43,17 +44,23 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, StartupError> {
         for problem in &report.problems {
             println!("{problem}");
         }
+        for warning in &report.warnings {
+            println!("{warning}");
+        }
+        rule_warnings += report.warnings.len();
         failures += report.problems.len();
     }
     if failures > 0 {
-        eprintln!("{failures} problem(s) found, {warnings} plain-language warning(s)");
+        eprintln!("{failures} problem(s) found, {warnings} plain-language warning(s), {rule_warnings} rule warning(s)");
         return Ok(ExitCode::FAILURE);
     }
-    let warned = if warnings > 0 {
-        format!(", {warnings} plain-language warning(s)")
-    } else {
-        String::new()
-    };
+    let mut warned = String::new();
+    if warnings > 0 {
+        warned.push_str(&format!(", {warnings} plain-language warning(s)"));
+    }
+    if rule_warnings > 0 {
+        warned.push_str(&format!(", {rule_warnings} rule warning(s)"));
+    }
     eprintln!(
         "ok: {} site(s), {cases} rule test case(s) passed{warned}",
         registry.ids().len()

@@ -10,6 +10,7 @@ pub mod kiosk;
 pub mod origin;
 pub mod response;
 pub mod rule_error;
+pub mod rule_version;
 pub mod session;
 pub mod task;
 pub mod task_tally;
@@ -28,6 +29,7 @@ pub use response::{
     Action, AnswerValue, Answers, FollowUp, Priority, RuleError, StoredResponse, Tag,
 };
 pub use rule_error::{ErrorSource, RuleErrorEntry};
+pub use rule_version::RuleVersion;
 pub use session::Session;
 pub use task::{StatusChange, Task, TaskStatus};
 pub use task_tally::TaskTally;

@@ -92,6 +92,10 @@ pub struct RuleError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub col: Option<usize>,
     pub message: String,
+    /// When a re-tag replaced this `tag`-hook error (the hook no longer fails that way): kept
+    /// as history, not a current failure. Absent while it is current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, utoipa::ToSchema)]

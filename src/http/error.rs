@@ -67,6 +67,8 @@ pub const ERROR_CODES: &[&str] = &[
     "invitation_used",
     "invitation_expired",
     "site_invalid",
+    "rule_file_not_found",
+    "rule_tests_failed",
     "unavailable",
     "store_unavailable",
     "malformed_json",
@@ -155,12 +157,14 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::DeliveryNotFound(_)
         | S::KioskNotFound(_)
         | S::UserNotFound(_)
+        | S::RuleFileNotFound(_)
         | S::InvitationUnknown => StatusCode::NOT_FOUND,
         S::InvitationUsed | S::InvitationExpired | S::LinkUnusable => StatusCode::GONE,
         S::InvalidAnswers(_)
         | S::InvalidResource(_)
         | S::InvalidLanguage(_)
         | S::SiteInvalid(_)
+        | S::RuleTestsFailed(_)
         | S::InvalidOutcome(_)
         | S::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         S::InvalidQuery { .. } | S::InvalidBody { .. } => StatusCode::BAD_REQUEST,
@@ -190,7 +194,8 @@ pub(crate) struct ErrorDetail<'a> {
     /// Every problem when there are several (SPEC extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     problems: Option<&'a [FieldError]>,
-    /// Every `file:line:col: message` of a refused reload (SPEC extension).
+    /// Every `file:line:col: message` of a refused reload: the files' problems, or the failing
+    /// rule tests (SPEC extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a [String]>,
 }
@@ -228,7 +233,9 @@ impl ResponseError for ApiError {
             _ => None,
         };
         let errors = match service {
-            Some(ServiceError::SiteInvalid(list)) => Some(list.as_slice()),
+            Some(ServiceError::SiteInvalid(list) | ServiceError::RuleTestsFailed(list)) => {
+                Some(list.as_slice())
+            }
             _ => None,
         };
         let mut res = HttpResponse::build(self.status_code());
@@ -284,6 +291,8 @@ mod tests {
             ServiceError::TransitionRefused(s()),
             ServiceError::AlreadyDelivered,
             ServiceError::RetagRunning(s()),
+            ServiceError::RuleTestsFailed(vec![]),
+            ServiceError::RuleFileNotFound(s()),
             ServiceError::IdempotencyKeyReused,
             ServiceError::InvitationUnknown,
             ServiceError::InvitationUsed,

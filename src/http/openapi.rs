@@ -245,6 +245,30 @@ pub struct SiteIdPath {
     id: String,
 }
 
+/// `{site}` and `{file}` (a rule file of `rules/`, e.g. `parking.rhai`) of a path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct RuleFilePath {
+    /// The site id.
+    site: String,
+    /// The rule file's name.
+    file: String,
+}
+
+/// `{site}`, `{file}` and `{number}` (a version, from 1) of a path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct RuleVersionPath {
+    /// The site id.
+    site: String,
+    /// The rule file's name.
+    file: String,
+    /// The version's number.
+    number: u64,
+}
+
 /// The sign-in form (`csrf` from the form page, with its `chorus_login` cookie).
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]

@@ -7,8 +7,8 @@ use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
 use crate::domain::{Action, Answers, ErrorSource, RetagProgress, RuleError, Tag};
 use crate::services::audit::Actor;
-use crate::services::evaluate::{evaluate, Hooks};
-use crate::services::sites::reload_site;
+use crate::services::evaluate::{duplicate_actions, evaluate, Hooks};
+use crate::services::sites::{reload_site, AppliedAnyway};
 use crate::services::{paging, retag, ServiceError};
 use crate::survey::RawAnswer;
 use actix_web::{get, post, web, HttpResponse};
@@ -108,18 +108,32 @@ struct Reloaded<'a> {
     reloaded: bool,
     /// Plugins and rule files, in the order their hooks run.
     sources: Vec<&'a str>,
+    /// Who loaded this version although rule tests failed, when, and which tests.
+    #[schema(required = true)]
+    applied_anyway: Option<&'a AppliedAnyway>,
 }
 
-/// Re-reads the site from disk; a broken file keeps the running version (422 with every
-/// problem as `file:line:col: message`). A site that did not load at start (broken) comes in
-/// once its files are fixed.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ReloadQuery {
+    /// `true`: load the new version even if rule tests fail (recorded with it).
+    #[serde(default)]
+    apply_anyway: bool,
+}
+
+/// Re-reads the site from disk and runs its rule tests; a broken file or a failing test keeps
+/// the running version (422 with every problem as `file:line:col: message`) unless
+/// `apply_anyway=true` lets failing tests through. A site that did not load at start (broken)
+/// comes in once its files are fixed.
 #[utoipa::path(
     tag = "rules",
-    params(crate::http::openapi::SitePath),
+    params(crate::http::openapi::SitePath, ReloadQuery),
     security(("token" = [])),
     responses(
-        (status = 200, description = "Reloaded: site, reloaded, sources", body = Reloaded),
-        (status = 422, description = "site_invalid: errors lists every file:line:col: message", body = crate::http::error::ErrorBody),
+        (status = 200, description = "Reloaded: site, reloaded, sources, applied_anyway", body = Reloaded),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
+        (status = 422, description = "site_invalid (errors lists every file:line:col: message) or rule_tests_failed (errors lists every failing test)", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors
     )
@@ -128,12 +142,15 @@ struct Reloaded<'a> {
 async fn reload(
     state: web::Data<AppState>,
     user: SiteAccess<Admin>,
+    query: web::Query<ReloadQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let rt = reload_site(&state, Actor::User(&user.user.name), &user.site).await?;
+    let anyway = query.apply_anyway.then_some(user.user.name.as_str());
+    let rt = reload_site(&state, Actor::User(&user.user.name), &user.site, anyway).await?;
     Ok(HttpResponse::Ok().json(Reloaded {
         site: rt.site.id(),
         reloaded: true,
         sources: rt.rules.sources(),
+        applied_anyway: rt.applied_anyway.as_ref(),
     }))
 }
 
@@ -153,6 +170,9 @@ struct DryRunResult {
     tags: Vec<Tag>,
     actions: Vec<SourcedAction>,
     errors: Vec<RuleError>,
+    /// One per queue (task) or webhook target that two or more plugins or rules create an
+    /// action for: the respondent would be called (or the target told) twice.
+    warnings: Vec<String>,
 }
 
 /// An action with the plugin or rule file that returned it.
@@ -227,6 +247,7 @@ async fn dry_run(
         .await?
         .map_err(ServiceError::InvalidAnswers)?;
     Ok(HttpResponse::Ok().json(DryRunResult {
+        warnings: duplicate_actions(&evaluation.outcome.actions),
         survey: request.survey,
         answers: evaluation.answers,
         tags: evaluation.outcome.tags,

@@ -3,6 +3,7 @@
 
 use super::convert;
 use super::engine::{DeadlineGuard, Limits, DEADLINE_TOKEN};
+use super::hints;
 use crate::domain::{Action, Priority, RuleError};
 use rhai::{
     Array, CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Scope, AST,
@@ -76,7 +77,7 @@ impl Runner<'_> {
         script: &Script,
         hook: Hook,
         response: Dynamic,
-    ) -> Result<Dynamic, RuleError> {
+    ) -> Result<Dynamic, Box<RuleError>> {
         let Some(def) = script.hook(hook) else {
             return Ok(Dynamic::UNIT);
         };
@@ -108,27 +109,45 @@ impl Runner<'_> {
         });
         match result {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(self.error(script, hook, def, &err)),
-            Err(_) => Err(at_def(
+            Ok(Err(err)) => Err(Box::new(self.error(script, hook, def, &err))),
+            Err(_) => Err(Box::new(at_def(
                 script,
                 hook,
                 def,
                 "the script engine failed on this hook".into(),
-            )),
+            ))),
         }
     }
 
     /// rhai reports where an error happened, except for the limits (operations, depth, sizes,
-    /// deadline), which it reports at the call site: for those the hook's own line is given.
+    /// deadline), which it reports at the call site: for those the hook's own line is given,
+    /// or the loop's when the hook can run only one (see `hints`).
     fn error(&self, script: &Script, hook: Hook, def: HookDef, err: &EvalAltResult) -> RuleError {
         let inner = err.unwrap_inner();
-        let pos = error_position(err);
+        let mut pos = error_position(err).and_then(|p| Some((p.line()?, p.position()?)));
+        let mut message = describe(inner, self.limits);
+        match inner {
+            EvalAltResult::ErrorTooManyOperations(_) | EvalAltResult::ErrorTerminated(..) => {
+                let (suffix, place) = hints::limit_place(&script.text, hook.name());
+                message.push_str(&suffix);
+                pos = pos.or(place);
+            }
+            EvalAltResult::ErrorFunctionNotFound(signature, _) => {
+                if let Some(hint) =
+                    pos.and_then(|(l, c)| hints::unanswered_hint(&script.text, signature, l, c))
+                {
+                    message = format!("{message}: {hint}");
+                }
+            }
+            _ => {}
+        }
         RuleError {
             source: script.source.clone(),
             hook: hook.name().into(),
-            line: pos.and_then(|p| p.line()).or(Some(def.line)),
-            col: pos.and_then(|p| p.position()).or(Some(def.col)),
-            message: describe(inner, self.limits),
+            line: Some(pos.map_or(def.line, |p| p.0)),
+            col: Some(pos.map_or(def.col, |p| p.1)),
+            message,
+            superseded_at: None,
         }
     }
 
@@ -192,7 +211,7 @@ impl Runner<'_> {
                     errors.append(&mut refused);
                     actions.extend(found.into_iter().map(|a| (script.source.clone(), a)));
                 }
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(*e),
             }
         }
     }
@@ -255,6 +274,7 @@ fn at_def(script: &Script, hook: Hook, def: HookDef, message: String) -> RuleErr
         line: Some(def.line),
         col: Some(def.col),
         message,
+        superseded_at: None,
     }
 }
 

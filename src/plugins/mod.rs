@@ -10,6 +10,7 @@ mod compile;
 mod compiled;
 mod convert;
 mod engine;
+mod hints;
 mod hooks;
 mod keywords;
 mod review;
@@ -130,7 +131,7 @@ impl SiteRules {
             let value = match runner.call(script, Hook::Tag, response.current()) {
                 Ok(v) => v,
                 Err(e) => {
-                    outcome.errors.push(e);
+                    outcome.errors.push(*e);
                     continue;
                 }
             };

@@ -26,6 +26,9 @@ pub enum ServiceError {
     DeliveryNotFound(String),
     #[error("no kiosk \"{0}\"")]
     KioskNotFound(String),
+    /// Not one of the site's `rules/*.rhai` files.
+    #[error("the site has no rule file \"{0}\"")]
+    RuleFileNotFound(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
     /// A FHIR resource that cannot be taken as it is (docs/fhir.md): every problem, each item
@@ -72,6 +75,9 @@ pub enum ServiceError {
     /// A reload found problems; the running version of the site is kept.
     #[error("the site has {} problem(s), the running version is kept: {}", .0.len(), .0.first().map(String::as_str).unwrap_or(""))]
     SiteInvalid(Vec<String>),
+    /// A reload whose files are valid but whose rule tests fail; the running version is kept.
+    #[error("{} rule test(s) fail with the new version, the running version is kept (an admin may apply it anyway): {}", .0.len(), .0.first().map(String::as_str).unwrap_or(""))]
+    RuleTestsFailed(Vec<String>),
     #[error("the server is busy or shutting down")]
     Unavailable,
     #[error("the store is unavailable: {0}")]
@@ -92,6 +98,7 @@ impl ServiceError {
             ServiceError::UserNotFound(_) => "user_not_found",
             ServiceError::UserExists(_) => "user_exists",
             ServiceError::LinkUnusable => "link_unusable",
+            ServiceError::RuleFileNotFound(_) => "rule_file_not_found",
             ServiceError::InvalidAnswers(_) => "invalid_answer",
             ServiceError::InvalidResource(_) => "invalid_resource",
             ServiceError::InvalidLanguage(_) => "invalid_language",
@@ -107,6 +114,7 @@ impl ServiceError {
             ServiceError::InvitationUsed => "invitation_used",
             ServiceError::InvitationExpired => "invitation_expired",
             ServiceError::SiteInvalid(_) => "site_invalid",
+            ServiceError::RuleTestsFailed(_) => "rule_tests_failed",
             ServiceError::Unavailable => "unavailable",
             ServiceError::Store(_) => "store_unavailable",
         }

@@ -21,6 +21,8 @@ pub mod reports;
 pub mod responses;
 pub mod retag;
 pub mod review;
+pub mod rule_editor;
+pub mod rule_errors;
 pub mod rule_tests;
 pub mod sessions;
 pub mod signing;

@@ -183,10 +183,21 @@ async fn audit_run(
     Ok(())
 }
 
-/// The rule errors a re-tagged response keeps: the new tag-hook errors, then its follow-up
-/// errors as they were.
+/// The rule errors a re-tagged response keeps: the new tag-hook errors; then its earlier
+/// tag-hook errors the new run did not repeat, marked superseded (history is never erased);
+/// then its follow-up errors as they were.
 fn kept_errors(stored: &StoredResponse, tag_errors: &[RuleError]) -> Vec<RuleError> {
     let mut errors = tag_errors.to_vec();
+    let repeated = |old: &RuleError| old.superseded_at.is_none() && tag_errors.contains(old);
+    let now = now_rfc3339();
+    for old in stored.rule_errors.iter().filter(|e| e.hook == "tag") {
+        if repeated(old) {
+            continue;
+        }
+        let mut kept = old.clone();
+        kept.superseded_at.get_or_insert_with(|| now.clone());
+        errors.push(kept);
+    }
     errors.extend(
         stored
             .rule_errors

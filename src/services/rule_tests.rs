@@ -1,7 +1,7 @@
 //! `rules/tests/*.toml`: each case runs the whole pipeline (validation, `show_if`, enabled
 //! plugins, then the site's rules) without storing anything and compares what came out.
 
-use super::evaluate::{evaluate, Evaluation, Hooks};
+use super::evaluate::{duplicate_actions, evaluate, Evaluation, Hooks};
 use crate::plugins::{RuleOutcome, SiteRules};
 use crate::report::{build_report, Tally};
 use crate::survey::load::{line_col, locate as locate_in_source, locate_in_file as locate_in_toml};
@@ -57,8 +57,13 @@ struct Case {
     #[serde(default)]
     submitted_at: Option<String>,
     expect_tags: Option<Vec<String>>,
+    /// These tags at least (others may come too): a test that survives new barriers.
+    expect_tags_include: Option<Vec<String>>,
     expect_actions: Option<Vec<toml::Table>>,
 }
+
+/// The "field" a case's warning is filed under: it is reported, never a failure.
+const WARNING: &str = "";
 
 /// The id every rule-test response gets.
 const TEST_RESPONSE_ID: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000);
@@ -68,8 +73,47 @@ const TEST_SUBMITTED_AT: &str = "2026-01-01T09:00:00.000Z";
 #[derive(Debug, Default)]
 pub struct RuleTestReport {
     pub cases: usize,
-    /// `file:line:col: message` per failure.
+    /// `file:line:col: message` per failure; one rule error that breaks several cases is one
+    /// line, at its first case, with the number of cases it broke.
     pub problems: Vec<String>,
+    /// Warnings that do not fail a case (`file:line:col: case "name": message`), e.g. two
+    /// rules creating a task in the same queue for one response; each once, at its first case.
+    pub warnings: Vec<String>,
+    /// Each distinct rule error: its line in `problems`, where and in which case it was
+    /// first seen, and how many cases it broke.
+    rule_errors: BTreeMap<String, SeenError>,
+}
+
+#[derive(Debug)]
+struct SeenError {
+    line: usize,
+    at: String,
+    case: String,
+    cases: usize,
+}
+
+impl RuleTestReport {
+    /// Records a rule error met by a case (`at`: `file:line:col`, `case`: `case "name"`).
+    fn rule_error(&mut self, at: &str, case: &str, message: String) {
+        if let Some(seen) = self.rule_errors.get_mut(&message) {
+            seen.cases += 1;
+            self.problems[seen.line] = format!(
+                "{}: {message} (broke {} test cases, the first {})",
+                seen.at, seen.cases, seen.case
+            );
+            return;
+        }
+        self.problems.push(format!("{at}: {case}: {message}"));
+        self.rule_errors.insert(
+            message,
+            SeenError {
+                line: self.problems.len() - 1,
+                at: at.to_string(),
+                case: case.to_string(),
+                cases: 1,
+            },
+        );
+    }
 }
 
 pub fn run_rule_tests(site: &Site, rules: &SiteRules) -> RuleTestReport {
@@ -117,20 +161,32 @@ fn run_file(site: &Site, rules: &SiteRules, file: &Path, report: &mut RuleTestRe
                 .enumerate()
                 .map(|(i, case)| ("review", i, &case.name, run_review_case(site, rules, case))),
         );
-    for (table, i, name, problems) in failures {
+    for (table, i, name, mut problems) in failures {
         report.cases += 1;
+        // A review case meets the same rule error once per group of responses: once is enough.
+        let mut seen = std::collections::BTreeSet::new();
+        problems.retain(|(field, message)| field.is_some() || seen.insert(message.clone()));
         for (field, message) in problems {
             let path = match field {
-                Some(f) => format!("{table}.{i}.{f}"),
-                None => format!("{table}.{i}"),
+                Some(f) if f != WARNING => format!("{table}.{i}.{f}"),
+                _ => format!("{table}.{i}"),
             };
             let (line, col) = locate_in_source(&source, &path)
                 .map(|o| line_col(&source, o))
                 .unwrap_or_else(|| locate_in_toml(file, &format!("{table}.{i}")));
-            report.problems.push(format!(
-                "{}:{line}:{col}: {table} \"{name}\": {message}",
-                file.display()
-            ));
+            let at = format!("{}:{line}:{col}", file.display());
+            let case = format!("{table} \"{name}\"");
+            match field {
+                None => report.rule_error(&at, &case, message),
+                Some(WARNING) => {
+                    if !report.warnings.iter().any(|w| w.ends_with(&message)) {
+                        report
+                            .warnings
+                            .push(format!("{at}: {case}: warning: {message}"));
+                    }
+                }
+                Some(_) => report.problems.push(format!("{at}: {case}: {message}")),
+            }
         }
     }
 }
@@ -266,9 +322,17 @@ fn run_case(site: &Site, rules: &SiteRules, case: &Case) -> Vec<(Option<&'static
     for e in &outcome.errors {
         failures.push((None, rule_error_text(e)));
     }
+    for warning in duplicate_actions(&outcome.actions) {
+        failures.push((Some(WARNING), warning));
+    }
     if let Some(expected) = &case.expect_tags {
         if let Some(message) = compare_tags(expected, &outcome) {
             failures.push((Some("expect_tags"), message));
+        }
+    }
+    if let Some(expected) = &case.expect_tags_include {
+        if let Some(message) = missing_tags(expected, &outcome) {
+            failures.push((Some("expect_tags_include"), message));
         }
     }
     if let Some(expected) = &case.expect_actions {
@@ -295,13 +359,22 @@ fn toml_to_json(value: &toml::Value) -> Value {
     }
 }
 
-fn compare_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
+/// The codes the hooks emitted, and those of `expected` among them that are missing.
+fn got_and_missing<'a>(
+    expected: &'a [String],
+    outcome: &'a RuleOutcome,
+) -> (Vec<&'a str>, Vec<&'a str>) {
     let got: Vec<&str> = outcome.tags.iter().map(|t| t.code.as_str()).collect();
-    let missing: Vec<&str> = expected
+    let missing = expected
         .iter()
         .map(String::as_str)
         .filter(|e| !got.contains(e))
         .collect();
+    (got, missing)
+}
+
+fn compare_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
+    let (got, missing) = got_and_missing(expected, outcome);
     let unexpected: Vec<String> = outcome
         .tags
         .iter()
@@ -324,6 +397,19 @@ fn compare_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
         got.join(", "),
         detail.join("; ")
     ))
+}
+
+/// `expect_tags_include`: which of these the hooks did not emit.
+fn missing_tags(expected: &[String], outcome: &RuleOutcome) -> Option<String> {
+    let (got, missing) = got_and_missing(expected, outcome);
+    (!missing.is_empty()).then(|| {
+        format!(
+            "expected tags to include [{}], got [{}] (missing {})",
+            expected.join(", "),
+            got.join(", "),
+            missing.join(", ")
+        )
+    })
 }
 
 /// Each action as the JSON an expectation is compared with: its fields plus `source`.

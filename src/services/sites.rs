@@ -4,6 +4,7 @@
 
 use super::address_policy::{check_site, AddressPolicy};
 use super::audit::{self, Actor, Event};
+use super::rule_tests::run_rule_tests;
 use crate::plugins::{Limits, SiteRules};
 use crate::survey::{load_site, site_dirs, LoadError, Site};
 use arc_swap::ArcSwap;
@@ -19,6 +20,57 @@ pub struct SiteRuntime {
     pub digest: String,
     /// The site folder's files and their hashes as this version was loaded (for the audit).
     pub files: BTreeMap<String, String>,
+    /// Set when an admin loaded this version although rule tests failed.
+    pub applied_anyway: Option<AppliedAnyway>,
+}
+
+/// A version an admin loaded although some of its rule tests failed ("apply anyway").
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AppliedAnyway {
+    /// The admin's user name.
+    pub by: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// Each failing test as `file:line:col: case "name": message`.
+    pub failing_tests: Vec<String>,
+}
+
+/// Why a reload did not replace the running version.
+#[derive(Debug)]
+pub enum Refusal {
+    /// A file does not parse or compile (or a webhook address is refused).
+    Invalid(Vec<LoadError>),
+    /// Everything compiles but these rule tests fail (`file:line:col: case "name": message`).
+    TestsFail(Vec<String>),
+}
+
+impl Refusal {
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Refusal::Invalid(errors) => lines(errors),
+            Refusal::TestsFail(failing) => failing.clone(),
+        }
+    }
+}
+
+/// Whether a reload may replace the running version when rule tests fail: `Some(user)` is an
+/// admin's "apply anyway".
+fn gate(mut rt: SiteRuntime, anyway: Option<&str>) -> Result<SiteRuntime, Refusal> {
+    let failing = run_rule_tests(&rt.site, &rt.rules).problems;
+    if failing.is_empty() {
+        return Ok(rt);
+    }
+    match anyway {
+        None => Err(Refusal::TestsFail(failing)),
+        Some(by) => {
+            rt.applied_anyway = Some(AppliedAnyway {
+                by: by.to_string(),
+                at: crate::domain::time::now_rfc3339(),
+                failing_tests: failing,
+            });
+            Ok(rt)
+        }
+    }
 }
 
 impl SiteRuntime {
@@ -34,6 +86,7 @@ impl SiteRuntime {
             site,
             rules,
             digest,
+            applied_anyway: None,
             files,
         })
     }
@@ -156,11 +209,30 @@ impl SiteRegistry {
         };
         // A broken site's problems are in `broken` (and `problems`); the load fails only when
         // the folder cannot be read or no site at all is valid (nothing would run).
-        let problems = registry.load_all(&Sites::default())?;
+        // At start nothing runs yet, so the rule tests (run by `chorus check`) gate nothing.
+        let problems = registry.load_all(&Sites::default(), false)?;
         if registry.ids().is_empty() {
-            return Err(problems);
+            return Err(problems
+                .into_iter()
+                .flat_map(|r| match r {
+                    Refusal::Invalid(errors) => errors,
+                    Refusal::TestsFail(_) => Vec::new(),
+                })
+                .collect());
         }
         Ok(registry)
+    }
+
+    /// The folder of site `id`.
+    pub fn site_dir(&self, id: &str) -> PathBuf {
+        self.sites_dir.join(id)
+    }
+
+    /// Loads a site folder that is not a running one (a copy with a draft in it) and runs its
+    /// rule tests, changing nothing: the failing tests, or the folder's problems.
+    pub fn try_folder(&self, dir: &Path) -> Result<Vec<String>, Vec<LoadError>> {
+        let rt = build_one(dir, &self.plugins_dir, &self.limits, &self.webhook_policy)?;
+        Ok(run_rule_tests(&rt.site, &rt.rules).problems)
     }
 
     /// Where the sites' webhooks may send (checked at load and at connect time).
@@ -200,15 +272,19 @@ impl SiteRegistry {
         self.sites.load().broken.clone()
     }
 
-    /// Re-reads one site from disk. Valid: it runs (a broken site comes in). Not valid: a
-    /// running version is kept; a site that was not running stays broken with these problems.
-    pub fn reload(&self, id: &str) -> Result<(), Vec<LoadError>> {
+    /// Re-reads one site from disk and runs its rule tests. Valid and every test passing (or
+    /// failing tests and `anyway`, the admin who asked to apply anyway): it runs (a broken site
+    /// comes in). Otherwise a running version is kept; a site that was not running stays
+    /// broken with these problems.
+    pub fn reload(&self, id: &str, anyway: Option<&str>) -> Result<Arc<SiteRuntime>, Refusal> {
         let built = build_one(
             &self.sites_dir.join(id),
             &self.plugins_dir,
             &self.limits,
             &self.webhook_policy,
         )
+        .map_err(Refusal::Invalid)
+        .and_then(|rt| gate(rt, anyway))
         .map(Arc::new);
         self.sites.rcu(|current| {
             let mut next = Sites::clone(current);
@@ -217,50 +293,57 @@ impl SiteRegistry {
                     next.running.insert(id.to_string(), Arc::clone(runtime));
                     next.broken.remove(id);
                 }
-                Err(errors) if !next.running.contains_key(id) => {
-                    next.broken.insert(id.to_string(), lines(errors));
+                Err(refusal) if !next.running.contains_key(id) => {
+                    next.broken.insert(id.to_string(), refusal.lines());
                 }
                 Err(_) => {}
             }
             next
         });
-        built.map(|_| ())
+        built
     }
 
-    /// Re-reads every site (SIGHUP), each on its own: a valid one replaces its running version
-    /// (or comes in), a broken one keeps its running version or is listed broken; folders that
-    /// are gone are dropped. The problems found, if any.
-    pub fn reload_all(&self) -> Result<(), Vec<LoadError>> {
+    /// Re-reads every site (SIGHUP), each on its own, and runs its rule tests: a valid one
+    /// whose tests pass replaces its running version (or comes in), any other keeps its running
+    /// version or is listed broken; folders that are gone are dropped. The problems found, if
+    /// any, as `file:line:col: message`.
+    pub fn reload_all(&self) -> Result<(), Vec<String>> {
         let current = Sites::clone(&self.sites.load());
-        let problems = self.load_all(&current)?;
+        let problems = self
+            .load_all(&current, true)
+            .map_err(|errors| lines(&errors))?;
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(problems)
+            Err(problems.iter().flat_map(Refusal::lines).collect())
         }
     }
 
-    /// Loads every folder; a broken site keeps its version in `previous`, if any. The problems
-    /// of the broken sites, or why nothing could be loaded (then nothing changes).
-    fn load_all(&self, previous: &Sites) -> Result<Vec<LoadError>, Vec<LoadError>> {
+    /// Loads every folder (running the rule tests of each when `tested`); a refused site keeps
+    /// its version in `previous`, if any. Why each refused site was refused, or why nothing
+    /// could be loaded (then nothing changes).
+    fn load_all(&self, previous: &Sites, tested: bool) -> Result<Vec<Refusal>, Vec<LoadError>> {
         let mut next = Sites::default();
         let mut problems = Vec::new();
         for dir in site_dirs(&self.sites_dir)? {
             let id = folder_id(&dir);
-            match build_one(&dir, &self.plugins_dir, &self.limits, &self.webhook_policy) {
+            let built = build_one(&dir, &self.plugins_dir, &self.limits, &self.webhook_policy)
+                .map_err(Refusal::Invalid)
+                .and_then(|rt| if tested { gate(rt, None) } else { Ok(rt) });
+            match built {
                 Ok(rt) => {
                     next.running.insert(id, Arc::new(rt));
                 }
-                Err(mut errors) => {
+                Err(refusal) => {
                     match previous.running.get(&id) {
                         Some(running) => {
                             next.running.insert(id, Arc::clone(running));
                         }
                         None => {
-                            next.broken.insert(id, lines(&errors));
+                            next.broken.insert(id, refusal.lines());
                         }
                     }
-                    problems.append(&mut errors);
+                    problems.push(refusal);
                 }
             }
         }
@@ -297,9 +380,9 @@ pub fn reload_on_sighup(chorus: std::sync::Arc<super::Chorus>) {
                         }
                     }
                 }
-                Some(Err(errors)) => {
-                    for e in &errors {
-                        tracing::warn!(problem = %e, "SIGHUP: a site has problems; its running version (if any) is kept, the other sites are reloaded");
+                Some(Err(problems)) => {
+                    for e in &problems {
+                        tracing::warn!(problem = %e, "SIGHUP: a site has problems or failing rule tests; its running version (if any) is kept, the other sites are reloaded");
                     }
                 }
                 None => tracing::error!("SIGHUP: reload failed"),
@@ -334,33 +417,47 @@ async fn audit_reload(
     Ok(())
 }
 
-/// Re-reads one site from disk (audited); a broken file keeps the running version, and every
-/// problem comes back as `file:line:col: message` (and goes to the log).
+/// Re-reads one site from disk (audited) and runs its rule tests; a broken file or a failing
+/// test keeps the running version, and every problem comes back as `file:line:col: message`
+/// (and goes to the log). `anyway` (the admin's name) loads a version whose tests fail,
+/// recorded with it.
 pub async fn reload_site(
     chorus: &super::Chorus,
     actor: Actor<'_>,
     id: &str,
+    anyway: Option<&str>,
 ) -> Result<Arc<SiteRuntime>, super::ServiceError> {
     chorus.known_site(id)?;
     // A broken site has no running files: every file of it counts as added.
     let before = chorus.sites.get(id).map(|rt| rt.files.clone());
     let before = before.unwrap_or_default();
     let (registry, site) = (chorus.sites.clone(), id.to_string());
+    let by = anyway.map(str::to_string);
     let reloaded = chorus
         .work
-        .run_as(id, move || registry.reload(&site))
+        .run_as(id, move || registry.reload(&site, by.as_deref()))
         .await
         .ok_or(super::ServiceError::Unavailable)?;
-    if let Err(errors) = reloaded {
-        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        for line in &lines {
-            tracing::warn!(problem = %line, "reload refused, keeping the running version");
+    match reloaded {
+        Ok(rt) => {
+            if let Some(forced) = &rt.applied_anyway {
+                tracing::warn!(site = id, by = %forced.by, failing = forced.failing_tests.len(), "reload applied anyway although rule tests fail");
+            }
+            announce_reload(chorus, id).await;
+            audit_reload(chorus, actor, id, &before).await?;
+            Ok(rt)
         }
-        return Err(super::ServiceError::SiteInvalid(lines));
+        Err(refusal) => {
+            let lines = refusal.lines();
+            for line in &lines {
+                tracing::warn!(problem = %line, "reload refused, keeping the running version");
+            }
+            Err(match refusal {
+                Refusal::Invalid(_) => super::ServiceError::SiteInvalid(lines),
+                Refusal::TestsFail(_) => super::ServiceError::RuleTestsFailed(lines),
+            })
+        }
     }
-    announce_reload(chorus, id).await;
-    audit_reload(chorus, actor, id, &before).await?;
-    chorus.site(id)
 }
 
 /// Tells the other nodes on the store that this node reloaded `id` (they reload it from their
@@ -379,6 +476,10 @@ async fn announce_reload(chorus: &super::Chorus, id: &str) {
         }
     }
 }
+
+/// Who "applied anyway" a version that another node loaded first (its tests are not re-run as
+/// a gate here: that node's decision is followed).
+pub const FOLLOWED: &str = "(a reload on another node)";
 
 /// How often a node looks for reloads made by another node.
 pub const RELOAD_POLL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -410,10 +511,15 @@ pub async fn follow_reloads(chorus: Arc<super::Chorus>) {
                 continue;
             }
             let (registry, id) = (chorus.sites.clone(), site.clone());
-            match chorus.work.run(move || registry.reload(&id)).await {
-                Some(Ok(())) => tracing::info!(%site, "reloaded after another node's reload"),
-                Some(Err(errors)) => {
-                    for e in &errors {
+            // The node that reloaded ran the rule tests (or an admin applied it anyway there).
+            match chorus
+                .work
+                .run(move || registry.reload(&id, Some(FOLLOWED)))
+                .await
+            {
+                Some(Ok(_)) => tracing::info!(%site, "reloaded after another node's reload"),
+                Some(Err(refusal)) => {
+                    for e in &refusal.lines() {
                         tracing::warn!(%site, problem = %e, "another node reloaded this site; this node's files do not load, keeping the running version");
                     }
                 }

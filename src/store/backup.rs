@@ -5,8 +5,8 @@
 use super::query::IdempotencyRecord;
 use super::StoreError;
 use crate::domain::{
-    AuditEntry, Delivery, Invitation, Kiosk, RetagProgress, ReviewState, RuleErrorEntry, Session,
-    StoredResponse, Task, User,
+    AuditEntry, Delivery, Invitation, Kiosk, RetagProgress, ReviewState, RuleErrorEntry,
+    RuleVersion, Session, StoredResponse, Task, User,
 };
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -53,6 +53,8 @@ pub enum BackupRecord {
     },
     /// A waiting-room kiosk with the hashes of its secrets.
     Kiosk(Kiosk),
+    /// A version of a rule file applied from the admin app's editor.
+    RuleVersion(RuleVersion),
     /// An entry of the audit trail, as stored (hashes included).
     Audit(AuditEntry),
 }

@@ -21,8 +21,8 @@ pub use query::*;
 
 use crate::domain::{
     AttemptRecord, AuditEntry, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, LoginFailures,
-    NewAuditEntry, PasswordLink, RetagProgress, ReviewState, RuleErrorEntry, Session, StatusChange,
-    StoredResponse, Task, TaskStatus, User,
+    NewAuditEntry, PasswordLink, RetagProgress, ReviewState, RuleErrorEntry, RuleVersion, Session,
+    StatusChange, StoredResponse, Task, TaskStatus, User,
 };
 use async_trait::async_trait;
 use std::path::PathBuf;
@@ -163,6 +163,23 @@ pub trait RuleErrorStore: Send + Sync {
         before: Option<Uuid>,
         limit: usize,
     ) -> Result<Page<RuleErrorEntry>, StoreError>;
+}
+
+/// Versions of a site's rule files applied from the admin app (`domain::RuleVersion`): per
+/// (site, file), numbered from 1 in the order stored, each kept unchanged for good.
+#[async_trait]
+pub trait RuleVersionStore: Send + Sync {
+    /// Stores `version` as the next number of its (site, file), whatever `number` it carries,
+    /// and returns it as stored. Two writers at once get two numbers.
+    async fn add_rule_version(&self, version: &RuleVersion) -> Result<RuleVersion, StoreError>;
+    /// Every version of one file, newest first.
+    async fn rule_versions(&self, site: &str, file: &str) -> Result<Vec<RuleVersion>, StoreError>;
+    async fn rule_version(
+        &self,
+        site: &str,
+        file: &str,
+        number: u64,
+    ) -> Result<Option<RuleVersion>, StoreError>;
 }
 
 /// Waiting-room kiosks (`domain::Kiosk`). Kiosks are few and change rarely; every method may
@@ -340,6 +357,7 @@ pub trait Store:
     + JobStore
     + ReportStore
     + KioskStore
+    + RuleVersionStore
     + SignalStore
     + AuditStore
 {

@@ -182,7 +182,31 @@ where
         .uri(uri)
         .cookie(session.clone())
         .to_request();
-    let res = test::call_service(app, req).await;
+    page_answer(test::call_service(app, req).await).await
+}
+
+/// POST a form with a session cookie: (status, Location header, body).
+pub async fn post_page<S, B>(
+    app: &S,
+    session: &Cookie<'static>,
+    uri: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, Option<String>, String)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = test::TestRequest::post()
+        .uri(uri)
+        .cookie(session.clone())
+        .set_form(form)
+        .to_request();
+    page_answer(test::call_service(app, req).await).await
+}
+
+async fn page_answer<B: MessageBody>(
+    res: ServiceResponse<B>,
+) -> (StatusCode, Option<String>, String) {
     let status = res.status();
     let location = res
         .headers()

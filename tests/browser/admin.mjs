@@ -12,7 +12,7 @@
 // sentences. Set CHORUS_SCREENSHOTS=DIR to save the dashboard on a phone and a desktop.
 // Prints one line per test and "N passed, N failed"; exits 1 on any failure.
 
-import { assertAccessible, finish, launchBrowser, runTests } from "./common.mjs";
+import { assertAccessible, finish, launchBrowser, pagesWithAndWithoutScript, runTests } from "./common.mjs";
 import { readFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -144,6 +144,7 @@ for (const [name, url] of [
   ["responses", `/admin/sites/${site}/responses`],
   ["follow-ups", `/admin/sites/${site}/follow-ups?status=all`],
   ["rules", `/admin/sites/${site}/rules`],
+  ["rule editor", `/admin/sites/${site}/rules/files/parking.rhai`],
   ["audit", `/admin/sites/${site}/audit`],
   ["every site's audit", `/admin/audit`],
 ]) {
@@ -157,6 +158,24 @@ for (const [name, url] of [
     await assertAccessible(page, `${name} page at 390px`);
   });
 }
+
+test("rule editor: Check shows a problem at its line and applies nothing, with and without JavaScript", async ({ page, noScriptPage }) => {
+  const url = `${base}/admin/sites/${site}/rules/files/parking.rhai`;
+  const broken = "fn tag(response) {\n    let x = 1;\n    [\"parking\"\n}\n";
+  for (const [p, what] of [[noScriptPage, "without JavaScript"], [page, "with JavaScript"]]) {
+    await signIn(p);
+    await p.goto(url);
+    const original = await p.inputValue("#text");
+    await p.fill("#text", broken);
+    await Promise.all([p.waitForURL(/\/check$/), p.click("button:text('Check')")]);
+    assert.match(await p.textContent("[role=alert]"), /line 4, column 1/, what);
+    assert.equal(await p.locator(".editor li.bad").count(), 1, what);
+    assert.equal((await p.textContent(".editor li.bad")).trim(), "4", what);
+    if (p === page) await assertAccessible(page, "rule editor showing a problem");
+    await p.goto(url);
+    assert.equal(await p.inputValue("#text"), original, `${what}: nothing was applied`);
+  }
+});
 
 test("follow-ups page: done asks for the outcome", async ({ page }) => {
   await signIn(page);
@@ -190,6 +209,16 @@ async function screenshots(browser, dir) {
     await page.screenshot({ path: path.join(dir, s.file), fullPage: s.full });
     await ctx.close();
   }
+  // The rule editor after "Check" found a problem: the message, and the line marked.
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  const page = await ctx.newPage();
+  await signIn(page);
+  await page.goto(`${base}/admin/sites/${site}/rules/files/parking.rhai`);
+  const text = await page.inputValue("#text");
+  await page.fill("#text", text.replace("has_any_word(response.answers.comments, DESK_KEYWORDS)", "has_any_word(response.answers.comments DESK_KEYWORDS)"));
+  await Promise.all([page.waitForURL(/\/check$/), page.click("button:text('Check')")]);
+  await page.screenshot({ path: path.join(dir, "rule-editor-check.png"), fullPage: true });
+  await ctx.close();
   console.log(`screenshots saved in ${dir}`);
 }
 
@@ -202,10 +231,7 @@ try {
   console.log("ok - the demo seed sent through the API");
   // Before the tests, which work one more task.
   if (process.env.CHORUS_SCREENSHOTS) await screenshots(browser, process.env.CHORUS_SCREENSHOTS);
-  result = await runTests(browser, tests, async (b) => {
-    const ctx = await b.newContext({ bypassCSP: true, locale: "en-US" });
-    return { args: { page: await ctx.newPage(), browser: b }, close: () => ctx.close() };
-  });
+  result = await runTests(browser, tests, pagesWithAndWithoutScript);
 } finally {
   await browser.close();
 }

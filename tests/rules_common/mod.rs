@@ -90,3 +90,24 @@ where
     )
     .await
 }
+
+/// A copy of the demo site and the shipped plugins that a test may edit, under `dir`.
+pub fn demo_copy(dir: &Path) -> PathBuf {
+    let root = dir.join("deployment");
+    copy_dir(&common::repo().join("sites"), &root.join("sites"));
+    copy_dir(&common::repo().join("plugins"), &root.join("plugins"));
+    root
+}
+
+/// `chorus check` (the real binary) on `root/sites` and `root/plugins`.
+pub fn chorus_check(root: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_chorus"))
+        .arg("check")
+        .arg("--sites")
+        .arg(root.join("sites"))
+        .arg("--plugins")
+        .arg(root.join("plugins"))
+        .env("CHORUS_LOG", "warn")
+        .output()
+        .expect("run chorus check")
+}

@@ -13,12 +13,15 @@ use crate::report::chart;
 use crate::report::insight::{findings, group_title, weekly};
 use crate::report::trend::Interval;
 use crate::services::reports::{respondents_by_day, site_report};
+use crate::services::rule_errors;
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// At most this many sentences in each list of findings.
 const FINDINGS: usize = 5;
+/// The banner shows rule errors of this many hours.
+const RULE_ERROR_HOURS: i64 = 24;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(picker).service(picker_slash).service(dashboard);
@@ -194,6 +197,10 @@ async fn dashboard(
     if s.user.role >= Role::Admin {
         ctx.insert("backup", &state.backups.view());
     }
+    ctx.insert(
+        "rule_errors",
+        &rule_errors::recent(&state, site.id(), RULE_ERROR_HOURS).await?,
+    );
     ctx.insert("q_survey", &query.survey.clone().unwrap_or_default());
     ctx.insert("q_since", &query.since.clone().unwrap_or_default());
     ctx.insert("q_until", &query.until.clone().unwrap_or_default());

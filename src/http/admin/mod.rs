@@ -12,6 +12,7 @@ mod followups;
 mod kiosks;
 mod login;
 mod responses;
+mod rule_editor;
 mod rules;
 mod users;
 
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(responses::configure)
             .configure(followups::configure)
             .configure(rules::configure)
+            .configure(rule_editor::configure)
             .configure(kiosks::configure)
             .configure(users::configure),
     );
@@ -62,7 +64,12 @@ pub(crate) fn render(
 }
 
 pub(crate) fn html(body: String) -> HttpResponse {
-    HttpResponse::Ok()
+    html_with(actix_web::http::StatusCode::OK, body)
+}
+
+/// An admin page answered with `status` (a refused form is a 422 page).
+pub(crate) fn html_with(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         .body(body)

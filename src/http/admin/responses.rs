@@ -159,7 +159,11 @@ async fn list_page(
             group: r.group.clone(),
             channel: r.channel.map_or(NOT_RECORDED, |c| c.as_str()),
             tags: r.tag_codes(),
-            rule_errors: r.rule_errors.len(),
+            rule_errors: r
+                .rule_errors
+                .iter()
+                .filter(|e| e.superseded_at.is_none())
+                .count(),
             follow_ups: r.follow_ups.len(),
         })
         .collect();

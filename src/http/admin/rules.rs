@@ -4,7 +4,7 @@
 
 use super::dashboard::{base_context_for, broken_page};
 use super::extract::{CsrfForm, SitePage};
-use super::{render, SiteSession};
+use super::{html_with, render, SiteSession};
 use crate::app::AppState;
 use crate::domain::time::rfc3339_of_id;
 use crate::domain::{Action, RuleError, RuleErrorEntry};
@@ -12,7 +12,7 @@ use crate::http::auth::Admin;
 use crate::http::error::ApiError;
 use crate::http::see_other;
 use crate::services::audit::Actor;
-use crate::services::evaluate::{evaluate, Evaluation, Hooks};
+use crate::services::evaluate::{duplicate_actions, evaluate, Evaluation, Hooks};
 use crate::services::review::last_run;
 use crate::services::sites::{reload_site, SiteRuntime};
 use crate::services::ServiceError;
@@ -47,6 +47,8 @@ struct ErrorRow {
     line: Option<usize>,
     col: Option<usize>,
     message: String,
+    /// When a re-tag replaced it (history, not a current failure).
+    superseded_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -87,6 +89,8 @@ struct TryResult {
     tags: Vec<(String, String, String)>,
     actions: Vec<ActionView>,
     errors: Vec<RuleError>,
+    /// Two rules opening the same kind of action for the same queue or target.
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -102,7 +106,13 @@ struct ActionView {
 struct Outcome {
     tried: Option<TryResult>,
     problems: Vec<FieldError>,
-    reload: Option<Result<(), Vec<String>>>,
+    reload: Option<Result<(), ReloadRefused>>,
+}
+
+/// Why "Reload from disk" kept the running version.
+enum ReloadRefused {
+    Invalid(Vec<String>),
+    TestsFail(Vec<String>),
 }
 
 fn error_row(entry: &RuleErrorEntry, e: &RuleError) -> ErrorRow {
@@ -116,6 +126,7 @@ fn error_row(entry: &RuleErrorEntry, e: &RuleError) -> ErrorRow {
         line: e.line,
         col: e.col,
         message: e.message.clone(),
+        superseded_at: e.superseded_at.clone(),
     }
 }
 
@@ -304,13 +315,11 @@ async fn page(
     match &outcome.reload {
         None => {}
         Some(Ok(())) => ctx.insert("reloaded", &true),
-        Some(Err(lines)) => ctx.insert("reload_errors", lines),
+        Some(Err(ReloadRefused::Invalid(lines))) => ctx.insert("reload_errors", lines),
+        Some(Err(ReloadRefused::TestsFail(lines))) => ctx.insert("failing_tests", lines),
     }
-    let body = render(state, "admin/rules.html", &ctx)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body))
+    ctx.insert("applied_anyway", &rt.applied_anyway);
+    Ok(html_with(status, render(state, "admin/rules.html", &ctx)?))
 }
 
 #[utoipa::path(
@@ -356,6 +365,7 @@ fn tried(rt: &SiteRuntime, evaluation: Evaluation) -> TryResult {
         .collect();
     TryResult {
         tags,
+        warnings: duplicate_actions(&result.actions),
         actions: result
             .actions
             .into_iter()
@@ -430,8 +440,9 @@ async fn try_it(
     page(&state, &s, &survey_id, values, outcome, status).await
 }
 
-/// Re-reads the site from disk; a broken file keeps the running version and the page lists
-/// every problem as `file:line:col: message`.
+/// Re-reads the site from disk and runs its rule tests; a broken file or a failing test keeps
+/// the running version and the page lists every problem as `file:line:col: message`, unless
+/// "apply anyway" was ticked (then failing tests do not stop it, and the page says so).
 #[utoipa::path(
     tag = "admin pages",
     params(crate::http::openapi::SitePath),
@@ -442,16 +453,18 @@ async fn try_it(
 async fn reload(
     state: web::Data<AppState>,
     site: SitePage<Admin>,
-    _form: CsrfForm,
+    form: CsrfForm,
 ) -> Result<HttpResponse, ApiError> {
+    let by = form.session.user.name.clone();
+    let anyway = (form.field("apply_anyway") == Some("yes")).then_some(by.as_str());
     let s = match site {
         SitePage::Running(s) => s,
         SitePage::Broken(mut b) => {
             // A site that did not start: in once its files are valid, else its new problems.
             let actor = Actor::User(&b.session.user.name);
-            return match reload_site(&state, actor, &b.site).await {
+            return match reload_site(&state, actor, &b.site, anyway).await {
                 Ok(_) => Ok(see_other(&format!("/admin/sites/{}", b.site))),
-                Err(ServiceError::SiteInvalid(lines)) => {
+                Err(ServiceError::SiteInvalid(lines) | ServiceError::RuleTestsFailed(lines)) => {
                     b.problems = lines;
                     broken_page(&state, &b, StatusCode::UNPROCESSABLE_ENTITY)
                 }
@@ -459,9 +472,10 @@ async fn reload(
             };
         }
     };
-    let result = match reload_site(&state, Actor::User(&s.user.name), &s.site).await {
+    let result = match reload_site(&state, Actor::User(&s.user.name), &s.site, anyway).await {
         Ok(_) => Ok(()),
-        Err(ServiceError::SiteInvalid(lines)) => Err(lines),
+        Err(ServiceError::SiteInvalid(lines)) => Err(ReloadRefused::Invalid(lines)),
+        Err(ServiceError::RuleTestsFailed(lines)) => Err(ReloadRefused::TestsFail(lines)),
         Err(e) => return Err(e.into()),
     };
     let status = match result {

@@ -119,6 +119,13 @@ async fn export(db: &Db, tx: &Sender<BackupRecord>) -> Result<(), StoreError> {
     .await?;
     each(
         &c,
+        "SELECT record FROM rule_versions ORDER BY site, file, number",
+        tx,
+        |r| Ok(BackupRecord::RuleVersion(rows::json(r, "record")?)),
+    )
+    .await?;
+    each(
+        &c,
         "SELECT record FROM responses ORDER BY site, survey, id",
         tx,
         |r| Ok(BackupRecord::Response(rows::json(r, "record")?)),
@@ -222,6 +229,7 @@ async fn import(db: &Db, records: &[BackupRecord]) -> Result<(), StoreError> {
                 put_job(&tx, "review", site, &Json(state)).await?;
             }
             BackupRecord::Kiosk(k) => super::kiosks::put(&tx, k).await?,
+            BackupRecord::RuleVersion(v) => super::rule_versions::put(&tx, v).await?,
             BackupRecord::Audit(entry) => audit.push(entry),
         }
     }
@@ -318,7 +326,8 @@ impl Store for PgStore {
             let row = c
                 .query_one(
                     "SELECT NOT EXISTS (SELECT 1 FROM responses) AND NOT EXISTS (SELECT 1 FROM users)
-                        AND NOT EXISTS (SELECT 1 FROM tasks) AND NOT EXISTS (SELECT 1 FROM kiosks)",
+                        AND NOT EXISTS (SELECT 1 FROM tasks) AND NOT EXISTS (SELECT 1 FROM kiosks)
+                        AND NOT EXISTS (SELECT 1 FROM rule_versions)",
                     &[],
                 )
                 .await?;

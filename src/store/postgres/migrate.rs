@@ -11,10 +11,11 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("migrations/0002_audit.sql")),
     (3, include_str!("migrations/0003_kiosks.sql")),
     (4, include_str!("migrations/0004_password_links.sql")),
+    (5, include_str!("migrations/0005_rule_versions.sql")),
 ];
 
 /// The schema this binary writes.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// The advisory lock migrations hold (any constant the database does not use otherwise).
 const MIGRATION_LOCK: i64 = 0x6368_6f72_7573; // "chorus"

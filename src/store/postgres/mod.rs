@@ -26,6 +26,7 @@ mod kiosks;
 mod migrate;
 mod responses;
 mod rows;
+mod rule_versions;
 mod tasks;
 
 pub use check::check;

@@ -49,6 +49,9 @@ impl Db {
             send(tx, BackupRecord::Review { site, state })?;
         }
         each(&self.kiosks, |_, k| send(tx, BackupRecord::Kiosk(k)))?;
+        each(&self.rule_versions, |_, v| {
+            send(tx, BackupRecord::RuleVersion(v))
+        })?;
         let mut exported = HashSet::new();
         each(&self.responses, |_, r: StoredResponse| {
             exported.insert(r.id);
@@ -119,6 +122,7 @@ impl Db {
                 }
                 BackupRecord::Review { site, state } => self.put_job(&review_key(site), state)?,
                 BackupRecord::Kiosk(k) => self.put_kiosk(k)?,
+                BackupRecord::RuleVersion(v) => self.put_rule_version(v)?,
                 BackupRecord::Audit(entry) => self.put_audit(entry)?,
             }
         }

@@ -26,6 +26,7 @@ mod merge;
 mod record;
 mod recover;
 mod responses;
+mod rule_versions;
 mod sync;
 mod task_counts;
 mod tasks;
@@ -73,6 +74,7 @@ struct Db {
     jobs: sled::Tree,
     kiosks: sled::Tree,
     kiosk_secrets: sled::Tree,
+    rule_versions: sled::Tree,
     audit: sled::Tree,
     audit_site: sled::Tree,
     /// Held by an append from reading the last seq to writing the next.
@@ -161,6 +163,7 @@ impl SledStore {
             jobs: open("jobs")?,
             kiosks: open("kiosks")?,
             kiosk_secrets: open("kiosk_secrets")?,
+            rule_versions: open("rule_versions")?,
             audit: open("audit")?,
             audit_site: open("audit_site")?,
             audit_lock: Mutex::new(()),

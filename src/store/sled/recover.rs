@@ -167,7 +167,8 @@ impl Store for SledStore {
             Ok(db.responses.is_empty()
                 && db.users.is_empty()
                 && db.tasks.is_empty()
-                && db.kiosks.is_empty())
+                && db.kiosks.is_empty()
+                && db.rule_versions.is_empty())
         })
         .await
     }
