@@ -286,6 +286,15 @@ pub struct AdminForm {
     csrf: String,
 }
 
+/// The set-password form of a password link (`/admin/password/{secret}`); a missing field
+/// counts as empty (the page then says what is wrong, or that the link is gone).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PasswordLinkForm {
+    password: Option<String>,
+    confirm_password: Option<String>,
+}
+
 /// The survey form: one field per question (a multi-choice repeats its field), the hidden
 /// submission id and the language.
 #[derive(utoipa::ToSchema)]

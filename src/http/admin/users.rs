@@ -356,6 +356,7 @@ async fn link_page(
 #[utoipa::path(
     tag = "admin pages",
     params(crate::http::openapi::LinkPath),
+    request_body(content = crate::http::openapi::PasswordLinkForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "The password is set; the link no longer works", body = String, content_type = "text/html"),
         (status = 400, description = "Too short, or the two differ: the link still works", body = String, content_type = "text/html"),
