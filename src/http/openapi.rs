@@ -357,6 +357,31 @@ pub enum AdminPageErrors {
     NotFound(String),
 }
 
+/// The refusals of the user-management forms (add a user, change one), each a page with its
+/// reason.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum UserFormRefusals {
+    /// Bad input: the page with the reason
+    #[response(status = 400, content_type = "text/html")]
+    BadInput(String),
+    /// Not allowed, or csrf_rejected
+    #[response(status = 403, content_type = "text/html")]
+    Forbidden(String),
+    /// No such user
+    #[response(status = 404, content_type = "text/html")]
+    NoSuchUser(String),
+    /// The name is taken
+    #[response(status = 409, content_type = "text/html")]
+    Taken(String),
+    /// Not a form
+    #[response(status = 415, content_type = "text/html")]
+    NotAForm(String),
+    /// Sign in first
+    #[response(status = 303, content_type = "text/html")]
+    SignIn(String),
+}
+
 /// The answers of an admin form post.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]

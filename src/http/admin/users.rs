@@ -127,12 +127,7 @@ async fn users_page(state: web::Data<AppState>, s: AdminSession) -> Result<HttpR
     request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 201, description = "Added: the page with the token and the password link, shown once", body = String, content_type = "text/html"),
-        (status = 400, description = "Bad input: the page with the reason", body = String, content_type = "text/html"),
-        (status = 403, description = "Not allowed, or csrf_rejected", body = String, content_type = "text/html"),
-        (status = 404, description = "No such user", body = String, content_type = "text/html"),
-        (status = 409, description = "The name is taken", body = String, content_type = "text/html"),
-        (status = 415, description = "Not a form", body = String, content_type = "text/html"),
-        (status = 303, description = "Sign in first", body = String, content_type = "text/html")
+        crate::http::openapi::UserFormRefusals
     )
 )]
 #[post("/users")]
@@ -179,12 +174,7 @@ async fn add_user(
     request_body(content = crate::http::openapi::AdminForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Changed (role, disable, enable, token, revoke-token, invite): the page saying so", body = String, content_type = "text/html"),
-        (status = 400, description = "Bad input: the page with the reason", body = String, content_type = "text/html"),
-        (status = 403, description = "Not allowed, or csrf_rejected", body = String, content_type = "text/html"),
-        (status = 404, description = "No such user", body = String, content_type = "text/html"),
-        (status = 409, description = "The name is taken", body = String, content_type = "text/html"),
-        (status = 415, description = "Not a form", body = String, content_type = "text/html"),
-        (status = 303, description = "Sign in first", body = String, content_type = "text/html")
+        crate::http::openapi::UserFormRefusals
     )
 )]
 #[post("/users/{name}/{change}")]
