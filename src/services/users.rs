@@ -96,9 +96,11 @@ fn site_words(site: &str) -> String {
     }
 }
 
+/// A name a URL path can carry: `.` and `..` would be read as path steps.
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
+        && name.chars().any(|c| c != '.')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
@@ -380,4 +382,17 @@ pub(super) async fn set_password_by_link(
 
 pub(super) fn password_hash_for_link(password: &str) -> Result<String, UserError> {
     checked_hash(password)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_name_of_dots_alone_is_refused() {
+        for bad in ["", ".", "..", "a b", "é"] {
+            assert!(!super::valid_name(bad), "{bad:?}");
+        }
+        for good in ["ann", "a.b", "ann@clinic.org", "front-desk_2"] {
+            assert!(super::valid_name(good), "{good:?}");
+        }
+    }
 }
