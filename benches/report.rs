@@ -102,6 +102,7 @@ fn response(i: u64, n: u64, rng: &mut Lcg) -> StoredResponse {
             vec![FollowUp {
                 id: uuid::Uuid::new_v7(ts),
                 source: "enrollment_followup".into(),
+                added_at: None,
                 action: Action::Task {
                     queue: "enrollment-help".into(),
                     title: "Call back to help finish portal enrollment".into(),

@@ -11,7 +11,7 @@ use crate::services::sites::SiteRegistry;
 use crate::services::users::{self, UserError};
 use crate::services::webhooks::{DeliveryWorker, RetryPolicy};
 use crate::services::Chorus;
-use crate::services::{retag, review, sites};
+use crate::services::{catch_up, retag, review, sites};
 use crate::store::{Backend, StoreConfig};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -204,6 +204,7 @@ pub fn serve(config: Config) -> Result<ExitCode, StartupError> {
         sites::reload_on_sighup(chorus.clone());
         actix_web::rt::spawn(sites::follow_reloads(chorus.clone()));
         retag::resume(chorus.clone()).await;
+        catch_up::resume(chorus.clone()).await;
         chorus.reviews.set_interval(config.review_interval);
         actix_web::rt::spawn(review::run_loop(chorus.clone()));
         if let Some(schedule) = config.backup_schedule() {

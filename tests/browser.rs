@@ -1,5 +1,5 @@
 //! The respondent pages (tests/browser/run.mjs), the admin pages (tests/browser/admin.mjs), user
-//! management (tests/browser/users.mjs) and
+//! management (tests/browser/users.mjs), re-tag and catch-up (tests/browser/retag.mjs) and
 //! the waiting-room kiosk (tests/browser/kiosk.mjs) in a real browser: headless Chromium driven by playwright-core, accessibility checked with
 //! axe-core, against the real binary on a free port with a fresh data directory.
 //!
@@ -157,6 +157,28 @@ fn user_management_works_in_a_real_browser() {
         "users.mjs",
         &[server.base.as_ref()],
         &[("CHORUS_ADMIN_PASSWORD", password)],
+    );
+    drop(server);
+}
+
+/// Re-tag and catch-up of follow-ups: the forms with and without JavaScript, the progress
+/// refreshing by itself or on reload, axe-core on each state (tests/browser/retag.mjs).
+#[test]
+fn retag_and_catch_up_work_in_a_real_browser() {
+    if skipped() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (token, password) = admin_with_password(&data);
+    let server = Server::start(&data);
+    run_script(
+        "retag.mjs",
+        &[server.base.as_ref()],
+        &[
+            ("CHORUS_ADMIN_TOKEN", &token),
+            ("CHORUS_ADMIN_PASSWORD", password),
+        ],
     );
     drop(server);
 }

@@ -38,6 +38,7 @@ fn response_with_everything() -> StoredResponse {
             FollowUp {
                 id: Uuid::now_v7(),
                 source: "rule".into(),
+                added_at: None,
                 action: Action::Task {
                     queue: "enrollment-help".into(),
                     title: "Call back".into(),
@@ -49,6 +50,7 @@ fn response_with_everything() -> StoredResponse {
             FollowUp {
                 id: Uuid::now_v7(),
                 source: "rule".into(),
+                added_at: None,
                 action: Action::Webhook {
                     target: "helpdesk".into(),
                     payload: None,

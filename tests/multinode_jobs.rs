@@ -26,6 +26,7 @@ fn store_webhooks(nodes: &Nodes, n: usize) {
             r.follow_ups = vec![chorus::domain::FollowUp {
                 id: uuid::Uuid::now_v7(),
                 source: "test_rule".into(),
+                added_at: None,
                 action: Action::Webhook {
                     target: "helpdesk".into(),
                     payload: None,

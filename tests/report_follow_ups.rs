@@ -46,6 +46,7 @@ async fn task_opened(state: &chorus::AppState, queue: &str, hours_ago: i64) -> u
     r.follow_ups = vec![FollowUp {
         id,
         source: "rules/answers.rhai".into(),
+        added_at: None,
         action: Action::Task {
             queue: queue.into(),
             title: "Call back".into(),

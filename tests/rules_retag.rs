@@ -229,6 +229,8 @@ async fn an_interrupted_re_tag_resumes_after_its_cursor() {
                 changed: 1,
                 with_errors: 0,
                 until_ms: u64::MAX / 2,
+                since_ms: None,
+                started_by: None,
                 cursor: Some(ids[0]),
                 message: None,
             },
@@ -277,6 +279,8 @@ async fn a_re_tag_another_node_holds_is_not_started_twice() {
         changed: 0,
         with_errors: 0,
         until_ms: 1,
+        since_ms: None,
+        started_by: None,
         cursor: None,
         message: None,
     };

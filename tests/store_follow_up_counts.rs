@@ -36,6 +36,7 @@ async fn task_at(state: &chorus::AppState, survey: &str, queue: &str, at: i64) -
     r.follow_ups = vec![FollowUp {
         id,
         source: "rules/answers.rhai".into(),
+        added_at: None,
         action: Action::Task {
             queue: queue.into(),
             title: "Call back".into(),

@@ -133,6 +133,8 @@ pub const ACTIONS: &[&str] = &[
     "delivery_retried",
     "site_reloaded",
     "retag_run",
+    "catch_up_started",
+    "catch_up_finished",
     "invitations_created",
     "backup",
     "restore",

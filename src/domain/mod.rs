@@ -20,9 +20,14 @@ pub mod user;
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use channel::Channel;
 pub use delivery::{AttemptRecord, Delivery, DeliveryStatus, Lease};
-pub use follow_up::{new_delivery, new_task, records_for, FollowUpRecords, TaskAction};
+pub use follow_up::{
+    missing_actions, new_delivery, new_task, place_of, records_for, records_of, FollowUpRecords,
+    TaskAction,
+};
 pub use invitation::{Invitation, InvitationProblem};
-pub use jobs::{RetagProgress, RetagStatus, ReviewRun, ReviewState};
+pub use jobs::{
+    CatchUpProgress, JobProgress, PlaceCount, RetagProgress, RetagStatus, ReviewRun, ReviewState,
+};
 pub use kiosk::Kiosk;
 pub use origin::{Origin, OriginKind};
 pub use response::{

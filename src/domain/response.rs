@@ -141,6 +141,10 @@ pub enum Action {
 pub struct FollowUp {
     pub id: Uuid,
     pub source: String,
+    /// When a catch-up added it (RFC 3339): its task opened, its webhook was sent, then.
+    /// Absent on the follow-ups of the submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_at: Option<String>,
     #[serde(flatten)]
     pub action: Action,
 }

@@ -168,9 +168,11 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::InvalidOutcome(_)
         | S::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         S::InvalidQuery { .. } | S::InvalidBody { .. } => StatusCode::BAD_REQUEST,
-        S::TransitionRefused(_) | S::AlreadyDelivered | S::RetagRunning(_) | S::UserExists(_) => {
-            StatusCode::CONFLICT
-        }
+        S::TransitionRefused(_)
+        | S::AlreadyDelivered
+        | S::RetagRunning(_)
+        | S::CatchUpRunning(_)
+        | S::UserExists(_) => StatusCode::CONFLICT,
         S::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         S::Store(_) | S::Unavailable | S::SiteUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -291,6 +293,7 @@ mod tests {
             ServiceError::TransitionRefused(s()),
             ServiceError::AlreadyDelivered,
             ServiceError::RetagRunning(s()),
+            ServiceError::CatchUpRunning(s()),
             ServiceError::RuleTestsFailed(vec![]),
             ServiceError::RuleFileNotFound(s()),
             ServiceError::IdempotencyKeyReused,

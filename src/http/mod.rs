@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod auth;
 mod body;
+mod catch_up;
 mod client_addr;
 mod common;
 mod error;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(invitations::configure)
                 .configure(kiosks::configure)
                 .configure(rules::configure)
+                .configure(catch_up::configure)
                 .configure(audit::configure)
                 .configure(users::configure),
         )

@@ -261,13 +261,15 @@ async fn dry_run(
     }))
 }
 
-/// Starts re-tagging the site's stored responses with the current tag hooks (202).
+/// Starts re-tagging the site's stored responses (those of the range, when given) with the
+/// current tag hooks (202).
 #[utoipa::path(
     tag = "rules",
-    params(crate::http::openapi::SitePath),
+    params(crate::http::openapi::SitePath, super::catch_up::RangeQuery),
     security(("token" = [])),
     responses(
         (status = 202, description = "The re-tag's progress", body = RetagProgress),
+        (status = 400, description = "invalid_query", body = crate::http::error::ErrorBody),
         (status = 409, description = "conflict: a re-tag is running", body = crate::http::error::ErrorBody),
         crate::http::openapi::TokenErrors,
         crate::http::openapi::PublicErrors
@@ -277,11 +279,14 @@ async fn dry_run(
 async fn start_retag(
     state: web::Data<AppState>,
     user: SiteUser<Admin>,
+    query: web::Query<super::catch_up::RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let range = query.range(&user.site.site)?;
     let progress = retag::start(
         state.chorus.clone(),
         Actor::User(&user.user.name),
         user.id(),
+        range,
     )
     .await?;
     Ok(HttpResponse::Accepted().json(progress))

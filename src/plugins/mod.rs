@@ -46,6 +46,18 @@ pub struct RuleOutcome {
     pub errors: Vec<RuleError>,
 }
 
+fn facts_of(response: &StoredResponse) -> ResponseFacts<'_> {
+    ResponseFacts {
+        id: response.id,
+        site: &response.site,
+        survey: &response.survey,
+        survey_version: response.survey_version,
+        group: &response.group,
+        submitted_at: &response.submitted_at,
+        answers: &response.answers,
+    }
+}
+
 /// A site's enabled plugins and rules, compiled once per (re)load (and once more by each
 /// thread that runs them, see `compiled`).
 pub struct SiteRules {
@@ -98,17 +110,14 @@ impl SiteRules {
     /// Re-runs only the `tag` hooks on a stored response (re-tagging never re-triggers
     /// follow-ups).
     pub fn retag(&self, response: &StoredResponse) -> (Vec<Tag>, Vec<RuleError>) {
-        let facts = ResponseFacts {
-            id: response.id,
-            site: &response.site,
-            survey: &response.survey,
-            survey_version: response.survey_version,
-            group: &response.group,
-            submitted_at: &response.submitted_at,
-            answers: &response.answers,
-        };
-        let outcome = self.run(&facts, false);
+        let outcome = self.run(&facts_of(response), false);
         (outcome.tags, outcome.errors)
+    }
+
+    /// Runs every hook on a stored response as if it were submitted now: what a catch-up of
+    /// follow-ups compares with the follow-ups it has.
+    pub fn rerun(&self, response: &StoredResponse) -> RuleOutcome {
+        self.run(&facts_of(response), true)
     }
 
     fn run(&self, facts: &ResponseFacts<'_>, follow_ups: bool) -> RuleOutcome {

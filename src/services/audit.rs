@@ -20,7 +20,7 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         match self {
             Actor::User(name) => (*name).to_string(),
             Actor::Cli => ACTOR_CLI.into(),
@@ -138,6 +138,18 @@ pub enum Event<'a> {
         site: &'a str,
         total: u64,
         changed: u64,
+        status: &'a str,
+    },
+    /// A catch-up of follow-ups started (`catch_up_started`) or ended (`catch_up_finished`,
+    /// done or failed): the range and the counts, never a response's content.
+    CatchUp {
+        action: &'static str,
+        site: &'a str,
+        since_ms: Option<u64>,
+        until_ms: u64,
+        total: u64,
+        tasks: u64,
+        webhooks: u64,
         status: &'a str,
     },
     InvitationsCreated {
@@ -329,6 +341,31 @@ impl Event<'_> {
                 details([
                     ("total", total.to_string()),
                     ("changed", changed.to_string()),
+                    ("status", status.to_string()),
+                ]),
+            ),
+            CatchUp {
+                action,
+                site,
+                since_ms,
+                until_ms,
+                total,
+                tasks,
+                webhooks,
+                status,
+            } => (
+                action,
+                Some(site),
+                None,
+                details([
+                    (
+                        "since_ms",
+                        since_ms.map_or_else(|| "-".to_string(), |s| s.to_string()),
+                    ),
+                    ("until_ms", until_ms.to_string()),
+                    ("total", total.to_string()),
+                    ("tasks", tasks.to_string()),
+                    ("webhooks", webhooks.to_string()),
                     ("status", status.to_string()),
                 ]),
             ),

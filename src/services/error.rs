@@ -56,6 +56,10 @@ pub enum ServiceError {
     AlreadyDelivered,
     #[error("a re-tag of \"{0}\" is already running; GET this path for its progress")]
     RetagRunning(String),
+    #[error(
+        "a catch-up of follow-ups of \"{0}\" is already running; GET this path for its progress"
+    )]
+    CatchUpRunning(String),
     /// The idempotency key (or submission id) was used for another request; nothing of that
     /// request is told.
     #[error("this idempotency key was already used for a different request; send a new key")]
@@ -108,7 +112,8 @@ impl ServiceError {
             // One public code for every refused change of state, as before these were apart.
             ServiceError::TransitionRefused(_)
             | ServiceError::AlreadyDelivered
-            | ServiceError::RetagRunning(_) => "conflict",
+            | ServiceError::RetagRunning(_)
+            | ServiceError::CatchUpRunning(_) => "conflict",
             ServiceError::IdempotencyKeyReused => "idempotency_key_reused",
             ServiceError::InvitationUnknown => "invitation_unknown",
             ServiceError::InvitationUsed => "invitation_used",

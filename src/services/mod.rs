@@ -5,6 +5,7 @@
 pub mod address_policy;
 pub mod audit;
 pub mod backups;
+pub mod catch_up;
 pub mod csv_cell;
 mod error;
 pub mod evaluate;

@@ -1,5 +1,6 @@
-//! Re-tagging: re-runs a site's current `tag` hooks over its stored responses, in the
-//! background, so that a new or fixed rule also applies to past data.
+//! Re-tagging: re-runs a site's current `tag` hooks over its stored responses (all, or those
+//! of a chosen range), in the background, so that a new or fixed rule also applies to past
+//! data.
 //!
 //! The run is a job in the store, held by this node under a lease that each saved batch
 //! extends: a second start is refused while the lease is live, and a run whose node stopped is
@@ -28,25 +29,81 @@ fn lease(chorus: &Chorus) -> Lease {
     }
 }
 
-/// Starts re-tagging a site (or takes over an interrupted run). Refused while one is running.
-/// The start and the end of a run are audited.
+/// A chosen range of stored responses by submission time (milliseconds since the epoch,
+/// `since_ms` inclusive, `until_ms` exclusive); `None` is open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Range {
+    pub since_ms: Option<u64>,
+    pub until_ms: Option<u64>,
+}
+
+impl Range {
+    /// `since` and `until` as a form or a query gives them (RFC 3339 or YYYY-MM-DD; empty is
+    /// open): `invalid_query` for a time that is neither, or an end not after the start.
+    pub fn parse(
+        site: &crate::survey::Site,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<Range, ServiceError> {
+        let f = super::reports::ReportFilter::parse(site, None, since, until)?;
+        Ok(Range {
+            since_ms: f.since_ms,
+            until_ms: f.until_ms,
+        })
+    }
+
+    /// The end of a run starting now: the chosen end, never after the next millisecond
+    /// (responses from then on get the current rules at submission).
+    pub fn end_at_start(&self) -> u64 {
+        let next = crate::domain::time::ms_of_id(Uuid::now_v7()) + 1;
+        self.until_ms.map_or(next, |u| u.min(next))
+    }
+
+    /// Stored responses of the site in the range, up to `until_ms` (`end_at_start`).
+    pub async fn count(
+        &self,
+        chorus: &Chorus,
+        site: &str,
+        until_ms: u64,
+    ) -> Result<u64, ServiceError> {
+        if *self == Range::default() {
+            // Every response: the store's own count, without reading today's responses.
+            return Ok(chorus.store.count_responses(site).await?);
+        }
+        let rows = chorus
+            .store
+            .report_counts(&crate::store::CountQuery {
+                site: site.to_string(),
+                since_ms: self.since_ms,
+                until_ms: Some(until_ms),
+                ..Default::default()
+            })
+            .await?;
+        Ok(rows.iter().map(|r| r.counts.respondents).sum())
+    }
+}
+
+/// Starts re-tagging a site's responses of `range` (or takes over an interrupted run).
+/// Refused while one is running. The start and the end of a run are audited.
 pub async fn start(
     chorus: Arc<Chorus>,
     actor: Actor<'_>,
     site: &str,
+    range: Range,
 ) -> Result<RetagProgress, ServiceError> {
     chorus.site(site)?;
-    let start = Uuid::now_v7();
+    let until_ms = range.end_at_start();
     let fresh = RetagProgress {
         status: RetagStatus::Running,
         started_at: now_rfc3339(),
+        started_by: Some(actor.name()),
         finished_at: None,
-        total: chorus.store.count_responses(site).await?,
+        total: range.count(&chorus, site, until_ms).await?,
         done: 0,
         changed: 0,
         with_errors: 0,
-        // Responses from the next millisecond on are tagged by the current rules already.
-        until_ms: crate::domain::time::ms_of_id(start) + 1,
+        until_ms,
+        since_ms: range.since_ms,
         cursor: None,
         message: None,
     };
@@ -87,7 +144,8 @@ pub async fn resume(chorus: Arc<Chorus>) {
     };
     for site in sites {
         tracing::info!(site = %site, "resuming an interrupted re-tag");
-        if let Err(e) = start(Arc::clone(&chorus), Actor::System, &site).await {
+        let range = Range::default();
+        if let Err(e) = start(Arc::clone(&chorus), Actor::System, &site, range).await {
             tracing::error!(site = %site, error = %e, "cannot resume the re-tag");
         }
     }
@@ -107,6 +165,7 @@ async fn run(chorus: &Chorus, site: &str) -> Result<(), ServiceError> {
             .store
             .list_responses(&ResponseQuery {
                 site: site.to_string(),
+                since_ms: progress.since_ms,
                 until_ms: Some(progress.until_ms),
                 after: progress.cursor,
                 limit: BATCH,

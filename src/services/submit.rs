@@ -139,6 +139,7 @@ fn build_record(
         .map(|(source, action)| FollowUp {
             id: Uuid::now_v7(),
             source,
+            added_at: None,
             action,
         })
         .collect();

@@ -20,9 +20,9 @@ pub use error::{Damage, StoreError};
 pub use query::*;
 
 use crate::domain::{
-    AttemptRecord, AuditEntry, Delivery, FollowUpRecords, Invitation, Kiosk, Lease, LoginFailures,
-    NewAuditEntry, PasswordLink, RetagProgress, ReviewState, RuleErrorEntry, RuleVersion, Session,
-    StatusChange, StoredResponse, Task, TaskStatus, User,
+    AttemptRecord, AuditEntry, CatchUpProgress, Delivery, FollowUp, FollowUpRecords, Invitation,
+    Kiosk, Lease, LoginFailures, NewAuditEntry, PasswordLink, RetagProgress, ReviewState,
+    RuleErrorEntry, RuleVersion, Session, StatusChange, StoredResponse, Task, TaskStatus, User,
 };
 use async_trait::async_trait;
 use std::path::PathBuf;
@@ -46,6 +46,19 @@ pub trait ResponseStore: Send + Sync {
     /// Replaces a stored response's tags and rule errors (re-tagging); its rule-error entry and
     /// report counts follow. False when it does not exist or nothing changed.
     async fn update_tags(&self, update: &TagUpdate) -> Result<bool, StoreError>;
+    /// Adds follow-ups to a stored response (a catch-up): of `candidates`, those whose actions
+    /// the response lacks (`domain::missing_actions` against its follow-ups as stored at that
+    /// moment) are appended to its follow-ups and their tasks and deliveries stored, as one
+    /// step against every other writer of that response on every node, so two calls racing
+    /// with the same candidates add each action once. Returns the follow-ups added (none when
+    /// the response has them all, or does not exist).
+    async fn add_follow_ups(
+        &self,
+        site: &str,
+        survey: &str,
+        id: Uuid,
+        candidates: &[FollowUp],
+    ) -> Result<Vec<FollowUp>, StoreError>;
 }
 
 #[async_trait]
@@ -245,6 +258,24 @@ pub trait JobStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Sites whose re-tag is marked running with a lease that expired at `now_ms`.
     async fn interrupted_retags(&self, now_ms: i64) -> Result<Vec<String>, StoreError>;
+
+    /// The site's catch-up of follow-ups, with the same lease rules as its re-tag (the two
+    /// are separate jobs).
+    async fn catch_up_progress(&self, site: &str) -> Result<Option<CatchUpProgress>, StoreError>;
+    async fn start_catch_up(
+        &self,
+        site: &str,
+        lease: &Lease,
+        now_ms: i64,
+        fresh: &CatchUpProgress,
+    ) -> Result<CatchUpProgress, StoreError>;
+    async fn save_catch_up(
+        &self,
+        site: &str,
+        lease: &Lease,
+        progress: &CatchUpProgress,
+    ) -> Result<(), StoreError>;
+    async fn interrupted_catch_ups(&self, now_ms: i64) -> Result<Vec<String>, StoreError>;
 
     async fn review_state(&self, site: &str) -> Result<Option<ReviewState>, StoreError>;
     /// Takes the site's review for `lease.node`; false while another node's lease is live.

@@ -245,6 +245,7 @@ pub async fn store_with_follow_ups(
             .map(|action| chorus::domain::FollowUp {
                 id: uuid::Uuid::now_v7(),
                 source: "enrollment_followup".into(),
+                added_at: None,
                 action,
             })
             .collect(),

@@ -42,6 +42,7 @@ pub async fn store_with_actions(
         .map(|action| FollowUp {
             id: Uuid::now_v7(),
             source: "test_rule".into(),
+            added_at: None,
             action,
         })
         .collect();

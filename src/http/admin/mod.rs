@@ -5,6 +5,7 @@
 //! the session's CSRF token.
 
 mod audit;
+mod catch_up;
 mod dashboard;
 mod dashboard_view;
 mod extract;
@@ -12,6 +13,7 @@ mod followups;
 mod kiosks;
 mod login;
 mod responses;
+mod retag;
 mod rule_editor;
 mod rules;
 mod users;
@@ -37,6 +39,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(followups::configure)
             .configure(rules::configure)
             .configure(rule_editor::configure)
+            .configure(retag::configure)
+            .configure(catch_up::configure)
             .configure(kiosks::configure)
             .configure(users::configure),
     );

@@ -3,8 +3,10 @@
 //! with their rule-error entry and report counts.
 
 use super::counts::{min_id, CountDelta};
+use super::insert::put_derived;
+use super::rows::{DeliveryColumns, Put, TaskColumns};
 use super::{rows, with_retries, Failure, PgStore};
-use crate::domain::{RuleErrorEntry, StoredResponse};
+use crate::domain::{missing_actions, records_of, FollowUp, RuleErrorEntry, StoredResponse};
 use crate::store::{
     Inserted, NewResponse, Page, ResponseQuery, ResponseStore, StoreError, TagUpdate,
 };
@@ -105,6 +107,71 @@ impl ResponseStore for PgStore {
         })
         .await
     }
+
+    async fn add_follow_ups(
+        &self,
+        site: &str,
+        survey: &str,
+        id: Uuid,
+        candidates: &[FollowUp],
+    ) -> Result<Vec<FollowUp>, StoreError> {
+        let (site, survey, candidates) =
+            (site.to_string(), survey.to_string(), candidates.to_vec());
+        self.run(|db| async move {
+            with_retries(|| async {
+                let mut c = db.client().await?;
+                let tx = c.transaction().await?;
+                let added = add_follow_ups(&tx, &site, &survey, id, &candidates).await?;
+                tx.commit().await?;
+                Ok::<_, Failure>(added)
+            })
+            .await
+        })
+        .await
+    }
+}
+
+/// Appends the follow-ups a response lacks, under the lock of its row: a second writer (any
+/// node) waits for this transaction and then decides on the record as this one left it.
+async fn add_follow_ups(
+    tx: &impl GenericClient,
+    site: &str,
+    survey: &str,
+    id: Uuid,
+    candidates: &[FollowUp],
+) -> Result<Vec<FollowUp>, Failure> {
+    let st = tx
+        .prepare_cached(
+            "SELECT record FROM responses WHERE site = $1 AND id = $2 AND survey = $3 FOR UPDATE",
+        )
+        .await?;
+    let Some(row) = tx.query_opt(&st, &[&site, &id, &survey]).await? else {
+        return Ok(Vec::new());
+    };
+    let mut r: StoredResponse = rows::json(&row, "record")?;
+    let added: Vec<FollowUp> = missing_actions(&r.follow_ups, candidates)
+        .into_iter()
+        .cloned()
+        .collect();
+    if added.is_empty() {
+        return Ok(added);
+    }
+    r.follow_ups.extend(added.iter().cloned());
+    let st = tx
+        .prepare_cached("UPDATE responses SET record = $3 WHERE site = $1 AND id = $2")
+        .await?;
+    tx.execute(&st, &[&site, &id, &Json(&r)]).await?;
+    let records = records_of(&r, &added);
+    put_derived(
+        tx,
+        &TaskColumns::of(records.tasks.iter()),
+        &DeliveryColumns::of(records.deliveries.iter()),
+        &[],
+        &[],
+        Put::Missing,
+    )
+    .await?;
+    Ok(added)
 }
 
 /// Replaces a response's tags and rule errors, its rule-error entry and its counts.

@@ -1,13 +1,14 @@
-//! The rule-error index, and the per-site jobs (re-tag, review) with their leases.
+//! The rule-error index, and the per-site jobs (re-tag, catch-up, review) with their leases.
 //!
-//! Trees: `rule_errors` (`site 0 id` → entry), `jobs` (`retag/site` or `review/site` → the
-//! job's record with its lease). A lease changes by compare-and-swap of the job's record, so
-//! two nodes can never both hold one.
+//! Trees: `rule_errors` (`site 0 id` → entry), `jobs` (`retag/site`, `catch_up/site` or
+//! `review/site` → the job's record with its lease). A lease changes by compare-and-swap of the
+//! job's record, so two nodes can never both hold one.
 
 use super::keys;
 use super::{decode, encode, Db, SledStore};
 use crate::domain::{
-    FollowUpRecords, Lease, RetagProgress, RetagStatus, ReviewState, RuleErrorEntry,
+    CatchUpProgress, FollowUpRecords, JobProgress, Lease, RetagProgress, ReviewState,
+    RuleErrorEntry,
 };
 use crate::store::{JobStore, Page, RuleErrorStore, StoreError};
 use async_trait::async_trait;
@@ -30,6 +31,10 @@ pub(super) fn retag_key(site: &str) -> Vec<u8> {
 
 pub(super) fn review_key(site: &str) -> Vec<u8> {
     format!("review/{site}").into_bytes()
+}
+
+fn catch_up_key(site: &str) -> Vec<u8> {
+    format!("catch_up/{site}").into_bytes()
 }
 
 fn live(lease: &Option<Lease>, now_ms: i64) -> bool {
@@ -66,6 +71,74 @@ impl Db {
             }
         }
         Ok(released)
+    }
+
+    /// Takes a job for `lease.node`: `fresh` when none runs, the running one when its lease
+    /// expired, `LeaseHeld` while it is live.
+    fn start_job<T>(
+        &self,
+        key: &[u8],
+        lease: &Lease,
+        now_ms: i64,
+        fresh: &T,
+    ) -> Result<T, StoreError>
+    where
+        T: JobProgress + Serialize + DeserializeOwned + Clone,
+    {
+        let job = self.change_job::<T>(key, &|current| {
+            let state = match current {
+                Some(j) if j.state.is_running() => {
+                    if live(&j.lease, now_ms) {
+                        return Err(StoreError::LeaseHeld);
+                    }
+                    j.state
+                }
+                _ => fresh.clone(),
+            };
+            Ok(Job {
+                state,
+                lease: Some(lease.clone()),
+            })
+        })?;
+        Ok(job.state)
+    }
+
+    /// Saves the progress of a job `lease.node` holds; a finished one ends the lease.
+    fn save_job<T>(&self, key: &[u8], lease: &Lease, progress: &T) -> Result<(), StoreError>
+    where
+        T: JobProgress + Serialize + DeserializeOwned + Clone,
+    {
+        self.change_job::<T>(key, &|current| {
+            let held = current
+                .as_ref()
+                .and_then(|j| j.lease.as_ref())
+                .is_some_and(|l| l.node == lease.node);
+            if !held {
+                return Err(StoreError::LeaseLost);
+            }
+            Ok(Job {
+                state: progress.clone(),
+                lease: progress.is_running().then(|| lease.clone()),
+            })
+        })?;
+        Ok(())
+    }
+
+    /// Sites whose job of `kind` runs with a lease that expired at `now_ms`.
+    fn interrupted_jobs<T>(&self, kind: &str, now_ms: i64) -> Result<Vec<String>, StoreError>
+    where
+        T: JobProgress + DeserializeOwned,
+    {
+        let prefix = format!("{kind}/");
+        let mut sites = Vec::new();
+        for kv in self.jobs.scan_prefix(prefix.as_bytes()) {
+            let (k, v) = kv?;
+            let job: Job<T> = decode(&v)?;
+            if job.state.is_running() && !live(&job.lease, now_ms) {
+                sites.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+            }
+        }
+        Ok(sites)
     }
 
     pub(super) fn put_rule_error(
@@ -150,25 +223,8 @@ impl JobStore for SledStore {
         fresh: &RetagProgress,
     ) -> Result<RetagProgress, StoreError> {
         let (key, lease, fresh) = (retag_key(site), lease.clone(), fresh.clone());
-        self.write(move |db| {
-            let job = db.change_job::<RetagProgress>(&key, &|current| {
-                let state = match current {
-                    Some(j) if j.state.status == RetagStatus::Running => {
-                        if live(&j.lease, now_ms) {
-                            return Err(StoreError::LeaseHeld);
-                        }
-                        j.state
-                    }
-                    _ => fresh.clone(),
-                };
-                Ok(Job {
-                    state,
-                    lease: Some(lease.clone()),
-                })
-            })?;
-            Ok(job.state)
-        })
-        .await
+        self.write(move |db| db.start_job(&key, &lease, now_ms, &fresh))
+            .await
     }
 
     async fn save_retag(
@@ -178,38 +234,51 @@ impl JobStore for SledStore {
         progress: &RetagProgress,
     ) -> Result<(), StoreError> {
         let (key, lease, progress) = (retag_key(site), lease.clone(), progress.clone());
-        self.write(move |db| {
-            db.change_job::<RetagProgress>(&key, &|current| {
-                let held = current
-                    .as_ref()
-                    .and_then(|j| j.lease.as_ref())
-                    .is_some_and(|l| l.node == lease.node);
-                if !held {
-                    return Err(StoreError::LeaseLost);
-                }
-                Ok(Job {
-                    state: progress.clone(),
-                    lease: (progress.status == RetagStatus::Running).then(|| lease.clone()),
-                })
-            })?;
-            Ok(())
+        self.write(move |db| db.save_job(&key, &lease, &progress))
+            .await
+    }
+
+    async fn interrupted_retags(&self, now_ms: i64) -> Result<Vec<String>, StoreError> {
+        self.read(move |db| db.interrupted_jobs::<RetagProgress>("retag", now_ms))
+            .await
+    }
+
+    async fn catch_up_progress(&self, site: &str) -> Result<Option<CatchUpProgress>, StoreError> {
+        let key = catch_up_key(site);
+        self.read(move |db| {
+            Ok(db
+                .get::<Job<CatchUpProgress>>(&db.jobs, &key)?
+                .map(|j| j.state))
         })
         .await
     }
 
-    async fn interrupted_retags(&self, now_ms: i64) -> Result<Vec<String>, StoreError> {
-        self.read(move |db| {
-            let mut sites = Vec::new();
-            for kv in db.jobs.scan_prefix(b"retag/") {
-                let (k, v) = kv?;
-                let job: Job<RetagProgress> = decode(&v)?;
-                if job.state.status == RetagStatus::Running && !live(&job.lease, now_ms) {
-                    sites.push(String::from_utf8_lossy(&k[b"retag/".len()..]).into_owned());
-                }
-            }
-            Ok(sites)
-        })
-        .await
+    async fn start_catch_up(
+        &self,
+        site: &str,
+        lease: &Lease,
+        now_ms: i64,
+        fresh: &CatchUpProgress,
+    ) -> Result<CatchUpProgress, StoreError> {
+        let (key, lease, fresh) = (catch_up_key(site), lease.clone(), fresh.clone());
+        self.write(move |db| db.start_job(&key, &lease, now_ms, &fresh))
+            .await
+    }
+
+    async fn save_catch_up(
+        &self,
+        site: &str,
+        lease: &Lease,
+        progress: &CatchUpProgress,
+    ) -> Result<(), StoreError> {
+        let (key, lease, progress) = (catch_up_key(site), lease.clone(), progress.clone());
+        self.write(move |db| db.save_job(&key, &lease, &progress))
+            .await
+    }
+
+    async fn interrupted_catch_ups(&self, now_ms: i64) -> Result<Vec<String>, StoreError> {
+        self.read(move |db| db.interrupted_jobs::<CatchUpProgress>("catch_up", now_ms))
+            .await
     }
 
     async fn review_state(&self, site: &str) -> Result<Option<ReviewState>, StoreError> {

@@ -201,6 +201,7 @@ pub(super) mod tests {
         let follow_up = |action| FollowUp {
             id: Uuid::now_v7(),
             source: "rule".into(),
+            added_at: None,
             action,
         };
         let id = Uuid::now_v7();
@@ -316,6 +317,8 @@ pub(super) mod tests {
                 changed: 0,
                 with_errors: 0,
                 until_ms: 1,
+                since_ms: None,
+                started_by: None,
                 cursor: None,
                 message: None,
             };

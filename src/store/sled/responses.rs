@@ -6,7 +6,10 @@ use super::keys;
 use super::merge::{Merge, Scan};
 use super::{decode, encode, Db, SledStore};
 use crate::domain::time::DAY_MS;
-use crate::domain::{Invitation, InvitationProblem, RuleErrorEntry, StoredResponse};
+use crate::domain::{
+    missing_actions, records_of, FollowUp, Invitation, InvitationProblem, RuleErrorEntry,
+    StoredResponse,
+};
 use crate::store::{
     IdempotencyRecord, Inserted, NewResponse, Page, ResponseQuery, ResponseStore, StoreError,
     TagUpdate,
@@ -287,6 +290,56 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Appends the follow-ups a response lacks by compare-and-swap of its record (a racing
+    /// writer makes it read the record again and decide again), then writes the tasks and
+    /// deliveries of every follow-up a catch-up added that are not stored yet: a crash between
+    /// the record and them is repaired when the resumed run comes to the response again.
+    fn add_follow_ups(
+        &self,
+        site: &str,
+        survey: &str,
+        id: Uuid,
+        candidates: &[FollowUp],
+    ) -> Result<Vec<FollowUp>, StoreError> {
+        let key = keys::response_key(site, survey, id);
+        let (r, added) = loop {
+            let Some(old) = self.responses.get(&key)? else {
+                return Ok(Vec::new());
+            };
+            let mut r: StoredResponse = decode(&old)?;
+            let added: Vec<FollowUp> = missing_actions(&r.follow_ups, candidates)
+                .into_iter()
+                .cloned()
+                .collect();
+            if added.is_empty() {
+                break (r, added);
+            }
+            r.follow_ups.extend(added.iter().cloned());
+            let swapped = self
+                .responses
+                .compare_and_swap(&key, Some(old), Some(encode(&r)?))?;
+            if swapped.is_ok() {
+                break (r, added);
+            }
+        };
+        let caught_up: Vec<FollowUp> = r
+            .follow_ups
+            .iter()
+            .filter(|f| f.added_at.is_some())
+            .cloned()
+            .collect();
+        let records = records_of(&r, &caught_up);
+        for t in &records.tasks {
+            self.put_task(t, true)?;
+        }
+        for d in &records.deliveries {
+            self.put_delivery(d, true)?;
+        }
+        Ok(added)
+    }
+}
+
 /// The time spans of a query to read, per survey: the whole query window, or with `days`
 /// (the days that have a tag) only the runs of those days inside it.
 fn spans(q: &ResponseQuery, days: Option<Vec<u64>>) -> Vec<(Option<u64>, Option<u64>)> {
@@ -361,6 +414,19 @@ impl ResponseStore for SledStore {
     async fn update_tags(&self, update: &TagUpdate) -> Result<bool, StoreError> {
         let u = update.clone();
         self.write(move |db| db.update_tags(&u)).await
+    }
+
+    async fn add_follow_ups(
+        &self,
+        site: &str,
+        survey: &str,
+        id: Uuid,
+        candidates: &[FollowUp],
+    ) -> Result<Vec<FollowUp>, StoreError> {
+        let (site, survey, candidates) =
+            (site.to_string(), survey.to_string(), candidates.to_vec());
+        self.write(move |db| db.add_follow_ups(&site, &survey, id, &candidates))
+            .await
     }
 }
 
