@@ -10,31 +10,20 @@
 //! here; webhooks go to the outbox like those of a submission (signed, retried).
 
 use super::audit::{self, Actor, Event};
-use super::retag::Range;
+use super::retag::{interrupted, lease, Range};
 use super::{Chorus, ServiceError};
 use crate::domain::jobs::add_place_count;
 use crate::domain::time::{now_ms, now_rfc3339};
 use crate::domain::{
-    missing_actions, place_of, CatchUpProgress, FollowUp, Lease, PlaceCount, RetagStatus,
-    StoredResponse,
+    missing_actions, place_of, CatchUpProgress, FollowUp, PlaceCount, RetagStatus, StoredResponse,
 };
 use crate::store::{ResponseQuery, StoreError};
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Duration;
 use uuid::Uuid;
 
 /// Responses looked at between two progress saves.
 const BATCH: usize = 100;
-/// How long a run stays this node's without a saved batch.
-const LEASE: Duration = Duration::from_secs(120);
-
-fn lease(chorus: &Chorus) -> Lease {
-    Lease {
-        node: chorus.node.clone(),
-        until_ms: now_ms() + LEASE.as_millis() as i64,
-    }
-}
 
 /// One action a response would get.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -285,18 +274,10 @@ pub async fn start(
 
 /// Takes over every catch-up a stopped process left running (called once by `chorus serve`).
 pub async fn resume(chorus: Arc<Chorus>) {
-    let sites = match chorus.store.interrupted_catch_ups(now_ms()).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read catch-up progress");
-            return;
-        }
-    };
-    for site in sites {
-        tracing::info!(site = %site, "resuming an interrupted catch-up");
-        let range = Range::default();
-        if let Err(e) = start(Arc::clone(&chorus), Actor::System, &site, range).await {
-            tracing::error!(site = %site, error = %e, "cannot resume the catch-up");
+    let found = chorus.store.interrupted_catch_ups(now_ms()).await;
+    for site in interrupted("catch-up", found) {
+        if let Err(e) = start(Arc::clone(&chorus), Actor::System, &site, Range::default()).await {
+            tracing::error!(site = %site, error = %e, "cannot resume the job");
         }
     }
 }

@@ -22,7 +22,8 @@ const BATCH: usize = 100;
 /// How long a run stays this node's without a saved batch.
 const LEASE: Duration = Duration::from_secs(120);
 
-fn lease(chorus: &Chorus) -> Lease {
+/// This node's lease on a job, for `LEASE` from now.
+pub(super) fn lease(chorus: &Chorus) -> Lease {
     Lease {
         node: chorus.node.clone(),
         until_ms: now_ms() + LEASE.as_millis() as i64,
@@ -135,20 +136,25 @@ pub async fn start(
 
 /// Takes over every re-tag a stopped process left running (called once by `chorus serve`).
 pub async fn resume(chorus: Arc<Chorus>) {
-    let sites = match chorus.store.interrupted_retags(now_ms()).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read re-tag progress");
-            return;
-        }
-    };
-    for site in sites {
-        tracing::info!(site = %site, "resuming an interrupted re-tag");
-        let range = Range::default();
-        if let Err(e) = start(Arc::clone(&chorus), Actor::System, &site, range).await {
-            tracing::error!(site = %site, error = %e, "cannot resume the re-tag");
+    let found = chorus.store.interrupted_retags(now_ms()).await;
+    for site in interrupted("re-tag", found) {
+        if let Err(e) = start(Arc::clone(&chorus), Actor::System, &site, Range::default()).await {
+            tracing::error!(site = %site, error = %e, "cannot resume the job");
         }
     }
+}
+
+/// The sites whose job of `what` a stopped process left running, each logged; none (and the
+/// error logged) when the store cannot say.
+pub(super) fn interrupted(what: &str, found: Result<Vec<String>, StoreError>) -> Vec<String> {
+    let sites = found.unwrap_or_else(|e| {
+        tracing::error!(job = what, error = %e, "cannot read the progress of interrupted jobs");
+        Vec::new()
+    });
+    for site in &sites {
+        tracing::info!(site = %site, job = what, "resuming an interrupted job");
+    }
+    sites
 }
 
 async fn run(chorus: &Chorus, site: &str) -> Result<(), ServiceError> {
