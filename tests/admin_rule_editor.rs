@@ -12,7 +12,7 @@ use actix_web::test;
 use admin_support::*;
 use chorus::create_app;
 use chorus::domain::Role;
-use rules_common::{config_for, demo_copy, submit};
+use rules_common::{config_for, demo_copy, rules_in_store, submit};
 use serde_json::json;
 
 const EDITOR: &str = "/admin/sites/demo-clinic/rules/files/parking.rhai";
@@ -29,6 +29,7 @@ fn wants_a_call() -> serde_json::Value {
 async fn check_apply_and_restore_a_rule_from_the_browser() {
     let dir = tempfile::tempdir().unwrap();
     let root = demo_copy(dir.path());
+    rules_in_store(&root);
     let rule = root.join("sites/demo-clinic/rules/parking.rhai");
     let original = std::fs::read_to_string(&rule).unwrap();
     let t = common::state_with(|data| config_for(&root, data)).await;
@@ -47,7 +48,7 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
     );
     assert!(page.contains("const DESK_KEYWORDS = keyword_set(["));
     assert!(page.contains("<li>1</li>"));
-    assert!(page.contains("No version applied from here yet"));
+    assert!(page.contains("No version kept yet"));
     let csrf = csrf_of(&page);
     let check_url = format!("{EDITOR}/check");
     let apply_url = format!("{EDITOR}/apply");
@@ -263,6 +264,7 @@ async fn only_site_admins_with_the_form_token_reach_the_editor() {
 async fn a_new_rule_file_is_written_checked_and_applied_from_the_browser() {
     let dir = tempfile::tempdir().unwrap();
     let root = demo_copy(dir.path());
+    rules_in_store(&root);
     let t = common::state_with(|data| config_for(&root, data)).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     add_person(&t.state, "ada", "demo-clinic", Role::Admin).await;

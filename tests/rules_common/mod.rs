@@ -99,6 +99,14 @@ pub fn demo_copy(dir: &Path) -> PathBuf {
     root
 }
 
+/// Makes the demo site of a `demo_copy` keep its rules in the store (`rules_source =
+/// "store"`, before the first table of its site.toml).
+pub fn rules_in_store(root: &Path) {
+    let file = root.join("sites/demo-clinic/site.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("rules_source = \"store\"\n{text}")).unwrap();
+}
+
 /// `chorus check` (the real binary) on `root/sites` and `root/plugins`.
 pub fn chorus_check(root: &Path) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_chorus"))
