@@ -6,6 +6,8 @@
 # the site report (GET /api/v1/sites/demo-clinic/report) answered 200, with its respondents.
 # The filled directory (STARTUP_DATA, default /tmp/chorus-startup-COUNT; 3.5 GB for 1,000,000)
 # is removed at the end unless STARTUP_KEEP=1 keeps it for the next run (the disk is shared).
+# STARTUP_COLD=1 empties the kernel's page cache before each start (needs root), so that the
+# store is read from disk as after a reboot.
 # Usage: bench/startup.sh [count] [rounds]
 # (needs wrk; CHORUS_BIN=a built binary skips the build)
 set -euo pipefail
@@ -51,6 +53,7 @@ echo "store: $(cat "$data/.filled") responses, $(du -sh "$data" | cut -f1) in $d
 token=$(cat "$data/initial-admin-token")
 ms() { date +%s%3N; }
 for r in $(seq "$rounds"); do
+  [ "${STARTUP_COLD:-}" = 1 ] && sync && echo 3 > /proc/sys/vm/drop_caches
   t0=$(ms); start
   until curl -sf "$base/healthz" >/dev/null; do sleep 0.01; done
   t1=$(ms)
