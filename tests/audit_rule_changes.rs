@@ -15,11 +15,9 @@ use admin_support::*;
 use chorus::create_app;
 use chorus::domain::{AuditEntry, Role};
 use chorus::store::AuditQuery;
-use rules_common::{call, config_for, demo_copy, rules_in_store};
+use rules_common::{call, config_for, demo_copy, rules_in_store, PARKING_TITLE};
 
 const EDITOR: &str = "/admin/sites/demo-clinic/rules/files/parking.rhai";
-const OLD_TITLE: &str =
-    "Offer portal sign-up by phone: the patient could not get to the enrollment desk";
 
 async fn last(state: &chorus::AppState, action: &str) -> AuditEntry {
     let q = AuditQuery {
@@ -63,7 +61,7 @@ async fn applies_restores_deletions_and_anyway_are_audited() {
     let csrf = csrf_of(&page);
     let apply = format!("{EDITOR}/apply");
 
-    let better = original.replace(OLD_TITLE, "Call back");
+    let better = original.replace(PARKING_TITLE, "Call back");
     let form = [
         ("csrf", csrf.as_str()),
         ("text", better.as_str()),

@@ -8,13 +8,9 @@ mod rules_common;
 
 use common::nodes::{client, within, Nodes};
 use common::nodes_signin::{csrf_of, sign_in};
-use rules_common::{copy_dir, rules_in_store};
+use rules_common::{copy_dir, rules_in_store, PARKING_TITLE, SHORTER_TITLE};
 use std::path::Path;
 use std::time::Duration;
-
-const OLD_TITLE: &str =
-    "Offer portal sign-up by phone: the patient could not get to the enrollment desk";
-const NEW_TITLE: &str = "Call to sign up by phone: could not reach the desk";
 
 /// A deployment folder with the demo site (rules in the store) under `dir`.
 fn deployment(dir: &Path) -> std::path::PathBuf {
@@ -58,7 +54,7 @@ fn an_applied_or_pushed_rule_runs_on_every_node_within_5_s() {
     let node_c = nodes.node_on("c", &own, &[]);
     let c = client();
     let (a, b, cc) = (&nodes.a().base, &nodes.b().base, &node_c.base);
-    assert_eq!(task_title(&c, cc), OLD_TITLE);
+    assert_eq!(task_title(&c, cc), PARKING_TITLE);
 
     // Applied in A's editor: check, diff, confirm.
     let session = sign_in(&nodes, a, "ada");
@@ -66,7 +62,7 @@ fn an_applied_or_pushed_rule_runs_on_every_node_within_5_s() {
     let page = c.get(&editor).header("Cookie", &session).send().unwrap();
     let csrf = csrf_of(&page.text().unwrap());
     let original = std::fs::read_to_string(own.join("demo-clinic/rules/parking.rhai")).unwrap();
-    let better = original.replace(OLD_TITLE, NEW_TITLE);
+    let better = original.replace(PARKING_TITLE, SHORTER_TITLE);
     let res = c
         .post(format!("{editor}/apply"))
         .header("Cookie", &session)
@@ -79,7 +75,7 @@ fn an_applied_or_pushed_rule_runs_on_every_node_within_5_s() {
         .send()
         .unwrap();
     assert_eq!(res.status(), 303, "{:?}", res.text());
-    assert_eq!(task_title(&c, a), NEW_TITLE);
+    assert_eq!(task_title(&c, a), SHORTER_TITLE);
     let c_file = own.join("demo-clinic/rules/parking.rhai");
     let took = within(
         Duration::from_secs(5),
@@ -89,10 +85,10 @@ fn an_applied_or_pushed_rule_runs_on_every_node_within_5_s() {
     within(
         Duration::from_secs(5) - took,
         "C runs the applied version",
-        || task_title(&c, cc) == NEW_TITLE,
+        || task_title(&c, cc) == SHORTER_TITLE,
     );
     within(Duration::from_secs(5), "B runs the applied version", || {
-        task_title(&c, b) == NEW_TITLE
+        task_title(&c, b) == SHORTER_TITLE
     });
     eprintln!("C had the applied version after {took:?}");
 
@@ -119,13 +115,13 @@ fn an_applied_or_pushed_rule_runs_on_every_node_within_5_s() {
         String::from_utf8_lossy(&out.stderr)
     );
     let took = within(Duration::from_secs(5), "C runs the pushed version", || {
-        task_title(&c, cc) == OLD_TITLE
+        task_title(&c, cc) == PARKING_TITLE
     });
     for base in [a, b] {
         within(
             Duration::from_secs(5),
             "A and B run the pushed version",
-            || task_title(&c, base) == OLD_TITLE,
+            || task_title(&c, base) == PARKING_TITLE,
         );
     }
     eprintln!("C ran the pushed version after {took:?}");

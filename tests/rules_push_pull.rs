@@ -7,13 +7,10 @@ mod common;
 mod rules_common;
 
 use common::server::{run_with_sites, Server};
-use rules_common::{copy_dir, demo_copy, rules_in_store};
+use rules_common::{copy_dir, demo_copy, rules_in_store, PARKING_TITLE, SHORTER_TITLE};
 use std::path::Path;
 use std::process::Output;
 
-const OLD_TITLE: &str =
-    "Offer portal sign-up by phone: the patient could not get to the enrollment desk";
-const NEW_TITLE: &str = "Call to sign up by phone: could not reach the desk";
 const LOBBY: &str = "fn tag(response) {\n    if has_word(response.answers.comments, \"lobby\") { [\"access_technology\"] } else { [] }\n}\n";
 const LOBBY_TEST: &str = "[[case]]\nname = \"the lobby kiosk\"\nsurvey = \"patient-enrollment\"\nanswers = { aware = \"yes\", tried = \"no\", contact_ok = \"no\", comments = \"the lobby kiosk\" }\nexpect_tags_include = [\"access_technology\"]\n";
 
@@ -96,7 +93,7 @@ fn push_checks_and_uploads_the_rules_and_pull_writes_them_back() {
     // Fixed, with a new rule and its test: each changed file is a new version.
     std::fs::write(
         work.join("parking.rhai"),
-        original.replace(OLD_TITLE, NEW_TITLE),
+        original.replace(PARKING_TITLE, SHORTER_TITLE),
     )
     .unwrap();
     std::fs::write(work.join("lobby.rhai"), LOBBY).unwrap();
@@ -195,7 +192,7 @@ fn push_checks_and_uploads_the_rules_and_pull_writes_them_back() {
         .unwrap()
         .json()
         .unwrap();
-    assert_eq!(body["follow_ups"][0]["title"], NEW_TITLE, "{body}");
+    assert_eq!(body["follow_ups"][0]["title"], SHORTER_TITLE, "{body}");
     let tags: Vec<&str> = body["tags"]
         .as_array()
         .unwrap()

@@ -13,17 +13,11 @@ use actix_web::test;
 use admin_support::*;
 use chorus::domain::Role;
 use chorus::{create_app, AppState};
-use rules_common::{call, config_for, demo_copy, rules_in_store, submit};
-use serde_json::json;
+use rules_common::{
+    call, config_for, demo_copy, rules_in_store, submit, wants_a_call, PARKING_TITLE,
+};
 
 const EDITOR: &str = "/admin/sites/demo-clinic/rules/files/parking.rhai";
-const OLD_TITLE: &str =
-    "Offer portal sign-up by phone: the patient could not get to the enrollment desk";
-
-fn wants_a_call() -> serde_json::Value {
-    json!({ "aware": "yes", "tried": "no", "contact_ok": "yes", "contact_phone": "555-0100",
-            "comments": "there is no parking" })
-}
 
 #[actix_web::test]
 async fn with_files_the_editor_is_read_only_and_says_why() {
@@ -62,7 +56,7 @@ async fn with_files_the_editor_is_read_only_and_says_why() {
     assert!(page.contains("rule test(s) fail with this draft"), "{page}");
 
     // Apply, restore and a new file are refused, and say why.
-    let better = original.replace(OLD_TITLE, "Call back");
+    let better = original.replace(PARKING_TITLE, "Call back");
     let (status, _, page) = post_page(
         &app,
         &ada,
@@ -83,7 +77,7 @@ async fn with_files_the_editor_is_read_only_and_says_why() {
     let kept = t.state.store.current_rule_versions("demo-clinic").await;
     assert!(kept.unwrap().is_empty(), "nothing stored");
     let (_, body) = submit(&app, "demo-clinic", "patient-enrollment", wants_a_call()).await;
-    assert_eq!(body["follow_ups"][0]["title"], OLD_TITLE, "{body}");
+    assert_eq!(body["follow_ups"][0]["title"], PARKING_TITLE, "{body}");
 }
 
 /// Applies `text` to parking.rhai through the editor (check, diff, confirm).
@@ -135,7 +129,7 @@ async fn with_store_the_stores_versions_run_whatever_the_folder_holds() {
     assert!(rules.contains("Write a new rule"), "{rules}");
 
     // Before the first change the folder's files run; the first apply stores all of them.
-    let better = original.replace(OLD_TITLE, "Call to sign up by phone");
+    let better = original.replace(PARKING_TITLE, "Call to sign up by phone");
     apply(&app, &ada, &better).await;
     let current = state.store.current_rule_versions("demo-clinic").await;
     let current = current.unwrap();
@@ -152,7 +146,7 @@ async fn with_store_the_stores_versions_run_whatever_the_folder_holds() {
 
     // A file edited by hand is not what runs: a reload writes the store's version over it,
     // and a file the store does not hold is removed.
-    std::fs::write(&rule, original.replace(OLD_TITLE, "edited by hand")).unwrap();
+    std::fs::write(&rule, original.replace(PARKING_TITLE, "edited by hand")).unwrap();
     let stray = root.join("sites/demo-clinic/rules/stray.rhai");
     std::fs::write(&stray, "fn tag(response) { [\"awareness\"] }\n").unwrap();
     let (status, body) = call(
