@@ -68,6 +68,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invitation_expired",
     "site_invalid",
     "rule_file_not_found",
+    "rules_in_files",
     "rule_tests_failed",
     "unavailable",
     "store_unavailable",
@@ -172,7 +173,8 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::AlreadyDelivered
         | S::RetagRunning(_)
         | S::CatchUpRunning(_)
-        | S::UserExists(_) => StatusCode::CONFLICT,
+        | S::UserExists(_)
+        | S::RulesInFiles(_) => StatusCode::CONFLICT,
         S::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         S::Store(_) | S::Unavailable | S::SiteUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -296,6 +298,7 @@ mod tests {
             ServiceError::CatchUpRunning(s()),
             ServiceError::RuleTestsFailed(vec![]),
             ServiceError::RuleFileNotFound(s()),
+            ServiceError::RulesInFiles(s()),
             ServiceError::IdempotencyKeyReused,
             ServiceError::InvitationUnknown,
             ServiceError::InvitationUsed,

@@ -15,6 +15,7 @@ mod login;
 mod responses;
 mod retag;
 mod rule_editor;
+mod rule_editor_page;
 mod rules;
 mod users;
 
