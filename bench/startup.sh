@@ -94,6 +94,7 @@ if [ -n "${STARTUP_KILL:-}" ]; then
   kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=
   kill "$load" 2>/dev/null; wait "$load" 2>/dev/null || true
   timed_start "after kill -9 under load" info
-  grep -o 'days=[0-9]* repaired=[0-9]*' "$log" | sed 's/^/  read again at open: /' || true
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -o 'read again days=[0-9]* repaired=[0-9]*' |
+    sed 's/^/  the marked days /' || true
   stop
 fi
