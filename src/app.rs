@@ -86,20 +86,33 @@ pub fn store_config(config: &Config) -> StoreConfig {
 impl AppState {
     /// Opens the store and loads sites and templates as the configuration says.
     pub async fn open(config: Config) -> Result<AppState, StartupError> {
-        let sites = SiteRegistry::load_with_limits(
-            &config.sites,
-            &config.plugins,
-            Limits {
-                deadline: config.rule_deadline,
-                ..Default::default()
-            },
-            config.webhook_policy(),
-        )
-        .map_err(StartupError::Sites)?;
+        let load = || {
+            SiteRegistry::load_with_limits(
+                &config.sites,
+                &config.plugins,
+                Limits {
+                    deadline: config.rule_deadline,
+                    ..Default::default()
+                },
+                config.webhook_policy(),
+            )
+            .map_err(StartupError::Sites)
+        };
         let templates = load_templates(&config.templates)?;
         let assets = http::StaticAssets::load(&config.templates.join("static"))
             .map_err(StartupError::Templates)?;
         let store = crate::store::open(&store_config(&config)).await?;
+        // Sites whose rules live in the store run its current versions.
+        let synced = crate::services::rule_source::sync_every_folder(store.as_ref(), &config.sites)
+            .await
+            .map_err(|e| StartupError::Io(format!("cannot write the store's rules: {e}")));
+        let sites = match synced.and_then(|()| load()) {
+            Ok(sites) => sites,
+            Err(e) => {
+                let _ = store.close().await;
+                return Err(e);
+            }
+        };
         let chorus = Chorus::new(store, sites, 2 * config.workers.max(1));
         Ok(AppState {
             chorus: Arc::new(chorus),

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Fhir(cmd) => chorus::commands::fhir::run(cmd),
         Command::Audit(cmd) => chorus::commands::audit::run(cmd),
         Command::Import(cmd) => chorus::commands::fhir::import(cmd),
+        Command::Rules(cmd) => chorus::commands::rules::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -12,23 +12,18 @@ use actix_web::test;
 use admin_support::*;
 use chorus::create_app;
 use chorus::domain::Role;
-use rules_common::{config_for, demo_copy, submit};
+use rules_common::{
+    config_for, demo_copy, rules_in_store, submit, wants_a_call, PARKING_TITLE, SHORTER_TITLE,
+};
 use serde_json::json;
 
 const EDITOR: &str = "/admin/sites/demo-clinic/rules/files/parking.rhai";
-const OLD_TITLE: &str =
-    "Offer portal sign-up by phone: the patient could not get to the enrollment desk";
-const NEW_TITLE: &str = "Call to sign up by phone: could not reach the desk";
-
-fn wants_a_call() -> serde_json::Value {
-    json!({ "aware": "yes", "tried": "no", "contact_ok": "yes", "contact_phone": "555-0100",
-            "comments": "there is no parking" })
-}
 
 #[actix_web::test]
 async fn check_apply_and_restore_a_rule_from_the_browser() {
     let dir = tempfile::tempdir().unwrap();
     let root = demo_copy(dir.path());
+    rules_in_store(&root);
     let rule = root.join("sites/demo-clinic/rules/parking.rhai");
     let original = std::fs::read_to_string(&rule).unwrap();
     let t = common::state_with(|data| config_for(&root, data)).await;
@@ -47,7 +42,7 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
     );
     assert!(page.contains("const DESK_KEYWORDS = keyword_set(["));
     assert!(page.contains("<li>1</li>"));
-    assert!(page.contains("No version applied from here yet"));
+    assert!(page.contains("No version kept yet"));
     let csrf = csrf_of(&page);
     let check_url = format!("{EDITOR}/check");
     let apply_url = format!("{EDITOR}/apply");
@@ -104,7 +99,7 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
         .is_empty());
 
     // A good draft: check passes, apply shows the diff first, confirm applies it.
-    let better = original.replace(OLD_TITLE, NEW_TITLE);
+    let better = original.replace(PARKING_TITLE, SHORTER_TITLE);
     let (status, _, page) = post_page(
         &app,
         &ada,
@@ -128,7 +123,7 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(
         page.contains(&format!(
-            "<ins class=\"add\">+             title: &quot;{NEW_TITLE}&quot;,</ins>"
+            "<ins class=\"add\">+             title: &quot;{SHORTER_TITLE}&quot;,</ins>"
         )),
         "{page}"
     );
@@ -158,7 +153,7 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
     assert_eq!(location.as_deref(), Some(&*format!("{EDITOR}?applied=2")));
     assert_eq!(std::fs::read_to_string(&rule).unwrap(), better);
     let (_, body) = submit(&app, "demo-clinic", "patient-enrollment", wants_a_call()).await;
-    assert_eq!(body["follow_ups"][0]["title"], NEW_TITLE, "{body}");
+    assert_eq!(body["follow_ups"][0]["title"], SHORTER_TITLE, "{body}");
 
     // Both versions are kept: the text found on disk and the applied one.
     let versions = t
@@ -186,7 +181,7 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(
         page.contains(&format!(
-            "<del class=\"del\">-             title: &quot;{NEW_TITLE}"
+            "<del class=\"del\">-             title: &quot;{SHORTER_TITLE}"
         )),
         "{page}"
     );
@@ -218,7 +213,7 @@ async fn check_apply_and_restore_a_rule_from_the_browser() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some(&*format!("{EDITOR}?applied=3")));
     let (_, body) = submit(&app, "demo-clinic", "patient-enrollment", wants_a_call()).await;
-    assert_eq!(body["follow_ups"][0]["title"], OLD_TITLE, "{body}");
+    assert_eq!(body["follow_ups"][0]["title"], PARKING_TITLE, "{body}");
     let (status, _, _) = get_page(&app, &ada, &format!("{EDITOR}/versions/9")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -263,6 +258,7 @@ async fn only_site_admins_with_the_form_token_reach_the_editor() {
 async fn a_new_rule_file_is_written_checked_and_applied_from_the_browser() {
     let dir = tempfile::tempdir().unwrap();
     let root = demo_copy(dir.path());
+    rules_in_store(&root);
     let t = common::state_with(|data| config_for(&root, data)).await;
     let app = test::init_service(create_app(t.state.clone())).await;
     add_person(&t.state, "ada", "demo-clinic", Role::Admin).await;

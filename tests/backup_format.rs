@@ -84,6 +84,7 @@ async fn a_backup_restores_into_a_fresh_store_record_for_record() {
             at: "2026-12-01T16:00:00.000Z".into(),
             message: "a test version".into(),
             applied_anyway: vec![],
+            deleted: false,
         })
         .await
         .unwrap();

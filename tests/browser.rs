@@ -1,5 +1,5 @@
 //! The respondent pages (tests/browser/run.mjs), the admin pages (tests/browser/admin.mjs), user
-//! management (tests/browser/users.mjs) and
+//! management (tests/browser/users.mjs), the rule editor (tests/browser/rule_editor.mjs) and
 //! the waiting-room kiosk (tests/browser/kiosk.mjs) in a real browser: headless Chromium driven by playwright-core, accessibility checked with
 //! axe-core, against the real binary on a free port with a fresh data directory.
 //!
@@ -8,6 +8,7 @@
 //! CHORUS_SKIP_BROWSER=1 is set.
 
 mod common;
+mod rules_common;
 
 use common::server::{run, Server};
 use common::signin::set_password;
@@ -155,6 +156,30 @@ fn user_management_works_in_a_real_browser() {
     let server = Server::start(&data);
     run_script(
         "users.mjs",
+        &[server.base.as_ref()],
+        &[("CHORUS_ADMIN_PASSWORD", password)],
+    );
+    drop(server);
+}
+
+/// The rule editor on a copy of the demo site whose rules live in the store: edit, check (a
+/// failing test at its line), apply (refused while a test fails; the diff, then confirm), a
+/// submission tagged by the new version, restore; with and without JavaScript, and axe-core
+/// on the editor, the diff and the version page (tests/browser/rule_editor.mjs). With
+/// CHORUS_SCREENSHOTS=DIR it saves docs/rules.md's screenshots there.
+#[test]
+fn the_rule_editor_works_in_a_real_browser() {
+    if skipped() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = rules_common::demo_copy(tmp.path());
+    rules_common::rules_in_store(&root);
+    let data = tmp.path().join("data");
+    let (_, password) = admin_with_password(&data);
+    let server = Server::start_opts(&data, &root.join("sites"), &[], &[]);
+    run_script(
+        "rule_editor.mjs",
         &[server.base.as_ref()],
         &[("CHORUS_ADMIN_PASSWORD", password)],
     );

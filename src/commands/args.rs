@@ -47,6 +47,39 @@ pub enum Command {
     /// Create a survey file from another format.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Move a site's rules and rule tests between the store and a folder (docs/rules.md
+    /// "Where the rules live").
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Write the current versions of a site's rules into DIR (*.rhai, tests/*.toml); other
+    /// such files in DIR are removed, so that DIR holds exactly what the site runs.
+    Pull {
+        #[arg(long)]
+        site: String,
+        dir: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Upload DIR's *.rhai and tests/*.toml as the site's new rules (rules_source = "store"):
+    /// checked first, refused when a file has a problem or a rule test fails.
+    Push {
+        #[arg(long)]
+        site: String,
+        dir: PathBuf,
+        /// What changed, kept with each new version
+        #[arg(long)]
+        message: Option<String>,
+        /// Push even if rule tests fail (recorded with the versions); never when a file has
+        /// a problem
+        #[arg(long)]
+        anyway: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 /// Paths and settings shared by `serve` and the offline commands; each may come from a flag,

@@ -9,6 +9,7 @@ pub mod export;
 pub mod fhir;
 pub mod invite;
 pub mod migrate;
+pub mod rules;
 pub mod serve;
 pub mod user;
 

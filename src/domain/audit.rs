@@ -132,6 +132,8 @@ pub const ACTIONS: &[&str] = &[
     "task_changed",
     "delivery_retried",
     "site_reloaded",
+    "rules_applied",
+    "rules_restored",
     "retag_run",
     "invitations_created",
     "backup",

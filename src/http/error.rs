@@ -68,6 +68,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invitation_expired",
     "site_invalid",
     "rule_file_not_found",
+    "rules_in_files",
     "rule_tests_failed",
     "unavailable",
     "store_unavailable",
@@ -168,9 +169,11 @@ fn service_status(e: &ServiceError) -> StatusCode {
         | S::InvalidOutcome(_)
         | S::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         S::InvalidQuery { .. } | S::InvalidBody { .. } => StatusCode::BAD_REQUEST,
-        S::TransitionRefused(_) | S::AlreadyDelivered | S::RetagRunning(_) | S::UserExists(_) => {
-            StatusCode::CONFLICT
-        }
+        S::TransitionRefused(_)
+        | S::AlreadyDelivered
+        | S::RetagRunning(_)
+        | S::UserExists(_)
+        | S::RulesInFiles(_) => StatusCode::CONFLICT,
         S::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         S::Store(_) | S::Unavailable | S::SiteUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -293,6 +296,7 @@ mod tests {
             ServiceError::RetagRunning(s()),
             ServiceError::RuleTestsFailed(vec![]),
             ServiceError::RuleFileNotFound(s()),
+            ServiceError::RulesInFiles(s()),
             ServiceError::IdempotencyKeyReused,
             ServiceError::InvitationUnknown,
             ServiceError::InvitationUsed,

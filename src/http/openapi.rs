@@ -245,14 +245,15 @@ pub struct SiteIdPath {
     id: String,
 }
 
-/// `{site}` and `{file}` (a rule file of `rules/`, e.g. `parking.rhai`) of a path.
+/// `{site}` and `{file}` of a path: a rule file of `rules/` (`parking.rhai`) under
+/// `…/rules/files/`, a rule test file of `rules/tests/` (`parking.toml`) under `…/rules/tests/`.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
 #[allow(dead_code)]
 pub struct RuleFilePath {
     /// The site id.
     site: String,
-    /// The rule file's name.
+    /// The file's name.
     file: String,
 }
 
@@ -263,7 +264,7 @@ pub struct RuleFilePath {
 pub struct RuleVersionPath {
     /// The site id.
     site: String,
-    /// The rule file's name.
+    /// The file's name.
     file: String,
     /// The version's number.
     number: u64,
@@ -401,6 +402,33 @@ pub enum AdminFormAnswers {
     /// Not a form (unsupported_media_type)
     #[response(status = 415, content_type = "text/html")]
     NotAForm(String),
+}
+
+/// The answers of the rule editor's apply and delete forms.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum RuleChangeAnswers {
+    /// The changes to confirm (the diff)
+    #[response(status = 200, content_type = "text/html")]
+    Diff(String),
+    /// Applied (to the editor), or no session (to /admin/login)
+    #[response(status = 303, content_type = "text/html")]
+    Done(String),
+    /// csrf_rejected or forbidden
+    #[response(status = 403, content_type = "text/html")]
+    Forbidden(String),
+    /// no such site or file
+    #[response(status = 404, content_type = "text/html")]
+    NotFound(String),
+    /// rules_in_files: the site's rules are its files (rules_source = "files")
+    #[response(status = 409, content_type = "text/html")]
+    InFiles(String),
+    /// Not a form (unsupported_media_type)
+    #[response(status = 415, content_type = "text/html")]
+    NotAForm(String),
+    /// refused: the page with the problems
+    #[response(status = 422, content_type = "text/html")]
+    Refused(String),
 }
 
 /// The answers of a respondent page besides its own.

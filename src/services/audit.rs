@@ -2,11 +2,12 @@
 //! names the fields it records, so an answer, free text or a phone number has no way in: the
 //! details hold ids, names of users, roles, counts, query filters and file hashes only.
 
+pub use super::audit_filters::AuditFilters;
 use super::ServiceError;
 pub use crate::domain::audit::ACTIONS;
 use crate::domain::audit::{ACTOR_CLI, ACTOR_SYSTEM, GENESIS_HASH};
 use crate::domain::time::now_ms;
-use crate::domain::{AuditEntry, NewAuditEntry};
+use crate::domain::{AuditEntry, NewAuditEntry, RuleVersion};
 use crate::store::{AuditQuery, ResponseQuery, Store, StoreError, MAX_PAGE};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -133,6 +134,19 @@ pub enum Event<'a> {
     SiteReloaded {
         site: &'a str,
         changes: &'a [FileChange],
+        /// An admin's "apply anyway": who, and the rule tests that failed.
+        anyway: Option<(&'a str, &'a [String])>,
+    },
+    /// Rule files or rule test files changed in the admin app's editor or by `chorus rules
+    /// push` (`rules_applied`), or a version of one brought back (`rules_restored`).
+    RulesChanged {
+        site: &'a str,
+        versions: &'a [RuleVersion],
+        /// What the admin wrote about the change (their words about the rules, never
+        /// anything a respondent wrote).
+        message: &'a str,
+        /// The version restored, for a restore.
+        restores: Option<u64>,
     },
     RetagRun {
         site: &'a str,
@@ -304,8 +318,16 @@ impl Event<'_> {
             DeliveryRetried { site, delivery } => {
                 ("delivery_retried", Some(site), Some(delivery), none())
             }
-            SiteReloaded { site, changes } => {
+            SiteReloaded {
+                site,
+                changes,
+                anyway,
+            } => {
                 let mut d = BTreeMap::new();
+                if let Some((by, failing)) = anyway {
+                    d.insert("applied_anyway_by".into(), by.to_string());
+                    d.insert("failing_tests".into(), failing.join("; "));
+                }
                 let changed: Vec<&str> = changes
                     .iter()
                     .filter(|c| c.before != c.after)
@@ -316,6 +338,38 @@ impl Event<'_> {
                     d.insert(format!("sha256:{}", c.file), change(c));
                 }
                 ("site_reloaded", Some(site), None, d)
+            }
+            RulesChanged {
+                site,
+                versions,
+                message,
+                restores,
+            } => {
+                let files: Vec<&str> = versions.iter().map(|v| v.file.as_str()).collect();
+                let mut d = details([("files", files.join(",")), ("message", message.to_string())]);
+                for v in versions.iter() {
+                    let gone = if v.deleted { " (deleted)" } else { "" };
+                    d.insert(format!("version:{}", v.file), format!("{}{gone}", v.number));
+                }
+                let failing = versions.iter().map(|v| v.applied_anyway.len()).max();
+                if let Some(failing @ 1..) = failing {
+                    d.insert(
+                        "applied_anyway".into(),
+                        format!("{failing} failing test(s)"),
+                    );
+                }
+                let action = match restores {
+                    Some(n) => {
+                        d.insert("restores".into(), n.to_string());
+                        "rules_restored"
+                    }
+                    None => "rules_applied",
+                };
+                let target = match files.as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                };
+                (action, Some(site), target, d)
             }
             RetagRun {
                 site,
@@ -490,75 +544,6 @@ pub async fn export(
             Some(c) => query.cursor = Some(c),
             None => return Ok(n),
         }
-    }
-}
-
-/// The filters of an audit listing as the API and the admin page receive them; empty is any.
-#[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditFilters {
-    /// One audited action (docs/audit.md lists them).
-    #[serde(default)]
-    #[param(required = false)]
-    pub action: String,
-    /// A user name, `cli` or `system`.
-    #[serde(default)]
-    #[param(required = false)]
-    pub actor: String,
-    /// RFC 3339 or YYYY-MM-DD; `since` inclusive, `until` exclusive.
-    #[serde(default)]
-    #[param(required = false)]
-    pub since: String,
-    #[serde(default)]
-    #[param(required = false)]
-    pub until: String,
-    /// The `next_cursor` of the previous page.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[param(required = false)]
-    pub cursor: String,
-    /// Page size, 1 to 1000 (default 50).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<usize>,
-}
-
-fn given(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_string())
-}
-
-impl AuditFilters {
-    /// The newest-first query of these filters over `site`'s entries (every entry: `None`).
-    pub fn to_query(&self, site: Option<&str>) -> Result<AuditQuery, ServiceError> {
-        let instant = |field: &str, v: &str| {
-            given(v)
-                .map(|v| crate::domain::time::parse_instant_ms(&v).map(|ms| ms as i64))
-                .transpose()
-                .map_err(|m| ServiceError::invalid_query(field, m))
-        };
-        let cursor = given(&self.cursor)
-            .map(|c| c.parse::<u64>())
-            .transpose()
-            .map_err(|_| super::paging::bad_cursor("cursor"))?;
-        if let Some(a) = given(&self.action) {
-            if !ACTIONS.contains(&a.as_str()) {
-                let known = ACTIONS.join(", ");
-                return Err(ServiceError::invalid_query(
-                    "action",
-                    format!("\"{a}\" is not an audited action ({known})"),
-                ));
-            }
-        }
-        Ok(AuditQuery {
-            site: site.map(str::to_string),
-            action: given(&self.action),
-            actor: given(&self.actor),
-            since_ms: instant("since", &self.since)?,
-            until_ms: instant("until", &self.until)?,
-            cursor,
-            oldest_first: false,
-            limit: super::paging::limit(self.limit)?,
-        })
     }
 }
 

@@ -29,6 +29,10 @@ pub enum ServiceError {
     /// Not one of the site's `rules/*.rhai` files.
     #[error("the site has no rule file \"{0}\"")]
     RuleFileNotFound(String),
+    /// A change of rules through the admin app or `chorus rules push` for a site whose rules
+    /// are its files (`rules_source = "files"`, the default).
+    #[error("site \"{0}\" keeps its rules in files (rules_source = \"files\" in site.toml): edit its rules/ folder and reload, or set rules_source = \"store\" to edit them here")]
+    RulesInFiles(String),
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid answers"))]
     InvalidAnswers(Vec<FieldError>),
     /// A FHIR resource that cannot be taken as it is (docs/fhir.md): every problem, each item
@@ -99,6 +103,7 @@ impl ServiceError {
             ServiceError::UserExists(_) => "user_exists",
             ServiceError::LinkUnusable => "link_unusable",
             ServiceError::RuleFileNotFound(_) => "rule_file_not_found",
+            ServiceError::RulesInFiles(_) => "rules_in_files",
             ServiceError::InvalidAnswers(_) => "invalid_answer",
             ServiceError::InvalidResource(_) => "invalid_resource",
             ServiceError::InvalidLanguage(_) => "invalid_language",

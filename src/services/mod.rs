@@ -4,6 +4,7 @@
 
 pub mod address_policy;
 pub mod audit;
+mod audit_filters;
 pub mod backups;
 pub mod csv_cell;
 mod error;
@@ -23,6 +24,7 @@ pub mod retag;
 pub mod review;
 pub mod rule_editor;
 pub mod rule_errors;
+pub mod rule_source;
 pub mod rule_tests;
 pub mod sessions;
 pub mod signing;

@@ -1,12 +1,18 @@
-//! The admin app's rule editor: check a draft of one rule file against the whole site (compile
-//! and every rule test, nothing applied), apply it (a new version in the store, the file
-//! replaced, the site reloaded), and the versions kept.
+//! The admin app's rule editor: check a change of one rule file or rule test file (a new text,
+//! or the file deleted) against the whole site (compile and every rule test, nothing applied),
+//! apply it (the file replaced or removed, the site reloaded, a new version in the store,
+//! audited), and the versions kept.
 
-use super::sites::reload_site;
+use super::audit::{self, Actor, Event};
+use super::rule_source::{
+    is_versioned_name, read_rules_folder, require_store, store_change, try_with_rules, Change,
+    RulesFiles, TESTS,
+};
+use super::sites::{publish_reload, reload_here};
 use super::{Chorus, ServiceError};
-use crate::domain::time::now_rfc3339;
 use crate::domain::RuleVersion;
 use crate::store::durable_file::write_durably;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// What checking a draft found.
@@ -18,6 +24,18 @@ pub struct DraftCheck {
     pub elsewhere: Vec<String>,
     /// Failing rule tests, as `file:line:col: case "name": message`.
     pub failing_tests: Vec<String>,
+    /// Those of `failing_tests` in the edited file itself (a rule test file), by line, for
+    /// the gutter.
+    pub failing_here: Vec<(usize, usize, String)>,
+}
+
+/// `(line, col, message)` of a `file:line:col: message` line about `file`.
+fn located_in(file: &Path, line: &str) -> Option<(usize, usize, String)> {
+    let rest = line.strip_prefix(&format!("{}:", file.display()))?;
+    let mut parts = rest.splitn(3, ':');
+    let l = parts.next()?.parse().ok()?;
+    let c = parts.next()?.parse().ok()?;
+    Some((l, c, parts.next()?.trim_start().to_string()))
 }
 
 impl DraftCheck {
@@ -29,45 +47,32 @@ impl DraftCheck {
     }
 }
 
-/// Is `file` one of the site's `rules/*.rhai` files?
-pub fn is_rule_file(chorus: &Chorus, site: &str, file: &str) -> Result<bool, ServiceError> {
+/// Is `name` (`x.rhai`, or `tests/x.toml` for a rule test file) a file of the running site's
+/// rules folder?
+pub fn exists(chorus: &Chorus, site: &str, name: &str) -> Result<bool, ServiceError> {
     let rt = chorus.site(site)?;
-    Ok(rt
-        .site
-        .rule_files
-        .iter()
-        .any(|p| p.file_name().is_some_and(|n| n.to_string_lossy() == file)))
+    let path = rt.site.dir.join("rules").join(name);
+    let mut files = rt.site.rule_files.iter().chain(&rt.site.rule_test_files);
+    Ok(is_versioned_name(name) && files.any(|p| *p == path))
 }
 
 /// Can `file` name a new rule file? `[a-z0-9_-]+.rhai`, so that it is a plain name in `rules/`.
 pub fn is_new_name(file: &str) -> bool {
-    file.strip_suffix(".rhai").is_some_and(|stem| {
-        !stem.is_empty()
-            && stem
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-    })
+    !file.starts_with(TESTS) && is_versioned_name(file)
 }
 
-/// A rule file name the editor accepts: one of the site's `rules/*.rhai`, or (with `new`) a
-/// name a new one may have; nothing else.
-pub fn rule_file<'a>(
-    chorus: &Chorus,
-    site: &str,
-    file: &'a str,
-    new: bool,
-) -> Result<&'a str, ServiceError> {
-    if is_rule_file(chorus, site, file)? || (new && is_new_name(file)) {
-        Ok(file)
-    } else {
-        Err(ServiceError::RuleFileNotFound(file.to_string()))
-    }
-}
-
-/// The running text of a site's rule file; empty for a file that does not exist yet.
-pub fn running_text(chorus: &Chorus, site: &str, file: &str) -> Result<String, ServiceError> {
+/// The running text of a site's rule file, or of a rule test file (`tests/x.toml`, as its
+/// folder holds it); empty for a file that does not exist.
+pub fn running_text(chorus: &Chorus, site: &str, name: &str) -> Result<String, ServiceError> {
     let rt = chorus.site(site)?;
-    let source = format!("rules/{file}");
+    if name.starts_with(TESTS) {
+        let path = rt.site.dir.join("rules").join(name);
+        return Ok(match exists(chorus, site, name)? {
+            true => std::fs::read_to_string(path).map_err(|_| ServiceError::Unavailable)?,
+            false => String::new(),
+        });
+    }
+    let source = format!("rules/{name}");
     Ok(rt
         .rules
         .scripts()
@@ -77,50 +82,50 @@ pub fn running_text(chorus: &Chorus, site: &str, file: &str) -> Result<String, S
         .unwrap_or_default())
 }
 
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
+/// The site's rules folder with `changes` made (name → new text, `None` deletes it).
+fn changed_rules(
+    dir: &Path,
+    changes: &BTreeMap<String, Option<String>>,
+) -> Result<RulesFiles, ServiceError> {
+    let mut rules = read_rules_folder(&dir.join("rules")).map_err(ServiceError::SiteInvalid)?;
+    for (name, text) in changes {
+        match text {
+            Some(text) => rules.insert(name.clone(), text.clone()),
+            None => rules.remove(name),
+        };
     }
-    Ok(())
+    Ok(rules)
 }
 
-/// Compiles the site with `draft` in place of `file` and runs every rule test, in a scratch
-/// copy of the site's folder: the running site and its files are not touched.
-pub async fn check_draft(
+/// Compiles the site with `changes` made to its rules folder and runs every rule test, in a
+/// scratch copy of the site's folder. Problems in `file` are told by line.
+pub async fn check_change(
     chorus: &Chorus,
     site: &str,
     file: &str,
-    draft: String,
+    changes: BTreeMap<String, Option<String>>,
 ) -> Result<DraftCheck, ServiceError> {
     let registry = chorus.sites.clone();
-    let (site_id, file) = (site.to_string(), file.to_string());
+    let real = registry.site_dir(site);
+    let edited = real.join("rules").join(file);
     chorus
         .run_for_site(site, move || {
-            let real = registry.site_dir(&site_id);
-            let scratch = tempfile::tempdir().map_err(|_| ServiceError::Unavailable)?;
-            let copy = scratch.path().join(&site_id);
-            copy_dir(&real, &copy).map_err(|_| ServiceError::Unavailable)?;
-            let draft_path = copy.join("rules").join(&file);
-            std::fs::write(&draft_path, draft).map_err(|_| ServiceError::Unavailable)?;
-            // Messages name the real files, not the scratch copy.
-            let real_name =
-                |text: &str| text.replace(&copy.display().to_string(), &real.display().to_string());
+            let rules = changed_rules(&real, &changes)?;
+            let tried = try_with_rules(&real, &rules, |copy| registry.try_folder(copy))
+                .map_err(|_| ServiceError::Unavailable)?;
             let mut check = DraftCheck::default();
-            match registry.try_folder(&copy) {
-                Ok(failing) => check.failing_tests = failing.iter().map(|l| real_name(l)).collect(),
+            match tried {
+                Ok(failing) => {
+                    let here = failing.iter().filter_map(|l| located_in(&edited, l));
+                    check.failing_here = here.collect();
+                    check.failing_tests = failing;
+                }
                 Err(errors) => {
                     for e in errors {
-                        if e.file == draft_path {
+                        if e.file == edited {
                             check.at_lines.push((e.line, e.col, e.message));
                         } else {
-                            check.elsewhere.push(real_name(&e.to_string()));
+                            check.elsewhere.push(e.to_string());
                         }
                     }
                 }
@@ -133,19 +138,40 @@ pub async fn check_draft(
 /// What an apply asks for.
 pub struct Apply<'a> {
     pub site: &'a str,
+    /// `x.rhai`, or `tests/x.toml` for a rule test file.
     pub file: &'a str,
-    pub text: String,
+    /// The new text; `None` deletes the file.
+    pub text: Option<String>,
     pub author: &'a str,
     pub message: String,
     /// Load it even if rule tests fail (never when it does not compile).
     pub anyway: bool,
+    /// The version this change restores, if it is a restore.
+    pub restores: Option<u64>,
 }
 
-/// Checks the draft, then replaces (or creates) the rule file, reloads the site (a failing reload puts the
-/// old text back) and stores the new version. The text found on disk is stored first, as
-/// version 1, the first time a file is edited, so that it can be restored.
+/// Writes `text` to `path`, or removes the file for `None`.
+fn put(path: &Path, text: Option<&String>) -> Result<(), ServiceError> {
+    let done = match text {
+        Some(text) => path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| write_durably(path, text.as_bytes(), 0o644)),
+        None if path.exists() => std::fs::remove_file(path),
+        None => Ok(()),
+    };
+    done.map_err(|_| ServiceError::Unavailable)
+}
+
+/// Checks the change (a new text, or the file deleted) against the whole site, writes it into
+/// this node's rules folder and reloads the site here (a refused reload puts the old file back
+/// and stores nothing), stores it as a new version (a deletion is one too) and tells the other
+/// nodes. The first change of a site's rules stores its files as found first (author
+/// `(disk)`), so that they can be restored.
 pub async fn apply(chorus: &Chorus, a: Apply<'_>) -> Result<RuleVersion, ServiceError> {
-    let check = check_draft(chorus, a.site, a.file, a.text.clone()).await?;
+    require_store(chorus, a.site)?;
+    let files = BTreeMap::from([(a.file.to_string(), a.text.clone())]);
+    let check = check_change(chorus, a.site, a.file, files.clone()).await?;
     if !check.compiles() {
         let mut lines: Vec<String> = check
             .at_lines
@@ -158,60 +184,59 @@ pub async fn apply(chorus: &Chorus, a: Apply<'_>) -> Result<RuleVersion, Service
     if !check.failing_tests.is_empty() && !a.anyway {
         return Err(ServiceError::RuleTestsFailed(check.failing_tests));
     }
-    let existed = is_rule_file(chorus, a.site, a.file)?;
-    let before = running_text(chorus, a.site, a.file)?;
-    let path = chorus.sites.site_dir(a.site).join("rules").join(a.file);
-    let write = |text: &str| {
-        write_durably(&path, text.as_bytes(), 0o644).map_err(|_| ServiceError::Unavailable)
-    };
-    write(&a.text)?;
+    let rules_dir = chorus.sites.site_dir(a.site).join("rules");
+    let seed = read_rules_folder(&rules_dir).map_err(ServiceError::SiteInvalid)?;
+    let path = rules_dir.join(a.file);
+    put(&path, a.text.as_ref())?;
     let anyway = a.anyway.then_some(a.author);
-    let actor = super::audit::Actor::User(a.author);
-    if let Err(e) = reload_site(chorus, actor, a.site, anyway).await {
-        if existed {
-            write(&before)?;
-        } else {
-            let _ = std::fs::remove_file(&path);
+    let (_, before) = match reload_here(chorus, a.site, anyway).await {
+        Ok(reloaded) => reloaded,
+        Err(e) => {
+            put(&path, seed.get(a.file))?;
+            return Err(e);
         }
-        return Err(e);
-    }
-    let history = chorus.store.rule_versions(a.site, a.file).await?;
-    if history.is_empty() && existed {
-        let found = RuleVersion {
-            site: a.site.to_string(),
-            file: a.file.to_string(),
-            number: 0,
-            text: before,
-            author: "(disk)".into(),
-            at: now_rfc3339(),
-            message: "the file as found on disk before the first edit".into(),
-            applied_anyway: Vec::new(),
-        };
-        chorus.store.add_rule_version(&found).await?;
-    }
-    let version = RuleVersion {
-        site: a.site.to_string(),
-        file: a.file.to_string(),
-        number: 0,
-        text: a.text,
-        author: a.author.to_string(),
-        at: now_rfc3339(),
-        message: a.message,
-        applied_anyway: if a.anyway {
-            check.failing_tests
-        } else {
-            Vec::new()
-        },
     };
-    let stored = chorus.store.add_rule_version(&version).await?;
+    let failing = match a.anyway {
+        true => check.failing_tests,
+        false => Vec::new(),
+    };
+    let change = Change {
+        site: a.site,
+        author: a.author,
+        message: &a.message,
+        failing_tests: &failing,
+    };
+    let stored = store_change(chorus.store.as_ref(), &change, &files, &seed).await?;
+    publish_reload(chorus, Actor::User(a.author), a.site, &before).await?;
+    if !stored.is_empty() {
+        let event = Event::RulesChanged {
+            site: a.site,
+            versions: &stored,
+            message: &a.message,
+            restores: a.restores,
+        };
+        audit::record(chorus.store.as_ref(), Actor::User(a.author), event).await?;
+    }
+    let version = match stored.into_iter().next() {
+        Some(v) => v,
+        // The same text as the running version: nothing new to keep.
+        None => chorus
+            .store
+            .rule_versions(a.site, a.file)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ServiceError::RuleFileNotFound(a.file.to_string()))?,
+    };
     tracing::info!(
         site = a.site,
         file = a.file,
-        version = stored.number,
+        version = version.number,
+        deleted = version.deleted,
         by = a.author,
-        "rule file applied from the editor"
+        "rule file changed from the editor"
     );
-    Ok(stored)
+    Ok(version)
 }
 
 /// A line diff of `old` and `new` (longest common subsequence): each line with `' '` (both),

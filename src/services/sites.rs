@@ -148,6 +148,18 @@ fn build_one(
     SiteRuntime::build(site, plugins_dir, limits)
 }
 
+/// Loads a site folder that does not run and runs its rule tests, changing nothing: the
+/// failing tests, or the folder's problems (`chorus rules push` checks what it uploads so).
+pub fn try_site_folder(
+    dir: &Path,
+    plugins_dir: &Path,
+    limits: &Limits,
+    policy: &AddressPolicy,
+) -> Result<Vec<String>, Vec<LoadError>> {
+    let rt = build_one(dir, plugins_dir, limits, policy)?;
+    Ok(run_rule_tests(&rt.site, &rt.rules).problems)
+}
+
 /// The id a site folder stands for (its name, which `site.toml` must repeat).
 fn folder_id(dir: &Path) -> String {
     dir.file_name()
@@ -231,8 +243,7 @@ impl SiteRegistry {
     /// Loads a site folder that is not a running one (a copy with a draft in it) and runs its
     /// rule tests, changing nothing: the failing tests, or the folder's problems.
     pub fn try_folder(&self, dir: &Path) -> Result<Vec<String>, Vec<LoadError>> {
-        let rt = build_one(dir, &self.plugins_dir, &self.limits, &self.webhook_policy)?;
-        Ok(run_rule_tests(&rt.site, &rt.rules).problems)
+        try_site_folder(dir, &self.plugins_dir, &self.limits, &self.webhook_policy)
     }
 
     /// Where the sites' webhooks may send (checked at load and at connect time).
@@ -366,6 +377,11 @@ pub fn reload_on_sighup(chorus: std::sync::Arc<super::Chorus>) {
             }
         };
         while hangups.recv().await.is_some() {
+            for id in chorus.sites.ids() {
+                if let Err(e) = super::rule_source::sync_site(&chorus, &id).await {
+                    tracing::error!(site = %id, error = %e, "SIGHUP: cannot read the site's rules from the store");
+                }
+            }
             let c = std::sync::Arc::clone(&chorus);
             let before = running_files(&chorus);
             match chorus.work.run(move || c.sites.reload_all()).await {
@@ -407,11 +423,13 @@ async fn audit_reload(
     site: &str,
     before: &BTreeMap<String, String>,
 ) -> Result<(), super::ServiceError> {
-    let after = chorus.site(site)?.files.clone();
-    let changes = super::site_files::changes(before, &after);
+    let rt = chorus.site(site)?;
+    let changes = super::site_files::changes(before, &rt.files);
+    let forced = rt.applied_anyway.as_ref();
     let event = Event::SiteReloaded {
         site,
         changes: &changes,
+        anyway: forced.map(|f| (f.by.as_str(), f.failing_tests.as_slice())),
     };
     audit::record(chorus.store.as_ref(), actor, event).await?;
     Ok(())
@@ -420,13 +438,39 @@ async fn audit_reload(
 /// Re-reads one site from disk (audited) and runs its rule tests; a broken file or a failing
 /// test keeps the running version, and every problem comes back as `file:line:col: message`
 /// (and goes to the log). `anyway` (the admin's name) loads a version whose tests fail,
-/// recorded with it.
+/// recorded with it. A site whose rules live in the store gets them from there first.
 pub async fn reload_site(
     chorus: &super::Chorus,
     actor: Actor<'_>,
     id: &str,
     anyway: Option<&str>,
 ) -> Result<Arc<SiteRuntime>, super::ServiceError> {
+    chorus.known_site(id)?;
+    super::rule_source::sync_site(chorus, id).await?;
+    let (rt, before) = reload_here(chorus, id, anyway).await?;
+    publish_reload(chorus, actor, id, &before).await?;
+    Ok(rt)
+}
+
+/// Tells the other nodes about a reload done here (`reload_here`) and audits it.
+pub async fn publish_reload(
+    chorus: &super::Chorus,
+    actor: Actor<'_>,
+    id: &str,
+    before: &BTreeMap<String, String>,
+) -> Result<(), super::ServiceError> {
+    announce_reload(chorus, id).await;
+    audit_reload(chorus, actor, id, before).await
+}
+
+/// The reload of `reload_site` on this node only, from its disk as it is: nothing is
+/// announced or audited yet (see `publish_reload`). The new version, and the running
+/// version's files before it.
+pub async fn reload_here(
+    chorus: &super::Chorus,
+    id: &str,
+    anyway: Option<&str>,
+) -> Result<(Arc<SiteRuntime>, BTreeMap<String, String>), super::ServiceError> {
     chorus.known_site(id)?;
     // A broken site has no running files: every file of it counts as added.
     let before = chorus.sites.get(id).map(|rt| rt.files.clone());
@@ -443,9 +487,7 @@ pub async fn reload_site(
             if let Some(forced) = &rt.applied_anyway {
                 tracing::warn!(site = id, by = %forced.by, failing = forced.failing_tests.len(), "reload applied anyway although rule tests fail");
             }
-            announce_reload(chorus, id).await;
-            audit_reload(chorus, actor, id, &before).await?;
-            Ok(rt)
+            Ok((rt, before))
         }
         Err(refusal) => {
             let lines = refusal.lines();
@@ -461,7 +503,8 @@ pub async fn reload_site(
 }
 
 /// Tells the other nodes on the store that this node reloaded `id` (they reload it from their
-/// own `sites/`, which a deployment keeps the same on every node).
+/// own `sites/`, which a deployment keeps the same on every node, after writing the store's
+/// rules into it for a site whose rules live there).
 async fn announce_reload(chorus: &super::Chorus, id: &str) {
     match chorus.store.mark_site_reloaded(id).await {
         Ok(generation) => {
@@ -508,6 +551,10 @@ pub async fn follow_reloads(chorus: Arc<super::Chorus>) {
                 seen.get(&site).is_none_or(|g| *g < generation)
             };
             if !behind {
+                continue;
+            }
+            if let Err(e) = super::rule_source::sync_site(&chorus, &site).await {
+                tracing::warn!(%site, error = %e, "cannot read the site's rules from the store; trying again");
                 continue;
             }
             let (registry, id) = (chorus.sites.clone(), site.clone());

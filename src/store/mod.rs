@@ -174,6 +174,9 @@ pub trait RuleVersionStore: Send + Sync {
     async fn add_rule_version(&self, version: &RuleVersion) -> Result<RuleVersion, StoreError>;
     /// Every version of one file, newest first.
     async fn rule_versions(&self, site: &str, file: &str) -> Result<Vec<RuleVersion>, StoreError>;
+    /// The newest version of every file of a site that has one (deletions included), in file
+    /// name order: what a site whose rules live in the store runs.
+    async fn current_rule_versions(&self, site: &str) -> Result<Vec<RuleVersion>, StoreError>;
     async fn rule_version(
         &self,
         site: &str,

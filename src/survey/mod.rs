@@ -16,4 +16,4 @@ pub use answers::{
 };
 pub use definition::{ChoiceOption, Literal, Question, QuestionKind, ShowIf, Survey};
 pub use load::{load_site, site_dirs, LoadError};
-pub use site::{codebook_for, Barrier, QueueConfig, Site, SiteConfig, WebhookConfig};
+pub use site::{codebook_for, Barrier, QueueConfig, RulesSource, Site, SiteConfig, WebhookConfig};

@@ -37,6 +37,38 @@ pub struct SiteConfig {
     /// The groups whose surveys that check reads [default: "patient", where a site has it].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reading_groups: Option<Vec<String>>,
+    /// Where the site's rules and rule tests live (SPEC extension, docs/rules.md "Where the
+    /// rules live"): its `rules/` folder (the default) or the store's current versions.
+    #[serde(default)]
+    pub rules_source: RulesSource,
+}
+
+/// `rules_source` in site.toml.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RulesSource {
+    /// `rules/*.rhai` and `rules/tests/*.toml` as they are on each node's disk; edited there.
+    #[default]
+    Files,
+    /// The current versions in the store (written by the admin app's editor or by
+    /// `chorus rules push`); each node writes them into its `rules/` folder before it loads.
+    Store,
+}
+
+impl RulesSource {
+    /// The `rules_source` of the site folder `dir`, read from its site.toml (`Files` when
+    /// that does not parse: loading the site then reports why).
+    pub fn of_folder(dir: &std::path::Path) -> RulesSource {
+        #[derive(Deserialize)]
+        struct Only {
+            #[serde(default)]
+            rules_source: RulesSource,
+        }
+        std::fs::read_to_string(dir.join("site.toml"))
+            .ok()
+            .and_then(|text| toml::from_str::<Only>(&text).ok())
+            .map_or(RulesSource::Files, |o| o.rules_source)
+    }
 }
 
 impl SiteConfig {

@@ -67,11 +67,16 @@ impl Nodes {
 
     /// Starts one more node on the database (its own data folder `name`, for the token file).
     pub fn node(&self, name: &str, envs: &[(&str, &str)]) -> Server {
+        self.node_on(name, &self.sites, envs)
+    }
+
+    /// As `node`, with a sites folder of its own.
+    pub fn node_on(&self, name: &str, sites: &Path, envs: &[(&str, &str)]) -> Server {
         let mut all: Vec<(&str, &str)> = vec![("CHORUS_STORE", self.url.as_str())];
         all.extend_from_slice(envs);
         Server::start_opts(
             &self.dir.path().join(name),
-            &self.sites,
+            sites,
             &["--config", self.config.to_str().unwrap()],
             &all,
         )

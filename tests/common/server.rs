@@ -43,6 +43,14 @@ pub fn run(args: &[&str], data: &Path) -> Output {
         .expect("run chorus")
 }
 
+/// As `run`, with another sites folder.
+pub fn run_with_sites(args: &[&str], data: &Path, sites: &Path) -> Output {
+    command_with_sites(args, data, sites)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run chorus")
+}
+
 /// `chorus serve` on a port, with the repo's plugins and templates (not started yet).
 pub fn serve_command(data: &Path, sites: &Path, port: u16) -> Command {
     let bind = format!("127.0.0.1:{port}");

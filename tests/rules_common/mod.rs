@@ -99,6 +99,25 @@ pub fn demo_copy(dir: &Path) -> PathBuf {
     root
 }
 
+/// The title of the task the demo's rules/parking.rhai opens, and a shorter one tests apply.
+pub const PARKING_TITLE: &str =
+    "Offer portal sign-up by phone: the patient could not get to the enrollment desk";
+pub const SHORTER_TITLE: &str = "Call to sign up by phone: could not reach the desk";
+
+/// A patient who could not park and wants a call: parking.rhai opens its task first.
+pub fn wants_a_call() -> Value {
+    serde_json::json!({ "aware": "yes", "tried": "no", "contact_ok": "yes",
+        "contact_phone": "555-0100", "comments": "there is no parking" })
+}
+
+/// Makes the demo site of a `demo_copy` keep its rules in the store (`rules_source =
+/// "store"`, before the first table of its site.toml).
+pub fn rules_in_store(root: &Path) {
+    let file = root.join("sites/demo-clinic/site.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("rules_source = \"store\"\n{text}")).unwrap();
+}
+
 /// `chorus check` (the real binary) on `root/sites` and `root/plugins`.
 pub fn chorus_check(root: &Path) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_chorus"))

@@ -13,6 +13,7 @@ mod kiosks;
 mod login;
 mod responses;
 mod rule_editor;
+mod rule_editor_page;
 mod rules;
 mod users;
 

@@ -319,6 +319,19 @@ async fn page(
         Some(Err(ReloadRefused::TestsFail(lines))) => ctx.insert("failing_tests", lines),
     }
     ctx.insert("applied_anyway", &rt.applied_anyway);
+    let in_store = rt.site.config.rules_source == crate::survey::RulesSource::Store;
+    ctx.insert("rules_in_store", &in_store);
+    let name = |p: &std::path::PathBuf| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tests: Vec<String> = rt.site.rule_test_files.iter().filter_map(name).collect();
+    ctx.insert("test_files", &tests);
+    // Files a version in the store deleted, to restore from their versions.
+    let current = state.store.current_rule_versions(&s.site).await?;
+    let deleted = current.iter().filter(|v| v.deleted).map(|v| &v.file);
+    let link = |f: &String| match f.strip_prefix("tests/") {
+        Some(test) => (f.clone(), format!("tests/{test}")),
+        None => (f.clone(), format!("files/{f}")),
+    };
+    ctx.insert("deleted_files", &deleted.map(link).collect::<Vec<_>>());
     Ok(html_with(status, render(state, "admin/rules.html", &ctx)?))
 }
 

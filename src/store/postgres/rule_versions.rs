@@ -82,6 +82,25 @@ impl RuleVersionStore for PgStore {
         .await
     }
 
+    async fn current_rule_versions(&self, site: &str) -> Result<Vec<RuleVersion>, StoreError> {
+        let site = site.to_string();
+        self.run(|db| async move {
+            let c = db.client().await?;
+            let st = c
+                .prepare_cached(
+                    "SELECT DISTINCT ON (file) record FROM rule_versions WHERE site = $1
+                     ORDER BY file, number DESC",
+                )
+                .await?;
+            c.query(&st, &[&site])
+                .await?
+                .iter()
+                .map(|row| rows::json(row, "record"))
+                .collect()
+        })
+        .await
+    }
+
     async fn rule_version(
         &self,
         site: &str,

@@ -71,6 +71,21 @@ impl RuleVersionStore for SledStore {
         .await
     }
 
+    async fn current_rule_versions(&self, site: &str) -> Result<Vec<RuleVersion>, StoreError> {
+        let mut prefix = site.as_bytes().to_vec();
+        prefix.push(0);
+        self.read(move |db| {
+            // Keys run file by file, each file's versions in number order: the last one wins.
+            let mut newest = std::collections::BTreeMap::new();
+            for kv in db.rule_versions.scan_prefix(&prefix) {
+                let v: RuleVersion = decode(&kv?.1)?;
+                newest.insert(v.file.clone(), v);
+            }
+            Ok(newest.into_values().collect())
+        })
+        .await
+    }
+
     async fn rule_version(
         &self,
         site: &str,
