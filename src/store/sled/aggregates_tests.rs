@@ -40,6 +40,22 @@ async fn insert(store: &SledStore, r: &StoredResponse) {
     store.insert_response(new).await.unwrap();
 }
 
+/// Dismisses an open task through the store.
+async fn dismiss(store: &SledStore, task: &Task) {
+    let change = task
+        .change_to(
+            TaskStatus::Dismissed,
+            "sam",
+            Some("moved".into()),
+            "now".into(),
+        )
+        .unwrap();
+    store
+        .transition_task("s", task.id, TaskStatus::Open, &change)
+        .await
+        .unwrap();
+}
+
 async fn figures(store: &SledStore) -> (Vec<CountRow>, Vec<QueueCounts>) {
     let counts = CountQuery {
         site: "s".into(),
@@ -120,18 +136,7 @@ async fn an_orderly_stop_leaves_counts_and_no_marks() {
         .unwrap()
         .items
         .remove(0);
-    let change = task
-        .change_to(
-            TaskStatus::Dismissed,
-            "sam",
-            Some("moved".into()),
-            "now".into(),
-        )
-        .unwrap();
-    store
-        .transition_task("s", task.id, TaskStatus::Open, &change)
-        .await
-        .unwrap();
+    dismiss(&store, &task).await;
     let live = figures(&store).await;
     store.close().await.unwrap();
     drop(store);
@@ -253,18 +258,7 @@ async fn a_retag_and_a_task_closed_on_old_days_mark_them_again() {
     assert_eq!(store.db.aggregates.marks().unwrap(), vec![old_day(5)]);
     // A task of that day closed through the store.
     let task = records_for(&old).tasks.remove(0);
-    let change = task
-        .change_to(
-            TaskStatus::Dismissed,
-            "sam",
-            Some("moved".into()),
-            "now".into(),
-        )
-        .unwrap();
-    store
-        .transition_task("s", task.id, TaskStatus::Open, &change)
-        .await
-        .unwrap();
+    dismiss(&store, &task).await;
     assert!(store
         .db
         .aggregates
