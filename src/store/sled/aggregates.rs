@@ -3,29 +3,67 @@
 //! instead of every response and task.
 //!
 //! Writers change only the in-memory indexes; the group-commit thread writes the entries they
-//! changed just before each flush, so one flush makes both the records and the counts durable
-//! and a response costs no extra insert. What a crash can cut off is the tail: records written
-//! after the last persisted entries. So before a record of a day is written or changed, the
-//! day is marked (`Mark`, one small insert the first time a run touches that day); at open the
-//! marked days are counted again from their records, then the marks are removed. An orderly
-//! stop persists everything and removes the marks; an open after it reads only the entries.
-//! sled recovers a prefix of the writes, so a record that survived has its mark, and a mark
-//! removed has the counts written before it.
+//! changed just before each flush (`persist`), so one flush makes both the records and the
+//! counts durable and a response costs no extra insert. What a crash can cut off is the tail:
+//! records written after the last persisted entries, and records derived from a response (its
+//! tasks, deliveries, rule-error entry) written after it.
+//!
+//! **Marks.** Before a record of a UTC day is written or changed (a response, a re-tag, a task,
+//! a task's transition, a restored record, a repair), the writer marks the day (`Mark`: site ×
+//! survey × day of the response id, or site × day of the task id) and holds the mark
+//! (`Counting`) until it has counted its change in memory and written its derived records. The
+//! mark is one small insert when the day is not marked yet, nothing while it is. sled recovers
+//! a prefix of the writes, and every prefix keeps this invariant:
+//!
+//! > a day whose mark is not stored has stored entries that are the counts of its stored
+//! > records, and every stored response of it has its derived records.
+//!
+//! So the open after a crash reads only the marked days (`open_aggregates`): counts them again
+//! and writes their missing derived records, then `settle`s.
+//!
+//! **Sweeps** keep the marked days to the recent ones, so that recount is proportional to the
+//! recent writes, not to how long the run lasted. Every `SWEEP_EVERY` the group-commit thread
+//! (1) picks the days that no writer marked since the previous sweep and no writer holds, and
+//! clears every day's `touched`; (2) persists every changed entry; (3) removes the mark of each
+//! picked day still untouched, under the lock `mark` takes. Every change of a picked day was
+//! counted before (1), so its entries are written in (2), before the removal in sled's order: a
+//! prefix that has the removal has those counts. A write after (1) sets `touched` and keeps the
+//! mark; a write after (3) finds its day unmarked and writes the mark again, before its record.
+//! A day thus costs one mark and one removal per quiet spell (a re-tag of an old day, a task
+//! closed a week later), not per write; a day written all the time (today, under load) stays
+//! marked. A persist that failed lost the entries it took, so after one no mark is removed.
+//! Sweeps start once the open has read the crashed run's days (a repair there marks days of
+//! tasks, and a sweep would remove those marks, stored by the crashed run too, unread).
+//!
+//! An orderly stop and the end of an open persist everything and remove every mark (`settle`).
+//! A rebuild stores `REBUILD` before it removes the entries and removes it after its `settle`:
+//! an open that finds it rebuilds again.
 
 use super::counts::CountEntry;
 use super::task_counts::TallyEntry;
 use super::{decode, encode, keys, Db};
 use crate::domain::time::{day_of_id, min_id_at_ms, DAY_MS};
-use crate::domain::{StoredResponse, Task, TaskTally};
+use crate::domain::{records_for, StoredResponse, Task, TaskTally};
 use crate::store::{Counts, StoreError};
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::hash_map::{Entry, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub(super) const TREE: &str = "aggregates";
 const COUNT: u8 = b'c';
 const TALLY: u8 = b't';
 const MARK: u8 = b'm';
+/// Stored while a rebuild runs.
+const REBUILD: u8 = b'r';
+/// How often the marks of quiet days are removed (the unit tests sweep by hand).
+const SWEEP_EVERY: Duration = if cfg!(test) {
+    Duration::MAX
+} else {
+    Duration::from_secs(1)
+};
 
 /// A day whose records may be ahead of its persisted counts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,20 +96,53 @@ impl Mark {
     }
 }
 
+/// A day this run marked.
+#[derive(Default)]
+struct Day {
+    /// Marked by a writer since the last sweep.
+    touched: bool,
+    /// Writers holding the mark now.
+    holders: Arc<AtomicU32>,
+}
+
+impl Day {
+    fn quiet(&self) -> bool {
+        !self.touched && self.holders.load(Ordering::Acquire) == 0
+    }
+}
+
 /// The persisted side of the indexes, shared with the group-commit thread.
 pub(super) struct Aggregates {
     tree: sled::Tree,
-    counts: std::sync::Arc<super::counts::ReportIndex>,
-    tallies: std::sync::Arc<super::task_counts::TaskCountIndex>,
-    /// Marks written in this run.
-    marked: Mutex<HashSet<Mark>>,
+    counts: Arc<super::counts::ReportIndex>,
+    tallies: Arc<super::task_counts::TaskCountIndex>,
+    /// The marks this run stored and has not removed.
+    marked: Mutex<HashMap<Mark, Day>>,
     /// Held (shared) by a writer from its mark until its counts are in memory, so that
-    /// `settle` sees no write half done.
+    /// `settle` and a rebuild see no write half done.
     writing: RwLock<()>,
+    /// Held while entries are written: what one `persist` took is written before the next
+    /// returns.
+    persisting: Mutex<()>,
+    /// Set by a failed `persist`: the entries it took are not written, so no mark goes.
+    failed: AtomicBool,
+    /// Set once the open has read the marked days again: a sweep before could remove a
+    /// crashed run's mark (stored again by a repair) before its day is read.
+    opened: AtomicBool,
+    last_sweep: Mutex<Instant>,
 }
 
-/// A writer's hold from its mark until it counted its change (see `Aggregates::mark`).
-pub(super) type Counting<'a> = RwLockReadGuard<'a, ()>;
+/// A writer's hold on its day's mark, from `Aggregates::mark` until it counted its change.
+pub(super) struct Counting<'a> {
+    holders: Arc<AtomicU32>,
+    _writing: RwLockReadGuard<'a, ()>,
+}
+
+impl Drop for Counting<'_> {
+    fn drop(&mut self) {
+        self.holders.fetch_sub(1, Ordering::Release);
+    }
+}
 
 fn key<T: Serialize>(kind: u8, entry: &T) -> Result<Vec<u8>, StoreError> {
     let mut k = vec![kind];
@@ -82,66 +153,157 @@ fn key<T: Serialize>(kind: u8, entry: &T) -> Result<Vec<u8>, StoreError> {
 impl Aggregates {
     pub fn new(
         tree: sled::Tree,
-        counts: std::sync::Arc<super::counts::ReportIndex>,
-        tallies: std::sync::Arc<super::task_counts::TaskCountIndex>,
+        counts: Arc<super::counts::ReportIndex>,
+        tallies: Arc<super::task_counts::TaskCountIndex>,
     ) -> Self {
         Aggregates {
             tree,
             counts,
             tallies,
-            marked: Mutex::new(HashSet::new()),
+            marked: Mutex::new(HashMap::new()),
             writing: RwLock::new(()),
+            persisting: Mutex::new(()),
+            failed: AtomicBool::new(false),
+            opened: AtomicBool::new(false),
+            last_sweep: Mutex::new(Instant::now()),
         }
     }
 
-    /// Marks a day before a record of it is written (nothing when this run already did).
+    /// Marks a day before a record of it is written (stores the mark unless it is stored).
     /// The writer keeps what this returns until it has counted its change in memory.
     pub fn mark(&self, mark: Mark) -> Result<Counting<'_>, StoreError> {
         // Recursive: a response's write marks its tasks' days while it holds its own.
-        let counting = self.writing.read_recursive();
-        if self.marked.lock().contains(&mark) {
-            return Ok(counting);
-        }
-        self.tree.insert(key(MARK, &mark)?, &[])?;
-        self.marked.lock().insert(mark);
-        Ok(counting)
+        let writing = self.writing.read_recursive();
+        let mut marked = self.marked.lock();
+        let day = match marked.entry(mark) {
+            Entry::Occupied(day) => day.into_mut(),
+            Entry::Vacant(day) => {
+                // Under the lock, so after a sweep's removal of it in sled's order too.
+                self.tree.insert(key(MARK, day.key())?, &[])?;
+                day.insert(Day::default())
+            }
+        };
+        day.touched = true;
+        day.holders.fetch_add(1, Ordering::AcqRel);
+        Ok(Counting {
+            holders: Arc::clone(&day.holders),
+            _writing: writing,
+        })
     }
 
     /// Writes the entries changed since the last call (the group commit calls it before each
     /// flush, so the flush covers them).
     pub fn persist(&self) -> Result<(), StoreError> {
-        for (entry, counts) in self.counts.take_dirty() {
-            let k = key(COUNT, &entry)?;
-            match counts {
-                Some(c) => self.tree.insert(k, encode(&c)?)?,
-                None => self.tree.remove(k)?,
-            };
+        let _one = self.persisting.lock();
+        let written = self
+            .write_entries(COUNT, self.counts.take_dirty())
+            .and_then(|()| self.write_entries(TALLY, self.tallies.take_dirty()));
+        if written.is_err() {
+            self.failed.store(true, Ordering::Release);
         }
-        for (entry, tally) in self.tallies.take_dirty() {
-            let k = key(TALLY, &entry)?;
-            match tally {
-                Some(t) => self.tree.insert(k, encode(&t)?)?,
+        written
+    }
+
+    fn write_entries<E: Serialize, V: Serialize>(
+        &self,
+        kind: u8,
+        entries: Vec<(E, Option<V>)>,
+    ) -> Result<(), StoreError> {
+        for (entry, value) in entries {
+            let k = key(kind, &entry)?;
+            match value {
+                Some(v) => self.tree.insert(k, encode(&v)?)?,
                 None => self.tree.remove(k)?,
             };
         }
         Ok(())
     }
 
+    /// A sweep (see the module comment) when the last was `SWEEP_EVERY` ago; the group commit
+    /// calls it after each flush and when idle. A failure leaves the marks (the next open
+    /// counts their days again).
+    pub fn sweep_if_due(&self) {
+        if !self.opened.load(Ordering::Acquire) {
+            return;
+        }
+        {
+            let mut last = self.last_sweep.lock();
+            if last.elapsed() < SWEEP_EVERY {
+                return;
+            }
+            *last = Instant::now();
+        }
+        if let Err(e) = self.sweep() {
+            tracing::error!(error = %e, "the marks of quiet days could not be removed");
+        }
+    }
+
+    /// Removes the marks of the days quiet since the last sweep; returns how many.
+    pub fn sweep(&self) -> Result<usize, StoreError> {
+        let quiet = self.quiet_days();
+        if quiet.is_empty() {
+            return Ok(0);
+        }
+        self.persist()?;
+        self.unmark(quiet)
+    }
+
+    /// Step 1: the days no writer marked since the last sweep nor holds; none is touched after.
+    fn quiet_days(&self) -> Vec<Mark> {
+        let mut marked = self.marked.lock();
+        let mut quiet = Vec::new();
+        for (mark, day) in marked.iter_mut() {
+            if day.quiet() {
+                quiet.push(mark.clone());
+            }
+            day.touched = false;
+        }
+        quiet
+    }
+
+    /// Step 3: removes the marks of those days still quiet (their counts were persisted after
+    /// step 1).
+    fn unmark(&self, days: Vec<Mark>) -> Result<usize, StoreError> {
+        let mut marked = self.marked.lock();
+        if self.failed.load(Ordering::Acquire) {
+            return Ok(0);
+        }
+        let mut removed = 0;
+        for mark in days {
+            if marked.get(&mark).is_some_and(Day::quiet) {
+                // Forgotten first: a mark stored and not known is harmless, the reverse is not.
+                marked.remove(&mark);
+                self.tree.remove(key(MARK, &mark)?)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Persists everything and removes every mark: the records and the entries agree (an
-    /// orderly stop, the end of `recover`, a rebuild). Waits for writes between their mark
-    /// and their count; later writes mark their days again.
+    /// orderly stop, the end of an open). Waits for writes between their mark and their
+    /// count; later writes mark their days again.
     pub fn settle(&self) -> Result<(), StoreError> {
         let _quiet = self.writing.write();
+        self.settle_quiet()
+    }
+
+    /// `settle`, for a caller that holds `writing` exclusively.
+    fn settle_quiet(&self) -> Result<(), StoreError> {
         self.persist()?;
         let mut marked = self.marked.lock();
+        if self.failed.load(Ordering::Acquire) {
+            return Ok(());
+        }
         for k in self.tree.scan_prefix([MARK]).keys() {
             self.tree.remove(k?)?;
         }
         marked.clear();
+        self.tree.remove([REBUILD])?;
         Ok(())
     }
 
-    /// The marks left by a run that did not settle.
+    /// The marks stored (a crashed run's, at open).
     fn marks(&self) -> Result<Vec<Mark>, StoreError> {
         self.tree
             .scan_prefix([MARK])
@@ -167,7 +329,12 @@ impl Aggregates {
         Ok(())
     }
 
-    fn remove_entries(&self) -> Result<(), StoreError> {
+    /// Before a rebuild: stores `REBUILD`, then removes every entry, stored and in memory.
+    fn begin_rebuild(&self) -> Result<(), StoreError> {
+        self.tree.insert([REBUILD], &[])?;
+        let _one = self.persisting.lock();
+        self.counts.clear();
+        self.tallies.clear();
         for prefix in [COUNT, TALLY] {
             for k in self.tree.scan_prefix([prefix]).keys() {
                 self.tree.remove(k?)?;
@@ -177,33 +344,53 @@ impl Aggregates {
     }
 }
 
+/// What an open read again.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Reread {
+    /// Marked days (of a survey's responses or of a site's tasks).
+    pub days: u64,
+    /// Derived records written because a crash had cut them off.
+    pub repaired: u64,
+}
+
 impl Db {
-    /// At open: the persisted entries, with the marked days counted again from their records
-    /// (`rebuild`: every response and task counted again instead).
-    pub(super) fn open_aggregates(&self, rebuild: bool) -> Result<u64, StoreError> {
-        if rebuild {
-            return self.rebuild_aggregates();
+    /// At open: the persisted entries, with the marked days read again (counted, and their
+    /// responses' missing derived records written); with `rebuild`, or after a rebuild cut
+    /// short, every response and task counted again instead.
+    pub(super) fn open_aggregates(&self, rebuild: bool) -> Result<Reread, StoreError> {
+        let rebuild = rebuild || self.aggregates.tree.contains_key([REBUILD])?;
+        if !rebuild {
+            self.aggregates.load()?;
         }
-        self.aggregates.load()?;
-        let marks = self.aggregates.marks()?;
-        for mark in &marks {
-            match mark {
-                Mark::Responses { site, survey, day } => {
-                    self.recount_responses(site, survey, *day)?
-                }
-                Mark::Tasks { site, day } => self.recount_tasks(site, *day)?,
+        let mut reread = Reread::default();
+        for mark in self.aggregates.marks()? {
+            if let Mark::Responses { site, survey, day } = &mark {
+                reread.repaired += self.reread_responses(site, survey, *day, !rebuild)?;
+                reread.days += 1;
+            }
+        }
+        if rebuild {
+            self.rebuild_aggregates()?;
+            self.aggregates.opened.store(true, Ordering::Release);
+            return Ok(reread);
+        }
+        // Read again after the responses: their repair marks the days of their tasks.
+        for mark in self.aggregates.marks()? {
+            if let Mark::Tasks { site, day } = &mark {
+                self.recount_tasks(site, *day)?;
+                reread.days += 1;
             }
         }
         self.aggregates.settle()?;
-        Ok(marks.len() as u64)
+        self.aggregates.opened.store(true, Ordering::Release);
+        Ok(reread)
     }
 
     /// Counts every stored response and task again, and persists the result. Returns how
-    /// many responses it read.
+    /// many responses it read. Writers wait meanwhile.
     pub(super) fn rebuild_aggregates(&self) -> Result<u64, StoreError> {
-        self.aggregates.remove_entries()?;
-        self.counts.clear();
-        self.task_counts.clear();
+        let _quiet = self.aggregates.writing.write();
+        self.aggregates.begin_rebuild()?;
         let mut n = 0;
         for v in self.responses.iter().values() {
             self.counts.record(&decode::<StoredResponse>(&v?)?);
@@ -212,18 +399,35 @@ impl Db {
         for v in self.tasks.iter().values() {
             self.task_counts.count(&decode::<Task>(&v?)?);
         }
-        self.aggregates.settle()?;
+        self.aggregates.settle_quiet()?;
         Ok(n)
     }
 
-    fn recount_responses(&self, site: &str, survey: &str, day: u64) -> Result<(), StoreError> {
-        self.counts.clear_day(site, survey, day);
+    /// Reads one survey's marked day: writes the derived records a crash cut off, and with
+    /// `count` counts the day again. Returns how many records it wrote.
+    fn reread_responses(
+        &self,
+        site: &str,
+        survey: &str,
+        day: u64,
+        count: bool,
+    ) -> Result<u64, StoreError> {
+        if count {
+            self.counts.clear_day(site, survey, day);
+        }
         let from = keys::response_key_at(site, survey, day * DAY_MS);
         let to = keys::response_key_at(site, survey, (day + 1) * DAY_MS);
+        let mut repaired = 0;
         for v in self.responses.range(from..to).values() {
-            self.counts.record(&decode::<StoredResponse>(&v?)?);
+            let r: StoredResponse = decode(&v?)?;
+            if count {
+                self.counts.record(&r);
+            }
+            if !r.follow_ups.is_empty() || !r.rule_errors.is_empty() {
+                repaired += self.put_derived(&r, &records_for(&r), true)?;
+            }
         }
-        Ok(())
+        Ok(repaired)
     }
 
     fn recount_tasks(&self, site: &str, day: u64) -> Result<(), StoreError> {
@@ -238,144 +442,5 @@ impl Db {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::SledStore;
-    use super::*;
-    use crate::domain::{records_for, Tag, TaskStatus};
-    use crate::store::{
-        CountQuery, CountRow, FollowUpCountQuery, NewResponse, QueueCounts, ReportStore,
-        ResponseStore, Store, TaskStore,
-    };
-    /// A response of site `s` with these tags, with a task or no follow-up.
-    fn response(tags: &[&str], task: bool) -> StoredResponse {
-        let mut r = super::super::recover::tests::response();
-        r.follow_ups.truncate(usize::from(task));
-        r.tags = tags
-            .iter()
-            .map(|c| Tag {
-                code: c.to_string(),
-                source: "rule".into(),
-            })
-            .collect();
-        r
-    }
-
-    async fn open(dir: &std::path::Path) -> SledStore {
-        let store = SledStore::open(dir, 8 << 20, 1).unwrap();
-        store.recover().await.unwrap();
-        store
-    }
-
-    async fn insert(store: &SledStore, r: &StoredResponse) {
-        let new = NewResponse {
-            response: r.clone(),
-            follow_ups: records_for(r),
-            idempotency: None,
-            invitation: None,
-        };
-        store.insert_response(new).await.unwrap();
-    }
-
-    async fn figures(store: &SledStore) -> (Vec<CountRow>, Vec<QueueCounts>) {
-        let counts = CountQuery {
-            site: "s".into(),
-            by_day: true,
-            ..CountQuery::default()
-        };
-        let tasks = FollowUpCountQuery {
-            site: "s".into(),
-            survey: None,
-            since_ms: None,
-            until_ms: None,
-        };
-        (
-            store.report_counts(&counts).await.unwrap(),
-            store.follow_up_counts(&tasks).await.unwrap(),
-        )
-    }
-
-    /// What a crash between a record's write and the next persisted counts leaves: the record
-    /// (and its day's mark) on disk, counts that never saw it. The next open counts the marked
-    /// day again, and the figures are those of counting every record.
-    #[actix_web::test]
-    async fn a_crash_between_a_record_and_its_counts_is_counted_at_open() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path()).await;
-        insert(&store, &response(&["a"], true)).await;
-        insert(&store, &response(&["a", "b"], false)).await;
-        let (task_response, late) = (response(&["b"], true), response(&["a"], false));
-        insert(&store, &task_response).await;
-        let task = records_for(&task_response).tasks.remove(0);
-        store.db.flush().unwrap();
-        {
-            // Written as the store writes them, never seen by the counts in memory.
-            let db = &store.db;
-            drop(db.aggregates.mark(Mark::responses(&late)).unwrap());
-            let k = keys::response_key(&late.site, &late.survey, late.id);
-            db.responses.insert(k, encode(&late).unwrap()).unwrap();
-            let mut done = task.clone();
-            let change = |t: &Task, to| t.change_to(to, "sam", None, "now".into()).unwrap();
-            done.apply(change(&done, TaskStatus::Claimed));
-            done.apply(change(&done, TaskStatus::Done));
-            drop(db.aggregates.mark(Mark::tasks(&task)).unwrap());
-            let k = keys::entity_key(&task.site, task.id);
-            db.tasks.insert(k, encode(&done).unwrap()).unwrap();
-        }
-        // No orderly stop: the run stays marked unclean.
-        drop(store);
-        let store = open(dir.path()).await;
-        let (counts, tasks) = figures(&store).await;
-        assert_eq!(counts.len(), 1);
-        assert_eq!(
-            counts[0].counts.respondents, 4,
-            "the late response is counted"
-        );
-        assert_eq!(counts[0].counts.tagged.get("a"), Some(&3));
-        assert_eq!(counts[0].counts.tagged.get("b"), Some(&2));
-        assert_eq!(tasks[0].counts.opened, 2);
-        assert_eq!(tasks[0].counts.done, 1, "the task done before the crash");
-        store.db.rebuild_aggregates().unwrap();
-        assert_eq!(figures(&store).await, (counts, tasks), "as a full recount");
-    }
-
-    /// An orderly stop leaves no mark: the next open reads the persisted counts only.
-    #[actix_web::test]
-    async fn an_orderly_stop_leaves_counts_and_no_marks() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path()).await;
-        for i in 0..5 {
-            insert(&store, &response(&["a"], i % 2 == 0)).await;
-        }
-        let task = store
-            .list_tasks(&crate::store::TaskQuery {
-                site: "s".into(),
-                limit: 10,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .items
-            .remove(0);
-        let change = task
-            .change_to(
-                TaskStatus::Dismissed,
-                "sam",
-                Some("moved".into()),
-                "now".into(),
-            )
-            .unwrap();
-        store
-            .transition_task("s", task.id, TaskStatus::Open, &change)
-            .await
-            .unwrap();
-        let live = figures(&store).await;
-        store.close().await.unwrap();
-        drop(store);
-        let store = SledStore::open(dir.path(), 8 << 20, 1).unwrap();
-        assert!(store.db.aggregates.marks().unwrap().is_empty());
-        store.recover().await.unwrap();
-        assert_eq!(figures(&store).await, live);
-        assert_eq!(live.1[0].counts.dismissed, 1);
-        assert_eq!(live.0[0].counts.respondents, 5);
-    }
-}
+#[path = "aggregates_tests.rs"]
+mod tests;

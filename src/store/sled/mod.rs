@@ -134,14 +134,18 @@ impl SledStore {
             Arc::clone(&task_counts),
         ));
         let (flushing, recording) = (durability.clone(), durability.clone());
-        let persisting = Arc::clone(&aggregates);
+        let (persisting, sweeping) = (Arc::clone(&aggregates), Arc::clone(&aggregates));
         let commit = GroupCommit::start(
             // The counts changed since the last flush go into this one.
             Box::new(move || {
                 persisting.persist().map_err(|e| e.to_string())?;
                 flushing.flush()
             }),
-            Box::new(move || recording.record_if_due()),
+            Box::new(move || {
+                recording.record_if_due();
+                // Quiet days lose their marks, off the writers' path.
+                sweeping.sweep_if_due();
+            }),
         );
         let db = Db {
             meta: open(record::TREE_META)?,

@@ -1,6 +1,7 @@
 //! Opening a data directory: the schema check and migration, the run marker that tells a
-//! clean stop from a crash, the repair of derived records a crash cut off, and the release of
-//! the leases a dead process held.
+//! clean stop from a crash, the repair of derived records a crash cut off (on the days the
+//! crashed run had marked, see `aggregates`), and the release of the leases a dead process
+//! held.
 
 use super::jobs::retag_key;
 use super::keys;
@@ -116,17 +117,23 @@ impl Db {
         let mut recovery = Recovery::default();
         if let Some(run) = previous.filter(|r| !r.clean) {
             recovery.unclean = true;
-            recovery.repaired = self.repair_since(run.started_ms)?;
+            if schema < 3 {
+                // No marks before schema 3: every response of the crashed run is checked.
+                recovery.repaired = self.repair_since(run.started_ms)?;
+            }
         }
-        recovery.released = self.release_delivery_leases()? + self.release_job_leases()?;
-        // After the repair, whose tasks are on marked days.
-        let recounted = self.open_aggregates(schema < 3)?;
-        if recounted > 0 {
+        // The marked days: what a crash may have cut between a record, its counts and the
+        // records derived from it (see `aggregates`).
+        let reread = self.open_aggregates(schema < 3)?;
+        recovery.repaired += reread.repaired;
+        if reread.days > 0 {
             tracing::info!(
-                days = recounted,
-                "report counts of the last run's days checked"
+                days = reread.days,
+                repaired = reread.repaired,
+                "the marked days of the last run read again"
             );
         }
+        recovery.released = self.release_delivery_leases()? + self.release_job_leases()?;
         let run = Run {
             started_ms: now_ms(),
             clean: false,
