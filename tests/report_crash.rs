@@ -63,6 +63,7 @@ async fn seed(data: &Path) -> (String, Vec<uuid::Uuid>) {
                     priority: Priority::Normal,
                     note: None,
                 },
+                added_at: None,
             }];
             tasks.push(r.id);
             let new = NewResponse {
