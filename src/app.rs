@@ -279,7 +279,7 @@ async fn ensure_initial_admin(state: &AppState) -> Result<(), StartupError> {
         Ok(created) => created,
         Err(UserError::NotANewInstall) => {
             return Err(StartupError::Refused(format!(
-                "the store in {} holds responses but no users, so it is not a new \
+                "the store in {} holds responses, tasks or kiosks but no users, so it is not a new \
                  installation and no admin is created; add one with `chorus user add --site '*' \
                  --name admin --role admin`",
                 state.config.data.display()

@@ -242,3 +242,29 @@ fn a_site_whose_rules_are_files_refuses_a_push() {
         "{listed}"
     );
 }
+
+#[test]
+fn a_push_before_the_first_start_leaves_the_first_admin_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = demo_copy(dir.path());
+    rules_in_store(&root);
+    let (sites, data) = (root.join("sites"), dir.path().join("data"));
+    let work = dir.path().join("work");
+    copy_dir(&sites.join("demo-clinic/rules"), &work);
+    ok(&rules(
+        &["push", "--site", "demo-clinic", work.to_str().unwrap()],
+        &data,
+        &sites,
+    ));
+
+    // The store holds rule versions only: the first start still creates the admin.
+    let server = Server::start_opts(&data, &sites, &[], &[]);
+    let token = std::fs::read_to_string(data.join("initial-admin-token")).unwrap();
+    let report = reqwest::blocking::Client::new()
+        .get(format!("{}/api/v1/sites/demo-clinic/report", server.base))
+        .bearer_auth(token.trim())
+        .send()
+        .unwrap();
+    assert_eq!(report.status(), 200);
+    server.terminate();
+}

@@ -37,7 +37,9 @@ pub enum UserError {
     #[error("{0}")]
     Hash(String),
     /// The store has no users but holds data: not a new installation.
-    #[error("the store holds responses but no users, so it is not a new installation")]
+    #[error(
+        "the store holds responses, tasks or kiosks but no users, so it is not a new installation"
+    )]
     NotANewInstall,
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -172,13 +174,14 @@ pub async fn add(
 
 /// On a store without users: the all-sites admin "admin", with its token. When several
 /// nodes start together on one new database, one of them creates it. A store that holds
-/// responses or tasks but no users (its users were lost, or left out of a restore) gets none:
+/// responses, tasks or kiosks but no users (its users were lost, or left out of a restore) gets
+/// none (rule versions alone do not count: `chorus rules push` may come before the first start):
 /// `NotANewInstall`.
 pub async fn initial_admin(store: &dyn Store) -> Result<Option<String>, UserError> {
     if store.user_count().await? > 0 {
         return Ok(None);
     }
-    if !store.is_empty().await? {
+    if store.holds_site_records().await? {
         return Err(UserError::NotANewInstall);
     }
     let (user, token) = new_user(INITIAL_ADMIN, ALL_SITES, Role::Admin)?;

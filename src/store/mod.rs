@@ -404,6 +404,9 @@ pub trait Store:
     /// Marks a clean stop after the last write.
     async fn close(&self) -> Result<(), StoreError>;
     async fn is_empty(&self) -> Result<bool, StoreError>;
+    /// Whether any response, task or kiosk is stored: what only an installation that has run
+    /// with users makes (rule versions may be pushed before the first start).
+    async fn holds_site_records(&self) -> Result<bool, StoreError>;
     /// Every record, in the order of the backup format.
     async fn export_records(&self, sink: &mut (dyn RecordSink + Send)) -> Result<u64, StoreError>;
     /// Writes records of a backup into this store (which `is_empty` and has no audit entry

@@ -336,6 +336,21 @@ impl Store for PgStore {
         .await
     }
 
+    async fn holds_site_records(&self) -> Result<bool, StoreError> {
+        self.run(|db| async move {
+            let c = db.client().await?;
+            let row = c
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM responses) OR EXISTS (SELECT 1 FROM tasks)
+                        OR EXISTS (SELECT 1 FROM kiosks)",
+                    &[],
+                )
+                .await?;
+            Ok(row.get(0))
+        })
+        .await
+    }
+
     async fn export_records(&self, sink: &mut (dyn RecordSink + Send)) -> Result<u64, StoreError> {
         // The store's runtime reads, this task writes: records pass through a bounded channel.
         let (tx, rx) = tokio::sync::mpsc::channel::<BackupRecord>(256);

@@ -180,6 +180,13 @@ impl Store for SledStore {
         .await
     }
 
+    async fn holds_site_records(&self) -> Result<bool, StoreError> {
+        self.read(|db| {
+            Ok(!(db.responses.is_empty() && db.tasks.is_empty() && db.kiosks.is_empty()))
+        })
+        .await
+    }
+
     async fn export_records(&self, sink: &mut (dyn RecordSink + Send)) -> Result<u64, StoreError> {
         // The pool thread reads, this task writes: records pass through a bounded channel.
         let (tx, rx) = tokio::sync::mpsc::channel::<BackupRecord>(256);
