@@ -412,7 +412,7 @@ fn a_store_with_responses_but_no_users_gets_no_new_admin() {
     let out = serve_refused(&fresh);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("holds responses but no users"),
+        stderr(&out).contains("holds responses, tasks or kiosks but no users"),
         "{}",
         stderr(&out)
     );
