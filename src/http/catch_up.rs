@@ -3,6 +3,7 @@
 
 use super::auth::{Admin, SiteUser};
 use super::error::ApiError;
+use super::rules::NeverRun;
 use crate::app::AppState;
 use crate::domain::CatchUpProgress;
 use crate::services::audit::Actor;
@@ -60,12 +61,6 @@ struct PreviewQuery {
 enum CatchUpAnswer {
     Progress(Box<CatchUpProgress>),
     Never { status: NeverRun },
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-enum NeverRun {
-    Never,
 }
 
 /// What a catch-up of the range would create now (counts per kind and place, and a page of

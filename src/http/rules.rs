@@ -188,12 +188,13 @@ struct SourcedAction {
 #[serde(untagged)]
 enum RetagAnswer {
     Progress(RetagProgress),
-    Never { status: NeverRetagged },
+    Never { status: NeverRun },
 }
 
+/// The `status` of a background job (re-tag, catch-up) that never ran on the site.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-enum NeverRetagged {
+pub(super) enum NeverRun {
     Never,
 }
 
@@ -311,7 +312,7 @@ async fn retag_progress(
     Ok(match state.store.retag_progress(user.id()).await? {
         Some(p) => HttpResponse::Ok().json(RetagAnswer::Progress(p)),
         None => HttpResponse::Ok().json(RetagAnswer::Never {
-            status: NeverRetagged::Never,
+            status: NeverRun::Never,
         }),
     })
 }
