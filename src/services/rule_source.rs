@@ -147,7 +147,8 @@ pub async fn sync_every_folder(store: &dyn Store, sites_dir: &Path) -> Result<()
 /// Is the site's rule editing done in the store (`rules_source = "store"`)? A site that keeps
 /// them in files is refused with `RulesInFiles`.
 pub fn require_store(chorus: &Chorus, site: &str) -> Result<(), ServiceError> {
-    match RulesSource::of_folder(&chorus.sites.site_dir(site)) {
+    // The running site's setting, as every other site.toml setting: no file read per request.
+    match chorus.site(site)?.site.config.rules_source {
         RulesSource::Store => Ok(()),
         RulesSource::Files => Err(ServiceError::RulesInFiles(site.to_string())),
     }
